@@ -1,0 +1,92 @@
+"""attak's error types and the ``Issue`` that validation reports.
+
+Every expected failure is an ``AttakError`` whose message says what is wrong, the value
+given, what is allowed and how to fix it. Only the CLI turns these into text on stderr and
+an exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a topology: where it is, and what to do about it.
+
+    ``path`` is the location inside the document (``streams[1].to``); ``file`` the
+    topology file. ``code`` is a short stable identifier for tooling (``unknown-processor``).
+    """
+
+    code: str
+    path: str
+    message: str
+    file: str = ""
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = ": ".join(part for part in (self.file, self.path) if part)
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {prefix}{self.message}" if where else f"{prefix}{self.message}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "file": self.file,
+            "path": self.path,
+            "message": self.message,
+        }
+
+
+class AttakError(Exception):
+    """Base of every error attak expects and explains."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TopologyError(AttakError):
+    """The topology file cannot be used: carries every issue found, not only the first."""
+
+    def __init__(self, issues: Sequence[Issue]) -> None:
+        self.issues = tuple(issues)
+        errors = [i for i in self.issues if i.severity == "error"]
+        count = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
+        lines = "\n".join(f"  {issue}" for issue in errors)
+        super().__init__(f"the topology has {count}:\n{lines}")
+
+
+class InputError(AttakError):
+    """An input file (input.json or JSON Lines) cannot be read or names no processor."""
+
+
+class UsageError(AttakError):
+    """A command was given options that cannot work together or a value out of range."""
+
+
+def did_you_mean(value: str, allowed: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest allowed word, or ``""``."""
+    matches = get_close_matches(value, list(allowed), n=1, cutoff=0.6)
+    return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+def known(allowed: Iterable[str]) -> str:
+    """Render the allowed words for a message: ``known: a, b, c``."""
+    words = sorted(allowed)
+    return "known: " + ", ".join(words) if words else "none are defined"
+
+
+def display_path(file: Path) -> str:
+    """A file as messages show it: relative to the working folder when it is below it."""
+    try:
+        return str(file.relative_to(Path.cwd()))
+    except ValueError:
+        return str(file)

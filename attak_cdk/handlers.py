@@ -1,0 +1,106 @@
+"""Imports user code (processor handlers, Python topologies) and explains its failures.
+
+User modules are imported from their file with their folder on ``sys.path``, as they are in
+their Lambda asset, so a handler can import its neighbours. A failure is described by the
+user's own file and line, never by attak's frames.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .errors import AttakError
+from .model import Processor
+
+Handler = Callable[[Any, Any], Any]
+
+_modules: dict[Path, ModuleType] = {}
+
+
+class HandlerError(AttakError):
+    """A processor's handler cannot be imported or is not a usable function."""
+
+
+def import_file(file: Path, module_name: str) -> ModuleType:
+    """Execute a Python file as a module named ``module_name`` and return it."""
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{file} is not an importable Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    return module
+
+
+def describe_exception(exc: BaseException, file: Path) -> str:
+    """One line naming the exception and where in the user's file it happened."""
+    if isinstance(exc, SyntaxError):
+        where = f"{exc.filename or file}, line {exc.lineno}"
+        return f"{where}: SyntaxError: {exc.msg}"
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename) == file:
+            line = frame.lineno
+    where = f"{file}, line {line}" if line else str(file)
+    return f"{where}: {type(exc).__name__}: {exc}"
+
+
+def load_handler(processor: Processor) -> Handler:
+    """Import the processor's module (once per file) and return its handler function."""
+    file = processor.file
+    if not file.is_file():
+        raise HandlerError(f"handler file {file} not found")
+    module = _modules.get(file)
+    if module is None:
+        name = f"attak_processor_{file.stem}_{len(_modules)}"
+        folder = str(file.parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        try:
+            module = import_file(file, name)
+        except BaseException as exc:
+            # A user module calling sys.exit() or raising KeyboardInterrupt at import time
+            # is still a broken handler, not a reason to stop attak.
+            raise HandlerError(
+                f"importing the handler failed: {describe_exception(exc, file)}"
+            ) from exc
+        _modules[file] = module
+    function = getattr(module, processor.function, None)
+    if function is None:
+        public = sorted(
+            n
+            for n, v in vars(module).items()
+            if callable(v)
+            and not n.startswith("_")
+            and getattr(v, "__module__", None) == module.__name__
+        )
+        choices = f" (functions in the file: {', '.join(public)})" if public else ""
+        raise HandlerError(
+            f"{file} has no function '{processor.function}'{choices}; define "
+            f"`def {processor.function}(event, context):` or name another with "
+            f"'{file.name}:other_function'"
+        )
+    if not callable(function):
+        raise HandlerError(
+            f"'{processor.function}' in {file} is a {type(function).__name__}, not a function"
+        )
+    try:
+        inspect.signature(function).bind(None, None)
+    except TypeError:
+        raise HandlerError(
+            f"'{processor.function}' in {file} must accept two arguments (event, context)"
+        ) from None
+    except ValueError:
+        pass  # builtins without a signature: let the call itself decide
+    return function  # type: ignore[no-any-return]

@@ -1,0 +1,109 @@
+"""Reads input files: the seed's ``input.json`` and JSON Lines, for ``simulate`` and ``trigger``.
+
+``input.json`` maps processor names to the data each receives:
+``{"hello_world_spout": "hello world"}``. A ``.jsonl`` (or ``.ndjson``) file holds one
+event per line, ``{"processor": "reverse", "data": ...}``, for many events (also to the
+same processor).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, did_you_mean, known
+
+JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
+DEFAULT_INPUT = "input.json"
+
+
+@dataclass(frozen=True)
+class InputEvent:
+    """One event sent from outside to a processor."""
+
+    processor: str
+    data: Any
+    where: str = ""
+    """File and key or line it came from, for messages."""
+
+
+def default_input(topology_file: Path) -> Path:
+    """``input.json`` beside the topology file."""
+    return topology_file.parent / DEFAULT_INPUT
+
+
+def read_inputs(file: str | Path, processors: Collection[str]) -> list[InputEvent]:
+    """Read an input file and check that every event names a known processor."""
+    path = Path(file)
+    if not path.is_file():
+        raise InputError(
+            f'{path}: input file not found; create it (e.g. {{"processor_name": "data"}}) '
+            "or pass another with --input FILE"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the input file: {exc}") from exc
+    if path.suffix in JSON_LINES_SUFFIXES:
+        events = _json_lines(path, text)
+    else:
+        events = _json_object(path, text)
+    check_processors(events, processors)
+    return events
+
+
+def check_processors(events: list[InputEvent], processors: Collection[str]) -> None:
+    """Raise ``InputError`` for the first event naming a processor the topology lacks."""
+    for event in events:
+        if event.processor not in processors:
+            raise InputError(
+                f"{event.where}: unknown processor '{event.processor}'"
+                f"{did_you_mean(event.processor, processors)} ({known(processors)})"
+            )
+
+
+def _json_object(path: Path, text: str) -> list[InputEvent]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        hint = ""
+        if exc.msg == "Extra data":
+            hint = (
+                "; one event per line is JSON Lines: name the file with .jsonl and write "
+                '{"processor": ..., "data": ...} on each line'
+            )
+        raise InputError(
+            f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}"
+        ) from None
+    if not isinstance(document, dict):
+        raise InputError(
+            f"{path}: input must be a JSON object mapping processor names to their data, "
+            f'e.g. {{"hello_world_spout": "hello world"}} (given a {type(document).__name__}); '
+            "for many events use JSON Lines (.jsonl)"
+        )
+    return [InputEvent(str(name), data, f"{path}: {name}") for name, data in document.items()]
+
+
+def _json_lines(path: Path, text: str) -> list[InputEvent]:
+    events = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{where}: invalid JSON at column {exc.colno}: {exc.msg}") from None
+        if not isinstance(item, dict) or "processor" not in item or "data" not in item:
+            raise InputError(
+                f'{where}: each line must be {{"processor": name, "data": ...}} '
+                f"(given {line.strip()[:80]})"
+            )
+        extra = sorted(set(item) - {"processor", "data"})
+        if extra:
+            raise InputError(f"{where}: unknown key '{extra[0]}' (allowed: processor, data)")
+        events.append(InputEvent(str(item["processor"]), item["data"], where))
+    return events

@@ -1,0 +1,531 @@
+"""Reads topology files (YAML, JSON, or Python) into the model: the only reader of them.
+
+Reading is lenient and thorough: every shape, type and range problem is collected as an
+``Issue`` naming the file and the path inside it, and one ``TopologyError`` carries them
+all. ``load_topology`` then runs the cross-element rules of ``validate`` as well.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Issue, TopologyError, did_you_mean, display_path
+from .model import Processor, Stream, StreamSettings, Topology
+from .settings import (
+    MAX_HOPS,
+    ON_DEMAND,
+    PROCESSOR_SETTINGS,
+    STREAM_SETTINGS,
+    Setting,
+    check_value,
+)
+
+TOPOLOGY_FILENAMES = ("topology.yml", "topology.yaml", "topology.json", "topology.py")
+"""Searched in this order when a folder is given."""
+
+TOP_LEVEL_KEYS = ("name", "description", "processors", "streams", "defaults", "max_hops")
+PROCESSOR_KEYS = ("handler", "environment", *PROCESSOR_SETTINGS)
+STREAM_KEYS = ("from", "to", "topic", *STREAM_SETTINGS)
+DEFAULT_KEYS = (
+    "environment",
+    *(name for name in PROCESSOR_SETTINGS if name != "input"),
+    *STREAM_SETTINGS,
+)
+DEFAULT_FUNCTION = "handler"
+
+
+def find_topology_file(path: str | Path) -> Path:
+    """Resolve PATH (a topology file, or a folder holding one) to the topology file."""
+    given = Path(path)
+    if given.is_dir():
+        for name in TOPOLOGY_FILENAMES:
+            candidate = given / name
+            if candidate.is_file():
+                return candidate.resolve()
+        raise TopologyError(
+            [
+                Issue(
+                    "no-topology",
+                    "",
+                    "no topology file in this folder "
+                    f"(looked for {', '.join(TOPOLOGY_FILENAMES)}); "
+                    "create one with `attak init` or give the file's path",
+                    file=str(given),
+                )
+            ]
+        )
+    if not given.exists():
+        raise TopologyError([Issue("no-topology", "", "no such file or folder", file=str(given))])
+    return given.resolve()
+
+
+def read_topology(path: str | Path) -> Topology:
+    """Read a topology file into the model, checking shape, types and ranges.
+
+    Raises ``TopologyError`` with every problem found. Cross-element rules (unknown
+    processors in streams, handler files, names AWS would refuse) are ``validate``'s.
+    """
+    file = find_topology_file(path)
+    document = read_document(file)
+    reader = _Reader(file)
+    topology = reader.topology(document)
+    if reader.issues or topology is None:
+        raise TopologyError(reader.issues)
+    return topology
+
+
+def read_document(file: Path) -> Any:
+    """Parse one topology file into plain data; a syntax error becomes a ``TopologyError``."""
+    label = display_path(file)
+    try:
+        text = file.read_text(encoding="utf-8") if file.suffix != ".py" else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TopologyError(
+            [Issue("unreadable", "", f"cannot read the file: {exc}", label)]
+        ) from exc
+    if file.suffix == ".py":
+        return _run_python_topology(file, label)
+    if file.suffix == ".json":
+        try:
+            return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        except _DuplicateKey as exc:
+            raise TopologyError([Issue("duplicate-key", "", str(exc), label)]) from exc
+        except json.JSONDecodeError as exc:
+            raise TopologyError(
+                [
+                    Issue(
+                        "syntax",
+                        "",
+                        f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                        label,
+                    )
+                ]
+            ) from exc
+    try:
+        return yaml.load(text, Loader=_StrictYamlLoader)
+    except _DuplicateKey as exc:
+        raise TopologyError([Issue("duplicate-key", "", str(exc), label)]) from exc
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise TopologyError(
+            [Issue("syntax", "", f"invalid YAML{where}: {problem}", label)]
+        ) from exc
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(
+                f"key '{key}' appears twice in one object; the second would silently "
+                "replace the first: rename or merge them"
+            )
+        result[key] = value
+    return result
+
+
+class _StrictYamlLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses duplicate mapping keys instead of keeping the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise _DuplicateKey(
+                    f"key '{key}' appears twice (line {key_node.start_mark.line + 1}); "
+                    "the second would silently replace the first: rename or merge them"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+@contextmanager
+def _on_sys_path(folder: Path) -> Iterator[None]:
+    """Let user code import its neighbours, as it can inside its Lambda asset."""
+    entry = str(folder)
+    added = entry not in sys.path
+    if added:
+        sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if added and entry in sys.path:
+            sys.path.remove(entry)
+
+
+def _run_python_topology(file: Path, label: str) -> Any:
+    """Execute a Python topology and return its ``topology`` (a dict, or a function's result)."""
+    from .handlers import describe_exception, import_file
+
+    with _on_sys_path(file.parent):
+        try:
+            module = import_file(file, f"attak_topology_{abs(hash(str(file)))}")
+        except Exception as exc:
+            raise TopologyError(
+                [Issue("import", "", describe_exception(exc, file), label)]
+            ) from exc
+        if not hasattr(module, "topology"):
+            raise TopologyError(
+                [
+                    Issue(
+                        "no-topology",
+                        "",
+                        "a Python topology must define `topology`: a dict, or a function "
+                        "returning one",
+                        label,
+                    )
+                ]
+            )
+        value = module.topology
+        if callable(value):
+            try:
+                value = value()
+            except Exception as exc:
+                raise TopologyError(
+                    [
+                        Issue(
+                            "import",
+                            "topology()",
+                            "calling topology() failed: " + describe_exception(exc, file),
+                            label,
+                        )
+                    ]
+                ) from exc
+    return value
+
+
+def _kind(value: object) -> str:
+    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "nothing (null)"
+    for kind, name in names.items():
+        if isinstance(value, kind):
+            return name
+    if isinstance(value, (int, float)):
+        return "a number"
+    return type(value).__name__
+
+
+class _Reader:
+    """Turns the parsed document into the model, collecting every issue on the way."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.root = file.parent
+        self.label = display_path(file)
+        self.issues: list[Issue] = []
+
+    def issue(self, code: str, path: str, message: str) -> None:
+        self.issues.append(Issue(code, path, message, self.label))
+
+    def unknown_keys(self, data: Mapping[Any, Any], allowed: tuple[str, ...], path: str) -> None:
+        for key in data:
+            if key not in allowed:
+                where = f"{path}.{key}" if path else str(key)
+                self.issue(
+                    "unknown-key",
+                    where,
+                    f"unknown key '{key}'{did_you_mean(str(key), allowed)} "
+                    f"(allowed here: {', '.join(allowed)})",
+                )
+
+    def setting(self, setting: Setting, value: object, path: str) -> object:
+        if setting.name == "shards" and value == ON_DEMAND:
+            return None
+        problem = check_value(setting, value)
+        if problem:
+            self.issue("invalid-value", path, problem)
+            return setting.default
+        return value
+
+    def topology(self, data: Any) -> Topology | None:
+        if not isinstance(data, dict):
+            self.issue(
+                "not-a-mapping",
+                "",
+                f"a topology must be a mapping with name, processors and streams "
+                f"(given {_kind(data)})",
+            )
+            return None
+        self.unknown_keys(data, TOP_LEVEL_KEYS, "")
+        name = data.get("name")
+        if name is None:
+            self.issue(
+                "missing-name",
+                "name",
+                "a topology name is required (it becomes the stack name), e.g. name: my-pipeline",
+            )
+            name = ""
+        elif not isinstance(name, str):
+            self.issue("invalid-name", "name", f"must be a string (given {_kind(name)})")
+            name = ""
+        max_hops = data.get("max_hops", MAX_HOPS.default)
+        max_hops = self.setting(MAX_HOPS, max_hops, "max_hops")
+        defaults = self.defaults(data.get("defaults", {}))
+        processors = self.processors(data.get("processors"), defaults)
+        streams = self.streams(data.get("streams", []), defaults)
+        assert isinstance(max_hops, int)
+        return Topology(
+            name=name,
+            processors=processors,
+            streams=tuple(streams),
+            max_hops=max_hops,
+            file=self.file,
+        )
+
+    def defaults(self, data: Any) -> dict[str, Any]:
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            self.issue("not-a-mapping", "defaults", f"must be a mapping (given {_kind(data)})")
+            return {}
+        self.unknown_keys(data, DEFAULT_KEYS, "defaults")
+        result: dict[str, Any] = {}
+        for key, value in data.items():
+            setting = PROCESSOR_SETTINGS.get(key) or STREAM_SETTINGS.get(key)
+            if setting is not None:
+                result[key] = self.setting(setting, value, f"defaults.{key}")
+        if "environment" in data:
+            result["environment"] = self.environment(data["environment"], "defaults.environment")
+        return result
+
+    def processors(self, data: Any, defaults: Mapping[str, Any]) -> dict[str, Processor]:
+        if data is None:
+            self.issue(
+                "missing-processors",
+                "processors",
+                "at least one processor is required, e.g. processors: {reverse: ./reverse.py}",
+            )
+            return {}
+        if isinstance(data, str):
+            return self.processor_folder(data, defaults)
+        if not isinstance(data, dict):
+            self.issue(
+                "not-a-mapping",
+                "processors",
+                "must map processor names to handlers, or name a folder of *.py files "
+                f"(given {_kind(data)})",
+            )
+            return {}
+        if not data:
+            self.issue("missing-processors", "processors", "at least one processor is required")
+        result: dict[str, Processor] = {}
+        for name, spec in data.items():
+            processor = self.processor(str(name), spec, defaults, f"processors.{name}")
+            if processor is not None:
+                result[str(name)] = processor
+        return result
+
+    def processor_folder(self, folder: str, defaults: Mapping[str, Any]) -> dict[str, Processor]:
+        path = (self.root / folder).resolve()
+        if not path.is_dir():
+            self.issue(
+                "missing-folder",
+                "processors",
+                f"folder '{folder}' not found next to the topology (looked in {path})",
+            )
+            return {}
+        files = sorted(f for f in path.glob("*.py") if not f.name.startswith("_"))
+        if not files:
+            self.issue("missing-processors", "processors", f"folder '{folder}' has no *.py files")
+        return {
+            f.stem: self.build_processor(
+                f.stem, f, DEFAULT_FUNCTION, str(f), {}, defaults, "processors"
+            )
+            for f in files
+        }
+
+    def processor(
+        self, name: str, spec: Any, defaults: Mapping[str, Any], path: str
+    ) -> Processor | None:
+        options: Mapping[str, Any] = {}
+        if isinstance(spec, dict):
+            self.unknown_keys(spec, PROCESSOR_KEYS, path)
+            options = spec
+            spec = spec.get("handler")
+            if spec is None:
+                self.issue(
+                    "missing-handler",
+                    f"{path}.handler",
+                    "a processor object needs a handler, e.g. handler: processors/reverse.py",
+                )
+                return None
+            path = f"{path}.handler"
+        if not isinstance(spec, str) or not spec.strip():
+            self.issue(
+                "invalid-handler",
+                path,
+                "a handler is a path to a Python file, optionally with ':function' "
+                f"(given {_kind(spec)})",
+            )
+            return None
+        file_part, _, function = spec.partition(":")
+        file = self.resolve_handler_file(file_part.strip())
+        return self.build_processor(
+            name, file, function.strip() or DEFAULT_FUNCTION, spec, options, defaults, path
+        )
+
+    def resolve_handler_file(self, given: str) -> Path:
+        base = (self.root / given).resolve()
+        candidates = [base] if base.suffix == ".py" else [base.with_name(base.name + ".py")]
+        candidates.append(base / "__init__.py")
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+        return candidates[0]
+
+    def build_processor(
+        self,
+        name: str,
+        file: Path,
+        function: str,
+        handler_spec: str,
+        options: Mapping[str, Any],
+        defaults: Mapping[str, Any],
+        where: str,
+    ) -> Processor:
+        owner = where.removesuffix(".handler")
+        values: dict[str, Any] = {}
+        for key, setting in PROCESSOR_SETTINGS.items():
+            if key in options:
+                values[key] = self.setting(setting, options[key], f"{owner}.{key}")
+            else:
+                values[key] = defaults.get(key, setting.default)
+        environment = dict(defaults.get("environment", {}))
+        if "environment" in options:
+            environment.update(self.environment(options["environment"], f"{owner}.environment"))
+        return Processor(
+            name=name,
+            file=file,
+            function=function,
+            environment=environment,
+            where=where,
+            handler_spec=handler_spec,
+            **values,
+        )
+
+    def environment(self, data: Any, path: str) -> dict[str, str]:
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            self.issue(
+                "not-a-mapping", path, f"must map variable names to values (given {_kind(data)})"
+            )
+            return {}
+        result: dict[str, str] = {}
+        for key, value in data.items():
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                self.issue(
+                    "invalid-value",
+                    f"{path}.{key}",
+                    f"an environment value must be a string or a number (given {_kind(value)}); "
+                    "quote it to pass it as text",
+                )
+                continue
+            result[str(key)] = str(value)
+        return result
+
+    def streams(self, data: Any, defaults: Mapping[str, Any]) -> list[Stream]:
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            self.issue(
+                "not-a-list",
+                "streams",
+                "must be a list of [from, to], [from, to, topic] or {from, to, ...} "
+                f"(given {_kind(data)})",
+            )
+            return []
+        result = []
+        for index, spec in enumerate(data):
+            stream = self.stream(spec, defaults, f"streams[{index}]")
+            if stream is not None:
+                result.append(stream)
+        return result
+
+    def stream(self, spec: Any, defaults: Mapping[str, Any], path: str) -> Stream | None:
+        if isinstance(spec, list):
+            if len(spec) not in (2, 3):
+                self.issue(
+                    "invalid-stream",
+                    path,
+                    f"a stream list is [from, to] or [from, to, topic] (given {len(spec)} items)",
+                )
+                return None
+            spec = dict(zip(("from", "to", "topic"), spec, strict=False))
+        elif isinstance(spec, dict):
+            self.unknown_keys(spec, STREAM_KEYS, path)
+        else:
+            self.issue(
+                "invalid-stream",
+                path,
+                "a stream is [from, to], [from, to, topic] or {from, to, ...} "
+                f"(given {_kind(spec)})",
+            )
+            return None
+        ends = {}
+        for end in ("from", "to"):
+            value = spec.get(end)
+            if not isinstance(value, str) or not value:
+                self.issue(
+                    "invalid-stream",
+                    f"{path}.{end}",
+                    f"a stream needs '{end}': a processor name (given {_kind(value)})",
+                )
+            ends[end] = value
+        topic = spec.get("topic")
+        if topic is not None and not isinstance(topic, str):
+            self.issue("invalid-topic", f"{path}.topic", f"must be a string (given {_kind(topic)})")
+            topic = None
+        values: dict[str, Any] = {
+            key: self.setting(setting, spec[key], f"{path}.{key}")
+            if key in spec
+            else defaults.get(key, setting.default)
+            for key, setting in STREAM_SETTINGS.items()
+        }
+        if not all(isinstance(v, str) and v for v in ends.values()):
+            return None
+        return Stream(
+            source=str(ends["from"]),
+            target=str(ends["to"]),
+            topic=topic,
+            settings=StreamSettings(**values),
+            where=path,
+        )
+
+
+def load_topology(path: str | Path) -> Topology:
+    """Read and fully validate a topology; raise ``TopologyError`` listing every error.
+
+    This is what a CDK app or a test calls: ``Topology(self, "Pipeline",
+    topology=load_topology("pipeline/"))``. Warnings are not raised; see ``check_topology``.
+    """
+    topology, _ = check_topology(path)
+    return topology
+
+
+def check_topology(path: str | Path) -> tuple[Topology, list[Issue]]:
+    """Read and validate a topology; return it with its warnings, or raise on any error."""
+    from .validate import validate
+
+    topology = read_topology(path)
+    issues = validate(topology)
+    if any(i.severity == "error" for i in issues):
+        raise TopologyError(issues)
+    return topology, issues

@@ -1,0 +1,233 @@
+"""The Lambda entry point and the delivery contract every engine shares.
+
+``lambda_handler`` turns a Kinesis batch (base64 records) or a direct invocation into
+``Record``s and hands them to ``Runner.process``; the simulator calls the same ``process``
+with records it built. ``process`` runs the user's handler once per record, in order:
+
+- emits of records that succeeded are flushed to their streams;
+- when record k raises, its own emits are discarded, the emits of records before it are
+  flushed, and processing stops at k. Lambda's ReportBatchItemFailures then retries the
+  batch from k (and, after the stream's retry attempts, dead-letters it);
+- if a flush cannot deliver every record, ``process`` raises so the whole batch is retried:
+  an emit is never lost, at worst delivered twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from .context import Context, Emit, Routes
+from .envelope import DecodeError, encode_input
+
+Handler = Callable[[Any, Any], Any]
+Observer = Callable[["Record", Any, list[Emit], "BaseException | None", float], None]
+"""Called after each record: (record, envelope or None, emits, error or None, seconds)."""
+
+FLUSH_EVERY = 500
+"""Pending emits that trigger a flush mid-batch, so a large batch never piles up memory."""
+
+
+class Transport(Protocol):
+    """Delivers encoded records to a stream (Kinesis PutRecords, or the simulator's queues)."""
+
+    def put(self, stream: str, emits: Sequence[Emit]) -> None: ...
+
+
+class Record:
+    """One record to process: a Kinesis record, or a direct invocation made into one."""
+
+    __slots__ = ("data", "partition_key", "sequence", "tag")
+
+    def __init__(self, sequence: str, partition_key: str, data: bytes, tag: object = None):
+        self.sequence = sequence
+        self.partition_key = partition_key
+        self.data = data
+        self.tag = tag
+
+
+def new_id() -> str:
+    """A random id for traces and partition keys (the simulator injects its own)."""
+    return uuid.uuid4().hex[:16]
+
+
+class Runner:
+    """One processor's handler bound to its routes, transport and limits."""
+
+    def __init__(
+        self,
+        *,
+        handler: Handler,
+        processor: str,
+        topology: str,
+        routes: Routes,
+        transport: Transport,
+        max_hops: int,
+        new_key: Callable[[], str] = new_id,
+        observer: Observer | None = None,
+    ) -> None:
+        self.handler = handler
+        self.processor = processor
+        self.topology = topology
+        self.routes = routes
+        self.transport = transport
+        self.max_hops = max_hops
+        self.new_key = new_key
+        self.observer = observer
+
+    def process(
+        self, records: Sequence[Record], lambda_context: Any = None
+    ) -> tuple[int, BaseException] | None:
+        """Run the handler over ``records`` in order; return (index, error) of the first
+        record that failed, or ``None`` when all succeeded. See the module docstring."""
+        from .envelope import decode
+
+        pending: list[Emit] = []
+        observer = self.observer
+        clock = time.perf_counter
+        for index, record in enumerate(records):
+            emits: list[Emit] = []
+            envelope = None
+            started = clock()
+            try:
+                envelope = decode(record.data, record.sequence)
+                context = Context(
+                    processor=self.processor,
+                    topology=self.topology,
+                    trace_id=envelope.trace,
+                    hops=envelope.hops,
+                    max_hops=self.max_hops,
+                    routes=self.routes,
+                    new_key=self.new_key,
+                    emits=emits,
+                    lambda_context=lambda_context,
+                )
+                self.handler(envelope.data, context)
+            except Exception as error:
+                if observer is not None:
+                    observer(record, envelope, emits, error, clock() - started)
+                self.flush(pending)
+                return index, error
+            if observer is not None:
+                observer(record, envelope, emits, None, clock() - started)
+            if emits:
+                pending.extend(emits)
+                if len(pending) >= FLUSH_EVERY:
+                    self.flush(pending)
+                    pending = []
+        self.flush(pending)
+        return None
+
+    def flush(self, pending: list[Emit]) -> None:
+        """Hand the emits to the transport, one call per stream, keeping emit order."""
+        if not pending:
+            return
+        by_stream: dict[str, list[Emit]] = {}
+        for emit in pending:
+            for stream in emit.streams:
+                group = by_stream.get(stream)
+                if group is None:
+                    by_stream[stream] = [emit]
+                else:
+                    group.append(emit)
+        for stream, emits in by_stream.items():
+            self.transport.put(stream, emits)
+
+
+# --- AWS Lambda ----------------------------------------------------------------------
+
+_runner: Runner | None = None
+
+
+def _runner_from_environment() -> Runner:
+    """Build the runner once per container from what the CDK stack put in the environment."""
+    from .emitter import KinesisEmitter
+
+    module_name, _, function = os.environ["ATTAK_HANDLER"].partition(":")
+    module = importlib.import_module(module_name)
+    return Runner(
+        handler=getattr(module, function or "handler"),
+        processor=os.environ["ATTAK_PROCESSOR"],
+        topology=os.environ.get("ATTAK_TOPOLOGY", ""),
+        routes=Routes.from_json(os.environ.get("ATTAK_ROUTES", "[]")),
+        transport=KinesisEmitter.from_environment(),
+        max_hops=int(os.environ.get("ATTAK_MAX_HOPS", "16")),
+        observer=log_record,
+    )
+
+
+def log_record(
+    record: Record, envelope: Any, emits: list[Emit], error: BaseException | None, seconds: float
+) -> None:
+    """One structured log line per record: what ``attak logs --trace`` follows."""
+    line: dict[str, Any] = {
+        "attak": "record",
+        "processor": os.environ.get("ATTAK_PROCESSOR", ""),
+        "trace": getattr(envelope, "trace", None),
+        "topic": getattr(envelope, "topic", None),
+        "sequence": record.sequence,
+        "outcome": "error" if error else "ok",
+        "emits": [e.topic for e in emits] if not error else [],
+        "ms": round(seconds * 1000, 3),
+    }
+    if error is not None:
+        line["error"] = f"{type(error).__name__}: {error}"
+    sys.stdout.write(json.dumps(line, default=str) + "\n")
+
+
+def is_kinesis_event(event: Any) -> bool:
+    records = event.get("Records") if isinstance(event, dict) else None
+    return (
+        bool(records)
+        and isinstance(records, list)
+        and (isinstance(records[0], dict) and records[0].get("eventSource") == "aws:kinesis")
+    )
+
+
+def kinesis_records(event: dict[str, Any]) -> list[Record]:
+    """The records of a Kinesis event-source-mapping batch, data base64-decoded."""
+    return [
+        Record(
+            r["kinesis"]["sequenceNumber"],
+            r["kinesis"]["partitionKey"],
+            base64.b64decode(r["kinesis"]["data"]),
+        )
+        for r in event["Records"]
+    ]
+
+
+def direct_record(event: Any, request_id: str) -> Record:
+    """A direct invocation as a record. ``attak trigger`` sends ``{"v": 1, "trace", "data"}``;
+    any other payload (a console test, a scheduled event) is the event itself."""
+    if isinstance(event, dict) and event.get("v") == 1 and "data" in event:
+        return Record(request_id, request_id, json.dumps(event).encode())
+    return Record(request_id, request_id, encode_input(event, request_id or new_id()))
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """Lambda's entry point for every attak processor."""
+    global _runner
+    if _runner is None:
+        _runner = _runner_from_environment()
+    if is_kinesis_event(event):
+        records = kinesis_records(event)
+        failed = _runner.process(records, context)
+        if failed is None:
+            return {"batchItemFailures": []}
+        return {"batchItemFailures": [{"itemIdentifier": records[failed[0]].sequence}]}
+    request_id = getattr(context, "aws_request_id", "") or new_id()
+    record = direct_record(event, request_id)
+    failed = _runner.process([record], context)
+    if failed is not None:
+        error = failed[1]
+        if isinstance(error, DecodeError):
+            raise ValueError(str(error))
+        raise error
+    return {"processor": _runner.processor, "outcome": "ok"}

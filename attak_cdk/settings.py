@@ -1,0 +1,123 @@
+"""The settings a topology may give processors and streams: names, types, ranges, defaults.
+
+Rules as data: the loader reads types from this table, validation reads the ranges, the
+README and ``attak init`` read the defaults. AWS's own names and limits are kept, so a value
+that passes here is one that Lambda and Kinesis accept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# AWS Lambda stops a recursive chain after about 16 invocations (its "recursive loop
+# detection"); a topology loop gets the same default bound.
+DEFAULT_MAX_HOPS = 16
+MAX_HOPS_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One tunable: its type, the inclusive range or choices AWS allows, and its default."""
+
+    name: str
+    kind: type
+    default: object
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+    unit: str = ""
+    help: str = ""
+
+    def allowed(self) -> str:
+        """Describe the allowed values the way an error message should."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.kind is bool:
+            return "true or false"
+        unit = f" {self.unit}" if self.unit else ""
+        if self.minimum is not None and self.maximum is not None:
+            return f"an integer from {self.minimum} to {self.maximum}{unit}"
+        if self.minimum is not None:
+            return f"an integer of at least {self.minimum}{unit}"
+        return "an integer"
+
+
+PROCESSOR_SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting("memory", int, 256, 128, 10240, unit="MB", help="Lambda memory size"),
+        Setting("timeout", int, 60, 1, 900, unit="seconds", help="Lambda timeout"),
+        Setting(
+            "reserved_concurrency",
+            int,
+            None,
+            0,
+            None,
+            help="reserved concurrent executions (unset: the account's pool)",
+        ),
+        Setting(
+            "input",
+            str,
+            "direct",
+            choices=("direct", "stream"),
+            help="'stream' gives the processor an ingest stream for outside producers",
+        ),
+    )
+}
+"""Scalar processor settings; ``handler`` and ``environment`` are read separately."""
+
+STREAM_SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting("batch_size", int, 100, 1, 10000, help="records per invocation"),
+        Setting(
+            "starting_position",
+            str,
+            "TRIM_HORIZON",
+            choices=("TRIM_HORIZON", "LATEST"),
+            help="where a new mapping starts reading",
+        ),
+        Setting("max_batching_window", int, 0, 0, 300, unit="seconds", help="batching wait"),
+        Setting("parallelization_factor", int, 1, 1, 10, help="concurrent batches per shard"),
+        Setting("retry_attempts", int, 10, 0, 10000, help="retries before dead-lettering"),
+        Setting("bisect_batch_on_error", bool, True, help="split a failing batch to isolate it"),
+        Setting(
+            "max_record_age",
+            int,
+            None,
+            60,
+            604800,
+            unit="seconds",
+            help="records older than this are dead-lettered (unset: no limit)",
+        ),
+        Setting("shards", int, None, 1, 10000, help="provisioned shards (unset: on-demand)"),
+        Setting("retention_hours", int, 24, 24, 8760, unit="hours", help="stream retention"),
+    )
+}
+"""Stream settings, named as in Lambda's event-source mapping and Kinesis."""
+
+ON_DEMAND = "on-demand"
+"""The value ``shards`` may take to ask for an on-demand stream explicitly."""
+
+
+MAX_HOPS = Setting(
+    "max_hops", int, DEFAULT_MAX_HOPS, 1, MAX_HOPS_LIMIT, help="stream hops a trace may take"
+)
+
+
+def check_value(setting: Setting, value: object) -> str | None:
+    """Say what is wrong with ``value`` for ``setting``, or return ``None`` if it is fine."""
+    if setting.choices:
+        if value not in setting.choices:
+            return f"must be {setting.allowed()} (given {value!r})"
+        return None
+    if setting.kind is bool:
+        return None if isinstance(value, bool) else f"must be true or false (given {value!r})"
+    if isinstance(value, bool) or not isinstance(value, int):
+        hint = " without quotes" if isinstance(value, str) and value.strip().isdigit() else ""
+        return f"must be {setting.allowed()}{hint} (given {value!r})"
+    too_low = setting.minimum is not None and value < setting.minimum
+    too_high = setting.maximum is not None and value > setting.maximum
+    if too_low or too_high:
+        return f"must be {setting.allowed()} (given {value})"
+    return None

@@ -1,0 +1,337 @@
+"""The in-process engine: runs a topology through the Lambda runtime with in-memory streams.
+
+Each stream is a list of shards; a record goes to the shard its partition key hashes to
+(MD5, as Kinesis does), so order is kept per key. Each shard is read in batches of
+``batch_size`` and handed to the consumer's ``Runner.process``: the same code that runs in
+Lambda, with the same contract. A failing record is retried from its position, the batch
+is bisected when ``bisect_batch_on_error`` is set, and after ``retry_attempts`` the record
+becomes a dead letter. Direct invocations follow Lambda's asynchronous invoke: two retries,
+then a dead letter.
+
+Runs are deterministic: trace ids and partition keys come from a seeded generator and
+streams are drained in a fixed order. Time-based settings (``max_batching_window``,
+``max_record_age``) and parallelism do not apply to an in-process run.
+
+A runaway loop stops the run at its first ``max_hops`` hit: in AWS the record would be
+retried and dead-lettered, but a loop is a topology bug and the simulator says so at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import graph
+from ..handlers import Handler, load_handler
+from ..inputs import InputEvent
+from ..model import StreamSettings, Topology
+from ..runtime.context import Emit, LoopError, Routes
+from ..runtime.envelope import encode_input
+from ..runtime.handler import Record, Runner
+from .result import DeadLetter, Invocation, SimulationResult, describe_error
+
+DIRECT_RETRIES = 2
+"""Lambda retries a failed asynchronous invocation twice before its on-failure destination."""
+INPUT = "input"
+
+
+@dataclass
+class Shard:
+    """One shard of a stream: its records, the read position and the retry state at it."""
+
+    records: list[Record] = field(default_factory=list)
+    position: int = 0
+    failures: int = 0
+    """Times the record at ``position`` has failed (the next attempt is failures + 1)."""
+    counted: int = 0
+    """Failures that count toward retry_attempts (bisected ones do not)."""
+    window: int = 0
+    """Batch size limit while bisecting; 0 when not bisecting."""
+
+    def pending(self) -> int:
+        return len(self.records) - self.position
+
+
+@dataclass
+class StreamState:
+    name: str
+    consumer: str
+    settings: StreamSettings
+    shards: list[Shard]
+
+
+class _Printed(io.TextIOBase):
+    """Collects what handlers print until the observer takes it for their invocation."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._parts.append(text)
+        return len(text)
+
+    def take(self) -> str:
+        if not self._parts:
+            return ""
+        text = "".join(self._parts)
+        self._parts.clear()
+        return text
+
+
+class LoopStopped(Exception):
+    """Raised inside the engine to stop the run at a runaway loop."""
+
+
+class MemoryEngine:
+    """Runs one topology in-process. Use ``simulate`` for a one-call run."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        *,
+        max_hops: int | None = None,
+        seed: int = 0,
+        handlers: Mapping[str, Handler] | None = None,
+        on_invocation: Callable[[Invocation], None] | None = None,
+    ) -> None:
+        self.topology = topology
+        self.max_hops = max_hops if max_hops is not None else topology.max_hops
+        self._random = random.Random(seed)
+        self._on_invocation = on_invocation
+        self._sequence = 0
+        self.streams: dict[str, StreamState] = {}
+        for stream in topology.streams:
+            name = graph.stream_name(stream)
+            self.streams[name] = StreamState(
+                name, stream.target, stream.settings, self._shards(stream.settings)
+            )
+        for name, processor in topology.processors.items():
+            if processor.input == "stream":
+                ingest = graph.ingest_stream_name(name)
+                self.streams[ingest] = StreamState(
+                    ingest, name, StreamSettings(), self._shards(StreamSettings())
+                )
+        self.result = SimulationResult(
+            topology.name,
+            processors=tuple(topology.processors),
+            targets=graph.stream_targets(topology),
+        )
+        given = dict(handlers or {})
+        outgoing = graph.routes(topology)
+        self.runners = {
+            name: Runner(
+                handler=given[name] if name in given else load_handler(processor),
+                processor=name,
+                topology=topology.name,
+                routes=Routes.from_json(graph.routes_payload(outgoing[name])),
+                transport=self,
+                max_hops=self.max_hops,
+                new_key=self._new_id,
+                observer=self._observe,
+            )
+            for name, processor in topology.processors.items()
+        }
+        # What the observer needs to know about the batch being processed.
+        self._processor = ""
+        self._source = INPUT
+        self._head: Record | None = None
+        self._head_attempt = 1
+        self._last_invocation: int | None = None
+        self._printed = _Printed()
+
+    @staticmethod
+    def _shards(settings: StreamSettings) -> list[Shard]:
+        # On-demand streams start with several shards in AWS; one shard in simulation keeps
+        # per-key order identical while making runs easy to follow.
+        return [Shard() for _ in range(settings.shards or 1)]
+
+    def _new_id(self) -> str:
+        return f"{self._random.getrandbits(64):016x}"
+
+    # --- Transport: where the runtime's flushes land -----------------------------------
+
+    def put(self, stream: str, emits: Sequence[Emit]) -> None:
+        state = self.streams[stream]
+        shards = state.shards
+        for emit in emits:
+            if len(shards) == 1:
+                shard = shards[0]
+            else:
+                digest = hashlib.md5(emit.key.encode(), usedforsecurity=False).digest()
+                shard = shards[int.from_bytes(digest, "big") * len(shards) >> 128]
+            self._sequence += 1
+            shard.records.append(Record(str(self._sequence), emit.key, emit.payload, emit.tag))
+
+    # --- Observer: one Invocation per handler call ---------------------------------------
+
+    def _observe(
+        self,
+        record: Record,
+        envelope: Any,
+        emits: list[Emit],
+        error: BaseException | None,
+        seconds: float,
+    ) -> None:
+        invocations = self.result.invocations
+        printed = self._printed.take()
+        invocation = Invocation(
+            id=len(invocations) + 1,
+            processor=self._processor,
+            event=envelope.data if envelope is not None else None,
+            parent=record.tag,  # type: ignore[arg-type]
+            trace=envelope.trace if envelope is not None else "",
+            sender=envelope.source if envelope is not None else None,
+            attempt=self._head_attempt if record is self._head else 1,
+            source=self._source,
+            emits=emits,
+            error=error,
+            seconds=seconds,
+            logs=printed,
+        )
+        invocations.append(invocation)
+        for emit in emits:
+            emit.tag = invocation.id
+        if self._on_invocation is not None:
+            self._on_invocation(invocation)
+        self._last_invocation = invocation.id
+        if isinstance(error, LoopError) and self.result.stopped is None:
+            self.result.stopped = str(error)
+
+    # --- Running ---------------------------------------------------------------------------
+
+    def run(self, events: Iterable[InputEvent]) -> SimulationResult:
+        """Send every input event, then drain every stream; return what happened.
+
+        What handlers print is captured per invocation (in Lambda it would go to the
+        function's log), so it never mixes with attak's own output.
+        """
+        saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = self._printed
+        try:
+            for event in events:
+                self.send(event)
+            self.drain()
+        except LoopStopped:
+            self.result.unprocessed = sum(
+                shard.pending() for state in self.streams.values() for shard in state.shards
+            )
+        finally:
+            sys.stdout, sys.stderr = saved
+        return self.result
+
+    def send(self, event: InputEvent) -> None:
+        """Deliver one outside event: into the processor's ingest stream if it has one,
+        otherwise as a direct (asynchronous) invocation."""
+        trace = self._new_id()
+        payload = encode_input(event.data, trace)
+        processor = self.topology.processors[event.processor]
+        if processor.input == "stream":
+            emit = Emit("", event.data, payload, trace, ())
+            self.put(graph.ingest_stream_name(event.processor), [emit])
+            return
+        self._invoke_direct(event.processor, Record(trace, trace, payload))
+
+    def _invoke_direct(self, processor: str, record: Record) -> None:
+        runner = self.runners[processor]
+        self._processor, self._source, self._head = processor, INPUT, record
+        attempts = DIRECT_RETRIES + 1
+        for attempt in range(1, attempts + 1):
+            self._head_attempt = attempt
+            failed = runner.process([record])
+            self._stop_at_loop()
+            if failed is None:
+                return
+            if attempt == attempts:
+                message = describe_error(failed[1])
+                self._dead_letter(processor, INPUT, record, message, attempts)
+
+    def drain(self) -> None:
+        """Process stream batches, stream by stream and shard by shard, until all are empty."""
+        busy = True
+        while busy:
+            busy = False
+            for state in self.streams.values():
+                for shard in state.shards:
+                    if shard.pending():
+                        busy = True
+                        self._process_batch(state, shard)
+
+    def _process_batch(self, state: StreamState, shard: Shard) -> None:
+        settings = state.settings
+        size = min(settings.batch_size, shard.window or settings.batch_size)
+        batch = shard.records[shard.position : shard.position + size]
+        self._processor, self._source, self._head = state.consumer, state.name, batch[0]
+        self._head_attempt = shard.failures + 1
+        failed = self.runners[state.consumer].process(batch)
+        self._stop_at_loop()
+        if failed is None:
+            shard.position += len(batch)
+            shard.failures = shard.counted = shard.window = 0
+            return
+        index, error = failed
+        if index:
+            # Records before the failing one are checkpointed; the failing one is the new head.
+            shard.position += index
+            shard.failures = shard.counted = 0
+        shard.failures += 1
+        remaining = len(batch) - index
+        if settings.bisect_batch_on_error and remaining > 1:
+            shard.window = (remaining + 1) // 2  # bisecting does not use up a retry
+            return
+        shard.counted += 1
+        if shard.counted <= settings.retry_attempts:
+            return
+        failing = batch[index:]
+        message = describe_error(error)
+        self._dead_letter(state.consumer, state.name, failing[0], message, shard.failures)
+        for skipped in failing[1:]:
+            self._dead_letter(
+                state.consumer,
+                state.name,
+                skipped,
+                f"not processed: its batch was dead-lettered with a failing record ({message}); "
+                "bisect_batch_on_error isolates failing records",
+                0,
+            )
+        shard.position += len(failing)
+        shard.failures = shard.counted = shard.window = 0
+
+    def _stop_at_loop(self) -> None:
+        if self.result.stopped is not None:
+            raise LoopStopped
+
+    def _dead_letter(
+        self, processor: str, source: str, record: Record, error: str, attempts: int
+    ) -> None:
+        from ..runtime.envelope import DecodeError, decode
+
+        try:
+            envelope = decode(record.data, record.sequence)
+            event, trace = envelope.data, envelope.trace
+        except DecodeError:
+            event, trace = record.data.decode(errors="replace"), ""
+        last = self._last_invocation if attempts else None
+        self.result.dead_letters.append(
+            DeadLetter(processor, source, event, trace, error, attempts, last)
+        )
+
+
+def simulate(
+    topology: Topology,
+    events: Iterable[InputEvent],
+    *,
+    max_hops: int | None = None,
+    seed: int = 0,
+    on_invocation: Callable[[Invocation], None] | None = None,
+) -> SimulationResult:
+    """Run ``events`` through ``topology`` in-process and return the result."""
+    engine = MemoryEngine(topology, max_hops=max_hops, seed=seed, on_invocation=on_invocation)
+    return engine.run(events)

@@ -1,0 +1,205 @@
+"""What a simulation produced: invocations, emits, dead letters, and the summary per processor.
+
+Plain data shared by the engines, the CLI's renderers and ``attak_cdk.testing``. The
+``document`` function gives the ``attak simulate --json`` form.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..runtime.context import Emit, LoopError
+
+_RUNTIME_DIR = str(Path(__file__).resolve().parent.parent)
+
+
+@dataclass(slots=True)
+class Invocation:
+    """One handler call on one record (a retry is another invocation)."""
+
+    id: int
+    processor: str
+    event: Any
+    parent: int | None
+    """The invocation that emitted this record; ``None`` for outside input."""
+    trace: str
+    sender: str | None
+    """The processor that emitted the record; ``None`` for outside input."""
+    attempt: int
+    source: str
+    """The stream it was read from, or ``input`` for a direct invocation."""
+    emits: list[Emit]
+    error: BaseException | None
+    seconds: float
+    logs: str = ""
+    """What the handler printed (in Lambda: its log lines)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A record that ran out of retries, with the error that put it here."""
+
+    processor: str
+    source: str
+    event: Any
+    trace: str
+    error: str
+    attempts: int
+    invocation: int | None
+    """The last invocation that tried it; ``None`` if it was never handed to the handler
+    (it shared a batch with a failing record while bisect_batch_on_error was off)."""
+
+
+@dataclass
+class SimulationResult:
+    """Everything a run produced, in the order it happened."""
+
+    topology: str
+    invocations: list[Invocation] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    stopped: str | None = None
+    """Why the run stopped early (a runaway loop), or ``None`` if it drained every stream."""
+    unprocessed: int = 0
+    """Records still in streams when the run stopped early."""
+    processors: tuple[str, ...] = ()
+    targets: dict[str, str] = field(default_factory=dict)
+    """Stream name -> consuming processor, to say where each emit went."""
+
+    @property
+    def ok(self) -> bool:
+        """Every record was processed: nothing dead-lettered, no loop stopped the run."""
+        return not self.dead_letters and self.stopped is None
+
+    @property
+    def emitted(self) -> dict[str, dict[str, list[Any]]]:
+        """processor -> topic -> data, in emit order (successful handler calls only)."""
+        table: dict[str, dict[str, list[Any]]] = {}
+        for invocation in self.invocations:
+            if invocation.error is None and invocation.emits:
+                topics = table.setdefault(invocation.processor, {})
+                for emit in invocation.emits:
+                    topics.setdefault(emit.topic, []).append(emit.data)
+        return table
+
+    @property
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """Per processor: invocations, errors, emits, dead letters, retries, seconds."""
+        table = {
+            name: {
+                "invocations": 0,
+                "errors": 0,
+                "retries": 0,
+                "emits": 0,
+                "dead_letters": 0,
+                "seconds": 0.0,
+            }
+            for name in self.processors
+        }
+        for invocation in self.invocations:
+            row = table.setdefault(
+                invocation.processor,
+                {
+                    "invocations": 0,
+                    "errors": 0,
+                    "retries": 0,
+                    "emits": 0,
+                    "dead_letters": 0,
+                    "seconds": 0.0,
+                },
+            )
+            row["invocations"] += 1
+            row["seconds"] += invocation.seconds
+            if invocation.attempt > 1:
+                row["retries"] += 1
+            if invocation.error is None:
+                row["emits"] += len(invocation.emits)
+            else:
+                row["errors"] += 1
+        for letter in self.dead_letters:
+            table[letter.processor]["dead_letters"] += 1
+        for row in table.values():
+            row["seconds"] = round(row["seconds"], 6)
+        return table
+
+    def where_to(self, emit: Emit) -> list[str]:
+        """The processors an emit was delivered to (empty for a sink topic)."""
+        return [self.targets.get(s, s) for s in emit.streams]
+
+    @property
+    def loops(self) -> list[Invocation]:
+        """Invocations stopped by the max_hops guard."""
+        return [i for i in self.invocations if isinstance(i.error, LoopError)]
+
+
+def describe_error(error: BaseException) -> str:
+    """``Type: message``."""
+    return f"{type(error).__name__}: {error}"
+
+
+def user_traceback(error: BaseException) -> list[str]:
+    """The traceback lines of the user's own code, without attak's frames."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if not frame.filename.startswith(_RUNTIME_DIR)
+    ]
+    return traceback.format_list(frames)
+
+
+def document(result: SimulationResult) -> dict[str, Any]:
+    """The ``attak simulate --json`` document."""
+    return {
+        "topology": result.topology,
+        "ok": result.ok,
+        "stopped": result.stopped,
+        "unprocessed": result.unprocessed,
+        "invocations": [_invocation(result, i) for i in result.invocations],
+        "emitted": result.emitted,
+        "dead_letters": [_dead_letter(d) for d in result.dead_letters],
+        "summary": result.summary,
+    }
+
+
+def _invocation(result: SimulationResult, invocation: Invocation) -> dict[str, Any]:
+    error = invocation.error
+    return {
+        "id": invocation.id,
+        "processor": invocation.processor,
+        "source": invocation.source,
+        "event": invocation.event,
+        "parent": invocation.parent,
+        "from": invocation.sender,
+        "trace": invocation.trace,
+        "attempt": invocation.attempt,
+        "emits": _emits(result, invocation.emits) if error is None else [],
+        "discarded_emits": len(invocation.emits) if error is not None else 0,
+        "error": None
+        if error is None
+        else {"message": describe_error(error), "traceback": "".join(user_traceback(error))},
+        "logs": invocation.logs,
+        "seconds": round(invocation.seconds, 6),
+    }
+
+
+def _emits(result: SimulationResult, emits: Iterable[Emit]) -> list[dict[str, Any]]:
+    return [{"topic": e.topic, "data": e.data, "to": result.where_to(e)} for e in emits]
+
+
+def _dead_letter(letter: DeadLetter) -> dict[str, Any]:
+    return {
+        "processor": letter.processor,
+        "source": letter.source,
+        "event": letter.event,
+        "trace": letter.trace,
+        "error": letter.error,
+        "attempts": letter.attempts,
+        "invocation": letter.invocation,
+    }

@@ -1,0 +1,1 @@
+"""attak's command line: thin commands over ``attak_cdk`` (load, validate, call, render)."""

@@ -1,0 +1,5 @@
+"""``python -m cli``: the same as the ``attak`` command."""
+
+from .main import main
+
+main()
