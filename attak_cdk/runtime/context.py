@@ -7,9 +7,17 @@ handler returns, so a record that fails takes its emits with it.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
-from .envelope import MAX_PARTITION_KEY, MAX_RECORD_BYTES, EmitError, encode_with, header
+from .envelope import (
+    GENERATED_KEY_LENGTH,
+    MAX_PARTITION_KEY,
+    MAX_RECORD_BYTES,
+    EmitError,
+    Envelope,
+    encode_with,
+    header,
+)
 
 
 class LoopError(EmitError):
@@ -19,14 +27,18 @@ class LoopError(EmitError):
 class Emit:
     """One ``emit`` call, encoded, with the streams it goes to (none for a sink topic).
 
-    ``tag`` is opaque to the runtime: the simulator uses it to link each record to the
-    handler call that emitted it.
+    The simulator queues an ``Emit`` as the record a consumer reads, so it carries the
+    record's fields too (``payload``, ``key``, ``sequence``). ``key`` is ``None`` when the
+    handler gave none: the transport then spreads records evenly (the Kinesis emitter
+    draws a random key). ``tag`` is opaque to the runtime: the simulator links each record
+    to the handler call that emitted it.
     """
 
     __slots__ = ("data", "key", "payload", "streams", "tag", "topic")
+    sequence = ""
 
     def __init__(
-        self, topic: str, data: Any, payload: bytes, key: str, streams: tuple[str, ...]
+        self, topic: str, data: Any, payload: str, key: str | None, streams: tuple[str, ...]
     ) -> None:
         self.topic = topic
         self.data = data
@@ -57,45 +69,39 @@ class Routes:
         return self._topics.get(topic, self._any)
 
 
+class Bindings(Protocol):
+    """What a context needs from the processor it runs in (``Runner`` provides it)."""
+
+    processor: str
+    topology: str
+    routes: Routes
+    max_hops: int
+
+
 class Context:
     """Passed to ``handler(event, context)``; anything else is read from Lambda's context."""
 
-    __slots__ = (
-        "_emits",
-        "_head",
-        "_hops",
-        "_lambda",
-        "_max_hops",
-        "_new_key",
-        "_routes",
-        "processor",
-        "topology",
-        "trace_id",
-    )
+    __slots__ = ("_emits", "_head", "_hops", "_lambda", "_run", "trace_id")
 
     def __init__(
-        self,
-        *,
-        processor: str,
-        topology: str,
-        trace_id: str,
-        hops: int,
-        max_hops: int,
-        routes: Routes,
-        new_key: Any,
-        emits: list[Emit],
-        lambda_context: Any = None,
+        self, run: Bindings, envelope: Envelope, emits: list[Emit], lambda_context: Any = None
     ) -> None:
-        self.processor = processor
-        self.topology = topology
-        self.trace_id = trace_id
-        self._hops = hops + 1
-        self._max_hops = max_hops
-        self._routes = routes
-        self._new_key = new_key
+        self._run = run
+        self.trace_id: str = envelope["trace"]
+        self._hops: int = envelope["hops"] + 1
         self._emits = emits
         self._lambda = lambda_context
         self._head = ""
+
+    @property
+    def processor(self) -> str:
+        """The name of the processor running this handler."""
+        return self._run.processor
+
+    @property
+    def topology(self) -> str:
+        """The name of the topology."""
+        return self._run.topology
 
     def emit(self, topic: str, data: Any, key: str | None = None) -> None:
         """Send ``data`` on ``topic`` to every stream leaving this processor for it.
@@ -103,38 +109,43 @@ class Context:
         ``key`` is the partition key: records with the same key stay in order. Without
         one, records spread evenly. Raises ``EmitError`` if the record cannot be sent.
         """
+        run = self._run
         if type(topic) is not str or not topic:
             raise EmitError(
-                f"processor '{self.processor}': emit's topic must be a non-empty string "
+                f"processor '{run.processor}': emit's topic must be a non-empty string "
                 f"(given {topic!r})"
             )
-        if self._hops > self._max_hops:
+        if self._hops > run.max_hops:
             raise LoopError(
-                f"processor '{self.processor}' emitting on topic '{topic}' would take trace "
-                f"{self.trace_id} to hop {self._hops}, past max_hops {self._max_hops}: "
+                f"processor '{run.processor}' emitting on topic '{topic}' would take trace "
+                f"{self.trace_id} to hop {self._hops}, past max_hops {run.max_hops}: "
                 "a runaway loop? Raise max_hops if this depth is intended"
             )
-        if key is None:
-            key = self._new_key()
-        elif type(key) is not str or not 0 < len(key) <= MAX_PARTITION_KEY:
+        if key is not None and (type(key) is not str or not 0 < len(key) <= MAX_PARTITION_KEY):
             raise EmitError(
-                f"processor '{self.processor}', topic '{topic}': key must be a string of 1 to "
+                f"processor '{run.processor}', topic '{topic}': key must be a string of 1 to "
                 f"{MAX_PARTITION_KEY} characters (given {key!r})"
             )
-        if not self._head:
-            self._head = header(self.processor, self.trace_id, self._hops)
+        head = self._head
+        if not head:
+            head = self._head = header(run.processor, self.trace_id, self._hops)
         try:
-            payload = encode_with(self._head, topic, data)
+            payload = encode_with(head, topic, data)
         except EmitError as exc:
-            raise EmitError(f"processor '{self.processor}', topic '{topic}': {exc}") from None
-        size = len(payload) + len(key.encode())
+            raise EmitError(f"processor '{run.processor}', topic '{topic}': {exc}") from None
+        # Kinesis counts bytes; for ASCII text the character count is the byte count.
+        size = len(payload) if payload.isascii() else len(payload.encode())
+        if key is None:
+            size += GENERATED_KEY_LENGTH
+        else:
+            size += len(key) if key.isascii() else len(key.encode())
         if size > MAX_RECORD_BYTES:
             raise EmitError(
-                f"processor '{self.processor}', topic '{topic}': the record is {size} bytes, "
+                f"processor '{run.processor}', topic '{topic}': the record is {size} bytes, "
                 f"over Kinesis' limit of {MAX_RECORD_BYTES} (1 MiB); emit smaller pieces or "
                 "store the payload elsewhere and emit a reference"
             )
-        self._emits.append(Emit(topic, data, payload, key, self._routes.streams_for(topic)))
+        self._emits.append(Emit(topic, data, payload, key, run.routes.streams_for(topic)))
 
     def __getattr__(self, name: str) -> Any:
         if self._lambda is None:

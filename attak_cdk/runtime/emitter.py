@@ -27,7 +27,7 @@ from botocore.exceptions import (
 )
 
 from .context import Emit
-from .envelope import EmitError
+from .envelope import EmitError, new_id
 
 MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 5 * 1024 * 1024
@@ -100,7 +100,13 @@ class KinesisEmitter:
         return cls(boto3.client("kinesis", config=Config(retries={"max_attempts": 1})))
 
     def put(self, stream: str, emits: Sequence[Emit]) -> None:
-        self.put_entries(stream, [(e.key, e.payload) for e in emits])
+        self.put_entries(
+            stream,
+            [
+                (e.key or new_id(), e.payload.encode() if isinstance(e.payload, str) else e.payload)
+                for e in emits
+            ],
+        )
 
     def put_entries(self, stream: str, entries: Sequence[Entry]) -> None:
         """Write every entry to ``stream`` or raise ``EmitError`` saying how many failed."""

@@ -20,15 +20,14 @@ import json
 import os
 import sys
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from .context import Context, Emit, Routes
-from .envelope import DecodeError, encode_input
+from .envelope import DecodeError, Envelope, decode, encode_input, new_id
 
 Handler = Callable[[Any, Any], Any]
-Observer = Callable[["Record", Any, list[Emit], "BaseException | None", float], None]
+Observer = Callable[[Any, "Envelope | None", list[Emit], "BaseException | None", float], None]
 """Called after each record: (record, envelope or None, emits, error or None, seconds)."""
 
 FLUSH_EVERY = 500
@@ -42,20 +41,20 @@ class Transport(Protocol):
 
 
 class Record:
-    """One record to process: a Kinesis record, or a direct invocation made into one."""
+    """One record to process: a Kinesis record, or a direct invocation made into one.
 
-    __slots__ = ("data", "partition_key", "sequence", "tag")
+    ``payload`` is the record's data (bytes from Kinesis, text from attak's own encoder).
+    The simulator also hands ``process`` the ``Emit`` objects themselves, which carry the
+    same fields.
+    """
 
-    def __init__(self, sequence: str, partition_key: str, data: bytes, tag: object = None):
+    __slots__ = ("key", "payload", "sequence", "tag")
+
+    def __init__(self, sequence: str, key: str, payload: bytes | str, tag: object = None):
         self.sequence = sequence
-        self.partition_key = partition_key
-        self.data = data
+        self.key = key
+        self.payload = payload
         self.tag = tag
-
-
-def new_id() -> str:
-    """A random id for traces and partition keys (the simulator injects its own)."""
-    return uuid.uuid4().hex[:16]
 
 
 class Runner:
@@ -70,7 +69,6 @@ class Runner:
         routes: Routes,
         transport: Transport,
         max_hops: int,
-        new_key: Callable[[], str] = new_id,
         observer: Observer | None = None,
     ) -> None:
         self.handler = handler
@@ -79,37 +77,24 @@ class Runner:
         self.routes = routes
         self.transport = transport
         self.max_hops = max_hops
-        self.new_key = new_key
         self.observer = observer
 
     def process(
-        self, records: Sequence[Record], lambda_context: Any = None
+        self, records: Sequence[Record | Emit], lambda_context: Any = None
     ) -> tuple[int, BaseException] | None:
         """Run the handler over ``records`` in order; return (index, error) of the first
         record that failed, or ``None`` when all succeeded. See the module docstring."""
-        from .envelope import decode
-
         pending: list[Emit] = []
         observer = self.observer
+        handler = self.handler
         clock = time.perf_counter
         for index, record in enumerate(records):
             emits: list[Emit] = []
             envelope = None
             started = clock()
             try:
-                envelope = decode(record.data, record.sequence)
-                context = Context(
-                    processor=self.processor,
-                    topology=self.topology,
-                    trace_id=envelope.trace,
-                    hops=envelope.hops,
-                    max_hops=self.max_hops,
-                    routes=self.routes,
-                    new_key=self.new_key,
-                    emits=emits,
-                    lambda_context=lambda_context,
-                )
-                self.handler(envelope.data, context)
+                envelope = decode(record.payload, record.sequence)
+                handler(envelope["data"], Context(self, envelope, emits, lambda_context))
             except Exception as error:
                 if observer is not None:
                     observer(record, envelope, emits, error, clock() - started)
@@ -164,14 +149,18 @@ def _runner_from_environment() -> Runner:
 
 
 def log_record(
-    record: Record, envelope: Any, emits: list[Emit], error: BaseException | None, seconds: float
+    record: Record,
+    envelope: Envelope | None,
+    emits: list[Emit],
+    error: BaseException | None,
+    seconds: float,
 ) -> None:
     """One structured log line per record: what ``attak logs --trace`` follows."""
     line: dict[str, Any] = {
         "attak": "record",
         "processor": os.environ.get("ATTAK_PROCESSOR", ""),
-        "trace": getattr(envelope, "trace", None),
-        "topic": getattr(envelope, "topic", None),
+        "trace": envelope["trace"] if envelope else None,
+        "topic": envelope["topic"] if envelope else None,
         "sequence": record.sequence,
         "outcome": "error" if error else "ok",
         "emits": [e.topic for e in emits] if not error else [],
@@ -207,7 +196,7 @@ def direct_record(event: Any, request_id: str) -> Record:
     """A direct invocation as a record. ``attak trigger`` sends ``{"v": 1, "trace", "data"}``;
     any other payload (a console test, a scheduled event) is the event itself."""
     if isinstance(event, dict) and event.get("v") == 1 and "data" in event:
-        return Record(request_id, request_id, json.dumps(event).encode())
+        return Record(request_id, request_id, json.dumps(event))
     return Record(request_id, request_id, encode_input(event, request_id or new_id()))
 
 

@@ -18,20 +18,20 @@ retried and dead-lettered, but a loop is a topology bug and the simulator says s
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import random
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from .. import graph
 from ..handlers import Handler, load_handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime.context import Emit, LoopError, Routes
-from ..runtime.envelope import encode_input
+from ..runtime.envelope import DecodeError, Envelope, decode, encode_input
 from ..runtime.handler import Record, Runner
 from .result import DeadLetter, Invocation, SimulationResult, describe_error
 
@@ -44,7 +44,7 @@ INPUT = "input"
 class Shard:
     """One shard of a stream: its records, the read position and the retry state at it."""
 
-    records: list[Record] = field(default_factory=list)
+    records: list[Emit] = field(default_factory=list)
     position: int = 0
     failures: int = 0
     """Times the record at ``position`` has failed (the next attempt is failures + 1)."""
@@ -69,20 +69,18 @@ class _Printed(io.TextIOBase):
     """Collects what handlers print until the observer takes it for their invocation."""
 
     def __init__(self) -> None:
-        self._parts: list[str] = []
+        self.parts: list[str] = []
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
-        self._parts.append(text)
+        self.parts.append(text)
         return len(text)
 
     def take(self) -> str:
-        if not self._parts:
-            return ""
-        text = "".join(self._parts)
-        self._parts.clear()
+        text = "".join(self.parts)
+        self.parts.clear()
         return text
 
 
@@ -106,7 +104,7 @@ class MemoryEngine:
         self.max_hops = max_hops if max_hops is not None else topology.max_hops
         self._random = random.Random(seed)
         self._on_invocation = on_invocation
-        self._sequence = 0
+        self._spread = 0
         self.streams: dict[str, StreamState] = {}
         for stream in topology.streams:
             name = graph.stream_name(stream)
@@ -134,7 +132,6 @@ class MemoryEngine:
                 routes=Routes.from_json(graph.routes_payload(outgoing[name])),
                 transport=self,
                 max_hops=self.max_hops,
-                new_key=self._new_id,
                 observer=self._observe,
             )
             for name, processor in topology.processors.items()
@@ -142,7 +139,7 @@ class MemoryEngine:
         # What the observer needs to know about the batch being processed.
         self._processor = ""
         self._source = INPUT
-        self._head: Record | None = None
+        self._head: Record | Emit | None = None
         self._head_attempt = 1
         self._last_invocation: int | None = None
         self._printed = _Printed()
@@ -159,51 +156,54 @@ class MemoryEngine:
     # --- Transport: where the runtime's flushes land -----------------------------------
 
     def put(self, stream: str, emits: Sequence[Emit]) -> None:
-        state = self.streams[stream]
-        shards = state.shards
+        """Queue emitted records on the stream's shards (the emits are the records)."""
+        shards = self.streams[stream].shards
+        if len(shards) == 1:
+            shards[0].records.extend(emits)
+            return
         for emit in emits:
-            if len(shards) == 1:
-                shard = shards[0]
-            else:
+            if emit.key is None:  # no key given: spread evenly, as a random key would
+                self._spread += 1
+                shard = shards[self._spread % len(shards)]
+            else:  # Kinesis maps the key's MD5 onto the shards' hash-key ranges
                 digest = hashlib.md5(emit.key.encode(), usedforsecurity=False).digest()
                 shard = shards[int.from_bytes(digest, "big") * len(shards) >> 128]
-            self._sequence += 1
-            shard.records.append(Record(str(self._sequence), emit.key, emit.payload, emit.tag))
+            shard.records.append(emit)
 
-    # --- Observer: one Invocation per handler call ---------------------------------------
+    # --- Observer: one invocation per handler call ---------------------------------------
 
     def _observe(
         self,
-        record: Record,
-        envelope: Any,
+        record: Record | Emit,
+        envelope: Envelope | None,
         emits: list[Emit],
         error: BaseException | None,
         seconds: float,
     ) -> None:
-        invocations = self.result.invocations
-        printed = self._printed.take()
-        invocation = Invocation(
-            id=len(invocations) + 1,
-            processor=self._processor,
-            event=envelope.data if envelope is not None else None,
-            parent=record.tag,  # type: ignore[arg-type]
-            trace=envelope.trace if envelope is not None else "",
-            sender=envelope.source if envelope is not None else None,
-            attempt=self._head_attempt if record is self._head else 1,
-            source=self._source,
-            emits=emits,
-            error=error,
-            seconds=seconds,
-            logs=printed,
+        rows = self.result.rows
+        printed = self._printed.take() if self._printed.parts else ""
+        attempt = self._head_attempt if record is self._head else 1
+        rows.append(
+            (
+                self._processor,
+                self._source,
+                record.tag,
+                envelope,
+                emits,
+                error,
+                seconds,
+                printed,
+                attempt,
+            )
         )
-        invocations.append(invocation)
+        number = len(rows)
         for emit in emits:
-            emit.tag = invocation.id
-        if self._on_invocation is not None:
-            self._on_invocation(invocation)
-        self._last_invocation = invocation.id
-        if isinstance(error, LoopError) and self.result.stopped is None:
+            emit.tag = number
+        self._last_invocation = number
+        if error is not None and type(error) is LoopError and self.result.stopped is None:
             self.result.stopped = str(error)
+        if self._on_invocation is not None:
+            self._on_invocation(self.result.invocation(number - 1))
 
     # --- Running ---------------------------------------------------------------------------
 
@@ -215,9 +215,12 @@ class MemoryEngine:
         """
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = self._printed
+        thresholds = gc.get_threshold()
+        # A run keeps every invocation for its report: millions of long-lived objects that
+        # the cyclic collector would rescan over and over (about a third of the run time).
+        gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
         try:
-            for event in events:
-                self.send(event)
+            self.send(events)
             self.drain()
         except LoopStopped:
             self.result.unprocessed = sum(
@@ -225,33 +228,61 @@ class MemoryEngine:
             )
         finally:
             sys.stdout, sys.stderr = saved
+            gc.set_threshold(*thresholds)
         return self.result
 
-    def send(self, event: InputEvent) -> None:
-        """Deliver one outside event: into the processor's ingest stream if it has one,
-        otherwise as a direct (asynchronous) invocation."""
-        trace = self._new_id()
-        payload = encode_input(event.data, trace)
-        processor = self.topology.processors[event.processor]
-        if processor.input == "stream":
-            emit = Emit("", event.data, payload, trace, ())
-            self.put(graph.ingest_stream_name(event.processor), [emit])
-            return
-        self._invoke_direct(event.processor, Record(trace, trace, payload))
+    def send(self, events: Iterable[InputEvent]) -> None:
+        """Deliver outside events, in order: into a processor's ingest stream if it has one,
+        otherwise as direct (asynchronous) invocations."""
+        processors = self.topology.processors
+        direct: list[Record] = []
+        target = ""
+        for event in events:
+            trace = self._new_id()
+            payload = encode_input(event.data, trace)
+            if processors[event.processor].input == "stream":
+                self._invoke_direct(target, direct)
+                direct = []
+                emit = Emit("", event.data, payload, trace, ())
+                self.put(graph.ingest_stream_name(event.processor), [emit])
+                continue
+            if event.processor != target:
+                self._invoke_direct(target, direct)
+                direct, target = [], event.processor
+            direct.append(Record(trace, trace, payload))
+        self._invoke_direct(target, direct)
 
-    def _invoke_direct(self, processor: str, record: Record) -> None:
+    def _invoke_direct(self, processor: str, records: list[Record]) -> None:
+        """Invoke ``processor`` once per record. Each invocation stands alone, as Lambda's
+        asynchronous invokes do; they go through ``process`` together only because an
+        in-memory run has nothing between them. A failing one is retried on its own."""
+        if not records:
+            return
         runner = self.runners[processor]
-        self._processor, self._source, self._head = processor, INPUT, record
+        self._processor, self._source, self._head = processor, INPUT, None
+        start = 0
+        while start < len(records):
+            failed = runner.process(records[start:] if start else records)
+            self._stop_at_loop()
+            if failed is None:
+                return
+            start += failed[0]
+            self._retry_direct(runner, records[start], failed[1])
+            start += 1
+
+    def _retry_direct(self, runner: Runner, record: Record, error: BaseException) -> None:
+        self._head = record
         attempts = DIRECT_RETRIES + 1
-        for attempt in range(1, attempts + 1):
+        for attempt in range(2, attempts + 1):
             self._head_attempt = attempt
             failed = runner.process([record])
             self._stop_at_loop()
             if failed is None:
-                return
-            if attempt == attempts:
-                message = describe_error(failed[1])
-                self._dead_letter(processor, INPUT, record, message, attempts)
+                break
+            error = failed[1]
+        else:
+            self._dead_letter(runner.processor, INPUT, record, describe_error(error), attempts)
+        self._head, self._head_attempt = None, 1
 
     def drain(self) -> None:
         """Process stream batches, stream by stream and shard by shard, until all are empty."""
@@ -267,6 +298,9 @@ class MemoryEngine:
     def _process_batch(self, state: StreamState, shard: Shard) -> None:
         settings = state.settings
         size = min(settings.batch_size, shard.window or settings.batch_size)
+        if shard.position > 4096 and shard.position * 2 > len(shard.records):
+            del shard.records[: shard.position]  # keep long runs from holding every record
+            shard.position = 0
         batch = shard.records[shard.position : shard.position + size]
         self._processor, self._source, self._head = state.consumer, state.name, batch[0]
         self._head_attempt = shard.failures + 1
@@ -309,15 +343,14 @@ class MemoryEngine:
             raise LoopStopped
 
     def _dead_letter(
-        self, processor: str, source: str, record: Record, error: str, attempts: int
+        self, processor: str, source: str, record: Record | Emit, error: str, attempts: int
     ) -> None:
-        from ..runtime.envelope import DecodeError, decode
-
         try:
-            envelope = decode(record.data, record.sequence)
-            event, trace = envelope.data, envelope.trace
+            envelope = decode(record.payload, record.sequence)
+            event, trace = envelope["data"], envelope["trace"]
         except DecodeError:
-            event, trace = record.data.decode(errors="replace"), ""
+            raw = record.payload
+            event, trace = raw if isinstance(raw, str) else raw.decode(errors="replace"), ""
         last = self._last_invocation if attempts else None
         self.result.dead_letters.append(
             DeadLetter(processor, source, event, trace, error, attempts, last)

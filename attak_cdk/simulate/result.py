@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..runtime.context import Emit, LoopError
+from ..runtime.envelope import Envelope
 
 _RUNTIME_DIR = str(Path(__file__).resolve().parent.parent)
 
@@ -58,12 +59,17 @@ class DeadLetter:
     (it shared a batch with a failing record while bisect_batch_on_error was off)."""
 
 
+Row = tuple[str, str, Any, "Envelope | None", list[Emit], "BaseException | None", float, str, int]
+"""How the engine records a handler call cheaply: (processor, source, parent, envelope,
+emits, error, seconds, logs, attempt). ``SimulationResult.invocations`` builds from these."""
+
+
 @dataclass
 class SimulationResult:
     """Everything a run produced, in the order it happened."""
 
     topology: str
-    invocations: list[Invocation] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list, repr=False)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     stopped: str | None = None
     """Why the run stopped early (a runaway loop), or ``None`` if it drained every stream."""
@@ -72,6 +78,34 @@ class SimulationResult:
     processors: tuple[str, ...] = ()
     targets: dict[str, str] = field(default_factory=dict)
     """Stream name -> consuming processor, to say where each emit went."""
+
+    _built: list[Invocation] = field(default_factory=list, repr=False)
+
+    def invocation(self, index: int) -> Invocation:
+        """The invocation recorded at ``index`` (ids count from 1)."""
+        processor, source, parent, envelope, emits, error, seconds, logs, attempt = self.rows[index]
+        return Invocation(
+            id=index + 1,
+            processor=processor,
+            event=envelope["data"] if envelope is not None else None,
+            parent=parent,
+            trace=envelope["trace"] if envelope is not None else "",
+            sender=envelope["from"] if envelope is not None else None,
+            attempt=attempt,
+            source=source,
+            emits=emits,
+            error=error,
+            seconds=seconds,
+            logs=logs,
+        )
+
+    @property
+    def invocations(self) -> list[Invocation]:
+        """Every handler call, in the order they happened."""
+        built = self._built
+        for index in range(len(built), len(self.rows)):
+            built.append(self.invocation(index))
+        return built
 
     @property
     def ok(self) -> bool:

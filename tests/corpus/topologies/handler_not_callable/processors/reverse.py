@@ -1,0 +1,2 @@
+# `handler` is a number here, not a function.
+handler = 42

@@ -1,0 +1,4 @@
+"""Reverses strings."""
+
+def handler(event, context)
+    context.emit("reversed", event[::-1])
