@@ -72,13 +72,18 @@ def read_topology(path: str | Path) -> Topology:
     Raises ``TopologyError`` with every problem found. Cross-element rules (unknown
     processors in streams, handler files, names AWS would refuse) are ``validate``'s.
     """
-    file = find_topology_file(path)
-    document = read_document(file)
-    reader = _Reader(file)
-    topology = reader.topology(document)
-    if reader.issues or topology is None:
-        raise TopologyError(reader.issues)
+    topology, issues = _read(path)
+    if issues or topology is None:
+        raise TopologyError(issues)
     return topology
+
+
+def _read(path: str | Path) -> tuple[Topology | None, list[Issue]]:
+    """The model as far as it could be built, and the shape problems found on the way."""
+    file = find_topology_file(path)
+    reader = _Reader(file)
+    topology = reader.topology(read_document(file))
+    return topology, reader.issues
 
 
 def read_document(file: Path) -> Any:
@@ -521,11 +526,16 @@ def load_topology(path: str | Path) -> Topology:
 
 
 def check_topology(path: str | Path) -> tuple[Topology, list[Issue]]:
-    """Read and validate a topology; return it with its warnings, or raise on any error."""
+    """Read and validate a topology; return it with its warnings, or raise on any error.
+
+    The cross-element rules run even when the file has shape problems (on what could be
+    read), so one run reports everything there is to fix.
+    """
     from .validate import validate
 
-    topology = read_topology(path)
-    issues = validate(topology)
-    if any(i.severity == "error" for i in issues):
+    topology, issues = _read(path)
+    if topology is not None:
+        issues = sorted([*issues, *validate(topology)], key=lambda i: i.severity != "error")
+    if topology is None or any(i.severity == "error" for i in issues):
         raise TopologyError(issues)
     return topology, issues

@@ -3,13 +3,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from attak_cdk.runtime.context import Context, Emit, LoopError, Routes
-from attak_cdk.runtime.envelope import MAX_RECORD_BYTES, EmitError, decode
+from attak_cdk.runtime.envelope import (
+    GENERATED_KEY_LENGTH,
+    MAX_RECORD_BYTES,
+    EmitError,
+    decode,
+    encode,
+)
 
 ROUTES = [
     {"stream": "s-any", "to": "archive"},
@@ -19,9 +25,14 @@ ROUTES = [
 ]
 
 
-def counting_keys() -> Callable[[], str]:
-    counter: Iterator[int] = iter(range(1_000_000))
-    return lambda: f"key-{next(counter)}"
+@dataclass
+class Run:
+    """The processor bindings a context reads (what ``Runner`` provides)."""
+
+    processor: str
+    topology: str
+    routes: Routes
+    max_hops: int
 
 
 def make_context(
@@ -29,23 +40,12 @@ def make_context(
     routes: list[dict[str, Any]] | None = None,
     hops: int = 0,
     max_hops: int = 16,
-    new_key: Callable[[], str] | None = None,
     lambda_context: Any = None,
-    emits: list[Emit] | None = None,
 ) -> tuple[Context, list[Emit]]:
-    collected: list[Emit] = [] if emits is None else emits
-    context = Context(
-        processor="proc",
-        topology="topo",
-        trace_id="trace-1",
-        hops=hops,
-        max_hops=max_hops,
-        routes=Routes(ROUTES if routes is None else routes),
-        new_key=new_key or counting_keys(),
-        emits=collected,
-        lambda_context=lambda_context,
-    )
-    return context, collected
+    emits: list[Emit] = []
+    run = Run("proc", "topo", Routes(ROUTES if routes is None else routes), max_hops)
+    envelope = decode(encode("in", topic="t", source="up", trace="trace-1", hops=hops), "x")
+    return Context(run, envelope, emits, lambda_context), emits
 
 
 # --- routing -------------------------------------------------------------------------
@@ -117,11 +117,13 @@ def test_emit_encodes_an_envelope_from_this_processor_at_the_next_hop() -> None:
     context.emit("a", {"n": 1})
 
     envelope = decode(emits[0].payload, "unused")
-    assert envelope.data == {"n": 1}
-    assert envelope.topic == "a"
-    assert envelope.source == "proc"
-    assert envelope.trace == "trace-1"
-    assert envelope.hops == 3
+    assert envelope["data"] == {"n": 1}
+    assert envelope["topic"] == "a"
+    assert envelope["from"] == "proc"
+    assert envelope["trace"] == "trace-1"
+    assert envelope["hops"] == 3
+    assert emits[0].topic == "a"
+    assert emits[0].data == {"n": 1}
 
 
 def test_emits_are_collected_in_call_order() -> None:
@@ -131,29 +133,29 @@ def test_emits_are_collected_in_call_order() -> None:
         context.emit("a", i)
 
     assert [e.data for e in emits] == [0, 1, 2, 3, 4]
+    assert [decode(e.payload, "")["data"] for e in emits] == [0, 1, 2, 3, 4]
 
 
 # --- partition keys ------------------------------------------------------------------
 
 
 def test_given_key_is_the_partition_key() -> None:
-    def no_key() -> str:
-        raise AssertionError("new_key must not be called when a key is given")
-
-    context, emits = make_context(new_key=no_key)
+    context, emits = make_context()
 
     context.emit("a", "x", key="user-42")
 
     assert emits[0].key == "user-42"
 
 
-def test_missing_key_uses_the_injected_new_key_once_per_emit() -> None:
-    context, emits = make_context(new_key=counting_keys())
+def test_missing_key_is_left_for_the_transport_to_draw() -> None:
+    # The runtime no longer takes a new_key; the transport draws a random key for an
+    # emit without one (see test_emitter: a random key per record).
+    context, emits = make_context()
 
     context.emit("a", 1)
     context.emit("b", 2)
 
-    assert [e.key for e in emits] == ["key-0", "key-1"]
+    assert [e.key for e in emits] == [None, None]
 
 
 def test_key_of_256_characters_is_accepted() -> None:
@@ -180,7 +182,7 @@ def test_bad_key_raises_emit_error_naming_processor_and_topic(key: Any) -> None:
     assert emits == []
 
 
-# --- topic ---------------------------------------------------------------------------
+# --- topic and data ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("topic", ["", None, 5, b"a"], ids=["empty", "none", "int", "bytes"])
@@ -195,11 +197,27 @@ def test_empty_or_non_string_topic_raises_emit_error(topic: Any) -> None:
     assert emits == []
 
 
-def test_data_that_is_not_json_raises_emit_error_naming_processor_and_topic() -> None:
+@pytest.mark.parametrize(
+    "data", [{1, 2}, object(), float("nan")], ids=["set", "object", "nan"]
+)
+def test_data_that_is_not_json_raises_emit_error_naming_processor_and_topic(data: Any) -> None:
     context, emits = make_context()
 
     with pytest.raises(EmitError) as info:
-        context.emit("a", {1, 2})
+        context.emit("a", data)
+
+    assert "proc" in str(info.value)
+    assert "'a'" in str(info.value)
+    assert emits == []
+
+
+def test_data_that_cannot_be_utf8_raises_emit_error_naming_processor_and_topic() -> None:
+    # DESIGN.md: a record's data is UTF-8 JSON; a lone surrogate has no UTF-8 form, so
+    # this emit cannot become a Kinesis record and must be refused as an EmitError.
+    context, emits = make_context()
+
+    with pytest.raises(EmitError) as info:
+        context.emit("a", "lone surrogate \ud800")
 
     assert "proc" in str(info.value)
     assert "'a'" in str(info.value)
@@ -209,37 +227,43 @@ def test_data_that_is_not_json_raises_emit_error_naming_processor_and_topic() ->
 # --- the 1 MiB record limit ----------------------------------------------------------
 
 
-def _overhead(key: str) -> int:
-    """Bytes of a record (payload + key) carrying the empty string as data."""
+def _overhead(key: str | None) -> int:
+    """Bytes of a record (payload + partition key) carrying the empty string as data."""
     context, emits = make_context()
     context.emit("a", "", key=key)
-    return len(emits[0].payload) + len(key.encode())
+    key_bytes = GENERATED_KEY_LENGTH if key is None else len(key.encode())
+    return len(emits[0].payload.encode()) + key_bytes
 
 
-def test_record_exactly_at_1_mib_is_accepted() -> None:
+@pytest.mark.parametrize("key", ["k", None], ids=["given-key", "drawn-key"])
+def test_record_exactly_at_1_mib_is_accepted(key: str | None) -> None:
     context, emits = make_context()
-    filler = MAX_RECORD_BYTES - _overhead("k")
+    filler = MAX_RECORD_BYTES - _overhead(key)
 
-    context.emit("a", "x" * filler, key="k")
-
-    assert len(emits[0].payload) + 1 == MAX_RECORD_BYTES
-
-
-def test_record_just_under_1_mib_is_accepted() -> None:
-    context, emits = make_context()
-    filler = MAX_RECORD_BYTES - _overhead("k") - 1
-
-    context.emit("a", "x" * filler, key="k")
+    context.emit("a", "x" * filler, key=key)
 
     assert len(emits) == 1
 
 
-def test_record_over_1_mib_raises_emit_error_naming_processor_topic_and_limit() -> None:
+@pytest.mark.parametrize("key", ["k", None], ids=["given-key", "drawn-key"])
+def test_record_just_under_1_mib_is_accepted(key: str | None) -> None:
     context, emits = make_context()
-    filler = MAX_RECORD_BYTES - _overhead("k") + 1
+    filler = MAX_RECORD_BYTES - _overhead(key) - 1
+
+    context.emit("a", "x" * filler, key=key)
+
+    assert len(emits) == 1
+
+
+@pytest.mark.parametrize("key", ["k", None], ids=["given-key", "drawn-key"])
+def test_record_over_1_mib_raises_emit_error_naming_processor_topic_and_limit(
+    key: str | None,
+) -> None:
+    context, emits = make_context()
+    filler = MAX_RECORD_BYTES - _overhead(key) + 1
 
     with pytest.raises(EmitError) as info:
-        context.emit("a", "x" * filler, key="k")
+        context.emit("a", "x" * filler, key=key)
 
     message = str(info.value)
     assert "proc" in message
@@ -249,15 +273,15 @@ def test_record_over_1_mib_raises_emit_error_naming_processor_topic_and_limit() 
     assert emits == []
 
 
-def test_record_size_counts_the_partition_key_in_utf8_bytes() -> None:
+def test_record_size_counts_multibyte_data_and_key_in_utf8_bytes() -> None:
     key = "é" * 100  # 100 characters, 200 bytes
     context, emits = make_context()
-    filler = MAX_RECORD_BYTES - _overhead(key) + 1
+    chars = (MAX_RECORD_BYTES - _overhead(key)) // 2  # "ü" is 2 bytes in UTF-8
+    context.emit("a", "ü" * chars, key=key)
+    assert len(emits) == 1
 
     with pytest.raises(EmitError, match="1 MiB"):
-        context.emit("a", "x" * filler, key=key)
-    context.emit("a", "x" * (filler - 1), key=key)
-
+        context.emit("a", "ü" * (chars + 1), key=key)
     assert len(emits) == 1
 
 
@@ -269,7 +293,7 @@ def test_emit_reaching_exactly_max_hops_is_allowed() -> None:
 
     context.emit("a", "x")
 
-    assert decode(emits[0].payload, "unused").hops == 4
+    assert decode(emits[0].payload, "unused")["hops"] == 4
 
 
 def test_emit_beyond_max_hops_raises_loop_error() -> None:

@@ -4,6 +4,7 @@ and the simulator."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -11,13 +12,28 @@ from attak_cdk.runtime.envelope import (
     VERSION,
     DecodeError,
     EmitError,
-    Envelope,
     decode,
     encode,
     encode_input,
     encode_with,
     header,
 )
+
+
+def fields(envelope: dict[str, Any]) -> tuple[Any, ...]:
+    """The documented envelope fields, in a comparable form."""
+    return (
+        envelope["data"],
+        envelope["topic"],
+        envelope["from"],
+        envelope["trace"],
+        envelope["hops"],
+    )
+
+
+def as_bytes(raw: str | bytes) -> bytes:
+    """A record's data as it travels in Kinesis: UTF-8 bytes."""
+    return raw.encode("utf-8") if isinstance(raw, str) else raw
 
 
 @pytest.mark.parametrize(
@@ -35,18 +51,20 @@ from attak_cdk.runtime.envelope import (
 def test_encode_then_decode_round_trips_topic_data_source_trace_and_hops(data: object) -> None:
     raw = encode(data, topic="greetings", source="hello_spout", trace="trace-1", hops=3)
 
-    envelope = decode(raw, "default-trace")
-
-    assert envelope == Envelope(
-        data=data, topic="greetings", source="hello_spout", trace="trace-1", hops=3
+    assert fields(decode(raw, "default-trace")) == (data, "greetings", "hello_spout", "trace-1", 3)
+    assert fields(decode(as_bytes(raw), "default-trace")) == (
+        data,
+        "greetings",
+        "hello_spout",
+        "trace-1",
+        3,
     )
 
 
-def test_encoded_record_is_the_documented_utf8_json_envelope() -> None:
+def test_encoded_record_is_the_documented_json_envelope() -> None:
     raw = encode({"a": 1}, topic="t", source="p", trace="tr", hops=2)
 
-    assert isinstance(raw, bytes)
-    assert json.loads(raw.decode("utf-8")) == {
+    assert json.loads(as_bytes(raw).decode("utf-8")) == {
         "v": VERSION,
         "from": "p",
         "trace": "tr",
@@ -56,18 +74,16 @@ def test_encoded_record_is_the_documented_utf8_json_envelope() -> None:
     }
 
 
-def test_unicode_data_is_written_as_utf8_not_escaped_and_round_trips() -> None:
+def test_unicode_is_written_as_utf8_not_escaped_and_round_trips() -> None:
     text = "héllo wörld — 日本語 🎉"
 
-    raw = encode(text, topic="ünïcode topic", source="prøcessor", trace="t", hops=1)
+    raw = as_bytes(encode(text, topic="ünïcode topic", source="prøcessor", trace="trâce", hops=1))
 
     assert text.encode("utf-8") in raw
     assert "ünïcode topic".encode() in raw
+    assert "prøcessor".encode() in raw
     assert b"\\u" not in raw
-    envelope = decode(raw, "unused")
-    assert envelope.data == text
-    assert envelope.topic == "ünïcode topic"
-    assert envelope.source == "prøcessor"
+    assert fields(decode(raw, "unused")) == (text, "ünïcode topic", "prøcessor", "trâce", 1)
 
 
 def test_header_plus_encode_with_equals_encode() -> None:
@@ -76,6 +92,22 @@ def test_header_plus_encode_with_equals_encode() -> None:
     assert encode_with(head, "topic", [1, 2]) == encode(
         [1, 2], topic="topic", source="proc", trace="trace-9", hops=4
     )
+
+
+def test_one_header_serves_several_emits_of_the_same_call() -> None:
+    head = header("proc", "trace-9", 4)
+
+    first = decode(encode_with(head, "a", 1), "x")
+    second = decode(encode_with(head, "b", {"k": "v"}), "x")
+
+    assert fields(first) == (1, "a", "proc", "trace-9", 4)
+    assert fields(second) == ({"k": "v"}, "b", "proc", "trace-9", 4)
+
+
+def test_special_characters_in_names_are_escaped_as_json() -> None:
+    raw = encode('say "hi"\n', topic='quo"te\\', source="p\t", trace='tr"', hops=0)
+
+    assert fields(decode(raw, "x")) == ('say "hi"\n', 'quo"te\\', "p\t", 'tr"', 0)
 
 
 class _NotJson:
@@ -103,19 +135,16 @@ def test_encode_input_is_hop_zero_with_the_given_trace() -> None:
 
     envelope = decode(raw, "default-trace")
 
-    assert envelope.data == {"user": "ana"}
-    assert envelope.trace == "trace-in"
-    assert envelope.hops == 0
-    assert envelope.topic is None
-    assert envelope.source is None
-    assert json.loads(raw)["hops"] == 0
+    assert fields(envelope) == ({"user": "ana"}, None, None, "trace-in", 0)
+    assert json.loads(as_bytes(raw))["hops"] == 0
 
 
 def test_encode_input_keeps_unicode_as_utf8() -> None:
-    raw = encode_input("çà 🎉", "t")
+    raw = as_bytes(encode_input("çà 🎉", "t"))
 
     assert "çà 🎉".encode() in raw
-    assert decode(raw, "x").data == "çà 🎉"
+    assert b"\\u" not in raw
+    assert decode(raw, "x")["data"] == "çà 🎉"
 
 
 @pytest.mark.parametrize(
@@ -135,27 +164,30 @@ def test_decode_of_plain_json_that_is_not_an_envelope_is_the_whole_event(value: 
 
     envelope = decode(raw, "default-trace")
 
-    assert envelope == Envelope(data=value, topic=None, source=None, trace="default-trace", hops=0)
+    assert fields(envelope) == (value, None, None, "default-trace", 0)
+
+
+def test_decode_of_json_with_surrounding_whitespace_is_accepted() -> None:
+    assert decode(b'  {"user": "ana"}\n', "d")["data"] == {"user": "ana"}
+    assert decode(b' {"v": 1, "data": 5, "trace": "t", "hops": 2} ', "d")["hops"] == 2
 
 
 def test_decode_accepts_str_as_well_as_bytes() -> None:
     raw = encode("x", topic="t", source="p", trace="tr", hops=1)
 
-    assert decode(raw.decode(), "d") == decode(raw, "d")
+    assert fields(decode(as_bytes(raw).decode(), "d")) == fields(decode(as_bytes(raw), "d"))
 
 
-def test_decode_of_envelope_without_trace_uses_default_trace() -> None:
+def test_decode_of_envelope_without_optional_fields_uses_defaults() -> None:
     envelope = decode(b'{"v":1,"data":"x"}', "fallback")
 
-    assert envelope.trace == "fallback"
-    assert envelope.hops == 0
-    assert envelope.data == "x"
+    assert fields(envelope) == ("x", None, None, "fallback", 0)
 
 
 @pytest.mark.parametrize(
     "raw",
-    [b"\xff\xfe\xfa not utf-8", b"not json at all", b'{"open": ', b"", "{broken"],
-    ids=["non-utf8", "not-json", "truncated", "empty", "str-not-json"],
+    [b"\xff\xfe\xfa not utf-8", b"not json at all", b'{"open": ', b"", "{broken", b'{"a":1} x'],
+    ids=["non-utf8", "not-json", "truncated", "empty", "str-not-json", "trailing-garbage"],
 )
 def test_decode_of_unreadable_data_raises_decode_error(raw: bytes | str) -> None:
     with pytest.raises(DecodeError, match="not UTF-8 JSON"):

@@ -31,7 +31,12 @@ class ListTransport:
         self.calls.append((stream, list(emits)))
 
     def data(self, stream: str) -> list[Any]:
-        return [decode(e.payload, "").data for s, emits in self.calls if s == stream for e in emits]
+        return [
+            decode(e.payload, "")["data"]
+            for s, emits in self.calls
+            if s == stream
+            for e in emits
+        ]
 
 
 class FailingTransport:
@@ -68,7 +73,6 @@ def make_runner(handler: Any, transport: Any, **kwargs: Any) -> Runner:
         routes=ROUTES,
         transport=transport,
         max_hops=kwargs.pop("max_hops", 16),
-        new_key=kwargs.pop("new_key", lambda: "k"),
         **kwargs,
     )
 
@@ -149,7 +153,7 @@ def test_emitted_records_carry_the_incoming_trace_and_next_hop() -> None:
     runner.process(batch)
 
     envelope = decode(transport.calls[0][1][0].payload, "")
-    assert (envelope.trace, envelope.hops, envelope.source) == ("tr-x", 6, "proc")
+    assert (envelope["trace"], envelope["hops"], envelope["from"]) == ("tr-x", 6, "proc")
 
 
 # --- failure at record k -------------------------------------------------------------
@@ -308,8 +312,8 @@ def test_observer_is_called_once_per_handled_record_with_its_outcome() -> None:
     assert [c[3] for c in calls[:2]] == [None, None]
     assert calls[2][3] is result[1]
     assert [c[2] for c in calls[:2]] == [[1], [2]]
-    assert calls[0][1].data == 1
-    assert calls[0][1].trace == "trace-0"
+    assert calls[0][1]["data"] == 1
+    assert calls[0][1]["trace"] == "trace-0"
     assert all(c[4] >= 0 for c in calls)
 
 

@@ -1,0 +1,73 @@
+"""Routing, entries, reachability, cycles and naming, all derived in graph.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from attak_cdk import graph
+from attak_cdk.model import Processor, Stream, Topology
+from attak_cdk.runtime.context import Routes
+
+
+def topology(streams: list[tuple[str, str, str | None]], names: str = "a b c") -> Topology:
+    processors = {n: Processor(n, Path(f"{n}.py"), where=f"processors.{n}") for n in names.split()}
+    return Topology("t", processors, tuple(Stream(s, t, topic) for s, t, topic in streams))
+
+
+def test_pascal_and_construct_ids_are_stable_and_readable() -> None:
+    assert graph.pascal("hello_world spout") == "HelloWorldSpout"
+    assert graph.function_id("reverse") == "ReverseFunction"
+    stream = Stream("hello_world_spout", "reverse", "reversed strings")
+    assert graph.stream_id(stream) == "HelloWorldSpoutToReverseReversedStringsStream"
+    assert graph.stream_id(Stream("a", "b")) == "AToBStream"
+    assert graph.ingest_stream_id("reverse") == "ReverseInputStream"
+
+
+def test_routes_keep_stream_order_and_topics() -> None:
+    t = topology([("a", "b", None), ("a", "c", "x"), ("b", "c", None)])
+    routes = graph.routes(t)
+    assert routes["a"] == (
+        graph.Route("a->b", None, "b"),
+        graph.Route("a->c[x]", "x", "c"),
+    )
+    assert routes["c"] == ()
+
+
+def test_routes_payload_feeds_the_runtime_routes() -> None:
+    t = topology([("a", "b", None), ("a", "c", "x")])
+    payload = graph.routes_payload(graph.routes(t)["a"], {"a->b": "StreamAB"})
+    assert json.loads(payload) == [
+        {"stream": "StreamAB", "topic": None, "to": "b"},
+        {"stream": "a->c[x]", "topic": "x", "to": "c"},
+    ]
+    routes = Routes.from_json(payload)
+    assert routes.streams_for("x") == ("StreamAB", "a->c[x]")  # untopiced stream takes all
+    assert routes.streams_for("other") == ("StreamAB",)
+
+
+def test_entries_are_processors_without_input_or_with_an_ingest_stream() -> None:
+    t = topology([("a", "b", None), ("b", "c", None)])
+    assert graph.entries(t) == ["a"]
+    processors = dict(t.processors)
+    processors["b"] = Processor("b", Path("b.py"), input="stream")
+    assert graph.entries(Topology("t", processors, t.streams)) == ["a", "b"]
+
+
+def test_reachable_follows_streams_from_entries() -> None:
+    t = topology([("a", "b", None), ("c", "c", None)])
+    assert graph.reachable(t) == {"a", "b"}
+
+
+def test_cycles_are_found_once_each() -> None:
+    t = topology([("a", "b", None), ("b", "a", None), ("c", "c", None), ("b", "c", None)])
+    assert graph.cycles(t) == [["a", "b"], ["c"]]
+
+
+def test_stream_targets_include_ingest_streams() -> None:
+    processors = {
+        "a": Processor("a", Path("a.py"), input="stream"),
+        "b": Processor("b", Path("b.py")),
+    }
+    t = Topology("t", processors, (Stream("a", "b"),))
+    assert graph.stream_targets(t) == {"a->b": "b", "input->a": "a"}

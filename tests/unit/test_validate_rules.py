@@ -1,0 +1,227 @@
+"""Each validation rule, passing and failing, on small topologies written to disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from attak_cdk import validate as rules
+from attak_cdk.errors import Issue, TopologyError
+from attak_cdk.loader import check_topology, read_topology
+from tests.conftest import PASS_ON, REVERSE, SINK, WriteProject
+
+GOOD = """
+name: good
+processors:
+  spout: processors/spout.py
+  reverse: processors/reverse.py
+  sink: processors/sink.py
+streams:
+  - [spout, reverse]
+  - [reverse, sink, reversed strings]
+"""
+HANDLERS = {
+    "processors/spout.py": PASS_ON,
+    "processors/reverse.py": REVERSE,
+    "processors/sink.py": SINK,
+}
+
+
+def issues_of(root: Path, rule: rules.Rule) -> list[Issue]:
+    return list(rule(read_topology(root)))
+
+
+@pytest.fixture
+def good(write_project: WriteProject) -> Path:
+    return write_project({**HANDLERS, "topology.yml": GOOD})
+
+
+@pytest.mark.parametrize("rule", rules.RULES, ids=lambda r: r.__name__)
+def test_every_rule_passes_a_good_topology(good: Path, rule: rules.Rule) -> None:
+    assert issues_of(good, rule) == []
+
+
+def test_topology_name_must_be_a_stack_name(write_project: WriteProject) -> None:
+    root = write_project({**HANDLERS, "topology.yml": GOOD.replace("name: good", "name: my_app")})
+    (issue,) = issues_of(root, rules.topology_name)
+    assert (issue.path, issue.code) == ("name", "invalid-name")
+    assert "'my_app' cannot be a stack name" in issue.message
+
+
+def test_processor_names_must_fit_aws(write_project: WriteProject) -> None:
+    text = "name: n\nprocessors:\n  9lives: processors/sink.py\n  ok-name_2: processors/sink.py\n"
+    root = write_project({**HANDLERS, "topology.yml": text})
+    (issue,) = issues_of(root, rules.processor_names)
+    assert issue.path == "processors.9lives"
+    assert "'9lives' is not allowed" in issue.message
+
+
+def test_processors_differing_only_by_punctuation_clash(write_project: WriteProject) -> None:
+    text = "name: n\nprocessors:\n  hello_world: processors/sink.py\n  hello-world: processors/sink.py\n"
+    root = write_project({**HANDLERS, "topology.yml": text})
+    (issue,) = issues_of(root, rules.distinct_ids)
+    assert "would both be named HelloWorldFunction" in issue.message
+
+
+def test_topics_differing_only_by_punctuation_clash(write_project: WriteProject) -> None:
+    text = GOOD + "  - [reverse, sink, reversed-strings]\n"
+    root = write_project({**HANDLERS, "topology.yml": text})
+    (issue,) = issues_of(root, rules.distinct_ids)
+    assert issue.path == "streams[2]"
+    assert "ReverseToSinkReversedStringsStream" in issue.message
+
+
+def test_stream_ends_must_be_known_with_a_suggestion(write_project: WriteProject) -> None:
+    root = write_project(
+        {**HANDLERS, "topology.yml": GOOD.replace("[spout, reverse]", "[spot, revrse]")}
+    )
+    found = {i.path: i.message for i in issues_of(root, rules.stream_ends)}
+    assert found["streams[0].to"] == (
+        "unknown processor 'revrse' (did you mean 'reverse'?) (known: reverse, sink, spout)"
+    )
+    assert "did you mean 'spout'?" in found["streams[0].from"]
+
+
+def test_duplicate_stream_is_an_error(write_project: WriteProject) -> None:
+    root = write_project({**HANDLERS, "topology.yml": GOOD + "  - {from: spout, to: reverse}\n"})
+    (issue,) = issues_of(root, rules.duplicate_streams)
+    assert issue.path == "streams[2]"
+    assert "duplicate of streams[0]" in issue.message
+
+
+def test_same_ends_on_another_topic_is_not_a_duplicate(write_project: WriteProject) -> None:
+    root = write_project({**HANDLERS, "topology.yml": GOOD + "  - [reverse, sink, other]\n"})
+    assert issues_of(root, rules.duplicate_streams) == []
+
+
+def test_topic_must_not_be_blank(write_project: WriteProject) -> None:
+    root = write_project({**HANDLERS, "topology.yml": GOOD.replace("reversed strings", "' '")})
+    (issue,) = issues_of(root, rules.topics)
+    assert issue.path == "streams[1].topic"
+
+
+def test_reserved_and_invalid_environment_names(write_project: WriteProject) -> None:
+    text = GOOD.replace(
+        "sink: processors/sink.py",
+        "sink: {handler: processors/sink.py, environment: {AWS_REGION: x, 1BAD: y, OK: z}}",
+    )
+    root = write_project({**HANDLERS, "topology.yml": text})
+    found = {i.path: i.message for i in issues_of(root, rules.environment)}
+    assert set(found) == {
+        "processors.sink.environment.AWS_REGION",
+        "processors.sink.environment.1BAD",
+    }
+    assert "reserved by Lambda or attak" in found["processors.sink.environment.AWS_REGION"]
+
+
+def test_missing_handler_file(write_project: WriteProject) -> None:
+    root = write_project(
+        {**HANDLERS, "topology.yml": GOOD.replace("processors/sink.py", "processors/snk.py")}
+    )
+    (issue,) = issues_of(root, rules.handlers)
+    assert issue.path == "processors.sink"
+    assert "handler file not found: processors/snk.py" in issue.message
+
+
+def test_handler_function_missing_lists_functions(write_project: WriteProject) -> None:
+    root = write_project(
+        {**HANDLERS, "topology.yml": GOOD.replace("processors/sink.py", "processors/sink.py:main")}
+    )
+    (issue,) = issues_of(root, rules.handlers)
+    assert "has no function 'main' (functions in the file: handler)" in issue.message
+
+
+def test_handler_with_syntax_error_names_file_and_line(write_project: WriteProject) -> None:
+    root = write_project(
+        {
+            **HANDLERS,
+            "processors/sink.py": "def handler(event, context)\n    pass\n",
+            "topology.yml": GOOD,
+        }
+    )
+    (issue,) = issues_of(root, rules.handlers)
+    assert "sink.py, line 1: SyntaxError" in issue.message
+
+
+def test_handler_raising_at_import_names_its_line(write_project: WriteProject) -> None:
+    source = "import os\nCONFIG = os.environ['NOPE_NOT_SET']\n\ndef handler(e, c):\n    pass\n"
+    root = write_project({**HANDLERS, "processors/sink.py": source, "topology.yml": GOOD})
+    (issue,) = issues_of(root, rules.handlers)
+    assert "sink.py, line 2: KeyError: 'NOPE_NOT_SET'" in issue.message
+
+
+def test_handler_with_wrong_arity(write_project: WriteProject) -> None:
+    source = "def handler(event):\n    pass\n"
+    root = write_project({**HANDLERS, "processors/sink.py": source, "topology.yml": GOOD})
+    (issue,) = issues_of(root, rules.handlers)
+    assert "must accept two arguments (event, context)" in issue.message
+
+
+def test_unreachable_loop_is_a_warning(write_project: WriteProject) -> None:
+    text = GOOD + "  - [a, b]\n  - [b, a]\n"
+    text = text.replace(
+        "processors:\n", "processors:\n  a: processors/spout.py\n  b: processors/spout.py\n"
+    )
+    root = write_project({**HANDLERS, "topology.yml": text})
+    found = issues_of(root, rules.unreachable)
+    assert [(i.path, i.severity) for i in found] == [
+        ("processors.a", "warning"),
+        ("processors.b", "warning"),
+    ]
+
+
+def test_ingest_stream_makes_a_loop_reachable(write_project: WriteProject) -> None:
+    text = GOOD + "  - [a, b]\n  - [b, a]\n"
+    text = text.replace(
+        "processors:\n",
+        "processors:\n  a: {handler: processors/spout.py, input: stream}\n  b: processors/spout.py\n",
+    )
+    root = write_project({**HANDLERS, "topology.yml": text})
+    assert issues_of(root, rules.unreachable) == []
+
+
+def test_topic_never_emitted_is_a_warning_with_suggestion(write_project: WriteProject) -> None:
+    root = write_project(
+        {**HANDLERS, "topology.yml": GOOD.replace("reversed strings", "reversed string")}
+    )
+    (issue,) = issues_of(root, rules.unemitted_topics)
+    assert issue.severity == "warning"
+    assert "'reverse' never emits topic 'reversed string'" in issue.message
+    assert "did you mean 'reversed strings'?" in issue.message
+
+
+def test_topic_check_stays_quiet_when_topics_are_dynamic(write_project: WriteProject) -> None:
+    dynamic = "def handler(event, context):\n    context.emit(event['topic'], event)\n"
+    root = write_project(
+        {
+            **HANDLERS,
+            "processors/reverse.py": dynamic,
+            "topology.yml": GOOD.replace("reversed strings", "x"),
+        }
+    )
+    assert issues_of(root, rules.unemitted_topics) == []
+
+
+def test_a_crashing_rule_becomes_an_issue(good: Path) -> None:
+    def broken(topology: object) -> list[Issue]:
+        raise RuntimeError("boom")
+
+    found = rules.validate(read_topology(good), rules=(broken, rules.stream_ends))
+    assert [i.code for i in found] == ["rule-crashed"]
+    assert "check 'broken' failed" in found[0].message
+
+
+def test_check_topology_raises_with_errors_and_returns_warnings(
+    write_project: WriteProject,
+) -> None:
+    root = write_project({**HANDLERS, "topology.yml": GOOD.replace("reversed strings", "nope")})
+    topology, warnings = check_topology(root)
+    assert [w.code for w in warnings] == ["never-emitted"]
+    broken = write_project({"broken/topology.yml": GOOD.replace("[spout, reverse]", "[spout, x]")})
+    with pytest.raises(TopologyError) as caught:
+        check_topology(broken / "broken")
+    codes = {i.code for i in caught.value.issues}
+    assert "unknown-processor" in codes
+    assert "missing-handler" in codes  # every rule ran, not only the first failing one
+    assert topology.name == "good"
