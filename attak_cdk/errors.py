@@ -84,6 +84,20 @@ def known(allowed: Iterable[str]) -> str:
     return "known: " + ", ".join(words) if words else "none are defined"
 
 
+def path_problem(text: str) -> str | None:
+    """Why ``text`` cannot name a file on this system (NUL byte, over-long name), or None."""
+    if "\0" in text:
+        return "contains a NUL character"
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return "is not valid Unicode text"
+    if len(text.encode()) > 4096 or any(len(part.encode()) > 255 for part in Path(text).parts):
+        return "is longer than file systems allow"
+    return None
+
+
 def display_path(file: Path) -> str:
     """A file as messages show it: relative to the working folder when it is below it."""
     try:

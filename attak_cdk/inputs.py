@@ -13,7 +13,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import InputError, did_you_mean, known
+from .errors import InputError, did_you_mean, known, path_problem
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 DEFAULT_INPUT = "input.json"
@@ -36,6 +36,9 @@ def default_input(topology_file: Path) -> Path:
 def read_inputs(file: str | Path, processors: Collection[str]) -> list[InputEvent]:
     """Read an input file and check that every event names a known processor."""
     path = Path(file)
+    problem = path_problem(str(file))
+    if problem:
+        raise InputError(f"{str(file)!r}: the input file's path {problem}")
     if not path.is_file():
         raise InputError(
             f'{path}: input file not found; create it (e.g. {{"processor_name": "data"}}) '
@@ -63,10 +66,23 @@ def check_processors(events: list[InputEvent], processors: Collection[str]) -> N
             )
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON data (JSON has no NaN or Infinity); use null or a string")
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` that refuses NaN and Infinity, which no consumer could read back."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
 def _json_object(path: Path, text: str) -> list[InputEvent]:
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
+        document = _loads(text)
+    except RecursionError:
+        raise InputError(f"{path}: the input is nested too deeply to read") from None
+    except ValueError as exc:
+        if not isinstance(exc, json.JSONDecodeError):
+            raise InputError(f"{path}: {exc}") from None
         hint = ""
         if exc.msg == "Extra data":
             hint = (
@@ -92,9 +108,13 @@ def _json_lines(path: Path, text: str) -> list[InputEvent]:
             continue
         where = f"{path}:{number}"
         try:
-            item = json.loads(line)
+            item = _loads(line)
+        except RecursionError:
+            raise InputError(f"{where}: the line is nested too deeply to read") from None
         except json.JSONDecodeError as exc:
             raise InputError(f"{where}: invalid JSON at column {exc.colno}: {exc.msg}") from None
+        except ValueError as exc:
+            raise InputError(f"{where}: {exc}") from None
         if not isinstance(item, dict) or "processor" not in item or "data" not in item:
             raise InputError(
                 f'{where}: each line must be {{"processor": name, "data": ...}} '

@@ -8,6 +8,7 @@ all. ``load_topology`` then runs the cross-element rules of ``validate`` as well
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Issue, TopologyError, did_you_mean, display_path
+from .errors import Issue, TopologyError, did_you_mean, display_path, path_problem
 from .model import Processor, Stream, StreamSettings, Topology
 from .settings import (
     MAX_HOPS,
@@ -43,6 +44,9 @@ DEFAULT_FUNCTION = "handler"
 
 def find_topology_file(path: str | Path) -> Path:
     """Resolve PATH (a topology file, or a folder holding one) to the topology file."""
+    problem = path_problem(str(path))
+    if problem:
+        raise TopologyError([Issue("no-topology", "", f"the path {problem}", file=repr(str(path)))])
     given = Path(path)
     if given.is_dir():
         for name in TOPOLOGY_FILENAMES:
@@ -97,11 +101,28 @@ def read_document(file: Path) -> Any:
         ) from exc
     if file.suffix == ".py":
         return _run_python_topology(file, label)
-    if file.suffix == ".json":
+    try:
+        return _parse(text, file.suffix, label)
+    except RecursionError:
+        raise TopologyError(
+            [Issue("syntax", "", "the document is nested too deeply to read", label)]
+        ) from None
+
+
+def _parse(text: str, suffix: str, label: str) -> Any:
+    if suffix == ".json":
         try:
             return json.loads(text, object_pairs_hook=_no_duplicate_keys)
         except _DuplicateKey as exc:
-            raise TopologyError([Issue("duplicate-key", "", str(exc), label)]) from exc
+            # The hook sees no positions: the second `"key":` in the text is the culprit.
+            pattern = re.compile(re.escape(json.dumps(exc.key)) + r"\s*:")
+            starts = [m.start() for m in pattern.finditer(text)]
+            line = f" (line {text.count(chr(10), 0, starts[1]) + 1})" if len(starts) > 1 else ""
+            message = (
+                f"key '{exc.key}' appears twice in one object{line}; the second would "
+                "silently replace the first: rename or merge them"
+            )
+            raise TopologyError([Issue("duplicate-key", "", message, label)]) from exc
         except json.JSONDecodeError as exc:
             raise TopologyError(
                 [
@@ -129,17 +150,16 @@ def read_document(file: Path) -> Any:
 
 
 class _DuplicateKey(ValueError):
-    pass
+    def __init__(self, key: Any, message: str = "") -> None:
+        super().__init__(message or f"key '{key}' appears twice")
+        self.key = key
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise _DuplicateKey(
-                f"key '{key}' appears twice in one object; the second would silently "
-                "replace the first: rename or merge them"
-            )
+            raise _DuplicateKey(key)
         result[key] = value
     return result
 
@@ -151,13 +171,28 @@ class _StrictYamlLoader(yaml.SafeLoader):
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, (str, int, float, bool)) and key in seen:
+            if not isinstance(key, (str, int, float, bool)):
+                continue  # unhashable keys are refused by the base constructor, with a mark
+            if key in seen:
                 raise _DuplicateKey(
+                    key,
                     f"key '{key}' appears twice (line {key_node.start_mark.line + 1}); "
-                    "the second would silently replace the first: rename or merge them"
+                    "the second would silently replace the first: rename or merge them",
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (yaml.YAMLError, _DuplicateKey):
+            raise
+        except (ArithmeticError, LookupError, TypeError, ValueError):
+            # PyYAML's scalar constructors fail bare on values such as `!!int lots`.
+            tag = node.tag.rsplit(":", 1)[-1]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a valid {tag}", node.start_mark
+            ) from None
 
 
 @contextmanager
@@ -181,7 +216,7 @@ def _run_python_topology(file: Path, label: str) -> Any:
     with _on_sys_path(file.parent):
         try:
             module = import_file(file, f"attak_topology_{abs(hash(str(file)))}")
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise TopologyError(
                 [Issue("import", "", describe_exception(exc, file), label)]
             ) from exc
@@ -201,7 +236,7 @@ def _run_python_topology(file: Path, label: str) -> Any:
         if callable(value):
             try:
                 value = value()
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 raise TopologyError(
                     [
                         Issue(
@@ -338,6 +373,10 @@ class _Reader:
         return result
 
     def processor_folder(self, folder: str, defaults: Mapping[str, Any]) -> dict[str, Processor]:
+        problem = path_problem(folder)
+        if problem:
+            self.issue("missing-folder", "processors", f"the folder path {problem}")
+            return {}
         path = (self.root / folder).resolve()
         if not path.is_dir():
             self.issue(
@@ -381,6 +420,10 @@ class _Reader:
             )
             return None
         file_part, _, function = spec.partition(":")
+        problem = path_problem(file_part)
+        if problem:
+            self.issue("invalid-handler", path, f"the handler path {problem}")
+            return None
         file = self.resolve_handler_file(file_part.strip())
         return self.build_processor(
             name, file, function.strip() or DEFAULT_FUNCTION, spec, options, defaults, path
@@ -526,16 +569,23 @@ def load_topology(path: str | Path) -> Topology:
 
 
 def check_topology(path: str | Path) -> tuple[Topology, list[Issue]]:
-    """Read and validate a topology; return it with its warnings, or raise on any error.
+    """Read and validate a topology; return it with its warnings, or raise on any error."""
+    topology, issues = inspect_topology(path)
+    if topology is None or any(i.severity == "error" for i in issues):
+        raise TopologyError(issues)
+    return topology, issues
+
+
+def inspect_topology(path: str | Path) -> tuple[Topology | None, list[Issue]]:
+    """Every issue of a topology, errors first, and the model as far as it could be read.
 
     The cross-element rules run even when the file has shape problems (on what could be
-    read), so one run reports everything there is to fix.
+    read), so one run reports everything there is to fix. A file that cannot be parsed at
+    all still raises ``TopologyError``.
     """
     from .validate import validate
 
     topology, issues = _read(path)
     if topology is not None:
-        issues = sorted([*issues, *validate(topology)], key=lambda i: i.severity != "error")
-    if topology is None or any(i.severity == "error" for i in issues):
-        raise TopologyError(issues)
-    return topology, issues
+        issues = [*issues, *validate(topology)]
+    return topology, sorted(issues, key=lambda i: i.severity != "error")

@@ -57,18 +57,16 @@ def validate(path: PathArgument = Path(), as_json: JsonOption = False) -> None:
 
     Example: attak validate sample_topology
     """
-    from attak_cdk.loader import check_topology, read_topology
-    from attak_cdk.validate import validate as run_rules
+    from attak_cdk.loader import check_topology, inspect_topology
 
     if not as_json:
         topology, warnings = check_topology(path)
         render.validated(topology, warnings)
         return
     try:
-        topology = read_topology(path)
-        issues = run_rules(topology)
-        name = topology.name
-    except TopologyError as exc:
+        topology, issues = inspect_topology(path)
+        name = topology.name if topology is not None else None
+    except TopologyError as exc:  # not even parseable
         issues, name = list(exc.issues), None
     ok = not any(i.severity == "error" for i in issues)
     render.print_json({"topology": name, "ok": ok, "issues": [i.as_dict() for i in issues]})

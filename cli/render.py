@@ -42,7 +42,11 @@ def plural(count: int, word: str) -> str:
 
 
 def print_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
+    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    # A lone surrogate (from a \\ud800 escape in user data) has no UTF-8 form; written back
+    # as its JSON escape, the document stays valid.
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    sys.stdout.write(text + "\n")
 
 
 def error(exc: AttakError) -> None:

@@ -134,7 +134,13 @@ class Context:
         except EmitError as exc:
             raise EmitError(f"processor '{run.processor}', topic '{topic}': {exc}") from None
         # Kinesis counts bytes; for ASCII text the character count is the byte count.
-        size = len(payload) if payload.isascii() else len(payload.encode())
+        try:
+            size = len(payload) if payload.isascii() else len(payload.encode())
+        except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 form exists
+            raise EmitError(
+                f"processor '{run.processor}', topic '{topic}': data is not valid UTF-8 "
+                f"text ({exc.reason} at position {exc.start})"
+            ) from None
         if key is None:
             size += GENERATED_KEY_LENGTH
         else:

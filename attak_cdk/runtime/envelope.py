@@ -88,16 +88,13 @@ def decode(raw: bytes | str, default_trace: str) -> Envelope:
             value = _decoder.decode(text)
     except (UnicodeDecodeError, ValueError) as exc:
         raise DecodeError(f"record data is not UTF-8 JSON: {exc}") from None
-    if type(value) is dict and value.get("v") == VERSION and "data" in value:
-        if "topic" not in value:
-            value["topic"] = None
-        if "from" not in value:
-            value["from"] = None
-        if not value.get("trace"):
-            value["trace"] = default_trace
-        if "hops" not in value:
-            value["hops"] = 0
-        return value
+    if (
+        type(value) is dict
+        and type(value.get("v")) is int
+        and value["v"] == VERSION
+        and "data" in value
+    ):
+        return _complete(value, default_trace)
     return {
         "v": VERSION,
         "data": value,
@@ -106,3 +103,20 @@ def decode(raw: bytes | str, default_trace: str) -> Envelope:
         "trace": default_trace,
         "hops": 0,
     }
+
+
+def _complete(value: Envelope, default_trace: str) -> Envelope:
+    """Fill in what an envelope may leave out, and refuse fields of the wrong type."""
+    if "topic" not in value:
+        value["topic"] = None
+    if "from" not in value:
+        value["from"] = None
+    trace = value.get("trace")
+    if not trace:
+        value["trace"] = default_trace
+    elif type(trace) is not str:
+        value["trace"] = str(trace)
+    hops = value.setdefault("hops", 0)
+    if type(hops) is not int or hops < 0:
+        raise DecodeError(f"record envelope has an invalid hop count {hops!r}")
+    return value

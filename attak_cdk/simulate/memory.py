@@ -27,11 +27,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .. import graph
+from ..errors import InputError
 from ..handlers import Handler, load_handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime.context import Emit, LoopError, Routes
-from ..runtime.envelope import DecodeError, Envelope, decode, encode_input
+from ..runtime.envelope import DecodeError, EmitError, Envelope, decode, encode_input
 from ..runtime.handler import Record, Runner
 from .result import DeadLetter, Invocation, SimulationResult, describe_error
 
@@ -239,7 +240,10 @@ class MemoryEngine:
         target = ""
         for event in events:
             trace = self._new_id()
-            payload = encode_input(event.data, trace)
+            try:
+                payload = encode_input(event.data, trace)
+            except EmitError as exc:
+                raise InputError(f"{event.where or event.processor}: {exc}") from None
             if processors[event.processor].input == "stream":
                 self._invoke_direct(target, direct)
                 direct = []

@@ -116,7 +116,7 @@ def test_simulate_quiet_and_show_limit(write_project: WriteProject, tmp_path: Pa
     code, out, _ = run("simulate", str(SAMPLE), "--input", str(events), "--show", "3")
     assert code == 0
     assert "… 17 more invocations not shown" in out
-    code, out, _ = run("simulate", str(SAMPLE), "--input", str(events), "--quiet")
+    _, out, _ = run("simulate", str(SAMPLE), "--input", str(events), "--quiet")
     assert "●" not in out
     assert "20 invocations" in out
 
@@ -185,6 +185,7 @@ def test_graph_shows_loops(write_project: WriteProject) -> None:
         }
     )
     code, out, _ = run("graph", str(root))
+    assert code == 0
     assert "loop: a → b → a" in out
 
 
@@ -235,3 +236,13 @@ def test_fast_commands_never_import_aws_cdk(argv: list[str]) -> None:
     assert done.returncode == 0, done.stderr
     assert "LOADED []" in done.stdout
     assert "INSTALLED True" in done.stdout  # it could have been imported, and was not
+
+
+def test_text_that_has_no_utf8_form_is_reported_not_crashed_on(write_project: WriteProject) -> None:
+    root = write_project({"topology.yml": 'name: "bad\\uD800"\nprocessors: {a: x.py}\n'})
+    code, out, err = run("validate", str(root))
+    assert code == 1
+    assert "cannot be a stack name" in err
+    code, out, _ = run("validate", str(root), "--json")
+    assert code == 1
+    assert json.loads(out)["topology"] == "bad\ud800"

@@ -39,6 +39,9 @@ TOPOLOGY_CASES: dict[str, tuple[str, list[Expectation]]] = {
     "deeply_nested_json": ("topology.json", [("",)]),
     "duplicate_key_yaml": ("topology.yml", [("line 5", "key 'reverse' appears twice")]),
     "duplicate_key_json": ("topology.json", [("line 6", "key 'reverse' appears twice")]),
+    "yaml_complex_key": ("topology.yml", [("line 3", "invalid YAML")]),
+    "yaml_bad_int_tag": ("topology.yml", [("line 6", "invalid YAML")]),
+    "yaml_bad_bool_tag": ("topology.yml", [("line 8", "invalid YAML")]),
     # --- name and top-level keys
     "missing_name": ("topology.json", [("name", "a topology name is required")]),
     "name_not_string": ("topology.yml", [("name", "must be a string", "given a list")]),
@@ -86,6 +89,11 @@ TOPOLOGY_CASES: dict[str, tuple[str, list[Expectation]]] = {
     ),
     "nul_in_handler_path": ("topology.json", [("processors.reverse",)]),
     "handler_path_too_long": ("topology.yml", [("processors.reverse",)]),
+    "surrogate_in_handler_path": ("topology.json", [("processors.reverse",)]),
+    "surrogate_in_processor_name": (
+        "topology.json",
+        [("", "processors.rev", "is not allowed: use a letter first")],
+    ),
     "invalid_processor_name": ("topology.yml", [("processors.9lives", "'9lives' is not allowed")]),
     "processor_name_with_space": (
         "topology.py",
@@ -233,6 +241,8 @@ JSON_CASES = (
     "memory_timeout_out_of_range",
     "handler_syntax_error",
     "multi_error_shape",
+    "multi_error_mixed",
+    "surrogate_in_processor_name",
 )
 
 runner = CliRunner()
@@ -303,10 +313,14 @@ def test_validate_json_reports_issues_with_file_path_and_message(case: str) -> N
         assert {"code", "severity", "path"} <= issue.keys()
     for where, *fragments in expected:
         if where.startswith("line "):
-            matching = [i for i in issues if where in i["message"]]
-        else:
+            line = re.compile(rf"\b{re.escape(where)}\b")
+            matching = [i for i in issues if line.search(i["message"])]
+        elif where:
             matching = [i for i in issues if i["path"] == where]
-        assert any(all(f in i["message"] for f in fragments) for i in matching), (
+        else:
+            matching = issues
+        texts = [f"{i['path']}: {i['message']}" for i in matching]
+        assert any(all(f in text for f in fragments) for text in texts), (
             f"no issue at {where!r} with {fragments}: {issues}"
         )
 

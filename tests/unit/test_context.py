@@ -197,9 +197,7 @@ def test_empty_or_non_string_topic_raises_emit_error(topic: Any) -> None:
     assert emits == []
 
 
-@pytest.mark.parametrize(
-    "data", [{1, 2}, object(), float("nan")], ids=["set", "object", "nan"]
-)
+@pytest.mark.parametrize("data", [{1, 2}, object(), float("nan")], ids=["set", "object", "nan"])
 def test_data_that_is_not_json_raises_emit_error_naming_processor_and_topic(data: Any) -> None:
     context, emits = make_context()
 

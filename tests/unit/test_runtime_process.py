@@ -32,10 +32,7 @@ class ListTransport:
 
     def data(self, stream: str) -> list[Any]:
         return [
-            decode(e.payload, "")["data"]
-            for s, emits in self.calls
-            if s == stream
-            for e in emits
+            decode(e.payload, "")["data"] for s, emits in self.calls if s == stream for e in emits
         ]
 
 

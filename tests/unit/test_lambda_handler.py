@@ -1,0 +1,393 @@
+"""``lambda_handler``: a Kinesis event-source-mapping batch or a direct invocation in,
+``batchItemFailures`` (or the handler's exception) out, one JSON log line per record.
+
+The runner is built from the environment the CDK stack sets (ATTAK_*); the Kinesis
+transport is replaced by building the ``Runner`` with a list transport and installing
+it as the module's cached ``_runner``.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import os
+import sys
+import textwrap
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from attak_cdk.runtime import handler as handler_module
+from attak_cdk.runtime.context import Emit, Routes
+from attak_cdk.runtime.emitter import KinesisEmitter
+from attak_cdk.runtime.envelope import EmitError, decode, encode, encode_input
+from attak_cdk.runtime.handler import Runner, lambda_handler, log_record
+
+PROCESSOR_SOURCE = """
+class Boom(RuntimeError):
+    pass
+
+
+SEEN = []
+
+
+def handler(event, context):
+    SEEN.append((event, context.trace_id, context.processor, context.topology))
+    if isinstance(event, dict) and event.get("fail"):
+        context.emit("out", {"discarded": event})
+        raise Boom("cannot handle " + str(event["fail"]))
+    context.emit("out", event)
+    context.emit("side", event)
+"""
+
+ROUTES = [
+    {"stream": "stream-out", "topic": "out", "to": "reverse"},
+    {"stream": "stream-all", "topic": None, "to": "archive"},
+]
+
+
+class ListTransport:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[Emit]]] = []
+
+    def put(self, stream: str, emits: Sequence[Emit]) -> None:
+        self.calls.append((stream, list(emits)))
+
+    def envelopes(self, stream: str) -> list[dict[str, Any]]:
+        return [decode(e.payload, "") for s, emits in self.calls if s == stream for e in emits]
+
+
+class FailingTransport:
+    def put(self, stream: str, emits: Sequence[Emit]) -> None:
+        raise EmitError(f"{len(emits)} of {len(emits)} records could not be written")
+
+
+class LambdaContext:
+    function_name = "attak-reverse"
+
+    def __init__(self, request_id: str = "req-0001") -> None:
+        self.aws_request_id = request_id
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@pytest.fixture
+def processor_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A processor module on sys.path, and the ATTAK_* environment that names it."""
+    name = f"attak_test_processor_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent(PROCESSOR_SOURCE), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("ATTAK_HANDLER", f"{name}:handler")
+    monkeypatch.setenv("ATTAK_PROCESSOR", "reverse")
+    monkeypatch.setenv("ATTAK_TOPOLOGY", "attak-example")
+    monkeypatch.setenv("ATTAK_ROUTES", json.dumps(ROUTES))
+    monkeypatch.setenv("ATTAK_MAX_HOPS", "5")
+    module = importlib.import_module(name)
+    yield module
+    sys.modules.pop(name, None)
+
+
+def install_runner(monkeypatch: pytest.MonkeyPatch, module: Any, transport: Any) -> Runner:
+    """The runner ``_runner_from_environment`` would build, with ``transport`` for Kinesis."""
+    runner = Runner(
+        handler=module.handler,
+        processor=os.environ["ATTAK_PROCESSOR"],
+        topology=os.environ["ATTAK_TOPOLOGY"],
+        routes=Routes.from_json(os.environ["ATTAK_ROUTES"]),
+        transport=transport,
+        max_hops=int(os.environ["ATTAK_MAX_HOPS"]),
+        observer=log_record,
+    )
+    monkeypatch.setattr(handler_module, "_runner", runner)
+    return runner
+
+
+@pytest.fixture
+def transport(processor_module: Any, monkeypatch: pytest.MonkeyPatch) -> ListTransport:
+    transport = ListTransport()
+    install_runner(monkeypatch, processor_module, transport)
+    return transport
+
+
+def kinesis_event(*payloads: bytes | str) -> dict[str, Any]:
+    """A Kinesis event-source-mapping batch as Lambda delivers it."""
+    records = []
+    for i, payload in enumerate(payloads):
+        raw = payload.encode() if isinstance(payload, str) else payload
+        sequence = f"4959{i:052d}"
+        records.append(
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": f"pk-{i}",
+                    "sequenceNumber": sequence,
+                    "data": base64.b64encode(raw).decode("ascii"),
+                    "approximateArrivalTimestamp": 1_700_000_000.0 + i,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"shardId-000000000000:{sequence}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": "arn:aws:iam::123456789012:role/attak-reverse",
+                "awsRegion": "us-east-1",
+                "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/in",
+            }
+        )
+    return {"Records": records}
+
+
+def sequence_of(event: dict[str, Any], index: int) -> str:
+    return str(event["Records"][index]["kinesis"]["sequenceNumber"])
+
+
+def upstream(data: Any, trace: str, hops: int = 1) -> bytes:
+    return encode(data, topic="in", source="spout", trace=trace, hops=hops).encode()
+
+
+def log_lines(read: Callable[[], Any]) -> list[dict[str, Any]]:
+    out = read().out
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+# --- Kinesis batches -----------------------------------------------------------------
+
+
+def test_kinesis_batch_that_succeeds_reports_no_failures_and_flushes_emits(
+    transport: ListTransport, processor_module: Any
+) -> None:
+    event = kinesis_event(upstream("abc", "t-1"), upstream("déf", "t-2"))
+
+    result = lambda_handler(event, LambdaContext())
+
+    assert result == {"batchItemFailures": []}
+    assert [e["data"] for e in transport.envelopes("stream-out")] == ["abc", "déf"]
+    assert [e["data"] for e in transport.envelopes("stream-all")] == ["abc", "abc", "déf", "déf"]
+    assert [e["trace"] for e in transport.envelopes("stream-out")] == ["t-1", "t-2"]
+    assert {e["from"] for e in transport.envelopes("stream-out")} == {"reverse"}
+    assert [e["hops"] for e in transport.envelopes("stream-out")] == [2, 2]
+    assert [seen[0] for seen in processor_module.SEEN] == ["abc", "déf"]
+
+
+def test_handler_sees_processor_and_topology_from_the_environment(
+    transport: ListTransport, processor_module: Any
+) -> None:
+    lambda_handler(kinesis_event(upstream("x", "t")), LambdaContext())
+
+    assert processor_module.SEEN == [("x", "t", "reverse", "attak-example")]
+
+
+def test_kinesis_batch_failing_at_second_record_names_its_sequence_number(
+    transport: ListTransport, processor_module: Any
+) -> None:
+    event = kinesis_event(
+        upstream("first", "t-1"), upstream({"fail": 2}, "t-2"), upstream("third", "t-3")
+    )
+
+    result = lambda_handler(event, LambdaContext())
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": sequence_of(event, 1)}]}
+    assert [e["data"] for e in transport.envelopes("stream-out")] == ["first"]
+    assert [seen[0] for seen in processor_module.SEEN] == ["first", {"fail": 2}]
+
+
+def test_kinesis_record_with_unreadable_data_is_reported_as_failed(
+    transport: ListTransport,
+) -> None:
+    event = kinesis_event(upstream("ok", "t-1"), b"\xff\xfe not json")
+
+    result = lambda_handler(event, LambdaContext())
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": sequence_of(event, 1)}]}
+    assert [e["data"] for e in transport.envelopes("stream-out")] == ["ok"]
+
+
+def test_kinesis_record_from_an_outside_producer_is_the_whole_event_traced_by_sequence(
+    transport: ListTransport, processor_module: Any
+) -> None:
+    event = kinesis_event(json.dumps({"user": "ana"}))
+
+    assert lambda_handler(event, LambdaContext()) == {"batchItemFailures": []}
+    assert processor_module.SEEN[0][:2] == ({"user": "ana"}, sequence_of(event, 0))
+    assert transport.envelopes("stream-out")[0]["hops"] == 1
+
+
+def test_kinesis_batch_whose_emits_cannot_be_written_raises_so_the_batch_is_retried(
+    processor_module: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_runner(monkeypatch, processor_module, FailingTransport())
+
+    with pytest.raises(EmitError, match="could not be written"):
+        lambda_handler(kinesis_event(upstream("x", "t")), LambdaContext())
+
+
+def test_records_of_another_event_source_are_treated_as_a_direct_invoke(
+    transport: ListTransport, processor_module: Any
+) -> None:
+    event = {"Records": [{"eventSource": "aws:sqs", "body": "hi"}]}
+
+    result = lambda_handler(event, LambdaContext())
+
+    assert result == {"processor": "reverse", "outcome": "ok"}
+    assert processor_module.SEEN[0][0] == event
+
+
+# --- direct invocations --------------------------------------------------------------
+
+
+def test_direct_invoke_with_raw_data_runs_the_handler_with_that_event(
+    transport: ListTransport, processor_module: Any
+) -> None:
+    result = lambda_handler({"user": "ana", "text": "héllo"}, LambdaContext("req-42"))
+
+    assert result == {"processor": "reverse", "outcome": "ok"}
+    assert processor_module.SEEN == [
+        ({"user": "ana", "text": "héllo"}, "req-42", "reverse", "attak-example")
+    ]
+    [emitted] = transport.envelopes("stream-out")
+    assert emitted["data"] == {"user": "ana", "text": "héllo"}
+    assert emitted["trace"] == "req-42"
+    assert emitted["hops"] == 1
+
+
+def test_direct_invoke_with_an_attak_envelope_keeps_its_trace(
+    transport: ListTransport, processor_module: Any
+) -> None:
+    event = {"v": 1, "trace": "trace-from-trigger", "data": ["a", "b"]}
+
+    result = lambda_handler(event, LambdaContext("req-43"))
+
+    assert result == {"processor": "reverse", "outcome": "ok"}
+    assert processor_module.SEEN[0][:2] == (["a", "b"], "trace-from-trigger")
+    assert transport.envelopes("stream-out")[0]["trace"] == "trace-from-trigger"
+
+
+def test_direct_invoke_envelope_from_encode_input_is_unwrapped(
+    transport: ListTransport, processor_module: Any
+) -> None:
+    event = json.loads(encode_input("payload", "trace-x"))
+
+    lambda_handler(event, LambdaContext())
+
+    assert processor_module.SEEN[0][:2] == ("payload", "trace-x")
+
+
+def test_direct_invoke_without_a_lambda_request_id_still_gets_a_trace(
+    transport: ListTransport, processor_module: Any
+) -> None:
+    lambda_handler("plain", None)
+
+    event, trace, _, _ = processor_module.SEEN[0]
+    assert event == "plain"
+    assert isinstance(trace, str)
+    assert trace
+
+
+def test_direct_invoke_failure_re_raises_the_handlers_exception(
+    transport: ListTransport, processor_module: Any
+) -> None:
+    with pytest.raises(processor_module.Boom, match="cannot handle 7"):
+        lambda_handler({"fail": 7}, LambdaContext())
+
+    assert transport.calls == []
+
+
+# --- the structured log line ---------------------------------------------------------
+
+
+def test_each_record_logs_one_json_line_with_processor_trace_and_outcome(
+    transport: ListTransport, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = kinesis_event(upstream("a", "t-1"), upstream("b", "t-2"))
+
+    lambda_handler(event, LambdaContext())
+
+    lines = log_lines(capsys.readouterr)
+    assert len(lines) == 2
+    for line, trace, index in zip(lines, ["t-1", "t-2"], [0, 1], strict=True):
+        assert line["attak"] == "record"
+        assert line["processor"] == "reverse"
+        assert line["trace"] == trace
+        assert line["topic"] == "in"
+        assert line["sequence"] == sequence_of(event, index)
+        assert line["outcome"] == "ok"
+        assert line["emits"] == ["out", "side"]
+        assert "error" not in line
+        assert line["ms"] >= 0
+
+
+def test_failing_record_logs_outcome_error_with_the_error(
+    transport: ListTransport, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = kinesis_event(upstream("a", "t-1"), upstream({"fail": 3}, "t-2"), upstream("c", "t"))
+
+    lambda_handler(event, LambdaContext())
+
+    lines = log_lines(capsys.readouterr)
+    assert [line["outcome"] for line in lines] == ["ok", "error"]
+    failed = lines[1]
+    assert failed["processor"] == "reverse"
+    assert failed["trace"] == "t-2"
+    assert failed["sequence"] == sequence_of(event, 1)
+    assert failed["error"] == "Boom: cannot handle 3"
+    assert failed["emits"] == []
+
+
+def test_unreadable_record_logs_an_error_without_a_trace(
+    transport: ListTransport, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lambda_handler(kinesis_event(b"{not json"), LambdaContext())
+
+    [line] = log_lines(capsys.readouterr)
+    assert line["outcome"] == "error"
+    assert line["trace"] is None
+    assert line["error"].startswith("DecodeError: ")
+
+
+def test_direct_invoke_failure_is_logged_before_it_is_raised(
+    transport: ListTransport, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(RuntimeError):
+        lambda_handler({"fail": 1}, LambdaContext("req-9"))
+
+    [line] = log_lines(capsys.readouterr)
+    assert line["outcome"] == "error"
+    assert line["trace"] == "req-9"
+    assert line["error"] == "Boom: cannot handle 1"
+
+
+# --- the runner built from the environment -------------------------------------------
+
+
+def test_runner_is_built_once_from_the_environment_and_cached(
+    processor_module: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A region and dummy credentials so boto3 can build the client; no call is made
+    # because the event below emits only to a sink topic.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    monkeypatch.setenv("ATTAK_ROUTES", json.dumps([{"stream": "s", "topic": "other"}]))
+    monkeypatch.setattr(handler_module, "_runner", None)
+
+    result = lambda_handler("hello", LambdaContext())
+
+    runner = handler_module._runner
+    assert result == {"processor": "reverse", "outcome": "ok"}
+    assert runner is not None
+    assert runner.handler is processor_module.handler
+    assert runner.processor == "reverse"
+    assert runner.topology == "attak-example"
+    assert runner.max_hops == 5
+    assert runner.routes.streams_for("other") == ("s",)
+    assert runner.routes.streams_for("out") == ()
+    assert isinstance(runner.transport, KinesisEmitter)
+    assert runner.observer is log_record
+
+    lambda_handler("again", LambdaContext())
+    assert handler_module._runner is runner
+    assert [seen[0] for seen in processor_module.SEEN] == ["hello", "again"]
