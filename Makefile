@@ -3,6 +3,12 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+CDK := node_modules/.bin/cdk
+# Keep jsii and the cdk CLI from printing Node-version and telemetry notices.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := 1
 
 .PHONY: setup demo test lint format bench clean
 
@@ -12,12 +18,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)  ## create .venv and install attak with its development tools
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(CDK)
 
-demo: $(STAMP)  ## the main job: simulate the sample topology
+setup: $(STAMP) $(CDK)  ## .venv with attak and its dev tools; the pinned cdk CLI (npm)
+
+demo: setup  ## the main job: simulate the sample topology, then synthesize its stack
 	$(BIN)/attak simulate sample_topology
+	$(BIN)/attak synth sample_topology
 
-test: $(STAMP)  ## the whole test suite
+test: setup  ## the whole test suite
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)  ## ruff (lint + format check) and mypy strict
@@ -31,6 +42,7 @@ format: $(STAMP)
 
 bench: $(STAMP)  ## benchmarks (see bench/README.md)
 	$(BIN)/python bench/simulate_throughput.py
+	$(BIN)/python bench/synth_scaling.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

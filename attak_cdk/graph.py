@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .model import Processor, Stream, Topology
@@ -36,6 +36,12 @@ def stream_id(stream: Stream) -> str:
 def ingest_stream_id(processor: str) -> str:
     """The construct id of the ingest stream of a processor declared with ``input: stream``."""
     return f"{pascal(processor)}InputStream"
+
+
+def logical_id(parts: Iterable[str]) -> str:
+    """A CloudFormation logical id from construct-path parts: letters and digits only,
+    at most 255 characters (``Reverse``, ``Function`` -> ``ReverseFunction``)."""
+    return "".join(pascal(part) for part in parts)[:255]
 
 
 def stream_name(stream: Stream) -> str:

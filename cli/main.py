@@ -8,6 +8,7 @@ synthesize, so ``attak --help`` and ``attak simulate`` stay fast.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -158,6 +159,83 @@ def simulate(
         render.simulation_summary(result, time.perf_counter() - started)
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def synth(
+    path: PathArgument = Path(),
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the cloud assembly.")
+    ] = Path("cdk.out"),
+    print_template: Annotated[
+        bool, typer.Option("--print", help="Write the template to stdout as YAML.")
+    ] = False,
+    as_json: JsonOption = False,
+    validation: Annotated[
+        bool,
+        typer.Option(help="Also run aws-cdk-lib's built-in CloudFormation validation (about 5 s)."),
+    ] = False,
+) -> None:
+    """Build the topology's CloudFormation stack and print a review summary.
+
+    Example: attak synth sample_topology -o cdk.out
+    """
+    from attak_cdk.loader import check_topology
+    from attak_cdk.review import names, review
+
+    topology, warnings = check_topology(path)
+    render.issues(warnings)
+    render.environment_for_cdk()
+    from attak_cdk.cdk.app import synthesize  # imports aws_cdk: only this command pays for it
+
+    template_file = synthesize(topology.file, output, validation=validation)
+    template = json.loads(template_file.read_text())
+    if print_template:
+        render.print_yaml(template)
+        return
+    summary = review(topology.name, template)
+    if as_json:
+        render.print_json({**summary.as_dict(), "template": str(template_file)})
+        return
+    render.review(summary, template_file, names(topology))
+
+
+_PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _cdk(action: str, ctx: typer.Context, path: Path) -> None:
+    from attak_cdk.loader import load_topology
+    from attak_cdk.toolchain import run_cdk
+
+    topology = load_topology(path)  # fail here, clearly, before the cdk CLI starts
+    run_cdk(action, topology.file, ctx.args)
+
+
+@app.command(context_settings=_PASSTHROUGH)
+def deploy(ctx: typer.Context, path: PathArgument = Path()) -> None:
+    """Deploy the topology with `cdk deploy` (arguments after -- go to cdk).
+
+    Example: attak deploy sample_topology -- --require-approval never
+    """
+    _cdk("deploy", ctx, path)
+
+
+@app.command(context_settings=_PASSTHROUGH)
+def diff(ctx: typer.Context, path: PathArgument = Path()) -> None:
+    """Compare the topology with what is deployed, with `cdk diff`.
+
+    Example: attak diff sample_topology
+    """
+    _cdk("diff", ctx, path)
+
+
+@app.command(context_settings=_PASSTHROUGH)
+def destroy(ctx: typer.Context, path: PathArgument = Path()) -> None:
+    """Delete the deployed topology with `cdk destroy` (arguments after -- go to cdk).
+
+    Example: attak destroy sample_topology -- --force
+    """
+    _cdk("destroy", ctx, path)
 
 
 @app.command()

@@ -19,10 +19,13 @@ from rich.table import Table
 from attak_cdk import graph as topology_graph
 from attak_cdk.errors import AttakError, Issue, TopologyError
 from attak_cdk.model import Topology
+from attak_cdk.review import Review
 from attak_cdk.simulate.result import Invocation, SimulationResult, describe_error, user_traceback
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Piped output gets room for tables (rich would assume 80 columns); a terminal keeps its own.
+_PIPED_WIDTH = None if sys.stdout.isatty() else 120
+out = Console(highlight=False, soft_wrap=True, width=_PIPED_WIDTH)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=_PIPED_WIDTH)
 
 PREVIEW = 70
 """Characters of event data shown per line in a trace."""
@@ -258,6 +261,72 @@ def simulation_summary(result: SimulationResult, seconds: float) -> None:
 
 def _red_if(count: int) -> str:
     return f"[red]{count}[/]" if count else "0"
+
+
+# --- synth ---------------------------------------------------------------------------------
+
+
+def environment_for_cdk() -> None:
+    """Quiet the jsii and Node notices that would otherwise precede attak's own output."""
+    import os
+
+    from attak_cdk.toolchain import QUIET_ENVIRONMENT
+
+    for key, value in QUIET_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
+
+
+def print_yaml(document: Any) -> None:
+    import yaml
+
+    sys.stdout.write(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+
+
+def review(summary: Review, template_file: Path, names: dict[str, str]) -> None:
+    def named(logical_ids: list[str]) -> str:
+        return escape(", ".join(names.get(i, i) for i in logical_ids))
+
+    out.print(f"[bold]{escape(summary.stack)}[/]: {escape(str(template_file))}\n")
+    resources = Table(show_edge=False, box=None, pad_edge=False)
+    resources.add_column("resource type")
+    resources.add_column("count", justify="right")
+    for kind, count in summary.resources.items():
+        resources.add_row(escape(kind), str(count))
+    out.print(resources)
+    functions = Table(show_edge=False, box=None, pad_edge=False)
+    for column in ("processor", "memory", "timeout", "reads", "writes"):
+        right = column in ("memory", "timeout")
+        functions.add_column(column, justify="right" if right else "left", overflow="fold")
+    for f in summary.functions:
+        functions.add_row(
+            named([f.logical_id]),
+            f"{f.memory} MB",
+            f"{f.timeout} s",
+            named(f.reads) or "[dim]direct invoke[/]",
+            named(f.writes) or "[dim]-[/]",
+        )
+    out.print()
+    out.print(functions)
+    if summary.streams:
+        streams = Table(show_edge=False, box=None, pad_edge=False)
+        for column in ("stream", "mode", "shards", "retention", "consumer", "dead letters"):
+            streams.add_column(column, overflow="fold")
+        for s in summary.streams:
+            streams.add_row(
+                named([s.logical_id]),
+                s.mode.lower().replace("_", "-"),
+                str(s.shards) if s.shards else "-",
+                f"{s.retention_hours} h",
+                named(s.consumers),
+                named(s.dead_letter_queues),
+            )
+        out.print()
+        out.print(streams)
+    total = sum(summary.resources.values())
+    out.print(
+        f"\n[bold green]✓ synthesized[/] {plural(total, 'resource')}; deploy with "
+        f"[bold]attak deploy[/] or [bold]cdk deploy --app {escape(str(template_file.parent))}[/]"
+    )
 
 
 # --- init ----------------------------------------------------------------------------------

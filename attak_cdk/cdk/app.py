@@ -1,0 +1,59 @@
+"""The CDK app entry (``cdk.json``'s ``app``) and the synthesis ``attak synth`` runs.
+
+``cdk synth``/``deploy``/``diff`` at the repository root synthesize ``sample_topology``;
+``-c topology=PATH`` picks another. ``attak synth`` builds the same app in-process, so
+both produce the same template.
+
+aws-cdk-lib's built-in CloudFormation validation is off by default here: it costs about
+five seconds a synthesis, and every template shape attak generates is checked with
+cfn-lint and cdk-nag in attak's own test suite. ``-c validation=true`` (or
+``attak synth --validation``) turns it back on.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import aws_cdk as cdk
+
+from ..loader import load_topology
+from .stack import TopologyStack
+
+DEFAULT_TOPOLOGY = "sample_topology"
+
+
+def _environment() -> cdk.Environment | None:
+    account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
+    return cdk.Environment(account=account, region=region) if account and region else None
+
+
+def build_app(
+    topology_path: str | Path, outdir: str | Path | None = None, *, validation: bool = False
+) -> cdk.App:
+    """An app holding the topology's stack (not yet synthesized)."""
+    app = cdk.App(
+        outdir=str(outdir) if outdir is not None else None,
+        builtin_cloud_formation_validation=validation,
+    )
+    TopologyStack(app, topology=load_topology(topology_path), env=_environment())
+    return app
+
+
+def synthesize(topology_path: str | Path, outdir: str | Path, *, validation: bool = False) -> Path:
+    """Synthesize into ``outdir``; return the template file's path."""
+    assembly = build_app(topology_path, outdir, validation=validation).synth()
+    (stack,) = assembly.stacks
+    return Path(assembly.directory) / stack.template_file
+
+
+def main() -> None:
+    """``cdk.json`` runs this: the topology comes from ``-c topology=PATH``."""
+    probe = cdk.App()  # only to read the context the cdk CLI passed
+    path = probe.node.try_get_context("topology") or DEFAULT_TOPOLOGY
+    validation = str(probe.node.try_get_context("validation")).lower() == "true"
+    build_app(path, validation=validation).synth()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""``ProcessorFunction``: one processor as a Lambda function, with what it needs to be run
+and watched: its log group, its dead-letter queue, its stream mappings and its alarms.
+
+``read_from`` owns both the event-source mapping and the permission it needs (CDK's
+``bind`` pattern), and ``write_to`` the only write grant a processor ever gets, so wiring
+and IAM cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from ..model import StreamSettings
+from .asset import LAMBDA_ENTRY
+from .stream import TopologyStream
+
+DIRECT_RETRIES = 2
+"""Lambda's own default for asynchronous invocations, made explicit."""
+
+
+@dataclass(frozen=True)
+class ProcessorFunctionProps:
+    """What a processor's function is made of (every field documents its default)."""
+
+    processor: str
+    topology: str
+    asset: Path
+    """The staged folder: the processor's code plus ``attak_runtime``."""
+    handler: str
+    """``module:function`` inside the asset."""
+    memory: int = 256
+    """MB. Default: 256."""
+    timeout: int = 60
+    """Seconds. Default: 60."""
+    reserved_concurrency: int | None = None
+    """Default: none reserved (the account's shared pool)."""
+    environment: dict[str, str] = field(default_factory=dict)
+    """The user's variables; attak adds its own ``ATTAK_*`` ones."""
+    max_hops: int = 16
+    architecture: str = "arm64"
+    """``arm64`` (default: cheaper per GB-second) or ``x86_64``."""
+    log_retention: logs.RetentionDays = logs.RetentionDays.TWO_WEEKS
+    """Default: two weeks."""
+    alarm_iterator_age_seconds: int = 60
+    """Alarm when a stream's oldest unread record is older. Default: 60 seconds."""
+
+
+class ProcessorFunction(Construct):
+    """A processor's Lambda function (Python, arm64) with its log group and DLQ."""
+
+    def __init__(self, scope: Construct, id: str, *, props: ProcessorFunctionProps) -> None:
+        super().__init__(scope, id)
+        self.props = props
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            retention=props.log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        # One dead-letter queue per processor, for its stream mappings and direct invokes.
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        module, _, function = props.handler.partition(":")
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64
+            if props.architecture == "arm64"
+            else lambda_.Architecture.X86_64,
+            code=lambda_.Code.from_asset(str(props.asset)),
+            handler=LAMBDA_ENTRY,
+            memory_size=props.memory,
+            timeout=Duration.seconds(props.timeout),
+            reserved_concurrent_executions=props.reserved_concurrency,
+            log_group=self.log_group,
+            description=f"attak processor '{props.processor}' of topology '{props.topology}'",
+            environment={
+                **props.environment,
+                "ATTAK_HANDLER": f"{module}:{function or 'handler'}",
+                "ATTAK_PROCESSOR": props.processor,
+                "ATTAK_TOPOLOGY": props.topology,
+                "ATTAK_MAX_HOPS": str(props.max_hops),
+            },
+        )
+        self.function.configure_async_invoke(
+            retry_attempts=DIRECT_RETRIES,
+            on_failure=destinations.SqsDestination(self.dead_letter_queue),
+        )
+        self.alarms = self._alarms()
+
+    def set_routes(self, payload: str) -> None:
+        """Where this processor's emits go (the runtime's ATTAK_ROUTES, stream names as tokens)."""
+        self.function.add_environment("ATTAK_ROUTES", payload)
+
+    def read_from(self, stream: TopologyStream, settings: StreamSettings) -> None:
+        """Map ``stream`` into this function, with partial-batch responses, bisect, finite
+        retries and this processor's DLQ; grants the read permission the mapping needs."""
+        stream.stream.grant_read(self.function)
+        self.function.add_event_source_mapping(
+            f"From{stream.node.id}",
+            event_source_arn=stream.stream.stream_arn,
+            starting_position=getattr(lambda_.StartingPosition, settings.starting_position),
+            batch_size=settings.batch_size,
+            max_batching_window=Duration.seconds(settings.max_batching_window),
+            parallelization_factor=settings.parallelization_factor,
+            retry_attempts=settings.retry_attempts,
+            bisect_batch_on_error=settings.bisect_batch_on_error,
+            max_record_age=Duration.seconds(settings.max_record_age)
+            if settings.max_record_age is not None
+            else None,
+            report_batch_item_failures=True,
+            on_failure=sources.SqsDlq(self.dead_letter_queue),
+        )
+
+    def write_to(self, stream: TopologyStream) -> None:
+        """Let this function put records into ``stream``, and nothing else."""
+        stream.stream.grant_write(self.function)
+
+    def _alarms(self) -> list[cloudwatch.Alarm]:
+        minute = Duration.minutes(1)
+        errors = cloudwatch.Alarm(
+            self,
+            "ErrorsAlarm",
+            metric=self.function.metric_errors(period=minute, statistic="Sum"),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"processor '{self.props.processor}' raised errors",
+        )
+        iterator_age = cloudwatch.Alarm(
+            self,
+            "IteratorAgeAlarm",
+            metric=self.function.metric("IteratorAge", period=minute, statistic="Maximum"),
+            threshold=self.props.alarm_iterator_age_seconds * 1000,
+            evaluation_periods=5,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"processor '{self.props.processor}' is falling behind its streams",
+        )
+        dead_letters = cloudwatch.Alarm(
+            self,
+            "DeadLettersAlarm",
+            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=minute, statistic="Maximum"
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"records of processor '{self.props.processor}' were dead-lettered",
+        )
+        return [errors, iterator_age, dead_letters]

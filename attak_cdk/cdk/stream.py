@@ -1,0 +1,35 @@
+"""``TopologyStream``: one Kinesis data stream of a topology, encrypted at rest."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_kinesis as kinesis
+from constructs import Construct
+
+from ..model import StreamSettings
+
+
+class TopologyStream(Construct):
+    """A Kinesis data stream carrying records between processors.
+
+    - ``settings.shards``: provisioned shard count; ``None`` (the default) is on-demand.
+    - ``settings.retention_hours``: how long records stay readable. Default: 24 hours.
+
+    Encryption at rest uses the AWS-managed Kinesis key (no key to manage or pay for).
+    """
+
+    def __init__(self, scope: Construct, id: str, *, settings: StreamSettings) -> None:
+        super().__init__(scope, id)
+        self.settings = settings
+        provisioned = settings.shards is not None
+        # "Default" makes this the construct's default child, so ids read `<Name>Stream`.
+        self.stream = kinesis.Stream(
+            self,
+            "Default",
+            encryption=kinesis.StreamEncryption.MANAGED,
+            stream_mode=kinesis.StreamMode.PROVISIONED
+            if provisioned
+            else kinesis.StreamMode.ON_DEMAND,
+            shard_count=settings.shards if provisioned else None,
+            retention_period=Duration.hours(settings.retention_hours),
+        )
