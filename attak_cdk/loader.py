@@ -327,6 +327,9 @@ class _Reader:
             streams=tuple(streams),
             max_hops=max_hops,
             file=self.file,
+            ingest_settings=StreamSettings(
+                **{k: defaults.get(k, s.default) for k, s in STREAM_SETTINGS.items()}
+            ),
         )
 
     def defaults(self, data: Any) -> dict[str, Any]:

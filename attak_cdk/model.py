@@ -70,6 +70,9 @@ class Topology:
     streams: tuple[Stream, ...] = ()
     max_hops: int = DEFAULT_MAX_HOPS
     file: Path = Path("topology.yml")
+    ingest_settings: StreamSettings = field(default_factory=StreamSettings)
+    """Settings of the ingest streams of processors declared ``input: stream``: the
+    topology's stream ``defaults``."""
 
     @property
     def root(self) -> Path:

@@ -188,16 +188,19 @@ def synth(
     render.environment_for_cdk()
     from attak_cdk.cdk.app import synthesize  # imports aws_cdk: only this command pays for it
 
-    template_file = synthesize(topology.file, output, validation=validation)
-    template = json.loads(template_file.read_text())
+    templates = synthesize(topology.file, output, validation=validation)
+    loaded = {stack: json.loads(file.read_text()) for stack, file in templates.items()}
     if print_template:
-        render.print_yaml(template)
+        render.print_yaml(loaded if len(loaded) > 1 else next(iter(loaded.values())))
         return
-    summary = review(topology.name, template)
+    reviews = [review(stack, template) for stack, template in loaded.items()]
     if as_json:
-        render.print_json({**summary.as_dict(), "template": str(template_file)})
+        documents = [{**r.as_dict(), "template": str(templates[r.stack])} for r in reviews]
+        render.print_json(documents[0] if len(documents) == 1 else {"stacks": documents})
         return
-    render.review(summary, template_file, names(topology))
+    for summary in reviews:
+        render.review(summary, templates[summary.stack], names(topology))
+    render.synthesized(reviews, output)
 
 
 _PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}

@@ -322,10 +322,15 @@ def review(summary: Review, template_file: Path, names: dict[str, str]) -> None:
             )
         out.print()
         out.print(streams)
-    total = sum(summary.resources.values())
+    out.print()
+
+
+def synthesized(reviews: list[Review], output: Path) -> None:
+    total = sum(sum(r.resources.values()) for r in reviews)
+    stacks = f" in {plural(len(reviews), 'stack')}" if len(reviews) > 1 else ""
     out.print(
-        f"\n[bold green]✓ synthesized[/] {plural(total, 'resource')}; deploy with "
-        f"[bold]attak deploy[/] or [bold]cdk deploy --app {escape(str(template_file.parent))}[/]"
+        f"[bold green]✓ synthesized[/] {plural(total, 'resource')}{stacks}; deploy with "
+        f"[bold]attak deploy[/] or [bold]cdk deploy --app {escape(str(output))}[/]"
     )
 
 

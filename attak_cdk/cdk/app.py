@@ -18,7 +18,7 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from ..loader import load_topology
-from .stack import TopologyStack
+from .stack import build_stacks
 
 DEFAULT_TOPOLOGY = "sample_topology"
 
@@ -36,15 +36,17 @@ def build_app(
         outdir=str(outdir) if outdir is not None else None,
         builtin_cloud_formation_validation=validation,
     )
-    TopologyStack(app, topology=load_topology(topology_path), env=_environment())
+    build_stacks(app, load_topology(topology_path), env=_environment())
     return app
 
 
-def synthesize(topology_path: str | Path, outdir: str | Path, *, validation: bool = False) -> Path:
-    """Synthesize into ``outdir``; return the template file's path."""
+def synthesize(
+    topology_path: str | Path, outdir: str | Path, *, validation: bool = False
+) -> dict[str, Path]:
+    """Synthesize into ``outdir``; return each stack's name and template file."""
     assembly = build_app(topology_path, outdir, validation=validation).synth()
-    (stack,) = assembly.stacks
-    return Path(assembly.directory) / stack.template_file
+    directory = Path(assembly.directory)
+    return {stack.stack_name: directory / stack.template_file for stack in assembly.stacks}
 
 
 def main() -> None:

@@ -1,48 +1,50 @@
-"""``TopologyStack``: the stack ``attak synth`` and ``cdk deploy`` build for a topology.
+"""The stacks attak builds for a topology: one ``TopologyStack``, or several when large.
 
-Its logical ids are read from the construct tree rather than hashed, so a CloudFormation
+Logical ids are read from the construct tree rather than hashed, so a CloudFormation
 review reads ``ReverseFunction``, ``HelloWorldSpoutToReverseStream``,
 ``ReverseDeadLetterQueue``. They are a public contract: renaming a processor or a stream
 replaces its resources, and nothing else does.
+
+A topology past CloudFormation's 500 resources per stack is spread over several stacks
+(``build_stacks``): its streams in ``<name>-streams-N`` stacks, its processors in
+``<name>-N`` stacks that reference those streams (CDK turns the references into exports
+and imports). Processor stacks depend only on stream stacks and earlier processor
+stacks, so loops in the topology never become loops between stacks.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Environment, Stack
+from aws_cdk import App, Environment, Stack
 from constructs import Construct
 
 from .. import graph
 from ..model import Topology as TopologyModel
 from .nag import acknowledge_findings
-from .topology import Topology
+from .topology import MAX_STACK_RESOURCES, Topology, build
 
 TOPOLOGY_ID = "Topology"
 _DROPPED = {"Resource", "Default"}
 
+PROCESSOR_RESOURCES = 10
+"""Function, role, policy, log group, queue, queue policy, invoke config, three alarms."""
+RESOURCE_BUDGET = 450
+"""Resources planned per stack, below 500 to leave room for what the CDK adds."""
+MAX_PROCESSORS_PER_STACK = 40
+"""Each processor of a split stack exports about four values; CloudFormation allows 200
+outputs per stack."""
+MAX_STREAMS_PER_STACK = 60
+"""Each stream exports its ARN and name and outputs its name: 180 outputs at most."""
 
-class TopologyStack(Stack):
-    """One CloudFormation stack, named after the topology, holding its ``Topology``."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        *,
-        topology: TopologyModel,
-        env: Environment | None = None,
-        **topology_options: Any,
-    ) -> None:
-        super().__init__(
-            scope,
-            topology.name,
-            env=env,
-            description=f"attak topology '{topology.name}'",
-        )
+class ReadableIdsStack(Stack):
+    """A stack whose logical ids are its constructs' paths, without hashes."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
         self._owners: dict[str, str] = {}
         """Readable logical id -> the construct path it was given to (CDK asks repeatedly)."""
-        self.topology = Topology(self, TOPOLOGY_ID, topology=topology, **topology_options)
-        acknowledge_findings(self)
 
     def _allocate_logical_id(self, cfn_element: Any) -> str:
         full_path = cfn_element.node.path
@@ -54,3 +56,97 @@ class TopologyStack(Stack):
         if not readable or owner != full_path:  # taken: CDK's hashed id keeps it unique
             return str(super()._allocate_logical_id(cfn_element))
         return readable
+
+
+class TopologyStack(ReadableIdsStack):
+    """One CloudFormation stack, named after the topology, holding its ``Topology``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        topology: TopologyModel,
+        env: Environment | None = None,
+        **topology_options: Any,
+    ) -> None:
+        super().__init__(
+            scope, topology.name, env=env, description=f"attak topology '{topology.name}'"
+        )
+        self.topology = Topology(self, TOPOLOGY_ID, topology=topology, **topology_options)
+        acknowledge_findings(self)
+
+
+def estimate_resources(topology: TopologyModel) -> int:
+    """How many CloudFormation resources the topology needs (what sizes the split)."""
+    ingest = sum(1 for p in topology.processors.values() if p.input == "stream")
+    streams = len(topology.streams) + ingest
+    mappings = streams  # one event-source mapping per stream
+    return PROCESSOR_RESOURCES * len(topology.processors) + streams + mappings + 1
+
+
+def build_stacks(
+    app: App, topology: TopologyModel, env: Environment | None = None
+) -> list[ReadableIdsStack]:
+    """The stacks for ``topology``: one when it fits, else streams and processors apart."""
+    if estimate_resources(topology) <= RESOURCE_BUDGET:
+        return [TopologyStack(app, topology=topology, env=env)]
+    layout = _SplitLayout(app, topology, env)
+    build(layout, topology)
+    for stack in layout.stacks:
+        acknowledge_findings(stack)
+    return layout.stacks
+
+
+class _SplitLayout:
+    """Places streams in stream stacks and processors in processor stacks, in order."""
+
+    def __init__(self, app: App, topology: TopologyModel, env: Environment | None) -> None:
+        self.app, self.topology, self.env = app, topology, env
+        self.stacks: list[ReadableIdsStack] = []
+        self._scopes: dict[str, Construct] = {}
+        inputs = graph.incoming(topology)
+        streams = [graph.stream_name(s) for s in topology.streams] + [
+            graph.ingest_stream_name(n)
+            for n, p in topology.processors.items()
+            if p.input == "stream"
+        ]
+        for start in range(0, len(streams), MAX_STREAMS_PER_STACK):
+            part = start // MAX_STREAMS_PER_STACK + 1
+            stream_scope = self._new_scope(f"{topology.name}-streams-{part}")
+            for name in streams[start : start + MAX_STREAMS_PER_STACK]:
+                self._scopes[name] = stream_scope
+        part, used, count = 0, 0, 0
+        scope: Construct | None = None
+        for name, processor in topology.processors.items():
+            cost = PROCESSOR_RESOURCES + len(inputs[name]) + (processor.input == "stream")
+            full = used + cost > RESOURCE_BUDGET or count >= MAX_PROCESSORS_PER_STACK
+            if scope is None or full:
+                part += 1
+                scope = self._new_scope(f"{topology.name}-{part}")
+                used, count = 1, 0  # the part's dashboard
+            self._scopes[name] = scope
+            used, count = used + cost, count + 1
+        self._summary = scope
+
+    def _new_scope(self, stack_name: str) -> Construct:
+        stack = ReadableIdsStack(
+            self.app,
+            stack_name,
+            env=self.env,
+            description=f"attak topology '{self.topology.name}' (part {stack_name})",
+        )
+        self.stacks.append(stack)
+        return Construct(stack, TOPOLOGY_ID)
+
+    def processor_scope(self, name: str) -> Construct:
+        return self._scopes[name]
+
+    def stream_scope(self, name: str) -> Construct:
+        return self._scopes[name]
+
+    def summary_scope(self) -> Construct:
+        assert self._summary is not None
+        return self._summary
+
+
+__all__ = ["MAX_STACK_RESOURCES", "ReadableIdsStack", "TopologyStack", "build_stacks"]

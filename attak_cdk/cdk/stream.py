@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kinesis as kinesis
 from constructs import Construct
 
@@ -32,4 +32,7 @@ class TopologyStream(Construct):
             else kinesis.StreamMode.ON_DEMAND,
             shard_count=settings.shards if provisioned else None,
             retention_period=Duration.hours(settings.retention_hours),
+            # A stream is a buffer between processors, not a store: `attak destroy` removes
+            # it with the rest instead of leaving it behind, billed by the hour.
+            removal_policy=RemovalPolicy.DESTROY,
         )

@@ -4,9 +4,16 @@ Every processor becomes a ``ProcessorFunction``, every stream a ``TopologyStream
 into its consumer; a processor declared ``input: stream`` also gets an ingest stream.
 Entries without one are invoked directly. Each function may write only to the streams
 it emits into and read only, through its mappings, the streams it consumes.
+
+The building itself (``build``) takes a ``Placement`` saying which scope each part goes
+in: the ``Topology`` construct puts everything in itself; ``layout.py`` spreads a large
+topology over several stacks.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
 
 from aws_cdk import CfnOutput, CfnResource, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -15,7 +22,6 @@ from constructs import Construct
 
 from .. import graph
 from ..errors import AttakError
-from ..model import StreamSettings
 from ..model import Topology as TopologyModel
 from .asset import AssetStager, handler_module
 from .processor import ProcessorFunction, ProcessorFunctionProps
@@ -32,120 +38,160 @@ class TopologyTooLarge(AttakError):
     """The topology needs more resources than one CloudFormation stack may hold."""
 
 
-class Topology(Construct):
-    """All processors and streams of a topology.
+class Placement(Protocol):
+    """Which scope each part of a topology is built in."""
 
-    ``topology``: the model, e.g. ``load_topology("pipeline/")``.
-    ``architecture``: Lambda architecture. Default: ``arm64``.
-    ``log_retention``: how long processors' logs are kept. Default: two weeks.
-    """
+    def processor_scope(self, name: str) -> Construct: ...
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        topology: TopologyModel,
-        architecture: str = "arm64",
-        log_retention: logs.RetentionDays = logs.RetentionDays.TWO_WEEKS,
-    ) -> None:
-        super().__init__(scope, id)
-        self.model = topology
-        stager = AssetStager(architecture)
-        self.processors: dict[str, ProcessorFunction] = {
-            name: ProcessorFunction(
-                self,
-                graph.pascal(name),
-                props=ProcessorFunctionProps(
-                    processor=name,
-                    topology=topology.name,
-                    asset=stager.stage(processor),
-                    handler=handler_module(processor),
-                    memory=processor.memory,
-                    timeout=processor.timeout,
-                    reserved_concurrency=processor.reserved_concurrency,
-                    environment=dict(processor.environment),
-                    max_hops=topology.max_hops,
-                    architecture=architecture,
-                    log_retention=log_retention,
-                ),
-            )
-            for name, processor in topology.processors.items()
-        }
-        self.streams: dict[str, TopologyStream] = {}
-        """Local stream name (``a->b[topic]``, ``input->a``) -> its construct."""
-        for stream in topology.streams:
-            built = TopologyStream(self, graph.stream_id(stream), settings=stream.settings)
-            self.streams[graph.stream_name(stream)] = built
-            self.processors[stream.target].read_from(built, stream.settings)
-            self.processors[stream.source].write_to(built)
-        for name, processor in topology.processors.items():
-            if processor.input == "stream":
-                ingest = TopologyStream(
-                    self, graph.ingest_stream_id(name), settings=StreamSettings()
-                )
-                self.streams[graph.ingest_stream_name(name)] = ingest
-                self.processors[name].read_from(ingest, ingest.settings)
-        self._create_streams_in_waves()
-        physical = {local: built.stream.stream_name for local, built in self.streams.items()}
-        for name, outgoing in graph.routes(topology).items():
-            self.processors[name].set_routes(graph.routes_payload(outgoing, physical))
-        self._outputs()
-        self.dashboard = self._dashboard()
-        self._check_size()
+    def stream_scope(self, name: str) -> Construct: ...
 
-    def _create_streams_in_waves(self) -> None:
-        streams = [s.stream.node.default_child for s in self.streams.values()]
-        for index in range(MAX_CREATING_STREAMS, len(streams)):
-            streams[index].node.add_dependency(streams[index - MAX_CREATING_STREAMS])  # type: ignore[union-attr]
+    def summary_scope(self) -> Construct:
+        """Where the manifest output goes."""
+        ...
 
-    def _outputs(self) -> None:
-        stack = Stack.of(self)
-        for name, processor in self.processors.items():
-            CfnOutput(
-                self,
-                f"{graph.function_id(name)}Name",
-                value=processor.function.function_name,
-                description=f"Lambda function of processor '{name}'",
-            )
-        for local, built in self.streams.items():
-            CfnOutput(
-                self,
-                f"{built.node.id}Name",
-                value=built.stream.stream_name,
-                description=f"Kinesis stream {local}",
-            )
-        inputs = graph.incoming(self.model)
-        outgoing = graph.routes(self.model)
-        manifest = {
-            "version": MANIFEST_VERSION,
-            "topology": self.model.name,
-            "processors": {
-                name: {
-                    "function": processor.function.function_name,
-                    "log_group": processor.log_group.log_group_name,
-                    "dead_letter_queue": processor.dead_letter_queue.queue_url,
-                    "ingest_stream": self.streams[graph.ingest_stream_name(name)].stream.stream_name
-                    if graph.ingest_stream_name(name) in self.streams
-                    else None,
-                    "inputs": [graph.stream_name(s) for s in inputs[name]],
-                    "outputs": [route.stream for route in outgoing[name]],
-                }
-                for name, processor in self.processors.items()
-            },
-            "streams": {local: built.stream.stream_name for local, built in self.streams.items()},
-        }
-        CfnOutput(
-            self,
-            "Manifest",
-            value=stack.to_json_string(manifest),
-            description="attak manifest: how `attak trigger` and `attak logs` find this topology",
+
+@dataclass(frozen=True)
+class Built:
+    """The constructs a topology was built into."""
+
+    processors: dict[str, ProcessorFunction]
+    streams: dict[str, TopologyStream]
+    """Local stream name (``a->b[topic]``, ``input->a``) -> its construct."""
+
+
+def build(
+    placement: Placement,
+    topology: TopologyModel,
+    *,
+    architecture: str = "arm64",
+    log_retention: logs.RetentionDays = logs.RetentionDays.TWO_WEEKS,
+) -> Built:
+    """Create every resource of ``topology`` in the scopes ``placement`` gives."""
+    stager = AssetStager(architecture)
+    try:
+        return _build(placement, topology, stager, architecture, log_retention)
+    finally:
+        stager.cleanup()  # the CDK copied each staged folder into the assembly already
+
+
+def _build(
+    placement: Placement,
+    topology: TopologyModel,
+    stager: AssetStager,
+    architecture: str,
+    log_retention: logs.RetentionDays,
+) -> Built:
+    processors = {
+        name: ProcessorFunction(
+            placement.processor_scope(name),
+            graph.pascal(name),
+            props=ProcessorFunctionProps(
+                processor=name,
+                topology=topology.name,
+                asset=stager.stage(processor),
+                handler=handler_module(processor),
+                memory=processor.memory,
+                timeout=processor.timeout,
+                reserved_concurrency=processor.reserved_concurrency,
+                environment=dict(processor.environment),
+                max_hops=topology.max_hops,
+                architecture=architecture,
+                log_retention=log_retention,
+            ),
         )
+        for name, processor in topology.processors.items()
+    }
+    streams: dict[str, TopologyStream] = {}
+    for stream in topology.streams:
+        local = graph.stream_name(stream)
+        built = TopologyStream(
+            placement.stream_scope(local), graph.stream_id(stream), settings=stream.settings
+        )
+        streams[local] = built
+        processors[stream.target].read_from(built, stream.settings)
+        processors[stream.source].write_to(built)
+    for name, processor in topology.processors.items():
+        if processor.input == "stream":
+            local = graph.ingest_stream_name(name)
+            ingest = TopologyStream(
+                placement.stream_scope(local),
+                graph.ingest_stream_id(name),
+                settings=topology.ingest_settings,
+            )
+            streams[local] = ingest
+            processors[name].read_from(ingest, ingest.settings)
+    _create_in_waves(list(streams.values()))
+    physical = {local: built.stream.stream_name for local, built in streams.items()}
+    for name, outgoing in graph.routes(topology).items():
+        processors[name].set_routes(graph.routes_payload(outgoing, physical))
+    result = Built(processors, streams)
+    _outputs(placement, topology, result)
+    _dashboards(result)
+    return result
 
-    def _dashboard(self) -> cloudwatch.Dashboard:
-        dashboard = cloudwatch.Dashboard(self, "Dashboard")
-        for name, processor in self.processors.items():
-            function = processor.function
+
+def _create_in_waves(streams: list[TopologyStream]) -> None:
+    resources = [s.stream.node.default_child for s in streams]
+    for index in range(MAX_CREATING_STREAMS, len(resources)):
+        resources[index].node.add_dependency(resources[index - MAX_CREATING_STREAMS])  # type: ignore[union-attr]
+
+
+def _outputs(placement: Placement, topology: TopologyModel, built: Built) -> None:
+    for name, processor in built.processors.items():
+        CfnOutput(
+            processor.node.scope,  # type: ignore[arg-type]
+            f"{graph.function_id(name)}Name",
+            value=processor.function.function_name,
+            description=f"Lambda function of processor '{name}'",
+        )
+    for local, stream in built.streams.items():
+        CfnOutput(
+            stream.node.scope,  # type: ignore[arg-type]
+            f"{stream.node.id}Name",
+            value=stream.stream.stream_name,
+            description=f"Kinesis stream {local}",
+        )
+    inputs = graph.incoming(topology)
+    outgoing = graph.routes(topology)
+
+    def ingest(name: str) -> str | None:
+        local = graph.ingest_stream_name(name)
+        return built.streams[local].stream.stream_name if local in built.streams else None
+
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "topology": topology.name,
+        "processors": {
+            name: {
+                "function": processor.function.function_name,
+                "log_group": processor.log_group.log_group_name,
+                "dead_letter_queue": processor.dead_letter_queue.queue_url,
+                "ingest_stream": ingest(name),
+                "inputs": [graph.stream_name(s) for s in inputs[name]],
+                "outputs": [route.stream for route in outgoing[name]],
+            }
+            for name, processor in built.processors.items()
+        },
+        "streams": {local: s.stream.stream_name for local, s in built.streams.items()},
+    }
+    scope = placement.summary_scope()
+    CfnOutput(
+        scope,
+        "Manifest",
+        value=Stack.of(scope).to_json_string(manifest),
+        description="attak manifest: how `attak trigger` and `attak logs` find this topology",
+    )
+
+
+def _dashboards(built: Built) -> None:
+    """One dashboard per scope holding processors, so no stack reads another's metrics."""
+    by_scope: dict[str, list[ProcessorFunction]] = {}
+    for processor in built.processors.values():
+        by_scope.setdefault(processor.node.scope.node.path, []).append(processor)  # type: ignore[union-attr]
+    for processors in by_scope.values():
+        dashboard = cloudwatch.Dashboard(processors[0].node.scope, "Dashboard")  # type: ignore[arg-type]
+        for processor in processors:
+            name, function = processor.props.processor, processor.function
             dashboard.add_widgets(
                 cloudwatch.GraphWidget(
                     title=f"{name}: invocations and errors",
@@ -161,7 +207,33 @@ class Topology(Construct):
                     width=12,
                 ),
             )
-        return dashboard
+
+
+class Topology(Construct):
+    """All processors and streams of a topology, in one stack.
+
+    ``topology``: the model, e.g. ``load_topology("pipeline/")``.
+    ``architecture``: Lambda architecture. Default: ``arm64``.
+    ``log_retention``: how long processors' logs are kept. Default: two weeks.
+
+    Raises ``TopologyTooLarge`` when the stack would pass CloudFormation's 500 resources.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        topology: TopologyModel,
+        architecture: str = "arm64",
+        log_retention: logs.RetentionDays = logs.RetentionDays.TWO_WEEKS,
+    ) -> None:
+        super().__init__(scope, id)
+        self.model = topology
+        built = build(_Here(self), topology, architecture=architecture, log_retention=log_retention)
+        self.processors = built.processors
+        self.streams = built.streams
+        self._check_size()
 
     def _check_size(self) -> None:
         count = sum(1 for c in Stack.of(self).node.find_all() if isinstance(c, CfnResource))
@@ -169,6 +241,22 @@ class Topology(Construct):
             raise TopologyTooLarge(
                 f"topology '{self.model.name}' needs {count} CloudFormation resources "
                 f"({len(self.processors)} processors, {len(self.streams)} streams); one stack "
-                f"holds at most {MAX_STACK_RESOURCES}: split it into several topologies "
-                "(about 45 processors fit in one)"
+                f"holds at most {MAX_STACK_RESOURCES}: build it with attak's app, which "
+                "spreads it over several stacks, or split the topology"
             )
+
+
+class _Here:
+    """Everything in one scope."""
+
+    def __init__(self, scope: Construct) -> None:
+        self.scope = scope
+
+    def processor_scope(self, name: str) -> Construct:
+        return self.scope
+
+    def stream_scope(self, name: str) -> Construct:
+        return self.scope
+
+    def summary_scope(self) -> Construct:
+        return self.scope

@@ -116,7 +116,10 @@ class MemoryEngine:
             if processor.input == "stream":
                 ingest = graph.ingest_stream_name(name)
                 self.streams[ingest] = StreamState(
-                    ingest, name, StreamSettings(), self._shards(StreamSettings())
+                    ingest,
+                    name,
+                    topology.ingest_settings,
+                    self._shards(topology.ingest_settings),
                 )
         self.result = SimulationResult(
             topology.name,

@@ -1,0 +1,69 @@
+"""Acknowledged cdk-nag findings: each rule attak knowingly does not follow, and why.
+
+Recorded with aws-cdk-lib's own ``Validations`` API, so the library needs no cdk-nag at
+run time; a CDK app (or attak's tests) that adds ``AwsSolutionsChecks`` sees them as
+acknowledged, with the reason, instead of as errors.
+
+Each acknowledgement is scoped to the one construct it concerns (a processor's queue, role
+or function resource), never to the stack, so the same rule still fails anywhere else.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Stack, Validations
+from constructs import IConstruct
+
+from .processor import ProcessorFunction
+
+NAMESPACE = "AwsSolutions"
+"""cdk-nag's AwsSolutions pack reports under this plugin name; rule ids are qualified by it."""
+
+DEAD_LETTER_QUEUE_HAS_NO_DLQ = Acknowledgment(
+    id=f"{NAMESPACE}::AwsSolutions-SQS3",
+    reason=(
+        "This queue is itself the dead-letter queue of the processor: the on-failure "
+        "destination of its Kinesis event-source mappings and of its asynchronous invokes. "
+        "cdk-nag only recognises SQS redrive policies, and a dead-letter queue needs no "
+        "dead-letter queue of its own (messages stay 14 days and raise DeadLettersAlarm)."
+    ),
+)
+BASIC_EXECUTION_ROLE = Acknowledgment(
+    id=(
+        f"{NAMESPACE}::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+        "service-role/AWSLambdaBasicExecutionRole]"
+    ),
+    reason=(
+        "AWSLambdaBasicExecutionRole is the standard logging policy the CDK attaches to "
+        "every function's service role: it grants only CloudWatch Logs writes, which the "
+        "function needs for its own log group. Every other permission of the role is a "
+        "scoped grant to the processor's own streams and dead-letter queue."
+    ),
+)
+PINNED_PYTHON_RUNTIME = Acknowledgment(
+    id=f"{NAMESPACE}::AwsSolutions-L1",
+    reason=(
+        "The Python runtime is pinned deliberately, to a version in standard support: "
+        "asset.py installs the processor's requirements as wheels for that exact Python "
+        "version, so runtime and wheels change together in one reviewed release, not "
+        "whenever aws-cdk-lib learns of a newer runtime."
+    ),
+)
+
+
+def acknowledge_findings(stack: Stack) -> None:
+    """Acknowledge, with reasons, the cdk-nag rules attak's design deliberately departs from."""
+    for construct in stack.node.find_all():
+        if isinstance(construct, ProcessorFunction):
+            _acknowledge_processor(construct)
+
+
+def _acknowledge_processor(processor: ProcessorFunction) -> None:
+    _acknowledge(processor.dead_letter_queue, DEAD_LETTER_QUEUE_HAS_NO_DLQ)
+    _acknowledge(processor.function.role, BASIC_EXECUTION_ROLE)
+    _acknowledge(processor.function.node.default_child, PINNED_PYTHON_RUNTIME)
+
+
+def _acknowledge(scope: IConstruct | None, acknowledgment: Acknowledgment) -> None:
+    if scope is None:  # nothing generated, so nothing to acknowledge
+        return
+    Validations.of(scope).acknowledge(acknowledgment)
