@@ -35,7 +35,7 @@ class _AttakGroup(TyperGroup):
 app = typer.Typer(
     cls=_AttakGroup,
     help="attak: streaming pipelines of Python processors joined by streams.\n\n"
-    "Validate a topology, simulate it locally, and (soon) deploy it as AWS Lambda + Kinesis.",
+    "Validate a topology, simulate it locally, and deploy it as AWS Lambda + Kinesis.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -25,7 +25,7 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_help_lists_the_commands_with_examples() -> None:
     code, out, _ = run("--help")
     assert code == 0
-    for command in ("validate", "graph", "simulate", "init"):
+    for command in ("validate", "graph", "simulate", "synth", "deploy", "diff", "destroy", "init"):
         assert command in out
     code, out, _ = run("simulate", "--help")
     assert code == 0

@@ -1,0 +1,89 @@
+"""A topology past one stack's 500 resources is spread over several deployable stacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from attak_cdk.cdk.app import build_app
+from attak_cdk.cdk.stack import estimate_resources
+from attak_cdk.loader import load_topology
+from tests.conftest import SAMPLE
+
+CHAIN = 60
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("chain")
+    (root / "p").mkdir()
+    (root / "p" / "step.py").write_text(
+        "def handler(event, context):\n    context.emit('next', event)\n"
+    )
+    lines = ["name: long-chain", "processors:"]
+    lines += [f"  s{i}: p/step.py" for i in range(CHAIN)]
+    lines += ["  tail: {handler: p/step.py, input: stream}", "streams:"]
+    lines += [f"  - [s{i}, s{i + 1}]" for i in range(CHAIN - 1)]
+    lines += [f"  - [s{CHAIN - 1}, s0]"]  # a loop across the whole chain
+    (root / "topology.yml").write_text("\n".join(lines) + "\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def templates(chain: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:  # type: ignore[type-arg]
+    assembly = build_app(chain, tmp_path_factory.mktemp("out")).synth()
+    directory = Path(assembly.directory)
+    return {
+        s.stack_name: json.loads((directory / s.template_file).read_text()) for s in assembly.stacks
+    }
+
+
+def test_large_topology_becomes_stream_and_processor_stacks(templates: dict[str, dict]) -> None:  # type: ignore[type-arg]
+    # 61 streams: 60 fit one stream stack's 200 outputs (three each), the last goes on.
+    assert sorted(templates) == [
+        "long-chain-1",
+        "long-chain-2",
+        "long-chain-streams-1",
+        "long-chain-streams-2",
+    ]
+    for name, template in templates.items():
+        assert len(template["Resources"]) <= 500, name
+        assert len(template.get("Outputs", {})) <= 200, name
+    streams = [
+        resource
+        for name in ("long-chain-streams-1", "long-chain-streams-2")
+        for resource in templates[name]["Resources"].values()
+    ]
+    assert {r["Type"] for r in streams} == {"AWS::Kinesis::Stream"}
+    assert len(streams) == CHAIN + 1  # the chain's streams, the loop's and the ingest stream
+
+
+def test_every_processor_and_mapping_is_built_once(templates: dict[str, dict]) -> None:  # type: ignore[type-arg]
+    types = [r["Type"] for t in templates.values() for r in t["Resources"].values()]
+    assert types.count("AWS::Lambda::Function") == CHAIN + 1
+    assert types.count("AWS::Lambda::EventSourceMapping") == CHAIN + 1
+
+
+def test_processor_stacks_import_streams_and_the_manifest_sees_everything(
+    templates: dict[str, dict],  # type: ignore[type-arg]
+) -> None:
+    text = json.dumps(templates["long-chain-1"])
+    assert "Fn::ImportValue" in text  # stream ARNs and names come from the streams stack
+    outputs = {k for t in templates.values() for k in t.get("Outputs", {})}
+    assert "Manifest" in templates["long-chain-2"]["Outputs"]
+    assert {"S0FunctionName", "TailFunctionName", "S0ToS1StreamName"} <= outputs
+
+
+def test_stream_stacks_never_import_from_processor_stacks(templates: dict[str, dict]) -> None:  # type: ignore[type-arg]
+    # Processor stacks depend on stream stacks, never the reverse: the topology's loop
+    # (s59 -> s0) does not become a loop between stacks.
+    for name in ("long-chain-streams-1", "long-chain-streams-2"):
+        assert "Fn::ImportValue" not in json.dumps(templates[name])
+
+
+def test_estimate_matches_what_a_single_stack_holds(tmp_path: Path) -> None:
+    assembly = build_app(SAMPLE, tmp_path).synth()
+    (stack,) = assembly.stacks
+    assert len(stack.template["Resources"]) == estimate_resources(load_topology(SAMPLE))
