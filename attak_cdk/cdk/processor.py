@@ -135,36 +135,52 @@ class ProcessorFunction(Construct):
 
     def _alarms(self) -> list[cloudwatch.Alarm]:
         minute = Duration.minutes(1)
-        errors = cloudwatch.Alarm(
-            self,
-            "ErrorsAlarm",
-            metric=self.function.metric_errors(period=minute, statistic="Sum"),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"processor '{self.props.processor}' raised errors",
-        )
-        iterator_age = cloudwatch.Alarm(
-            self,
-            "IteratorAgeAlarm",
-            metric=self.function.metric("IteratorAge", period=minute, statistic="Maximum"),
-            threshold=self.props.alarm_iterator_age_seconds * 1000,
-            evaluation_periods=5,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"processor '{self.props.processor}' is falling behind its streams",
-        )
-        dead_letters = cloudwatch.Alarm(
-            self,
-            "DeadLettersAlarm",
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=minute, statistic="Maximum"
+        name = self.props.processor
+        return [
+            self._alarm(
+                "ErrorsAlarm",
+                self.function.metric_errors(period=minute, statistic="Sum"),
+                f"processor '{name}' raised errors",
             ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            self._alarm(
+                "IteratorAgeAlarm",
+                self.function.metric("IteratorAge", period=minute, statistic="Maximum"),
+                f"processor '{name}' is falling behind its streams",
+                # A slow consumer, not a blip: five minutes past the age allowed.
+                threshold=self.props.alarm_iterator_age_seconds * 1000,
+                periods=5,
+                operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            ),
+            self._alarm(
+                "DeadLettersAlarm",
+                self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=minute, statistic="Maximum"
+                ),
+                f"records of processor '{name}' were dead-lettered",
+            ),
+        ]
+
+    def _alarm(
+        self,
+        id: str,
+        metric: cloudwatch.IMetric,
+        description: str,
+        *,
+        threshold: float = 1,
+        periods: int = 1,
+        operator: cloudwatch.ComparisonOperator = (
+            cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        ),
+    ) -> cloudwatch.Alarm:
+        """An alarm when ``metric`` reaches ``threshold`` (one event, by default) for
+        ``periods`` minutes; no data means nothing is wrong (an idle pipeline is fine)."""
+        return cloudwatch.Alarm(
+            self,
+            id,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=periods,
+            comparison_operator=operator,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"records of processor '{self.props.processor}' were dead-lettered",
+            alarm_description=description,
         )
-        return [errors, iterator_age, dead_letters]

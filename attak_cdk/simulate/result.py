@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -126,29 +126,16 @@ class SimulationResult:
     @property
     def summary(self) -> dict[str, dict[str, Any]]:
         """Per processor: invocations, errors, emits, dead letters, retries, seconds."""
-        table = {
-            name: {
-                "invocations": 0,
-                "errors": 0,
-                "retries": 0,
-                "emits": 0,
-                "dead_letters": 0,
-                "seconds": 0.0,
-            }
-            for name in self.processors
-        }
-        for invocation in self.invocations:
-            row = table.setdefault(
-                invocation.processor,
-                {
-                    "invocations": 0,
-                    "errors": 0,
-                    "retries": 0,
-                    "emits": 0,
-                    "dead_letters": 0,
-                    "seconds": 0.0,
-                },
+
+        def empty() -> dict[str, Any]:
+            counts: dict[str, Any] = dict.fromkeys(
+                ("invocations", "errors", "retries", "emits", "dead_letters"), 0
             )
+            return {**counts, "seconds": 0.0}
+
+        table = {name: empty() for name in self.processors}
+        for invocation in self.invocations:
+            row = table.get(invocation.processor) or table.setdefault(invocation.processor, empty())
             row["invocations"] += 1
             row["seconds"] += invocation.seconds
             if invocation.attempt > 1:
@@ -228,12 +215,4 @@ def _emits(result: SimulationResult, emits: Iterable[Emit]) -> list[dict[str, An
 
 
 def _dead_letter(letter: DeadLetter) -> dict[str, Any]:
-    return {
-        "processor": letter.processor,
-        "source": letter.source,
-        "event": letter.event,
-        "trace": letter.trace,
-        "error": letter.error,
-        "attempts": letter.attempts,
-        "invocation": letter.invocation,
-    }
+    return asdict(letter)
