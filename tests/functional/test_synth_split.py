@@ -87,3 +87,29 @@ def test_estimate_matches_what_a_single_stack_holds(tmp_path: Path) -> None:
     assembly = build_app(SAMPLE, tmp_path).synth()
     (stack,) = assembly.stacks
     assert len(stack.template["Resources"]) == estimate_resources(load_topology(SAMPLE))
+
+
+def _project_with_requirements(root: Path, requirement: str) -> Path:
+    (root / "proc").mkdir(parents=True)
+    (root / "proc" / "main.py").write_text("import six\n\ndef handler(event, context):\n    pass\n")
+    (root / "proc" / "requirements.txt").write_text(requirement + "\n")
+    (root / "topology.yml").write_text("name: with-deps\nprocessors: {main: proc/main.py}\n")
+    return root
+
+
+def test_requirements_are_installed_into_the_asset_for_lambda(tmp_path: Path) -> None:
+    # six ships a universal wheel: pip fetches it for the Lambda platform from the index.
+    project = _project_with_requirements(tmp_path / "project", "six==1.16.0")
+    build_app(project, tmp_path / "out").synth()
+    (asset,) = (tmp_path / "out").glob("asset.*")
+    assert (asset / "six.py").is_file()
+    assert (asset / "main.py").is_file()
+    assert (asset / "attak_runtime" / "handler.py").is_file()
+
+
+def test_requirements_that_cannot_be_installed_are_a_clear_error(tmp_path: Path) -> None:
+    from attak_cdk.cdk.asset import BundlingError
+
+    project = _project_with_requirements(tmp_path / "project", "attak-no-such-package-xyz==0.0.1")
+    with pytest.raises(BundlingError, match="installing the requirements for Lambda"):
+        build_app(project, tmp_path / "out")
