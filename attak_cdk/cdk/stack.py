@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import App, Environment, Stack
+from aws_cdk import App, CfnElement, Environment, Stack
 from constructs import Construct
 
 from .. import graph
@@ -39,23 +39,29 @@ MAX_STREAMS_PER_STACK = 60
 
 
 class ReadableIdsStack(Stack):
-    """A stack whose logical ids are its constructs' paths, without hashes."""
+    """A stack whose topology resources get their constructs' paths as logical ids.
 
-    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
-        super().__init__(scope, id, **kwargs)
-        self._owners: dict[str, str] = {}
-        """Readable logical id -> the construct path it was given to (CDK asks repeatedly)."""
+    Call ``name_resources`` once everything is built. (Overriding the stack's
+    ``allocateLogicalId`` would do the same, but the CDK asks for every id each time
+    something refers to it, and each question crosses from Node into Python: that was
+    three quarters of a synthesis. Naming once costs one pass over the tree.)
+    """
 
-    def _allocate_logical_id(self, cfn_element: Any) -> str:
-        full_path = cfn_element.node.path
-        path = full_path.split("/")[1:]  # below the stack
-        if path[:1] == [TOPOLOGY_ID]:
-            path = path[1:]
-        readable = graph.logical_id(part for part in path if part not in _DROPPED)
-        owner = self._owners.setdefault(readable, full_path)
-        if not readable or owner != full_path:  # taken: CDK's hashed id keeps it unique
-            return str(super()._allocate_logical_id(cfn_element))
-        return readable
+    def name_resources(self) -> None:
+        """Give each CloudFormation element under ``Topology`` its readable logical id;
+        an id two elements would share stays CDK's hashed one, which is unique."""
+        prefix = f"{self.node.path}/{TOPOLOGY_ID}/"
+        wanted: dict[str, list[CfnElement]] = {}
+        for construct in self.node.find_all():
+            if isinstance(construct, CfnElement):
+                path = construct.node.path
+                if path.startswith(prefix):
+                    parts = path[len(prefix) :].split("/")
+                    readable = graph.logical_id(p for p in parts if p not in _DROPPED)
+                    wanted.setdefault(readable, []).append(construct)
+        for readable, elements in wanted.items():
+            if readable and len(elements) == 1:
+                elements[0].override_logical_id(readable)
 
 
 class TopologyStack(ReadableIdsStack):
@@ -74,6 +80,7 @@ class TopologyStack(ReadableIdsStack):
         )
         self.topology = Topology(self, TOPOLOGY_ID, topology=topology, **topology_options)
         acknowledge_findings(self)
+        self.name_resources()
 
 
 def estimate_resources(topology: TopologyModel) -> int:
@@ -94,6 +101,7 @@ def build_stacks(
     build(layout, topology)
     for stack in layout.stacks:
         acknowledge_findings(stack)
+        stack.name_resources()
     return layout.stacks
 
 
@@ -104,6 +112,7 @@ class _SplitLayout:
         self.app, self.topology, self.env = app, topology, env
         self.stacks: list[ReadableIdsStack] = []
         self._scopes: dict[str, Construct] = {}
+        self._summary: Construct | None = None
         inputs = graph.incoming(topology)
         streams = [graph.stream_name(s) for s in topology.streams] + [
             graph.ingest_stream_name(n)

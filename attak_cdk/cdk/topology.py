@@ -6,8 +6,8 @@ Entries without one are invoked directly. Each function may write only to the st
 it emits into and read only, through its mappings, the streams it consumes.
 
 The building itself (``build``) takes a ``Placement`` saying which scope each part goes
-in: the ``Topology`` construct puts everything in itself; ``layout.py`` spreads a large
-topology over several stacks.
+in: the ``Topology`` construct puts everything in itself; ``stack.build_stacks`` spreads a
+large topology over several stacks.
 """
 
 from __future__ import annotations
