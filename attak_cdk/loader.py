@@ -7,6 +7,7 @@ all. ``load_topology`` then runs the cross-element rules of ``validate`` as well
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
@@ -17,9 +18,12 @@ from typing import Any
 
 import yaml
 
+from . import graph
 from .errors import Issue, TopologyError, did_you_mean, display_path, path_problem
 from .model import Processor, Stream, StreamSettings, Topology
+from .plan.assumptions import Assumptions, read_plan_section
 from .settings import (
+    AUTO,
     MAX_HOPS,
     ON_DEMAND,
     PROCESSOR_SETTINGS,
@@ -31,7 +35,7 @@ from .settings import (
 TOPOLOGY_FILENAMES = ("topology.yml", "topology.yaml", "topology.json", "topology.py")
 """Searched in this order when a folder is given."""
 
-TOP_LEVEL_KEYS = ("name", "description", "processors", "streams", "defaults", "max_hops")
+TOP_LEVEL_KEYS = ("name", "description", "processors", "streams", "defaults", "max_hops", "plan")
 PROCESSOR_KEYS = ("handler", "environment", *PROCESSOR_SETTINGS)
 STREAM_KEYS = ("from", "to", "topic", *STREAM_SETTINGS)
 DEFAULT_KEYS = (
@@ -84,10 +88,16 @@ def read_topology(path: str | Path) -> Topology:
 
 def _read(path: str | Path) -> tuple[Topology | None, list[Issue]]:
     """The model as far as it could be built, and the shape problems found on the way."""
+    reader = _read_with_plan(path)
+    return reader.model, reader.issues
+
+
+def _read_with_plan(path: str | Path) -> _Reader:
+    """The reader after reading: model, issues, and the ``plan:`` section."""
     file = find_topology_file(path)
     reader = _Reader(file)
-    topology = reader.topology(read_document(file))
-    return topology, reader.issues
+    reader.model = reader.topology(read_document(file))
+    return reader
 
 
 def read_document(file: Path) -> Any:
@@ -270,6 +280,11 @@ class _Reader:
         self.root = file.parent
         self.label = display_path(file)
         self.issues: list[Issue] = []
+        self.model: Topology | None = None
+        self.assumptions = Assumptions()
+        self.auto_streams: dict[str, str] = {}
+        """Streams declared ``shards: auto``: the stream's path (``streams[1]``) or, for an
+        ingest stream, its name -> the path of the setting."""
 
     def issue(self, code: str, path: str, message: str) -> None:
         self.issues.append(Issue(code, path, message, self.label))
@@ -288,6 +303,8 @@ class _Reader:
     def setting(self, setting: Setting, value: object, path: str) -> object:
         if setting.name == "shards" and value == ON_DEMAND:
             return None
+        if setting.name == "shards" and value == AUTO:
+            return AUTO  # resolved once the whole topology and its plan are read
         problem = check_value(setting, value)
         if problem:
             self.issue("invalid-value", path, problem)
@@ -321,16 +338,60 @@ class _Reader:
         processors = self.processors(data.get("processors"), defaults)
         streams = self.streams(data.get("streams", []), defaults)
         assert isinstance(max_hops, int)
-        return Topology(
+        ingest = {k: defaults.get(k, s.default) for k, s in STREAM_SETTINGS.items()}
+        if ingest["shards"] == AUTO:
+            ingest["shards"] = None
+            for processor in processors.values():
+                if processor.input == "stream":
+                    self.auto_streams[graph.ingest_stream_name(processor.name)] = "defaults.shards"
+        self.assumptions = self.plan(data.get("plan"), processors)
+        topology = Topology(
             name=name,
             processors=processors,
             streams=tuple(streams),
             max_hops=max_hops,
             file=self.file,
-            ingest_settings=StreamSettings(
-                **{k: defaults.get(k, s.default) for k, s in STREAM_SETTINGS.items()}
-            ),
+            ingest_settings=StreamSettings(**ingest),
         )
+        return self.resolve_auto_shards(topology)
+
+    def plan(self, data: Any, processors: Mapping[str, Processor]) -> Assumptions:
+        assumptions, problems = read_plan_section(data, processors)
+        for path, message in problems:
+            self.issue("invalid-plan", path, message)
+        return assumptions
+
+    def resolve_auto_shards(self, topology: Topology) -> Topology:
+        """Give each ``shards: auto`` stream the shards its planned load needs."""
+        if not self.auto_streams or self.issues:
+            return topology
+        if not self.assumptions.has_rate:
+            for path in sorted(set(self.auto_streams.values())):
+                self.issue(
+                    "auto-needs-plan",
+                    path,
+                    "shards: auto provisions what the planned load needs, so the topology "
+                    "needs a rate to plan for: add e.g. `plan: {rate: 1000/s, size: 1 KB}`, "
+                    "or give a number of shards",
+                )
+            return topology
+        from .plan.load import planned_shards
+
+        planned = planned_shards(topology, self.assumptions)
+        streams = tuple(
+            dataclasses.replace(
+                s, settings=dataclasses.replace(s.settings, shards=planned[graph.stream_name(s)])
+            )
+            if s.where in self.auto_streams
+            else s
+            for s in topology.streams
+        )
+        ingest = [planned[name] for name in self.auto_streams if name in planned]
+        ingest_settings = topology.ingest_settings
+        if ingest:
+            # Ingest streams share the topology's defaults: each gets the largest count.
+            ingest_settings = dataclasses.replace(ingest_settings, shards=max(ingest))
+        return dataclasses.replace(topology, streams=streams, ingest_settings=ingest_settings)
 
     def defaults(self, data: Any) -> dict[str, Any]:
         if data is None:
@@ -552,6 +613,9 @@ class _Reader:
         }
         if not all(isinstance(v, str) and v for v in ends.values()):
             return None
+        if values["shards"] == AUTO:
+            values["shards"] = None
+            self.auto_streams[path] = f"{path}.shards" if "shards" in spec else "defaults.shards"
         return Stream(
             source=str(ends["from"]),
             target=str(ends["to"]),
@@ -586,9 +650,42 @@ def inspect_topology(path: str | Path) -> tuple[Topology | None, list[Issue]]:
     read), so one run reports everything there is to fix. A file that cannot be parsed at
     all still raises ``TopologyError``.
     """
-    from .validate import validate
+    topology, issues, _ = _inspect(path)
+    return topology, issues
 
-    topology, issues = _read(path)
+
+def _inspect(path: str | Path) -> tuple[Topology | None, list[Issue], _Reader]:
+    from .validate import RULES, shards_below_plan, validate
+
+    reader = _read_with_plan(path)
+    topology, issues = reader.model, reader.issues
     if topology is not None:
-        issues = [*issues, *validate(topology)]
-    return topology, sorted(issues, key=lambda i: i.severity != "error")
+        # With a planned rate, a stream declaring fewer shards than it needs is worth a word.
+        rules = (
+            (*RULES, shards_below_plan(reader.assumptions))
+            if reader.assumptions.has_rate
+            else RULES
+        )
+        issues = [*issues, *validate(topology, rules)]
+    return topology, sorted(issues, key=lambda i: i.severity != "error"), reader
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedTopology:
+    """A validated topology with its ``plan:`` section, for ``attak plan``."""
+
+    topology: Topology
+    assumptions: Assumptions
+    auto_streams: frozenset[str]
+    """Local names of the streams declared ``shards: auto``."""
+    warnings: list[Issue]
+
+
+def check_topology_plan(path: str | Path) -> PlannedTopology:
+    """Like ``check_topology``, with the topology's ``plan:`` section and its auto streams."""
+    topology, issues, reader = _inspect(path)
+    if topology is None or any(i.severity == "error" for i in issues):
+        raise TopologyError(issues)
+    auto = {graph.stream_name(s) for s in topology.streams if s.where in reader.auto_streams}
+    auto |= {name for name in reader.auto_streams if name.startswith(graph.ingest_stream_name(""))}
+    return PlannedTopology(topology, reader.assumptions, frozenset(auto), issues)

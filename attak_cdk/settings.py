@@ -90,7 +90,14 @@ STREAM_SETTINGS: dict[str, Setting] = {
             unit="seconds",
             help="records older than this are dead-lettered (unset: no limit)",
         ),
-        Setting("shards", int, None, 1, 10000, help="provisioned shards (unset: on-demand)"),
+        Setting(
+            "shards",
+            int,
+            None,
+            1,
+            10000,
+            help="provisioned shards (unset: on-demand; auto: what `attak plan` finds)",
+        ),
         Setting("retention_hours", int, 24, 24, 8760, unit="hours", help="stream retention"),
     )
 }
@@ -98,6 +105,9 @@ STREAM_SETTINGS: dict[str, Setting] = {
 
 ON_DEMAND = "on-demand"
 """The value ``shards`` may take to ask for an on-demand stream explicitly."""
+
+AUTO = "auto"
+"""The value ``shards`` may take to provision the shards the topology's ``plan:`` needs."""
 
 
 MAX_HOPS = Setting(

@@ -5,6 +5,12 @@ app entry with the topology passed as context. The CLI is the version pinned in 
 repository's ``package.json``: its ``node_modules/.bin/cdk`` when present, else a ``cdk``
 on PATH, else ``npx`` fetching that exact version. Notices, telemetry and the version
 check are off, so nothing waits on the network but the deployment itself.
+
+With an endpoint (a local AWS emulator such as moto server), ``run_cdk`` also sets what
+the cdk CLI needs there: the endpoint (on ``localhost``), a region, placeholder
+credentials when there are none, a bootstrapped environment, and direct deployments
+without change sets' previous parameters, which moto does not keep. Against AWS itself
+none of this is added.
 """
 
 from __future__ import annotations
@@ -16,8 +22,12 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import AttakError
+
+if TYPE_CHECKING:
+    from .live.connection import Connection
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK_CLI_VERSION = "2.1148.1"
@@ -28,6 +38,13 @@ QUIET_ENVIRONMENT = {
     "CDK_DISABLE_CLI_TELEMETRY": "true",
     "CDK_DISABLE_VERSION_CHECK": "1",
 }
+BOOTSTRAP_STACK = "CDKToolkit"
+EMULATOR_OPTIONS = {
+    "deploy": ("--method=direct", "--previous-parameters=false", "--require-approval=never"),
+    "diff": ("--change-set=false",),
+}
+"""What the cdk CLI needs against moto: no change sets (moto's are slow to answer and
+report changes that are not there), nothing to approve."""
 
 
 class ToolchainError(AttakError):
@@ -57,12 +74,12 @@ def app_command() -> str:
     return f"{sys.executable} -m attak_cdk.cdk.app"
 
 
-def has_credentials() -> bool:
+def has_credentials(profile: str | None = None) -> bool:
     """Whether boto3's standard chain finds AWS credentials (env, profile, SSO, role)."""
     import boto3
 
     try:
-        return boto3.Session().get_credentials() is not None
+        return boto3.Session(profile_name=profile).get_credentials() is not None
     except Exception:  # a broken profile is as good as none
         return False
 
@@ -73,25 +90,57 @@ def run_cdk(
     extra: Sequence[str] = (),
     *,
     needs_credentials: bool = True,
+    connection: Connection | None = None,
 ) -> None:
-    """Run ``cdk <action>`` for the topology, streaming its output; raise if it fails."""
-    if needs_credentials and not has_credentials():
+    """Run ``cdk <action>`` for the topology, streaming its output; raise if it fails.
+
+    ``connection`` carries ``--region``, ``--profile`` and ``--endpoint-url``.
+    """
+    profile = connection.profile if connection else None
+    local = connection is not None and connection.endpoint_url is not None
+    if needs_credentials and not local and not has_credentials(profile):
         raise ToolchainError(
             f"`attak {action}` talks to AWS, and no AWS credentials were found: set "
             "AWS_PROFILE (after `aws configure` or `aws sso login`), or AWS_ACCESS_KEY_ID "
             "and AWS_SECRET_ACCESS_KEY, and AWS_REGION"
         )
-    command = [
-        *cdk_command(),
-        action,
-        "--app",
-        app_command(),
-        "--context",
-        f"topology={topology_file}",
-        "--no-notices",
-        *extra,
-    ]
     environment = {**os.environ, **QUIET_ENVIRONMENT}
+    options: list[str] = []
+    if connection is not None:
+        environment.update(cdk_environment(connection))
+        if profile:
+            options += ["--profile", profile]
+        if local and action == "deploy":
+            ensure_bootstrapped(connection, environment)
+        if local:
+            options += [o for o in EMULATOR_OPTIONS.get(action, ()) if _unset(o, extra)]
+    if action in ("deploy", "destroy") and not any(not a.startswith("-") for a in extra):
+        # A large topology is several stacks; the app holds only this topology's.
+        options.append("--all")
+    _run(
+        action,
+        [
+            action,
+            "--app",
+            app_command(),
+            "--context",
+            f"topology={topology_file}",
+            "--no-notices",
+            *options,
+            *extra,
+        ],
+        environment,
+    )
+
+
+def _unset(option: str, extra: Sequence[str]) -> bool:
+    """Whether the user left ``option`` (``--name=value``) to attak."""
+    name = option.split("=")[0]
+    return not any(a == name or a.startswith(name + "=") for a in extra)
+
+
+def _run(action: str, arguments: list[str], environment: dict[str, str]) -> None:
+    command = [*cdk_command(), *arguments]
     try:
         done = subprocess.run(command, env=environment, check=False)
     except OSError as exc:
@@ -100,6 +149,37 @@ def run_cdk(
         raise ToolchainError(
             f"`cdk {action}` failed with exit code {done.returncode}; its output is above"
         )
+
+
+def cdk_environment(connection: Connection) -> dict[str, str]:
+    """Environment variables that point the cdk CLI where ``connection`` points boto3."""
+    from .live.connection import PLACEHOLDER_CREDENTIALS, emulator_endpoint
+
+    environment: dict[str, str] = {}
+    if connection.region:
+        environment["AWS_REGION"] = environment["AWS_DEFAULT_REGION"] = connection.region
+    if connection.endpoint_url is None:
+        return environment
+    environment["AWS_ENDPOINT_URL"] = emulator_endpoint(connection.endpoint_url)
+    region = connection.region_name  # the emulator's default when none is configured
+    environment["AWS_REGION"] = environment["AWS_DEFAULT_REGION"] = region
+    if not has_credentials(connection.profile):
+        environment.update(PLACEHOLDER_CREDENTIALS)
+    return environment
+
+
+def ensure_bootstrapped(connection: Connection, environment: dict[str, str]) -> None:
+    """Run ``cdk bootstrap`` once in an emulator that has no CDKToolkit stack yet."""
+    from .live.connection import EMULATOR_ACCOUNT
+    from .live.deployment import stack_exists
+
+    if stack_exists(connection, BOOTSTRAP_STACK):
+        return
+    with connection.errors("asking the emulator which account it simulates"):
+        identity = connection.client("sts").get_caller_identity()
+    account = str(identity.get("Account") or EMULATOR_ACCOUNT)
+    target = f"aws://{account}/{connection.region_name}"
+    _run("bootstrap", ["bootstrap", target, "--no-notices"], environment)
 
 
 def pinned_version(package_json: Path = REPO_ROOT / "package.json") -> str | None:

@@ -249,6 +249,8 @@ def simulation_summary(result: SimulationResult, seconds: float) -> None:
         f"{plural(totals['invocations'], 'invocation')}, {plural(totals['emits'], 'emit')}, "
         f"{plural(totals['dead_letters'], 'dead letter')} in {seconds:.2f} s"
     )
+    if result.engine is not None:
+        _wire(result.engine)
     out.print()
     if result.stopped:
         out.print(f"[bold red]✗ stopped:[/] {escape(result.stopped)}")
@@ -257,6 +259,23 @@ def simulation_summary(result: SimulationResult, seconds: float) -> None:
         out.print(f"[bold red]✗ {len(result.dead_letters)} record(s) dead-lettered:[/] {counts}")
     else:
         out.print(f"[bold green]✓ every record processed:[/] {counts}")
+
+
+def _wire(figures: dict[str, Any]) -> None:
+    """What the Kinesis engine saw on the wire: calls, duplicates, queued dead letters."""
+    where = figures["endpoint"] + (f" ({figures['emulator']})" if figures["emulator"] else "")
+    queued = (
+        f", {plural(figures['dead_letter_messages'], 'dead-letter message')} sent to SQS"
+        if figures["dead_letter_queue"]
+        else ""
+    )
+    out.print(
+        f"\n[dim]over Kinesis at {escape(where)}: "
+        f"{plural(figures['put_records_calls'], 'PutRecords call')}, "
+        f"{plural(figures['get_records_calls'], 'GetRecords call')}, "
+        f"{plural(figures['records_read'], 'record')} read, "
+        f"{plural(figures['duplicates'], 'duplicate')}{queued}[/]"
+    )
 
 
 def _red_if(count: int) -> str:
@@ -344,3 +363,296 @@ def scaffolded(directory: Path, created: list[Path]) -> None:
         f"\nNext: [bold]attak simulate {escape(str(directory))}[/] and "
         f"[bold]pytest {escape(str(directory))}[/]"
     )
+
+
+# --- trigger and logs ----------------------------------------------------------------------
+
+PROCESSOR_COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan")
+PROGRESS_FROM = 20
+"""Events from which trigger shows a progress bar (on a terminal)."""
+
+
+def deployment_differs(path: Path, differences: list[str]) -> None:
+    """Warn, on stderr, that the deployed topology is not the local one."""
+    if not differences:
+        return
+    err.print(
+        f"[yellow]warning:[/] the deployed topology differs from {escape(str(path))} "
+        "(`attak diff` shows how, `attak deploy` updates it):"
+    )
+    for line in differences:
+        err.print(f"  [yellow]{escape(line)}[/]")
+
+
+def _delivery_text(delivery: Any) -> str:
+    """One line for one input event sent by ``attak trigger``."""
+    event = delivery.event
+    head = f"[cyan]{escape(event.processor)}[/] ← {escape(preview(event.data))}"
+    trace = f"trace [bold]{escape(delivery.trace)}[/]"
+    if not delivery.sent:
+        return f"[red]✗[/] {head}  {trace}  [red]not sent: {escape(delivery.error or '')}[/]"
+    if delivery.error is not None:
+        return f"[red]✗[/] {head}  {trace}  [red]{escape(delivery.error)}[/]"
+    if delivery.via == "stream":
+        how = "[dim]into its ingest stream[/]"
+    elif delivery.result is not None:
+        how = f"[dim]returned[/] {escape(preview(delivery.result))}"
+    else:
+        how = "[dim]invoked[/]"
+    return f"[green]●[/] {head}  {trace}  {how}"
+
+
+class TriggerProgress:
+    """Prints each event as it is sent; a progress bar below when there are many."""
+
+    def __init__(self, total: int, *, show: bool = True) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.show = show
+        self.progress: Progress | None = None
+        if show and total >= PROGRESS_FROM and out.is_terminal:
+            self.progress = Progress(
+                TextColumn("sending"), BarColumn(), MofNCompleteColumn(), console=out
+            )
+            self.task = self.progress.add_task("events", total=total)
+
+    def __enter__(self) -> TriggerProgress:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def __call__(self, delivery: Any) -> None:
+        if self.show:
+            out.print(_delivery_text(delivery))
+        if self.progress is not None:
+            self.progress.advance(self.task)
+
+
+def trigger_header(name: str, stacks: tuple[str, ...], events: int, wait: bool) -> None:
+    how = ", waiting for each result" if wait else ""
+    out.print(
+        f"[bold]{escape(name)}[/]: sending {plural(events, 'input event')} to stack "
+        f"{escape(', '.join(stacks))}{how}\n"
+    )
+
+
+def trigger_summary(deliveries: list[Any], seconds: float, path: Path) -> None:
+    unsent = [d for d in deliveries if not d.sent]
+    failed = [d for d in deliveries if d.sent and d.error is not None]
+    streamed = sum(1 for d in deliveries if d.sent and d.via == "stream")
+    invoked = sum(1 for d in deliveries if d.sent and d.via == "invoke")
+    sent = f"{plural(streamed + invoked, 'event')} sent ({invoked} invoked, {streamed} into "
+    sent += f"ingest streams) in {seconds:.2f} s"
+    out.print()
+    if unsent:
+        out.print(f"[bold red]✗ {len(unsent)} of {len(deliveries)} events not sent;[/] {sent}")
+    elif failed:
+        out.print(f"[bold red]✗ {len(failed)} of {len(deliveries)} events failed;[/] {sent}")
+    else:
+        out.print(f"[bold green]✓ {sent}[/]")
+    if deliveries and len(unsent) < len(deliveries):
+        example = next(d for d in deliveries if d.sent).trace
+        out.print(f"  one event's path: [bold]attak logs {escape(str(path))} --trace {example}[/]")
+
+
+def trigger_document(name: str, stacks: tuple[str, ...], deliveries: list[Any]) -> Any:
+    return {
+        "topology": name,
+        "stacks": list(stacks),
+        "ok": not any(d.failed for d in deliveries),
+        "events": [
+            {
+                "processor": d.event.processor,
+                "data": d.event.data,
+                "trace": d.trace,
+                "via": d.via,
+                "target": d.target,
+                "sent": d.sent,
+                "error": d.error,
+                "result": d.result,
+            }
+            for d in deliveries
+        ],
+    }
+
+
+class LogPrinter:
+    """Log lines of several processors, each prefixed with its processor's name and colour."""
+
+    def __init__(self, processors: list[str], *, as_json: bool = False) -> None:
+        self.as_json = as_json
+        self.width = max((len(name) for name in processors), default=0)
+        self.colours = {
+            name: PROCESSOR_COLOURS[i % len(PROCESSOR_COLOURS)] for i, name in enumerate(processors)
+        }
+        self.count = 0
+
+    def __call__(self, lines: list[Any]) -> None:
+        for line in lines:
+            self.count += 1
+            if self.as_json:
+                sys.stdout.write(json.dumps(line.as_dict(), ensure_ascii=False) + "\n")
+                continue
+            colour = self.colours.get(line.processor, "white")
+            clock = _clock(line.timestamp)
+            prefix = f"[{colour}]{escape(line.processor.ljust(self.width))}[/] [dim]{clock}[/]"
+            out.print(f"{prefix}  {_log_text(line)}")
+        sys.stdout.flush()
+
+
+def _clock(timestamp: int) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(timestamp / 1000).strftime("%H:%M:%S")
+
+
+def _log_text(line: Any) -> str:
+    """A log line; the runtime's record lines summarised (``--json`` keeps them whole)."""
+    record = line.record
+    if record is None:
+        return escape(line.message)
+    ok = record.get("outcome") == "ok"
+    mark = "[green]●[/]" if ok else "[red]✗[/]"
+    topic = record.get("topic")
+    source = f"'{topic}'" if topic else "input"
+    text = f"{mark} record ← {escape(source)}  trace {escape(str(record.get('trace')))}"
+    if ok:
+        emits = record.get("emits") or []
+        text += f"  → {escape(', '.join(emits))}" if emits else "  [dim]no emits[/]"
+    else:
+        text += f"  [red]{escape(str(record.get('error', 'failed')))}[/]"
+    if record.get("ms") is not None:
+        text += f"  [dim]{record['ms']} ms[/]"
+    return text
+
+
+def logs_end(count: int, reason: str, trace: str | None) -> None:
+    """Why following stopped, or that nothing was found."""
+    if reason == "timeout" and count == 0:
+        err.print("[yellow]no log lines arrived before --timeout; try `attak logs` later[/]")
+    elif count == 0:
+        which = f" of trace {trace}" if trace else ""
+        err.print(f"[dim]no log lines{escape(which)} in that time (widen it with --since)[/]")
+
+
+def following(processors: list[str], quiet: float) -> None:
+    out.print(
+        f"\n[dim]following the logs of {escape(', '.join(processors))} until quiet for "
+        f"{quiet:.0f} s (Ctrl-C stops)[/]"
+    )
+
+
+# --- plan ----------------------------------------------------------------------------------
+
+
+def _money(amount: Any) -> str:
+    return f"{amount:,.2f}"
+
+
+def _rate(value: Any) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def plan(result: Any) -> None:
+    """A plan: streams, processors, the monthly bill idle and at load, and the assumptions."""
+    currency = result.currency
+    out.print(
+        f"[bold]{escape(result.topology)}[/]: monthly plan in {escape(result.region)} "
+        f"({escape(currency)}, prices checked {escape(result.prices['checked'])})\n"
+    )
+    if result.streams:
+        streams = Table(show_edge=False, box=None, pad_edge=False)
+        for column in (
+            "stream",
+            "records/s",
+            "MB/s",
+            "shards",
+            "by",
+            "mode",
+            "on-demand",
+            "provisioned",
+            "cheaper",
+        ):
+            left = column in ("stream", "by", "mode", "cheaper")
+            streams.add_column(column, justify="left" if left else "right", no_wrap=True)
+        for s in result.streams:
+            # The mode as declared; a provisioned count below the need shows in yellow.
+            declared = "on-demand" if s.mode == "on-demand" else f"{s.shards} shards"
+            if s.auto:
+                declared = f"auto: {s.shards}"
+            elif s.mode == "provisioned" and s.shards < s.shards_needed:
+                declared = f"[yellow]{s.shards} shards[/]"
+            streams.add_row(
+                escape(s.name),
+                _rate(s.records_per_second),
+                f"{s.bytes_per_second / 1024**2:,.2f}",
+                str(s.shards_needed),
+                s.limit,
+                declared,
+                _money(s.on_demand),
+                _money(s.provisioned),
+                s.cheaper,
+            )
+        out.print(streams)
+        out.print()
+    processors = Table(show_edge=False, box=None, pad_edge=False)
+    for column in (
+        "processor",
+        "events/s",
+        "invocations/s",
+        "concurrency",
+        "busy",
+        "GB-s/month",
+        "requests",
+        "compute",
+        "logs",
+    ):
+        processors.add_column(column, justify="left" if column == "processor" else "right")
+    for p in result.processors:
+        processors.add_row(
+            escape(p.name),
+            _rate(p.events_per_second),
+            _rate(p.invocations_per_second),
+            str(p.concurrency),
+            f"{p.busy:,.1f}",
+            f"{p.gb_seconds_per_month:,.0f}",
+            _money(p.requests),
+            _money(p.compute),
+            _money(p.logs),
+        )
+    out.print(processors)
+    out.print()
+    bill = Table(show_edge=False, box=None, pad_edge=False)
+    bill.add_column(f"monthly ({escape(currency)})")
+    bill.add_column("idle", justify="right")
+    bill.add_column("at load", justify="right")
+    bill.add_column("", style="dim")
+    for line in result.lines:
+        bill.add_row(
+            escape(line.item), _money(line.idle), _money(line.at_load), escape(line.detail)
+        )
+    bill.add_row(
+        "[bold]total[/]", f"[bold]{_money(result.idle)}[/]", f"[bold]{_money(result.at_load)}[/]"
+    )
+    if result.cheapest_at_load != result.at_load:
+        bill.add_row(
+            "total, each stream in its cheaper mode", "", _money(result.cheapest_at_load), ""
+        )
+    bill.add_row(
+        "Storm cluster, for comparison",
+        _money(result.storm),
+        _money(result.storm),
+        escape(result.storm_detail),
+    )
+    out.print(bill)
+    out.print("\n[bold]assumed[/] (set them under plan: in the topology, or with options):")
+    for line in result.assumptions:
+        out.print(f"  - {escape(line)}")
+    for line in result.prices.get("unconfirmed", []):
+        out.print(f"  [dim]- price not confirmed: {escape(line)}[/]")
+    for line in result.warnings:
+        err.print(f"  [yellow]warning:[/] {escape(line)}")

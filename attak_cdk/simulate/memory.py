@@ -7,6 +7,7 @@ Lambda, with the same contract. A failing record is retried from its position, t
 is bisected when ``bisect_batch_on_error`` is set, and after ``retry_attempts`` the record
 becomes a dead letter. Direct invocations follow Lambda's asynchronous invoke: two retries,
 then a dead letter.
+These rules live in ``engine.py``, shared with the Kinesis engine.
 
 Runs are deterministic: trace ids and partition keys come from a seeded generator and
 streams are drained in a fixed order. Time-based settings (``max_batching_window``,
@@ -18,11 +19,7 @@ retried and dead-lettered, but a loop is a topology bug and the simulator says s
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import io
-import random
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -31,14 +28,13 @@ from ..errors import InputError
 from ..handlers import Handler, load_handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
-from ..runtime.context import Emit, LoopError, Routes
-from ..runtime.envelope import DecodeError, EmitError, Envelope, decode, encode_input
+from ..runtime.context import Emit, Routes
+from ..runtime.envelope import EmitError, encode_input
 from ..runtime.handler import Record, Runner
-from .result import DeadLetter, Invocation, SimulationResult, describe_error
+from .engine import INPUT, Engine, batch_failed, batch_succeeded
+from .result import Invocation, SimulationResult
 
-DIRECT_RETRIES = 2
-"""Lambda retries a failed asynchronous invocation twice before its on-failure destination."""
-INPUT = "input"
+__all__ = ["MemoryEngine", "Shard", "StreamState", "simulate"]
 
 
 @dataclass
@@ -66,30 +62,7 @@ class StreamState:
     shards: list[Shard]
 
 
-class _Printed(io.TextIOBase):
-    """Collects what handlers print until the observer takes it for their invocation."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def take(self) -> str:
-        text = "".join(self.parts)
-        self.parts.clear()
-        return text
-
-
-class LoopStopped(Exception):
-    """Raised inside the engine to stop the run at a runaway loop."""
-
-
-class MemoryEngine:
+class MemoryEngine(Engine):
     """Runs one topology in-process. Use ``simulate`` for a one-call run."""
 
     def __init__(
@@ -101,10 +74,7 @@ class MemoryEngine:
         handlers: Mapping[str, Handler] | None = None,
         on_invocation: Callable[[Invocation], None] | None = None,
     ) -> None:
-        self.topology = topology
-        self.max_hops = max_hops if max_hops is not None else topology.max_hops
-        self._random = random.Random(seed)
-        self._on_invocation = on_invocation
+        super().__init__(topology, max_hops=max_hops, seed=seed, on_invocation=on_invocation)
         self._spread = 0
         self.streams: dict[str, StreamState] = {}
         for stream in topology.streams:
@@ -121,11 +91,6 @@ class MemoryEngine:
                     topology.ingest_settings,
                     self._shards(topology.ingest_settings),
                 )
-        self.result = SimulationResult(
-            topology.name,
-            processors=tuple(topology.processors),
-            targets=graph.stream_targets(topology),
-        )
         given = dict(handlers or {})
         outgoing = graph.routes(topology)
         self.runners = {
@@ -140,22 +105,12 @@ class MemoryEngine:
             )
             for name, processor in topology.processors.items()
         }
-        # What the observer needs to know about the batch being processed.
-        self._processor = ""
-        self._source = INPUT
-        self._head: Record | Emit | None = None
-        self._head_attempt = 1
-        self._last_invocation: int | None = None
-        self._printed = _Printed()
 
     @staticmethod
     def _shards(settings: StreamSettings) -> list[Shard]:
         # On-demand streams start with several shards in AWS; one shard in simulation keeps
         # per-key order identical while making runs easy to follow.
         return [Shard() for _ in range(settings.shards or 1)]
-
-    def _new_id(self) -> str:
-        return f"{self._random.getrandbits(64):016x}"
 
     # --- Transport: where the runtime's flushes land -----------------------------------
 
@@ -174,66 +129,11 @@ class MemoryEngine:
                 shard = shards[int.from_bytes(digest, "big") * len(shards) >> 128]
             shard.records.append(emit)
 
-    # --- Observer: one invocation per handler call ---------------------------------------
-
-    def _observe(
-        self,
-        record: Record | Emit,
-        envelope: Envelope | None,
-        emits: list[Emit],
-        error: BaseException | None,
-        seconds: float,
-    ) -> None:
-        rows = self.result.rows
-        printed = self._printed.take() if self._printed.parts else ""
-        attempt = self._head_attempt if record is self._head else 1
-        rows.append(
-            (
-                self._processor,
-                self._source,
-                record.tag,
-                envelope,
-                emits,
-                error,
-                seconds,
-                printed,
-                attempt,
-            )
-        )
-        number = len(rows)
-        for emit in emits:
-            emit.tag = number
-        self._last_invocation = number
-        if error is not None and type(error) is LoopError and self.result.stopped is None:
-            self.result.stopped = str(error)
-        if self._on_invocation is not None:
-            self._on_invocation(self.result.invocation(number - 1))
-
     # --- Running ---------------------------------------------------------------------------
 
-    def run(self, events: Iterable[InputEvent]) -> SimulationResult:
-        """Send every input event, then drain every stream; return what happened.
-
-        What handlers print is captured per invocation (in Lambda it would go to the
-        function's log), so it never mixes with attak's own output.
-        """
-        saved = sys.stdout, sys.stderr
-        sys.stdout = sys.stderr = self._printed
-        thresholds = gc.get_threshold()
-        # A run keeps every invocation for its report: millions of long-lived objects that
-        # the cyclic collector would rescan over and over (about a third of the run time).
-        gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
-        try:
-            self.send(events)
-            self.drain()
-        except LoopStopped:
-            self.result.unprocessed = sum(
-                shard.pending() for state in self.streams.values() for shard in state.shards
-            )
-        finally:
-            sys.stdout, sys.stderr = saved
-            gc.set_threshold(*thresholds)
-        return self.result
+    def pending(self) -> int:
+        """Records still queued in the streams."""
+        return sum(shard.pending() for state in self.streams.values() for shard in state.shards)
 
     def send(self, events: Iterable[InputEvent]) -> None:
         """Deliver outside events, in order: into a processor's ingest stream if it has one,
@@ -277,20 +177,6 @@ class MemoryEngine:
             self._retry_direct(runner, records[start], failed[1])
             start += 1
 
-    def _retry_direct(self, runner: Runner, record: Record, error: BaseException) -> None:
-        self._head = record
-        attempts = DIRECT_RETRIES + 1
-        for attempt in range(2, attempts + 1):
-            self._head_attempt = attempt
-            failed = runner.process([record])
-            self._stop_at_loop()
-            if failed is None:
-                break
-            error = failed[1]
-        else:
-            self._dead_letter(runner.processor, INPUT, record, describe_error(error), attempts)
-        self._head, self._head_attempt = None, 1
-
     def drain(self) -> None:
         """Process stream batches, stream by stream and shard by shard, until all are empty."""
         busy = True
@@ -315,53 +201,18 @@ class MemoryEngine:
         self._stop_at_loop()
         if failed is None:
             shard.position += len(batch)
-            shard.failures = shard.counted = shard.window = 0
+            batch_succeeded(shard)
             return
         index, error = failed
         if index:
             # Records before the failing one are checkpointed; the failing one is the new head.
             shard.position += index
-            shard.failures = shard.counted = 0
-        shard.failures += 1
-        remaining = len(batch) - index
-        if settings.bisect_batch_on_error and remaining > 1:
-            shard.window = (remaining + 1) // 2  # bisecting does not use up a retry
-            return
-        shard.counted += 1
-        if shard.counted <= settings.retry_attempts:
+        if not batch_failed(shard, settings, index, len(batch) - index):
             return
         failing = batch[index:]
-        message = describe_error(error)
-        self._dead_letter(state.consumer, state.name, failing[0], message, shard.failures)
-        for skipped in failing[1:]:
-            self._dead_letter(
-                state.consumer,
-                state.name,
-                skipped,
-                f"not processed: its batch was dead-lettered with a failing record ({message}); "
-                "bisect_batch_on_error isolates failing records",
-                0,
-            )
+        self._dead_letter_batch(state.consumer, state.name, failing, error, shard.failures)
         shard.position += len(failing)
-        shard.failures = shard.counted = shard.window = 0
-
-    def _stop_at_loop(self) -> None:
-        if self.result.stopped is not None:
-            raise LoopStopped
-
-    def _dead_letter(
-        self, processor: str, source: str, record: Record | Emit, error: str, attempts: int
-    ) -> None:
-        try:
-            envelope = decode(record.payload, record.sequence)
-            event, trace = envelope["data"], envelope["trace"]
-        except DecodeError:
-            raw = record.payload
-            event, trace = raw if isinstance(raw, str) else raw.decode(errors="replace"), ""
-        last = self._last_invocation if attempts else None
-        self.result.dead_letters.append(
-            DeadLetter(processor, source, event, trace, error, attempts, last)
-        )
+        batch_succeeded(shard)
 
 
 def simulate(

@@ -78,6 +78,9 @@ class SimulationResult:
     processors: tuple[str, ...] = ()
     targets: dict[str, str] = field(default_factory=dict)
     """Stream name -> consuming processor, to say where each emit went."""
+    engine: dict[str, Any] | None = None
+    """What an engine other than the memory one measured on the wire (the Kinesis engine:
+    calls, duplicates, dead-letter messages); ``None`` for the memory engine."""
 
     _built: list[Invocation] = field(default_factory=list, repr=False)
 
@@ -186,6 +189,7 @@ def document(result: SimulationResult) -> dict[str, Any]:
         "emitted": result.emitted,
         "dead_letters": [_dead_letter(d) for d in result.dead_letters],
         "summary": result.summary,
+        **({"engine": result.engine} if result.engine is not None else {}),
     }
 
 

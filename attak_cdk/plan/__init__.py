@@ -1,0 +1,7 @@
+"""``attak plan``: the capacity and monthly cost of a topology at a given load.
+
+``assumptions`` reads what a plan is given (the topology's ``plan:`` section and the
+command line), ``load`` pushes the rates through the graph and sizes each stream's shards,
+``prices`` reads a dated price table, and ``cost.plan_topology`` puts them together into
+a ``result.Plan``. Nothing here imports ``aws_cdk``.
+"""

@@ -1,0 +1,199 @@
+"""A plan's results: plain frozen data, with money as ``Decimal`` rounded to the cent.
+
+``as_dict`` gives the ``attak plan --json`` document; numbers that are money are strings
+(``"47.74"``) so no JSON reader turns a bill into a binary fraction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+CENT = Decimal("0.01")
+
+
+def cents(amount: Decimal) -> Decimal:
+    """Money rounded to the cent, halves up, as a bill rounds."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _number(value: Decimal, places: int = 3) -> float:
+    """A measured quantity for JSON: rounded, as a plain number."""
+    return float(round(value, places))
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """One stream at the planned load: its size, its shards, and both ways to pay for it."""
+
+    name: str
+    source: str | None
+    target: str
+    topic: str | None
+    records_per_second: Decimal
+    bytes_per_second: Decimal
+    record_bytes: Decimal
+    put_payload_units_per_second: Decimal
+    shards_needed: int
+    limit: str
+    """What decides ``shards_needed``: write records/s, write MB/s, read MB/s, consumer time."""
+    mode: str
+    """As the topology declares it: ``provisioned`` or ``on-demand``."""
+    shards: int
+    """Shards as deployed: declared (or planned, for ``shards: auto``); AWS's estimate for
+    on-demand."""
+    auto: bool
+    on_demand: Decimal
+    """Monthly cost at this load in on-demand mode."""
+    provisioned: Decimal
+    """Monthly cost at this load with ``shards_needed`` provisioned shards."""
+    idle: Decimal
+    """Monthly cost as declared, with no load."""
+    at_load: Decimal
+    """Monthly cost as declared, at this load."""
+
+    @property
+    def cheaper(self) -> str:
+        return "provisioned" if self.provisioned <= self.on_demand else "on-demand"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "from": self.source,
+            "to": self.target,
+            "topic": self.topic,
+            "records_per_second": _number(self.records_per_second),
+            "mb_per_second": _number(self.bytes_per_second / 1024**2, 6),
+            "record_bytes": _number(self.record_bytes, 1),
+            "put_payload_units_per_second": _number(self.put_payload_units_per_second),
+            "shards_needed": self.shards_needed,
+            "limit": self.limit,
+            "mode": self.mode,
+            "shards": self.shards,
+            "auto": self.auto,
+            "monthly": {
+                "on_demand": str(self.on_demand),
+                "provisioned": str(self.provisioned),
+                "cheaper": self.cheaper,
+                "idle": str(self.idle),
+                "at_load": str(self.at_load),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class ProcessorPlan:
+    """One processor at the planned load: its Lambda invocations, concurrency and cost."""
+
+    name: str
+    memory: int
+    duration: Decimal
+    """Seconds per event."""
+    events_per_second: Decimal
+    invocations_per_second: Decimal
+    concurrency: int
+    """At most this many run at once: shards x parallelization factor over its streams, or,
+    invoked directly, the events in flight."""
+    busy: Decimal
+    """On average this many run at once (events/s x duration)."""
+    gb_seconds_per_month: Decimal
+    requests: Decimal
+    compute: Decimal
+    compute_other_architecture: Decimal
+    log_gb_per_month: Decimal
+    logs: Decimal
+    dead_letters: Decimal
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "memory_mb": self.memory,
+            "duration_ms": _number(self.duration * 1000),
+            "events_per_second": _number(self.events_per_second),
+            "invocations_per_second": _number(self.invocations_per_second),
+            "concurrency": self.concurrency,
+            "busy": _number(self.busy),
+            "gb_seconds_per_month": _number(self.gb_seconds_per_month),
+            "log_gb_per_month": _number(self.log_gb_per_month),
+            "monthly": {
+                "requests": str(self.requests),
+                "compute": str(self.compute),
+                "compute_other_architecture": str(self.compute_other_architecture),
+                "logs": str(self.logs),
+                "dead_letters": str(self.dead_letters),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One line of the monthly bill, idle and at load."""
+
+    item: str
+    idle: Decimal
+    at_load: Decimal
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "item": self.item,
+            "idle": str(self.idle),
+            "at_load": str(self.at_load),
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Capacity and monthly cost of a topology at one load, and what it was assumed from."""
+
+    topology: str
+    region: str
+    architecture: str
+    currency: str
+    prices: dict[str, Any]
+    """Where the prices come from: table name, file, date checked, sources, unconfirmed."""
+    streams: tuple[StreamPlan, ...]
+    processors: tuple[ProcessorPlan, ...]
+    lines: tuple[CostLine, ...]
+    storm: Decimal
+    storm_detail: str
+    assumptions: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def idle(self) -> Decimal:
+        return sum((line.idle for line in self.lines), Decimal(0))
+
+    @property
+    def at_load(self) -> Decimal:
+        return sum((line.at_load for line in self.lines), Decimal(0))
+
+    @property
+    def cheapest_at_load(self) -> Decimal:
+        """At load, with every stream in its cheaper mode."""
+        streams = sum((s.at_load for s in self.streams), Decimal(0))
+        cheapest = sum((min(s.on_demand, s.provisioned) for s in self.streams), Decimal(0))
+        return self.at_load - streams + cheapest
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "topology": self.topology,
+            "region": self.region,
+            "architecture": self.architecture,
+            "currency": self.currency,
+            "prices": self.prices,
+            "assumptions": list(self.assumptions),
+            "warnings": list(self.warnings),
+            "streams": [s.as_dict() for s in self.streams],
+            "processors": [p.as_dict() for p in self.processors],
+            "monthly": {
+                "lines": [line.as_dict() for line in self.lines],
+                "idle": str(self.idle),
+                "at_load": str(self.at_load),
+                "cheapest_at_load": str(self.cheapest_at_load),
+                "storm_cluster": str(self.storm),
+                "storm_cluster_detail": self.storm_detail,
+            },
+        }

@@ -1,0 +1,1 @@
+"""Tests against local emulators, started by the tests themselves."""

@@ -1,0 +1,32 @@
+"""Local Kinesis emulators for the integration tests, started on free 127.0.0.1 ports.
+
+Each emulator runs once per test session and is stopped at its end; a missing one skips
+the tests that need it (``make setup`` installs both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from attak_cdk.simulate import emulator
+
+
+def _serve(kind: str) -> Iterator[str]:
+    if emulator.find(kind) is None:
+        pytest.skip(f"{kind} is not installed (make setup installs it)")
+    with emulator.start(kind) as running:
+        yield running.endpoint_url
+
+
+@pytest.fixture(scope="session")
+def kinesalite() -> Iterator[str]:
+    """The endpoint of a kinesalite server (Kinesis only)."""
+    yield from _serve("kinesalite")
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[str]:
+    """The endpoint of a moto server (Kinesis and SQS)."""
+    yield from _serve("moto")

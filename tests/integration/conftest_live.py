@@ -1,0 +1,90 @@
+"""A moto server on a free loopback port, for the live-topology tests (import the fixture).
+
+moto answers CloudFormation, Lambda (without running code: it has no Docker here),
+Kinesis, CloudWatch Logs, STS, S3 and the rest on one port, like AWS would at
+``--endpoint-url``. The server runs for one test module and is stopped after it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+MOTO_SERVER = Path(sys.executable).parent / "moto_server"
+CLEAN_AWS_ENVIRONMENT = {
+    # No real credentials or profile can leak in: attak must fill in the placeholders.
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+    "AWS_CONFIG_FILE": "/nonexistent/config",
+    "AWS_ACCESS_KEY_ID": None,
+    "AWS_SECRET_ACCESS_KEY": None,
+    "AWS_SESSION_TOKEN": None,
+    "AWS_PROFILE": None,
+    "AWS_REGION": None,
+    "AWS_DEFAULT_REGION": None,
+    "AWS_ENDPOINT_URL": None,
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED": "true",
+    "CDK_DISABLE_CLI_TELEMETRY": "true",
+    "CDK_DISABLE_VERSION_CHECK": "1",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def aws_environment() -> Iterator[None]:
+    """The process environment of a machine with no AWS configuration at all."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in CLEAN_AWS_ENVIRONMENT.items():
+            if value is None:
+                patch.delenv(key, raising=False)
+            else:
+                patch.setenv(key, value)
+        yield
+
+
+@pytest.fixture(scope="module")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start ``moto_server`` on 127.0.0.1; yield its URL on ``localhost``; stop it."""
+    if not MOTO_SERVER.is_file():
+        pytest.skip("moto_server is not installed (pip install 'moto[server]')")
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "MOTO_LOG_LEVEL": "WARNING"},
+        )
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"moto_server did not start: {log.read_text()}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

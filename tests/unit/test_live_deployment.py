@@ -1,0 +1,185 @@
+"""Finding a deployment: stacks, their states, the manifest; the connection's defaults."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from attak_cdk.live.connection import Connection, LiveError, emulator_endpoint
+from attak_cdk.live.deployment import MANIFEST_VERSION, differences, find_deployment
+from attak_cdk.loader import load_topology
+from attak_cdk.toolchain import cdk_environment
+from tests.conftest import SAMPLE
+
+LOCAL = Connection(region="us-east-1", endpoint_url="http://localhost:1")
+
+
+def manifest(topology: str = "attak-example", version: int = 1, **processors: Any) -> str:
+    processors = processors or {
+        "hello_world_spout": {"function": "F1", "log_group": "G1", "inputs": [], "outputs": ["hello_world_spout->reverse"]},
+        "reverse": {"function": "F2", "log_group": "G2", "inputs": ["hello_world_spout->reverse"], "outputs": []},
+    }  # fmt: skip
+    return json.dumps(
+        {"version": version, "topology": topology, "processors": processors,
+         "streams": {"hello_world_spout->reverse": "S1"}}
+    )  # fmt: skip
+
+
+def stack(name: str, status: str = "CREATE_COMPLETE", value: str | None = None) -> dict[str, Any]:
+    outputs = [{"OutputKey": "Manifest", "OutputValue": value}] if value else []
+    return {"StackName": name, "StackStatus": status, "Outputs": outputs}
+
+
+class FakeCloudFormation:
+    def __init__(self, *stacks: dict[str, Any]) -> None:
+        self.stacks = {s["StackName"]: s for s in stacks}
+
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:
+        if StackName not in self.stacks:
+            error = {
+                "Error": {
+                    "Code": "ValidationError",
+                    "Message": f"Stack with id {StackName} does not exist",
+                }
+            }
+            raise ClientError(error, "DescribeStacks")  # type: ignore[arg-type]
+        return {"Stacks": [self.stacks[StackName]]}
+
+    def get_paginator(self, _: str) -> Any:
+        summaries = [
+            {"StackName": n, "StackStatus": s["StackStatus"]} for n, s in self.stacks.items()
+        ]
+
+        class Pages:
+            def paginate(self) -> list[dict[str, Any]]:
+                return [{"StackSummaries": summaries}]
+
+        return Pages()
+
+
+def find(
+    *stacks: dict[str, Any], topology: str = "attak-example", stack_name: str | None = None
+) -> Any:
+    return find_deployment(LOCAL, topology, stack_name, cloudformation=FakeCloudFormation(*stacks))
+
+
+def test_the_stack_named_after_the_topology_is_read_through_its_manifest() -> None:
+    deployment = find(stack("attak-example", value=manifest()))
+    assert deployment.stacks == ("attak-example",)
+    assert deployment.processors["reverse"].function == "F2"
+    assert deployment.processors["reverse"].log_group == "G2"
+    assert deployment.processors["hello_world_spout"].ingest_stream is None
+    assert deployment.streams == {"hello_world_spout->reverse": "S1"}
+
+
+def test_a_split_topology_is_found_in_its_numbered_stacks() -> None:
+    deployment = find(
+        stack("attak-example-streams-1"), stack("attak-example-1"),
+        stack("attak-example-2", value=manifest()),
+    )  # fmt: skip
+    assert deployment.stacks == ("attak-example-streams-1", "attak-example-1", "attak-example-2")
+
+
+def test_a_missing_stack_says_how_to_deploy() -> None:
+    with pytest.raises(
+        LiveError,
+        match=r"topology 'attak-example' is not deployed: no CloudFormation stack 'attak-example' in region us-east-1 at http://localhost:1; deploy it with `attak deploy`",
+    ):
+        find()
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        ("CREATE_IN_PROGRESS", "still being created"),
+        ("ROLLBACK_COMPLETE", "half-created"),
+        ("CREATE_FAILED", "half-created"),
+        ("DELETE_IN_PROGRESS", "being deleted"),
+        ("UPDATE_IN_PROGRESS", "being updated"),
+        ("UPDATE_ROLLBACK_FAILED", "repair it in CloudFormation"),
+    ],
+)
+def test_a_stack_not_ready_is_refused_with_its_state(status: str, words: str) -> None:
+    with pytest.raises(LiveError, match=f"stack attak-example is {status}: .*{words}"):
+        find(stack("attak-example", status, manifest()))
+
+
+def test_a_stack_part_not_ready_is_refused_too() -> None:
+    with pytest.raises(LiveError, match="stack attak-example-1 is ROLLBACK_COMPLETE"):
+        find(
+            stack("attak-example-1", "ROLLBACK_COMPLETE"),
+            stack("attak-example-2", value=manifest()),
+        )
+
+
+def test_another_manifest_version_or_topology_or_none_is_refused() -> None:
+    with pytest.raises(
+        LiveError, match=rf"manifest version 2; this attak reads version {MANIFEST_VERSION}"
+    ):
+        find(stack("attak-example", value=manifest(version=2)))
+    with pytest.raises(LiveError, match="stack Mine holds topology 'other', not 'attak-example'"):
+        find(stack("Mine", value=manifest("other")), stack_name="Mine")
+    with pytest.raises(LiveError, match="stack attak-example has no attak manifest output"):
+        find(stack("attak-example"))
+
+
+def test_differences_between_local_and_deployed_are_named() -> None:
+    deployment = find(stack("attak-example", value=manifest()))
+    topology = load_topology(SAMPLE)
+    assert differences(topology, deployment) == []
+    smaller = find(
+        stack(
+            "attak-example", value=manifest(hello_world_spout={"function": "F", "log_group": "G"})
+        )
+    )
+    assert differences(topology, smaller) == ["processors not deployed yet: reverse"]
+
+
+def test_an_endpoint_gets_placeholders_and_localhost_for_the_cdk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for key in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+    ):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    environment = cdk_environment(Connection(endpoint_url="http://127.0.0.1:5000"))
+    assert environment["AWS_ENDPOINT_URL"] == "http://localhost:5000"
+    assert environment["AWS_REGION"] == "us-east-1"
+    assert environment["AWS_ACCESS_KEY_ID"] == "testing"
+    assert cdk_environment(Connection(region="eu-west-1")) == {
+        "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1",
+    }  # fmt: skip
+    with pytest.raises(LiveError, match="no AWS credentials were found"):
+        _ = Connection(region="eu-west-1").session
+
+
+def test_emulator_endpoints_are_written_with_localhost() -> None:
+    assert emulator_endpoint("http://127.0.0.1:4566/") == "http://localhost:4566/"
+    assert (
+        emulator_endpoint("https://kinesis.eu-west-1.amazonaws.com")
+        == "https://kinesis.eu-west-1.amazonaws.com"
+    )
+
+
+def test_botocore_failures_become_sentences() -> None:
+    down = EndpointConnectionError(endpoint_url="http://localhost:1")
+    assert LOCAL.explain(
+        down
+    ) is not None and "nothing answers at http://localhost:1" in LOCAL.explain(down)  # type: ignore[operator]
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "Op")  # type: ignore[arg-type]
+    with (
+        pytest.raises(LiveError, match="reading: AWS kept throttling the requests"),
+        LOCAL.errors("reading"),
+    ):
+        raise throttled
+    with pytest.raises(KeyError), LOCAL.errors("reading"):
+        raise KeyError("not botocore's: a bug stays a bug")
