@@ -50,6 +50,16 @@ PathArgument = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document instead.")]
+InputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--input",
+        "-i",
+        help="Input events: input.json ({processor: data}) or JSON Lines "
+        '({"processor": ..., "data": ...} per line, .jsonl). Default: input.json '
+        "beside the topology.",
+    ),
+]
 
 
 @app.command()
@@ -99,16 +109,7 @@ def graph(
 @app.command()
 def simulate(
     path: PathArgument = Path(),
-    input: Annotated[
-        Path | None,
-        typer.Option(
-            "--input",
-            "-i",
-            help="Input events: input.json ({processor: data}) or JSON Lines "
-            '({"processor": ..., "data": ...} per line, .jsonl). Default: input.json '
-            "beside the topology.",
-        ),
-    ] = None,
+    input: InputOption = None,
     as_json: JsonOption = False,
     max_hops: Annotated[
         int | None,
@@ -337,16 +338,7 @@ CLOCK_SKEW_MS = 5_000
 @app.command()
 def trigger(
     path: PathArgument = Path(),
-    input: Annotated[
-        Path | None,
-        typer.Option(
-            "--input",
-            "-i",
-            help="Input events: input.json ({processor: data}) or JSON Lines "
-            '({"processor": ..., "data": ...} per line, .jsonl). Default: input.json '
-            "beside the topology.",
-        ),
-    ] = None,
+    input: InputOption = None,
     wait: Annotated[
         bool,
         typer.Option(
@@ -573,6 +565,34 @@ def plan(
         return
     render.issues(planned.warnings)
     render.plan(result)
+
+
+@app.command()
+def ui(
+    path: PathArgument = Path(),
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Port to serve on, on 127.0.0.1. Default: a free one."),
+    ] = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open the page in your web browser.")
+    ] = True,
+) -> None:
+    """Debug a topology in your browser: its graph and issues, simulation runs, traces.
+
+    Serves a page on 127.0.0.1 (this machine only) until Ctrl-C. Edit the input and press
+    Run to simulate; click an invocation to see its data, logs, error and whole trace.
+
+    Example: attak ui sample_topology --port 8484
+    """
+    from attak_cdk.ui.server import serve  # starlette and uvicorn: only this command needs them
+
+    def announce(url: str) -> None:
+        sys.stdout.write(f"attak ui: {url}  (Ctrl-C to stop)\n")
+        sys.stdout.flush()
+
+    serve(path, port=port, open_browser=open_browser, announce=announce)
+    sys.stdout.write("attak ui stopped\n")
 
 
 def main() -> None:

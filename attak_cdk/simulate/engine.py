@@ -15,15 +15,16 @@ import gc
 import io
 import random
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 from .. import graph
+from ..handlers import Handler, load_handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
-from ..runtime.context import Emit, LoopError
+from ..runtime.context import Emit, LoopError, Routes
 from ..runtime.envelope import DecodeError, Envelope, decode
-from ..runtime.handler import Record, Runner
+from ..runtime.handler import Record, Runner, Transport
 from .result import DeadLetter, Invocation, SimulationResult, describe_error
 
 DIRECT_RETRIES = 2
@@ -134,6 +135,26 @@ class Engine:
 
     def _new_id(self) -> str:
         return f"{self._random.getrandbits(64):016x}"
+
+    def _build_runners(
+        self, transport: Transport, handlers: Mapping[str, Handler] | None
+    ) -> dict[str, Runner]:
+        """One runner per processor, as Lambda builds one per function: the user's handler
+        (or one given, for tests), its routes from the graph, and this engine's transport."""
+        given = dict(handlers or {})
+        outgoing = graph.routes(self.topology)
+        return {
+            name: Runner(
+                handler=given[name] if name in given else load_handler(processor),
+                processor=name,
+                topology=self.topology.name,
+                routes=Routes.from_json(graph.routes_payload(outgoing[name])),
+                transport=transport,
+                max_hops=self.max_hops,
+                observer=self._observe,
+            )
+            for name, processor in self.topology.processors.items()
+        }
 
     # --- Observer: one invocation per handler call ---------------------------------------
 

@@ -55,10 +55,10 @@ from typing import Any
 
 from .. import graph
 from ..errors import AttakError, InputError
-from ..handlers import Handler, load_handler
+from ..handlers import Handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
-from ..runtime.context import Emit, Routes
+from ..runtime.context import Emit
 from ..runtime.emitter import KinesisEmitter
 from ..runtime.envelope import EmitError, encode_input
 from ..runtime.handler import Record, Runner, direct_record, is_kinesis_event, kinesis_records
@@ -323,21 +323,8 @@ class KinesisEngine(Engine):
         )
         self.figures = EngineFigures(endpoint_url, emulator_kind)
         self.result.engine = self.figures.as_dict()
-        given = dict(handlers or {})
-        outgoing = graph.routes(topology)
         transport = PhysicalNames(self.emitter, {s.name: s.physical for s in self.streams.values()})
-        self.runners = {
-            name: Runner(
-                handler=given[name] if name in given else load_handler(processor),
-                processor=name,
-                topology=topology.name,
-                routes=Routes.from_json(graph.routes_payload(outgoing[name])),
-                transport=transport,
-                max_hops=self.max_hops,
-                observer=self._observe,
-            )
-            for name, processor in topology.processors.items()
-        }
+        self.runners = self._build_runners(transport, handlers)
         self._parents: dict[str, int] = {}
         """Record data -> the invocation that emitted it (the envelope carries no id)."""
         self._seen: dict[str, dict[bytes, str]] = {}

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 
 from .. import graph
 from ..errors import InputError
-from ..handlers import Handler, load_handler
+from ..handlers import Handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
-from ..runtime.context import Emit, Routes
+from ..runtime.context import Emit
 from ..runtime.envelope import EmitError, encode_input
-from ..runtime.handler import Record, Runner
+from ..runtime.handler import Record
 from .engine import INPUT, Engine, batch_failed, batch_succeeded
 from .result import Invocation, SimulationResult
 
@@ -91,20 +91,7 @@ class MemoryEngine(Engine):
                     topology.ingest_settings,
                     self._shards(topology.ingest_settings),
                 )
-        given = dict(handlers or {})
-        outgoing = graph.routes(topology)
-        self.runners = {
-            name: Runner(
-                handler=given[name] if name in given else load_handler(processor),
-                processor=name,
-                topology=topology.name,
-                routes=Routes.from_json(graph.routes_payload(outgoing[name])),
-                transport=self,
-                max_hops=self.max_hops,
-                observer=self._observe,
-            )
-            for name, processor in topology.processors.items()
-        }
+        self.runners = self._build_runners(self, handlers)
 
     @staticmethod
     def _shards(settings: StreamSettings) -> list[Shard]:
