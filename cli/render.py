@@ -40,6 +40,21 @@ def preview(data: Any) -> str:
     return text if len(text) <= PREVIEW else text[: PREVIEW - 1] + "…"
 
 
+def table(*columns: str, left: Iterable[str] = (), no_wrap: bool = False) -> Table:
+    """A borderless table, like every listing attak prints. The first column and those
+    named in ``left`` are text; the others are numbers, right-aligned."""
+    text = {columns[0], *left}
+    listing = Table(show_edge=False, box=None, pad_edge=False)
+    for column in columns:
+        listing.add_column(
+            column,
+            justify="left" if column in text else "right",
+            overflow="fold",
+            no_wrap=no_wrap,
+        )
+    return listing
+
+
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -211,22 +226,14 @@ def _milliseconds(seconds: float) -> str:
 
 
 def simulation_summary(result: SimulationResult, seconds: float) -> None:
-    table = Table(show_edge=False, box=None, pad_edge=False)
-    for column in (
-        "processor",
-        "invocations",
-        "errors",
-        "retries",
-        "emits",
-        "dead letters",
-        "time",
-    ):
-        table.add_column(column, justify="left" if column == "processor" else "right")
+    summary = table(
+        "processor", "invocations", "errors", "retries", "emits", "dead letters", "time"
+    )
     totals = {"invocations": 0, "emits": 0, "dead_letters": 0}
     for name, row in result.summary.items():
         for key in totals:
             totals[key] += row[key]
-        table.add_row(
+        summary.add_row(
             escape(name),
             str(row["invocations"]),
             _red_if(row["errors"]),
@@ -236,7 +243,7 @@ def simulation_summary(result: SimulationResult, seconds: float) -> None:
             _milliseconds(row["seconds"]),
         )
     out.print()
-    out.print(table)
+    out.print(summary)
     if result.dead_letters:
         out.print(f"\n[bold red]dead letters ({len(result.dead_letters)}):[/]")
         for letter in result.dead_letters:
@@ -306,16 +313,11 @@ def review(summary: Review, template_file: Path, names: dict[str, str]) -> None:
         return escape(", ".join(names.get(i, i) for i in logical_ids))
 
     out.print(f"[bold]{escape(summary.stack)}[/]: {escape(str(template_file))}\n")
-    resources = Table(show_edge=False, box=None, pad_edge=False)
-    resources.add_column("resource type")
-    resources.add_column("count", justify="right")
+    resources = table("resource type", "count")
     for kind, count in summary.resources.items():
         resources.add_row(escape(kind), str(count))
     out.print(resources)
-    functions = Table(show_edge=False, box=None, pad_edge=False)
-    for column in ("processor", "memory", "timeout", "reads", "writes"):
-        right = column in ("memory", "timeout")
-        functions.add_column(column, justify="right" if right else "left", overflow="fold")
+    functions = table("processor", "memory", "timeout", "reads", "writes", left=("reads", "writes"))
     for f in summary.functions:
         functions.add_row(
             named([f.logical_id]),
@@ -327,9 +329,15 @@ def review(summary: Review, template_file: Path, names: dict[str, str]) -> None:
     out.print()
     out.print(functions)
     if summary.streams:
-        streams = Table(show_edge=False, box=None, pad_edge=False)
-        for column in ("stream", "mode", "shards", "retention", "consumer", "dead letters"):
-            streams.add_column(column, overflow="fold")
+        streams = table(
+            "stream",
+            "mode",
+            "shards",
+            "retention",
+            "consumer",
+            "dead letters",
+            left=("mode", "shards", "retention", "consumer", "dead letters"),
+        )
         for s in summary.streams:
             streams.add_row(
                 named([s.logical_id]),
@@ -565,8 +573,7 @@ def plan(result: Any) -> None:
         f"({escape(currency)}, prices checked {escape(result.prices['checked'])})\n"
     )
     if result.streams:
-        streams = Table(show_edge=False, box=None, pad_edge=False)
-        for column in (
+        streams = table(
             "stream",
             "records/s",
             "MB/s",
@@ -576,9 +583,9 @@ def plan(result: Any) -> None:
             "on-demand",
             "provisioned",
             "cheaper",
-        ):
-            left = column in ("stream", "by", "mode", "cheaper")
-            streams.add_column(column, justify="left" if left else "right", no_wrap=True)
+            left=("by", "mode", "cheaper"),
+            no_wrap=True,
+        )
         for s in result.streams:
             # The mode as declared; a provisioned count below the need shows in yellow.
             declared = "on-demand" if s.mode == "on-demand" else f"{s.shards} shards"
@@ -599,8 +606,7 @@ def plan(result: Any) -> None:
             )
         out.print(streams)
         out.print()
-    processors = Table(show_edge=False, box=None, pad_edge=False)
-    for column in (
+    processors = table(
         "processor",
         "events/s",
         "invocations/s",
@@ -610,8 +616,7 @@ def plan(result: Any) -> None:
         "requests",
         "compute",
         "logs",
-    ):
-        processors.add_column(column, justify="left" if column == "processor" else "right")
+    )
     for p in result.processors:
         processors.add_row(
             escape(p.name),
@@ -626,11 +631,8 @@ def plan(result: Any) -> None:
         )
     out.print(processors)
     out.print()
-    bill = Table(show_edge=False, box=None, pad_edge=False)
-    bill.add_column(f"monthly ({escape(currency)})")
-    bill.add_column("idle", justify="right")
-    bill.add_column("at load", justify="right")
-    bill.add_column("", style="dim")
+    bill = table(f"monthly ({escape(currency)})", "idle", "at load", "", left=("",))
+    bill.columns[-1].style = "dim"
     for line in result.lines:
         bill.add_row(
             escape(line.item), _money(line.idle), _money(line.at_load), escape(line.detail)
