@@ -51,7 +51,7 @@ def read_inputs(file: str | Path, processors: Collection[str]) -> list[InputEven
     if path.suffix in JSON_LINES_SUFFIXES:
         events = _json_lines(path, text)
     else:
-        events = _json_object(path, text)
+        events = read_input_object(path, text)
     check_processors(events, processors)
     return events
 
@@ -75,7 +75,7 @@ def _loads(text: str) -> Any:
     return json.loads(text, parse_constant=_refuse_constant)
 
 
-def _json_object(path: Path, text: str) -> list[InputEvent]:
+def read_input_object(path: Path, text: str) -> list[InputEvent]:
     try:
         document = _loads(text)
     except RecursionError:

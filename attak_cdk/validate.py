@@ -262,6 +262,15 @@ def emitted_topics(file: Path) -> set[str] | None:
     return found
 
 
+def sink_topics(topology: Topology, name: str) -> list[str]:
+    """Topics processor ``name`` can be seen to emit that no stream carries (its sinks)."""
+    processor = topology.processors[name]
+    carried = {s.topic for s in topology.streams if s.source == name}
+    if None in carried or not processor.file.is_file():
+        return []
+    return sorted((emitted_topics(processor.file) or set()) - carried)
+
+
 def _hands_on_context(call: ast.Call) -> bool:
     """A call that could emit on the handler's behalf: context passed on, or dynamic code."""
     func = call.func

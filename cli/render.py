@@ -21,6 +21,7 @@ from attak_cdk.errors import AttakError, Issue, TopologyError
 from attak_cdk.model import Topology
 from attak_cdk.review import Review
 from attak_cdk.simulate.result import Invocation, SimulationResult, describe_error, user_traceback
+from attak_cdk.validate import sink_topics
 
 # Piped output gets room for tables (rich would assume 80 columns); a terminal keeps its own.
 _PIPED_WIDTH = None if sys.stdout.isatty() else 120
@@ -103,17 +104,6 @@ def validated(topology: Topology, warnings: list[Issue]) -> None:
 # --- graph ---------------------------------------------------------------------------------
 
 
-def _sinks(topology: Topology, name: str) -> list[str]:
-    """Topics a processor can be seen to emit that no stream carries."""
-    from attak_cdk.validate import emitted_topics
-
-    seen = emitted_topics(topology.processors[name].file) or set()
-    carried = {s.topic for s in topology.streams if s.source == name}
-    if None in carried:
-        return []
-    return sorted(seen - carried)
-
-
 def graph_text(topology: Topology) -> None:
     routes = topology_graph.routes(topology)
     entries = set(topology_graph.entries(topology))
@@ -128,7 +118,7 @@ def graph_text(topology: Topology) -> None:
         for route in routes[name]:
             topic = f"'{route.topic}'" if route.topic else "any topic"
             out.print(f"    → {escape(route.target)}  [dim]{escape(topic)}[/]")
-        for topic in _sinks(topology, name):
+        for topic in sink_topics(topology, name):
             out.print(f"    ⇥ sink  [dim]'{escape(topic)}'[/]")
     for loop in loops:
         out.print(f"  [yellow]loop:[/] {escape(' → '.join([*loop, loop[0]]))}")

@@ -185,7 +185,7 @@ def document(result: SimulationResult) -> dict[str, Any]:
         "ok": result.ok,
         "stopped": result.stopped,
         "unprocessed": result.unprocessed,
-        "invocations": [_invocation(result, i) for i in result.invocations],
+        "invocations": [invocation_document(result, i) for i in result.invocations],
         "emitted": result.emitted,
         "dead_letters": [_dead_letter(d) for d in result.dead_letters],
         "summary": result.summary,
@@ -193,7 +193,7 @@ def document(result: SimulationResult) -> dict[str, Any]:
     }
 
 
-def _invocation(result: SimulationResult, invocation: Invocation) -> dict[str, Any]:
+def invocation_document(result: SimulationResult, invocation: Invocation) -> dict[str, Any]:
     error = invocation.error
     return {
         "id": invocation.id,

@@ -1,0 +1,96 @@
+"""The web app behind ``attak ui``: the page, its assets, and a small JSON + event-stream API.
+
+``GET /``               the page (``static/index.html``; it loads only ``/static/`` files,
+                        so it works with no network)
+``GET /api/topology``   the topology view: placed nodes and edges with their issues, and
+                        the input editor's starting text (see ``view.topology_view``)
+``POST /api/run``       body ``{"input": "<input.json text>", "max_hops"?, "seed"?}``: runs
+                        the simulation and answers with its server-sent events (see
+                        ``run``); a bad input or a topology with errors is a 400 with
+                        ``{"error": message}``
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..errors import AttakError, TopologyError
+from ..loader import find_topology_file, inspect_topology
+from ..model import Topology
+from .run import read_editor_input, run_events
+from .view import topology_view
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+_NO_CACHE = {"Cache-Control": "no-store"}
+"""The page and its data change whenever the topology does: always ask again."""
+
+
+def create_app(path: str | Path) -> Starlette:
+    """The app for the topology at ``path``; a path with no topology raises ``TopologyError``
+    now, while one whose topology has problems is served and shows them."""
+    file = find_topology_file(path)
+
+    async def page(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html", headers=_NO_CACHE)
+
+    def topology(request: Request) -> Response:
+        # A plain function: Starlette runs it in a worker thread, as it imports handlers.
+        return JSONResponse(topology_view(file), headers=_NO_CACHE)
+
+    async def run(request: Request) -> Response:
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("input"), str):
+            return _bad_request(
+                'the request body must be JSON: {"input": "<input.json text>"} '
+                '(optional: "max_hops", "seed")'
+            )
+        max_hops, seed = body.get("max_hops"), body.get("seed", 0)
+        if max_hops is not None and not (isinstance(max_hops, int) and max_hops >= 1):
+            return _bad_request(f"max_hops must be a whole number from 1 (given {max_hops!r})")
+        if not isinstance(seed, int):
+            return _bad_request(f"seed must be a whole number (given {seed!r})")
+        try:
+            model = await run_in_threadpool(_runnable, file)
+            events = read_editor_input(body["input"], model)
+        except AttakError as exc:
+            return _bad_request(exc.message)
+        return StreamingResponse(
+            run_events(model, events, max_hops=max_hops, seed=seed),
+            media_type="text/event-stream",
+            headers={**_NO_CACHE, "X-Accel-Buffering": "no"},
+        )
+
+    return Starlette(
+        routes=[
+            Route("/", page),
+            Route("/api/topology", topology),
+            Route("/api/run", run, methods=["POST"]),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ]
+    )
+
+
+def _runnable(file: Path) -> Topology:
+    """The topology as it is on disk now, if it has no errors (warnings do not stop a run)."""
+    model, issues = inspect_topology(file)
+    if model is None or any(i.severity == "error" for i in issues):
+        raise TopologyError(issues)
+    return model
+
+
+def _bad_request(message: str) -> Response:
+    body: dict[str, Any] = {"error": message}
+    return JSONResponse(body, status_code=400, headers=_NO_CACHE)

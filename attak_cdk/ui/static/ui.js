@@ -1,0 +1,925 @@
+// attak ui: draws the topology the server placed, runs simulations and shows their traces.
+// Plain browser JavaScript, no libraries: the page must work with no network.
+"use strict";
+
+const SVG = "http://www.w3.org/2000/svg";
+const MAX_DOTS = 40; // records drawn travelling at once; more would only blur together
+const DOT_MS = 650;
+
+const state = {
+  view: null, // the topology document from /api/topology
+  nodes: new Map(), // id -> {data, group, counts}
+  edges: new Map(), // edge id -> {data, group, path, label}
+  edgeByStream: new Map(), // stream name -> edge id
+  invocations: new Map(), // id -> invocation
+  rows: new Map(), // id -> <li>
+  children: new Map(), // id -> [child ids]
+  byTrace: new Map(), // trace -> [ids]
+  counts: new Map(), // processor -> {invocations, errors, emits, seconds, dead}
+  carried: new Map(), // edge id -> records
+  selected: null,
+  filter: null,
+  dots: 0,
+  running: false,
+  camera: { x: 0, y: 0, w: 1, h: 1 },
+};
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) node.append(child);
+  }
+  return node;
+}
+
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function preview(data, limit = 60) {
+  const text = data === undefined ? "" : JSON.stringify(data);
+  return text.length > limit ? text.slice(0, limit - 1) + "…" : text;
+}
+
+function pretty(data) {
+  return JSON.stringify(data, null, 2);
+}
+
+function ms(seconds) {
+  const value = seconds * 1000;
+  return value < 10 ? value.toFixed(2) + " ms" : value.toFixed(0) + " ms";
+}
+
+function compact(count) {
+  // Counters must fit on a node: 12,345 invocations read as 12.3k.
+  if (count < 10000) return String(count);
+  if (count < 1e6) return (count / 1000).toFixed(count < 1e5 ? 1 : 0) + "k";
+  return (count / 1e6).toFixed(1) + "M";
+}
+
+function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+// --- loading the topology ---------------------------------------------------------------
+
+async function loadTopology(keepInput) {
+  let view;
+  try {
+    const response = await fetch("/api/topology", { cache: "no-store" });
+    view = await response.json();
+    if (!response.ok) throw new Error(view.error || response.statusText);
+  } catch (error) {
+    $("status").textContent = "cannot reach attak ui: " + error.message;
+    $("status").className = "status error";
+    return;
+  }
+  state.view = view;
+  $("topology-name").textContent = view.topology ?? "(unreadable topology)";
+  $("topology-file").textContent = view.file;
+  document.title = `attak ui · ${view.topology ?? view.file}`;
+  const status = $("status");
+  if (view.errors) {
+    status.textContent = `✗ ${plural(view.errors, "error")}` + (view.warnings ? ` · ${plural(view.warnings, "warning")}` : "");
+    status.className = "status error";
+  } else if (view.warnings) {
+    status.textContent = `✓ valid · ${plural(view.warnings, "warning")}`;
+    status.className = "status warning";
+  } else {
+    status.textContent = "✓ valid";
+    status.className = "status ok";
+  }
+  if (!keepInput) $("input").value = view.input;
+  $("run").disabled = !view.ok;
+  $("run").title = view.ok
+    ? "Simulate the topology with this input (Ctrl+Enter)"
+    : "Fix the topology's errors first (listed above the graph)";
+  drawGraph(view);
+  showIssues(view); // after drawing: each issue links to the node it is shown on
+  fit(true);
+  applyCounts();
+}
+
+function showIssues(view) {
+  const pane = $("issues-pane");
+  const list = $("issues");
+  list.replaceChildren();
+  pane.hidden = view.issues.length === 0;
+  pane.classList.toggle("warnings-only", view.errors === 0);
+  const parts = [];
+  if (view.errors) parts.push(plural(view.errors, "error"));
+  if (view.warnings) parts.push(plural(view.warnings, "warning"));
+  $("issues-title").textContent =
+    `${parts.join(" and ")} in ${view.file}` + (view.errors ? ": fix them to run" : "");
+  for (const issue of view.issues) {
+    const target = issueTarget(issue);
+    list.append(
+      el(
+        "li",
+        { class: "sev-" + issue.severity, onclick: () => target && focusOn(target) },
+        el("span", { class: "where" }, issue.path || issue.file || "topology"),
+        issue.message,
+      ),
+    );
+  }
+}
+
+function issueTarget(issue) {
+  const same = (other) => other.path === issue.path && other.message === issue.message;
+  for (const [id, node] of state.nodes) if (node.data.issues.some(same)) return id;
+  for (const edge of state.edges.values()) {
+    if (edge.data.issues.some(same)) return edge.data.target;
+  }
+  return null;
+}
+
+// --- drawing the graph -------------------------------------------------------------------
+
+function drawGraph(view) {
+  const root = $("graph");
+  root.replaceChildren();
+  state.nodes.clear();
+  state.edges.clear();
+  state.edgeByStream.clear();
+  root.append(
+    svg(
+      "defs",
+      {},
+      svg(
+        "marker",
+        {
+          id: "arrow",
+          viewBox: "0 0 10 10",
+          refX: "9",
+          refY: "5",
+          markerWidth: "9",
+          markerHeight: "9",
+          markerUnits: "userSpaceOnUse",
+          orient: "auto-start-reverse",
+        },
+        svg("path", { d: "M0,0 L10,5 L0,10 z" }),
+      ),
+    ),
+  );
+  const scene = svg("g", { id: "scene" });
+  const edgeLayer = svg("g");
+  const nodeLayer = svg("g");
+  const dotLayer = svg("g", { id: "dots" });
+  scene.append(edgeLayer, nodeLayer, dotLayer);
+  root.append(scene);
+  // Nodes first, so each issue lookup below finds them; drawn above the edges.
+  for (const node of view.nodes) nodeLayer.append(drawNode(node));
+  for (const edge of view.edges) edgeLayer.append(drawEdge(edge));
+  if (view.nodes.length === 0) {
+    nodeLayer.append(
+      svg("text", { x: 40, y: 60, class: "muted", fill: "#8b97a8" }, "Nothing to draw: the topology file could not be read (see above)."),
+    );
+  }
+}
+
+function severityClass(issues) {
+  if (issues.some((i) => i.severity === "error")) return "has-error";
+  if (issues.length) return "has-warning";
+  return "";
+}
+
+function drawNode(node) {
+  const classes = ["node", node.kind, severityClass(node.issues)];
+  if (node.entry) classes.push("entry");
+  const group = svg("g", {
+    class: classes.filter(Boolean).join(" "),
+    transform: `translate(${node.x},${node.y})`,
+    "data-node": node.id,
+  });
+  const radius = node.kind === "sink" ? node.height / 2 : 8;
+  group.append(svg("rect", { width: node.width, height: node.height, rx: radius, ry: radius }));
+  const name = svg("text", { class: "name", x: 14, y: 21 });
+  name.textContent = clip(node.label, node.width - 28);
+  group.append(name);
+  const counts = svg("text", { class: "counts", x: 14, y: 39 });
+  if (node.kind === "sink") counts.textContent = "⇥ sink";
+  else if (node.kind === "missing") counts.textContent = "not defined";
+  else counts.textContent = node.entry ? (node.input === "stream" ? "entry · ingest stream" : "entry") : "";
+  group.append(counts);
+  if (node.issues.length) {
+    const error = node.issues.some((i) => i.severity === "error");
+    group.append(
+      svg(
+        "g",
+        { class: "badge", transform: `translate(${node.width - 2},2)` },
+        svg("circle", { r: 10, fill: error ? "#ff6b6b" : "#f3c14f" }),
+        svg("text", { y: 4 }, String(node.issues.length)),
+      ),
+    );
+  }
+  const title = svg("title");
+  title.textContent = tooltip(node);
+  group.append(title);
+  group.addEventListener("click", (event) => {
+    event.stopPropagation();
+    selectNode(node.id);
+  });
+  group.addEventListener("animationend", () => group.classList.remove("pulse", "pulse-error"));
+  state.nodes.set(node.id, { data: node, group, counts });
+  return group;
+}
+
+function tooltip(node) {
+  const lines = [node.kind === "sink" ? `sink: topic '${node.topic}' of ${node.processor}` : node.label];
+  if (node.handler) lines.push(`handler ${node.handler}`);
+  for (const issue of node.issues) lines.push(`${issue.severity}: ${issue.message}`);
+  return lines.join("\n");
+}
+
+function clip(text, width) {
+  const fits = Math.max(4, Math.floor(width / 7.6));
+  return text.length > fits ? text.slice(0, fits - 1) + "…" : text;
+}
+
+function edgePath(points, back) {
+  if (points.length < 2) return "";
+  let d = `M${points[0][0]},${points[0][1]}`;
+  for (let i = 1; i < points.length; i++) {
+    const [x0, y0] = points[i - 1];
+    const [x1, y1] = points[i];
+    // Horizontal tangents: lines leave and enter nodes level, and bend between ranks.
+    const bend = Math.max(30, Math.abs(x1 - x0) / 2) * (back ? -1 : 1);
+    const c0 = i === 1 ? x0 + bend : x0 + (x1 - x0) / 2;
+    const c1 = i === points.length - 1 ? x1 - bend : x0 + (x1 - x0) / 2;
+    d += ` C${c0},${y0} ${c1},${y1} ${x1},${y1}`;
+  }
+  return d;
+}
+
+function loopPath(points) {
+  const [a, b, c, d] = points;
+  return `M${a[0]},${a[1]} C${b[0]},${b[1] - 10} ${c[0]},${c[1] - 10} ${d[0]},${d[1]}`;
+}
+
+function drawEdge(edge) {
+  const classes = ["edge", edge.kind, severityClass(edge.issues)];
+  if (edge.back) classes.push("back");
+  const group = svg("g", { class: classes.filter(Boolean).join(" "), "data-edge": edge.id });
+  const d = edge.loop ? loopPath(edge.points) : edgePath(edge.points, edge.back);
+  const path = svg("path", { d, "marker-end": "url(#arrow)" });
+  group.append(path);
+  // A stream with no topic carries every topic: it needs no label until it carries records.
+  const topic = edge.kind === "sink" ? "" : (edge.topic ?? "");
+  let label = null;
+  if (edge.kind === "stream") {
+    label = svg("g", { class: "label" + (edge.issues.some((i) => i.severity === "error") ? " bad" : "") });
+    const text = svg("text", { "text-anchor": "middle" });
+    text.append(svg("tspan", {}, ""), svg("tspan", { class: "count" }, ""));
+    text.firstChild.textContent = (edge.issues.length ? "⚠ " : "") + clip(topic, 150);
+    label.append(svg("rect", { rx: 4, ry: 4 }), text);
+    group.append(label);
+  }
+  const title = svg("title");
+  title.textContent = [edge.stream ?? `sink: ${edge.topic}`, ...edge.issues.map((i) => `${i.severity}: ${i.message}`)].join("\n");
+  group.append(title);
+  state.edges.set(edge.id, { data: edge, group, path, label });
+  if (edge.stream) state.edgeByStream.set(edge.stream, edge.id);
+  requestAnimationFrame(() => placeLabel(state.edges.get(edge.id)));
+  return group;
+}
+
+function placeLabel(edge) {
+  if (!edge || !edge.label || !edge.path.isConnected) return;
+  const length = edge.path.getTotalLength();
+  const middle = edge.path.getPointAtLength(length / 2);
+  const text = edge.label.querySelector("text");
+  edge.label.style.display = text.textContent.trim() ? "" : "none";
+  text.setAttribute("x", middle.x);
+  text.setAttribute("y", middle.y + 4);
+  const box = text.getBBox();
+  const rect = edge.label.querySelector("rect");
+  rect.setAttribute("x", box.x - 5);
+  rect.setAttribute("y", box.y - 2);
+  rect.setAttribute("width", box.width + 10);
+  rect.setAttribute("height", box.height + 4);
+}
+
+// --- pan and zoom ------------------------------------------------------------------------
+
+function setCamera(camera) {
+  state.camera = camera;
+  $("graph").setAttribute("viewBox", `${camera.x} ${camera.y} ${camera.w} ${camera.h}`);
+}
+
+function fit(readable) {
+  // readable: a big topology starts at its entries, at a size its names can be read, and is
+  // panned from there; the Fit button (readable = false) always shows all of it.
+  const view = state.view;
+  const box = $("graph").getBoundingClientRect();
+  if (!view || !box.width || !box.height) return;
+  const width = Math.max(view.width, 200);
+  const height = Math.max(view.height, 120);
+  // Never larger than 1.5x: a three-processor topology should not fill the screen with boxes.
+  let scale = Math.min(box.width / width, box.height / height, 1.5);
+  let left = null;
+  if (readable === true && scale < 0.7) {
+    scale = Math.max(0.7, Math.min(box.height / height, 1));
+    left = 0;
+  }
+  const w = box.width / scale;
+  const h = box.height / scale;
+  setCamera({ x: left ?? (width - w) / 2, y: (height - h) / 2, w, h });
+}
+
+function zoom(factor, cx, cy) {
+  const c = state.camera;
+  const x = cx ?? c.x + c.w / 2;
+  const y = cy ?? c.y + c.h / 2;
+  setCamera({ x: x - (x - c.x) * factor, y: y - (y - c.y) * factor, w: c.w * factor, h: c.h * factor });
+}
+
+function setupPanZoom() {
+  const root = $("graph");
+  let drag = null;
+  root.addEventListener("wheel", (event) => {
+    event.preventDefault();
+    const box = root.getBoundingClientRect();
+    const c = state.camera;
+    const x = c.x + ((event.clientX - box.left) / box.width) * c.w;
+    const y = c.y + ((event.clientY - box.top) / box.height) * c.h;
+    zoom(event.deltaY > 0 ? 1.12 : 1 / 1.12, x, y);
+  }, { passive: false });
+  root.addEventListener("pointerdown", (event) => {
+    drag = { x: event.clientX, y: event.clientY, camera: { ...state.camera }, moved: false };
+  });
+  root.addEventListener("pointermove", (event) => {
+    if (!drag) return;
+    const dx = event.clientX - drag.x;
+    const dy = event.clientY - drag.y;
+    if (!drag.moved && Math.hypot(dx, dy) < 4) return;
+    drag.moved = true;
+    root.classList.add("panning");
+    const box = root.getBoundingClientRect();
+    const c = drag.camera;
+    setCamera({ ...c, x: c.x - (dx / box.width) * c.w, y: c.y - (dy / box.height) * c.h });
+  });
+  const end = () => {
+    drag = null;
+    root.classList.remove("panning");
+  };
+  root.addEventListener("pointerup", end);
+  root.addEventListener("pointerleave", end);
+  $("zoom-in").addEventListener("click", () => zoom(1 / 1.25));
+  $("zoom-out").addEventListener("click", () => zoom(1.25));
+  $("fit").addEventListener("click", () => fit(false));
+  window.addEventListener("resize", () => fit(true));
+}
+
+function focusOn(nodeId) {
+  const node = state.nodes.get(nodeId);
+  if (!node) return;
+  const c = state.camera;
+  const d = node.data;
+  setCamera({ ...c, x: d.x + d.width / 2 - c.w / 2, y: d.y + d.height / 2 - c.h / 2 });
+  node.group.classList.remove("pulse");
+  void node.group.getBBox();
+  node.group.classList.add("pulse");
+  selectNode(nodeId, true);
+}
+
+// --- running a simulation ----------------------------------------------------------------
+
+function resetRun() {
+  state.invocations.clear();
+  state.rows.clear();
+  state.children.clear();
+  state.byTrace.clear();
+  state.counts.clear();
+  state.carried.clear();
+  state.selected = null;
+  $("invocations").replaceChildren();
+  $("dead-letters").replaceChildren();
+  $("dead-letters-pane").hidden = true;
+  $("verdict").hidden = true;
+  $("input-error").hidden = true;
+  $("invocation-count").textContent = "";
+  $("no-run").hidden = true;
+  $("detail").hidden = true;
+  $("dots").replaceChildren();
+  state.dots = 0;
+  highlightTrace(null);
+  applyCounts();
+}
+
+async function run() {
+  if (state.running) return;
+  resetRun();
+  state.running = true;
+  $("run").disabled = true;
+  $("run-state").textContent = "running…";
+  const started = performance.now();
+  try {
+    const response = await fetch("/api/run", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ input: $("input").value }),
+    });
+    if (!response.ok) {
+      let message = response.statusText;
+      try {
+        message = (await response.json()).error || message;
+      } catch (_) {
+        // not JSON: keep the status text
+      }
+      showInputError(message);
+      $("run-state").textContent = "";
+      return;
+    }
+    await readEvents(response.body);
+    $("run-state").textContent = `done in ${((performance.now() - started) / 1000).toFixed(2)} s`;
+  } catch (error) {
+    showInputError("the run was cut off: " + error.message);
+    $("run-state").textContent = "";
+  } finally {
+    state.running = false;
+    $("run").disabled = !(state.view && state.view.ok);
+  }
+}
+
+function showInputError(message) {
+  const box = $("input-error");
+  box.textContent = message;
+  box.hidden = false;
+}
+
+async function readEvents(body) {
+  // Server-sent events over a POST: "event: kind\ndata: json\n\n", read as they arrive.
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let kind = "message";
+      let data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) kind = line.slice(7);
+        else if (line.startsWith("data: ")) data += line.slice(6);
+      }
+      onEvent(kind, data ? JSON.parse(data) : null);
+    }
+  }
+}
+
+function onEvent(kind, data) {
+  if (kind === "start") {
+    $("run-state").textContent = `running ${plural(data.events, "input event")}…`;
+  } else if (kind === "invocation") {
+    addInvocation(data);
+  } else if (kind === "end") {
+    finishRun(data);
+  } else if (kind === "failed") {
+    showInputError(data.message);
+  }
+}
+
+function counter(processor) {
+  if (!state.counts.has(processor)) {
+    state.counts.set(processor, { invocations: 0, errors: 0, emits: 0, seconds: 0, dead: 0 });
+  }
+  return state.counts.get(processor);
+}
+
+function addInvocation(invocation) {
+  state.invocations.set(invocation.id, invocation);
+  if (invocation.parent !== null) {
+    if (!state.children.has(invocation.parent)) state.children.set(invocation.parent, []);
+    state.children.get(invocation.parent).push(invocation.id);
+  }
+  if (!state.byTrace.has(invocation.trace)) state.byTrace.set(invocation.trace, []);
+  state.byTrace.get(invocation.trace).push(invocation.id);
+
+  const count = counter(invocation.processor);
+  count.invocations += 1;
+  count.seconds += invocation.seconds;
+  if (invocation.error) count.errors += 1;
+  else count.emits += invocation.emits.length;
+  const edgeId = state.edgeByStream.get(invocation.source);
+  if (edgeId) state.carried.set(edgeId, (state.carried.get(edgeId) || 0) + 1);
+  updateNode(invocation.processor);
+  if (edgeId) updateEdge(edgeId);
+
+  const row = invocationRow(invocation);
+  state.rows.set(invocation.id, row);
+  $("invocations").append(row);
+  $("invocation-count").textContent = `(${state.invocations.size})`;
+  animate(invocation, edgeId);
+}
+
+function invocationRow(invocation) {
+  const flow = el("span", { class: "flow" });
+  flow.append(preview(invocation.event, 40));
+  if (invocation.error) {
+    flow.append(el("span", { class: "arrow" }, " ✗ "), invocation.error.message);
+  } else if (invocation.emits.length) {
+    const first = invocation.emits[0];
+    const more = invocation.emits.length > 1 ? ` +${invocation.emits.length - 1}` : "";
+    flow.append(el("span", { class: "arrow" }, " → "), preview(first.data, 40) + more);
+  }
+  const attempt = invocation.attempt > 1 ? ` (attempt ${invocation.attempt})` : "";
+  const row = el(
+    "li",
+    {
+      class: invocation.error ? "failed" : "",
+      "data-invocation": invocation.id,
+      "data-processor": invocation.processor,
+      title: `${invocation.processor} ← ${invocation.from ?? "input"}${attempt}`,
+      onclick: () => selectInvocation(invocation.id),
+    },
+    el("span", { class: "id" }, "#" + invocation.id),
+    el("span", {}, el("span", { class: "proc" }, invocation.processor + attempt + " "), flow),
+    el("span", { class: "ms" }, ms(invocation.seconds)),
+  );
+  if (state.filter && state.filter !== invocation.processor) row.classList.add("hidden");
+  return row;
+}
+
+function updateNode(processor) {
+  const node = state.nodes.get(processor);
+  if (!node) return;
+  const count = state.counts.get(processor);
+  if (!count) return;
+  node.counts.replaceChildren();
+  const part = (text, bad) => {
+    const span = svg("tspan", bad ? { class: "bad" } : {});
+    span.textContent = text;
+    node.counts.append(span);
+  };
+  part(`${compact(count.invocations)} inv`);
+  part(" · ");
+  part(`${compact(count.errors)} err`, count.errors > 0);
+  part(" · ");
+  part(`${compact(count.emits)} out`);
+  if (count.dead) {
+    part(" · ");
+    part(`${compact(count.dead)} dead`, true);
+  }
+  node.group.classList.toggle("failed", count.errors > 0);
+  const title = node.group.querySelector("title");
+  title.textContent =
+    tooltip(node.data) +
+    `\n${plural(count.invocations, "invocation")}, ${plural(count.errors, "error")}, ` +
+    `${plural(count.emits, "emit")}, ${plural(count.dead, "dead letter")}; ` +
+    `${ms(count.seconds)} in the handler`;
+}
+
+function updateEdge(edgeId) {
+  const edge = state.edges.get(edgeId);
+  const carried = state.carried.get(edgeId) || 0;
+  edge.group.classList.toggle("carried", carried > 0);
+  if (edge.label) {
+    edge.label.querySelector(".count").textContent = carried ? ` ×${compact(carried)}` : "";
+    placeLabel(edge);
+  }
+}
+
+function applyCounts() {
+  for (const [id, node] of state.nodes) {
+    if (state.counts.has(id)) updateNode(id);
+    else if (node.data.kind === "processor") {
+      node.counts.textContent = node.data.entry ? (node.data.input === "stream" ? "entry · ingest stream" : "entry") : "";
+      node.group.classList.remove("failed");
+    }
+  }
+  for (const id of state.edges.keys()) updateEdge(id);
+}
+
+function animate(invocation, edgeId) {
+  const target = state.nodes.get(invocation.processor);
+  const failed = Boolean(invocation.error);
+  const arrive = () => {
+    if (!target) return;
+    const cls = failed ? "pulse-error" : "pulse";
+    target.group.classList.remove("pulse", "pulse-error");
+    void target.group.getBBox(); // restart the CSS animation
+    target.group.classList.add(cls);
+  };
+  if (edgeId) travel(state.edges.get(edgeId).path, failed, arrive);
+  else arrive();
+  if (!failed) {
+    for (const emit of invocation.emits) {
+      if (emit.to.length === 0) {
+        const sink = state.edges.get(`sink:${invocation.processor}:${emit.topic}:edge`);
+        if (sink) travel(sink.path, false, () => {});
+      }
+    }
+  }
+}
+
+function travel(path, failed, done) {
+  if (state.dots >= MAX_DOTS || !path.isConnected) {
+    done();
+    return;
+  }
+  state.dots += 1;
+  const length = path.getTotalLength();
+  const dot = svg("circle", { r: 5, class: failed ? "dot error" : "dot" });
+  $("dots").append(dot);
+  const start = performance.now();
+  const step = (now) => {
+    const t = Math.min(1, (now - start) / DOT_MS);
+    const point = path.getPointAtLength(length * t);
+    dot.setAttribute("cx", point.x);
+    dot.setAttribute("cy", point.y);
+    if (t < 1) requestAnimationFrame(step);
+    else {
+      dot.remove();
+      state.dots -= 1;
+      done();
+    }
+  };
+  requestAnimationFrame(step);
+}
+
+function finishRun(end) {
+  for (const [processor, row] of Object.entries(end.summary)) {
+    const count = counter(processor);
+    count.dead = row.dead_letters;
+    updateNode(processor);
+  }
+  const verdict = $("verdict");
+  verdict.hidden = false;
+  verdict.replaceChildren();
+  const emits = Object.values(end.summary).reduce((sum, row) => sum + row.emits, 0);
+  const counts = `${plural(end.invocations, "invocation")}, ${plural(emits, "emit")}, ${plural(end.dead_letters.length, "dead letter")}`;
+  if (end.ok) {
+    verdict.className = "ok";
+    verdict.append(`✓ every record processed: ${counts}`);
+  } else {
+    verdict.className = "bad";
+    verdict.append(end.stopped ? `✗ stopped: ${end.stopped}` : `✗ ${counts}`);
+    if (end.stopped) verdict.append(el("div", { class: "sub" }, `${counts}; ${end.unprocessed} records left unprocessed`));
+  }
+  if (end.shown < end.invocations) {
+    verdict.append(
+      el("div", { class: "sub" }, `showing the first ${end.shown}; attak simulate --json lists all ${end.invocations}`),
+    );
+  }
+  const letters = $("dead-letters");
+  letters.replaceChildren();
+  $("dead-letters-pane").hidden = end.dead_letters.length === 0;
+  $("dead-letter-count").textContent = `(${end.dead_letters.length})`;
+  for (const letter of end.dead_letters) {
+    letters.append(
+      el(
+        "li",
+        { onclick: () => letter.invocation && selectInvocation(letter.invocation) },
+        `${letter.processor} ← ${letter.source}: ${preview(letter.event, 40)}`,
+        el("div", { class: "muted" }, `${letter.error} (after ${plural(letter.attempts, "attempt")})`),
+      ),
+    );
+  }
+  const firstFailure = [...state.invocations.values()].find((i) => i.error);
+  if (firstFailure && state.selected === null) selectInvocation(firstFailure.id);
+}
+
+// --- selecting: an invocation and its trace, or a processor ------------------------------
+
+function selectInvocation(id) {
+  const invocation = state.invocations.get(id);
+  if (!invocation) return;
+  state.selected = id;
+  for (const row of state.rows.values()) row.classList.remove("selected");
+  const row = state.rows.get(id);
+  if (row) {
+    row.classList.add("selected");
+    row.scrollIntoView({ block: "nearest" });
+  }
+  highlightTrace(invocation);
+  showInvocation(invocation);
+}
+
+function highlightTrace(invocation) {
+  for (const node of state.nodes.values()) node.group.classList.remove("in-trace", "selected");
+  for (const edge of state.edges.values()) edge.group.classList.remove("in-trace");
+  for (const row of state.rows.values()) row.classList.remove("in-trace");
+  if (!invocation) return;
+  for (const id of state.byTrace.get(invocation.trace) || []) {
+    const step = state.invocations.get(id);
+    state.nodes.get(step.processor)?.group.classList.add("in-trace");
+    const edgeId = state.edgeByStream.get(step.source);
+    if (edgeId) state.edges.get(edgeId).group.classList.add("in-trace");
+    state.rows.get(id)?.classList.add("in-trace");
+  }
+  state.nodes.get(invocation.processor)?.group.classList.add("selected");
+}
+
+function section(title, ...content) {
+  return [el("h3", {}, title), ...content];
+}
+
+function showInvocation(invocation) {
+  const detail = $("detail");
+  detail.hidden = false;
+  detail.replaceChildren();
+  const from = invocation.parent === null ? "outside input" : `#${invocation.parent} ${invocation.from}`;
+  const status = invocation.error
+    ? el("span", { class: "sev-error" }, "✗ failed")
+    : el("span", { style: "color: var(--ok)" }, "✓ ok");
+  detail.append(
+    el(
+      "div",
+      { class: "head" },
+      el("span", { class: "what" }, `#${invocation.id} ${invocation.processor}`),
+      status,
+      el(
+        "span",
+        { class: "muted" },
+        `attempt ${invocation.attempt} · from ${from} via ${invocation.source} · ${ms(invocation.seconds)} · trace ${invocation.trace}`,
+      ),
+      el("button", { class: "close", onclick: () => closeDetail() }, "Close ✕"),
+    ),
+  );
+  const left = el("div");
+  left.append(...section("Event", el("pre", {}, pretty(invocation.event))));
+  if (invocation.error) {
+    left.append(
+      ...section(
+        "Error",
+        el("pre", { class: "error" }, invocation.error.message + (invocation.error.traceback ? "\n\n" + invocation.error.traceback : "")),
+      ),
+    );
+    if (invocation.discarded_emits) {
+      left.append(el("p", { class: "muted" }, `${plural(invocation.discarded_emits, "emit")} discarded with the failed record`));
+    }
+  }
+  if (invocation.emits.length) {
+    const list = el("div");
+    for (const emit of invocation.emits) {
+      list.append(
+        el(
+          "div",
+          { class: "emit" },
+          el("span", { class: "topic" }, emit.topic),
+          " → ",
+          emit.to.length ? emit.to.join(", ") : "sink",
+          el("pre", {}, pretty(emit.data)),
+        ),
+      );
+    }
+    left.append(...section(`Emits (${invocation.emits.length})`, list));
+  }
+  if (invocation.logs) left.append(...section("Logs", el("pre", {}, invocation.logs)));
+  const right = el("div");
+  right.append(...section("Trace", traceTree(invocation)));
+  detail.append(el("div", { class: "columns" }, left, right));
+}
+
+function traceTree(current) {
+  // The trace as a tree: outside input at the top, each invocation under its parent.
+  const ids = state.byTrace.get(current.trace) || [];
+  const list = el("ol", { class: "trace", "aria-label": "trace" });
+  const roots = ids.filter((id) => {
+    const parent = state.invocations.get(id).parent;
+    return parent === null || !state.invocations.has(parent);
+  });
+  const walk = (id, depth) => {
+    const step = state.invocations.get(id);
+    let relation = "";
+    if (id === current.id) relation = "selected";
+    else if (id === current.parent) relation = "parent";
+    else if (step.parent === current.id) relation = "child";
+    const outcome = step.error ? "✗" : "✓";
+    const attempt = step.attempt > 1 ? ` attempt ${step.attempt}` : "";
+    list.append(
+      el(
+        "li",
+        {
+          class: id === current.id ? "current" : "",
+          style: `padding-left: ${6 + depth * 16}px`,
+          "data-invocation": id,
+          onclick: () => selectInvocation(id),
+        },
+        `${depth ? "└ " : ""}${outcome} #${id} ${step.processor}${attempt}  ${preview(step.event, 30)}`,
+        relation ? el("span", { class: "rel" }, relation) : null,
+      ),
+    );
+    for (const child of state.children.get(id) || []) walk(child, depth + 1);
+    // Emits that no stream carries end the trace here: show where they ended.
+    for (const emit of step.error ? [] : step.emits) {
+      if (emit.to.length) continue;
+      list.append(
+        el(
+          "li",
+          { class: "muted", style: `padding-left: ${6 + (depth + 1) * 16}px` },
+          `└ ⇥ '${emit.topic}' sink  ${preview(emit.data, 30)}`,
+        ),
+      );
+    }
+  };
+  for (const id of roots) walk(id, 0);
+  return list;
+}
+
+function closeDetail() {
+  $("detail").hidden = true;
+  state.selected = null;
+  for (const row of state.rows.values()) row.classList.remove("selected");
+  highlightTrace(null);
+}
+
+function selectNode(id, keepFilter) {
+  const node = state.nodes.get(id);
+  if (!node) return;
+  if (node.data.kind === "processor" && !keepFilter) {
+    setFilter(state.filter === id ? null : id);
+  }
+  showNode(node.data);
+}
+
+function setFilter(processor) {
+  state.filter = processor;
+  for (const [id, node] of state.nodes) node.group.classList.toggle("filtered", id === processor);
+  for (const row of state.rows.values()) {
+    row.classList.toggle("hidden", Boolean(processor) && row.dataset.processor !== processor);
+  }
+  const chip = $("clear-filter");
+  chip.hidden = !processor;
+  chip.textContent = processor ? `only ${processor} ✕` : "";
+}
+
+function showNode(node) {
+  const detail = $("detail");
+  detail.hidden = false;
+  detail.replaceChildren();
+  const kind = { processor: "processor", sink: "sink", missing: "undefined processor" }[node.kind];
+  detail.append(
+    el(
+      "div",
+      { class: "head" },
+      el("span", { class: "what" }, node.kind === "sink" ? `topic '${node.topic}'` : node.label),
+      el("span", { class: "muted" }, kind + (node.entry ? " · entry" : "")),
+      el("button", { class: "close", onclick: () => closeDetail() }, "Close ✕"),
+    ),
+  );
+  const facts = el("dl", { class: "kv" });
+  const fact = (name, value) => facts.append(el("dt", {}, name), el("dd", {}, String(value)));
+  if (node.kind === "processor") {
+    fact("handler", node.handler);
+    fact("memory", `${node.memory} MB`);
+    fact("timeout", `${node.timeout} s`);
+    fact("input", node.entry ? (node.input === "stream" ? "ingest stream and streams" : "direct invoke") : "streams");
+    const count = state.counts.get(node.id);
+    if (count) {
+      fact("invocations", count.invocations);
+      fact("errors", count.errors);
+      fact("emits", count.emits);
+      fact("dead letters", count.dead);
+      fact("handler time", `${ms(count.seconds)} total, ${ms(count.seconds / Math.max(1, count.invocations))} each`);
+    }
+  } else if (node.kind === "sink") {
+    fact("emitted by", node.processor);
+    fact("delivered to", "no stream: emits on this topic end here");
+  } else {
+    fact("named by", "a stream, but not under processors:");
+  }
+  const left = el("div", {}, facts);
+  const right = el("div");
+  if (node.issues.length) {
+    const list = el("ol", { id: "node-issues" });
+    for (const issue of node.issues) {
+      list.append(el("li", { class: "sev-" + issue.severity }, el("code", {}, issue.path + ": "), issue.message));
+    }
+    right.append(...section("Issues", list));
+  }
+  const incoming = [...state.edges.values()].filter((e) => e.data.target === node.id && e.data.issues.length);
+  for (const edge of incoming) {
+    const list = el("ol");
+    for (const issue of edge.data.issues) {
+      list.append(el("li", { class: "sev-" + issue.severity }, el("code", {}, issue.path + ": "), issue.message));
+    }
+    right.append(...section(`Stream ${edge.data.stream}`, list));
+  }
+  detail.append(el("div", { class: "columns" }, left, right));
+}
+
+// --- start ---------------------------------------------------------------------------------
+
+setupPanZoom();
+$("run").addEventListener("click", run);
+$("reload").addEventListener("click", () => loadTopology(true));
+$("clear-filter").addEventListener("click", () => setFilter(null));
+$("input").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) run();
+});
+loadTopology(false);

@@ -1,0 +1,117 @@
+"""`attak ui` in a real browser: Debian's headless Chromium driven by Playwright.
+
+The browser is the system's (`/usr/bin/chromium`, installed by `.ci/run`), never one that
+Playwright downloads. Without it this test fails rather than skips: the page is only
+known to work once a browser has run it.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.conftest import REPO, SAMPLE
+from tests.functional.test_ui_cli import start_ui
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT = REPO / "docs" / "ui.png"
+
+
+@pytest.fixture
+def sample_url() -> Iterator[str]:
+    process, url = start_ui(str(SAMPLE))
+    try:
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    assert CHROMIUM.is_file(), (
+        f"{CHROMIUM} is missing: install Debian's chromium "
+        "(apt-get install -y --no-install-recommends chromium; .ci/run does)"
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 820})
+        finally:
+            browser.close()
+
+
+def test_the_page_shows_the_sample_runs_it_and_shows_a_trace(
+    page: Page, sample_url: str, tmp_path: Path
+) -> None:
+    problems: list[str] = []
+    requested: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda request: requested.append(request.url))
+
+    page.goto(sample_url)
+    expect(page.locator("#topology-name")).to_have_text("attak-example")
+    expect(page.locator("#status")).to_have_text("✓ valid")
+    processors = page.locator("g.node.processor")
+    expect(processors).to_have_count(2)
+    shown = {processors.nth(i).get_attribute("data-node") for i in range(2)}
+    assert shown == {"hello_world_spout", "reverse"}
+    expect(page.locator("g.node.sink")).to_contain_text("reversed strings")
+    expect(page.locator("#input")).to_have_value('{"hello_world_spout": "hello world"}\n')
+
+    page.locator("#run").click()
+    expect(page.locator("#verdict")).to_contain_text(
+        "every record processed: 2 invocations, 2 emits, 0 dead letters"
+    )
+    reverse_row = page.locator("#invocations li[data-processor=reverse]")
+    expect(reverse_row).to_contain_text('"dlrow olleh"')
+    expect(page.locator("g.node[data-node=reverse] .counts")).to_have_text("1 inv · 0 err · 1 out")
+
+    reverse_row.click()
+    detail = page.locator("#detail")
+    expect(detail).to_contain_text("#2 reverse")
+    expect(detail).to_contain_text("from #1 hello_world_spout via hello_world_spout->reverse")
+    trace = detail.locator(".trace li")
+    expect(trace).to_have_count(3)
+    expect(trace.nth(0)).to_contain_text("#1 hello_world_spout")
+    expect(trace.nth(0)).to_contain_text("parent")
+    expect(trace.nth(1)).to_contain_text("#2 reverse")
+    expect(trace.nth(2)).to_contain_text("'reversed strings' sink  \"dlrow olleh\"")
+    in_trace = re.compile(r"\bin-trace\b")
+    expect(page.locator("g.node[data-node=hello_world_spout]")).to_have_class(in_trace)
+    page.wait_for_timeout(800)  # let the records' dots finish travelling before the picture
+    page.screenshot(path=tmp_path / "ui.png")
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOT)
+
+    # Clicking the parent in the trace moves to it: the trace is navigable.
+    trace.nth(0).click()
+    expect(detail).to_contain_text("#1 hello_world_spout")
+    expect(detail).to_contain_text("hello world")  # what the spout printed: its logs
+
+    assert problems == []
+    # A bad input is explained beside the editor (the browser also logs the 400 itself).
+    page.locator("#input").fill('{"nope": 1}')
+    page.locator("#run").click()
+    expect(page.locator("#input-error")).to_contain_text("unknown processor 'nope'")
+    assert all(url.startswith((sample_url, "data:")) for url in requested), requested
