@@ -1,0 +1,1 @@
+"""The ``attak`` subcommands, one module per concern; ``cli.main`` registers them."""

@@ -1,0 +1,77 @@
+"""Commands about the topology itself: validate, graph, init."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from attak_cdk.errors import TopologyError
+
+from .. import render
+from ..options import (
+    JsonOption,
+    PathArgument,
+)
+
+
+def validate(path: PathArgument = Path(), as_json: JsonOption = False) -> None:
+    """Check a topology and report every problem at once.
+
+    Example: attak validate sample_topology
+    """
+    from attak_cdk.loader import check_topology, inspect_topology
+
+    if not as_json:
+        topology, warnings = check_topology(path)
+        render.validated(topology, warnings)
+        return
+    try:
+        model, issues = inspect_topology(path)
+        name = model.name if model is not None else None
+    except TopologyError as exc:  # not even parseable
+        issues, name = list(exc.issues), None
+    ok = not any(i.severity == "error" for i in issues)
+    render.print_json({"topology": name, "ok": ok, "issues": [i.as_dict() for i in issues]})
+    if not ok:
+        raise typer.Exit(1)
+
+
+def graph(
+    path: PathArgument = Path(),
+    format: Annotated[
+        str,
+        typer.Option("--format", "-f", help="text, mermaid (for Markdown) or dot (for Graphviz)."),
+    ] = "text",
+) -> None:
+    """Show how processors connect: streams, topics, entries and sinks.
+
+    Example: attak graph sample_topology --format mermaid
+    """
+    from attak_cdk.errors import UsageError
+    from attak_cdk.loader import load_topology
+
+    formats = {"text": render.graph_text, "mermaid": render.graph_mermaid, "dot": render.graph_dot}
+    if format not in formats:
+        raise UsageError(f"--format must be one of {', '.join(formats)} (given '{format}')")
+    formats[format](load_topology(path))
+
+
+def init(
+    directory: Annotated[
+        Path, typer.Argument(help="Where to create the project (created if missing).")
+    ] = Path(),
+    name: Annotated[
+        str | None, typer.Option(help="Topology name (default: the folder's name).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite files that already exist.")] = False,
+) -> None:
+    """Create a working project: topology, processors, input.json and a test.
+
+    Example: attak init my-pipeline && attak simulate my-pipeline
+    """
+    from ..scaffold import scaffold
+
+    created = scaffold(directory, name=name, force=force)
+    render.scaffolded(directory, created)

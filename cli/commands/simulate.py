@@ -1,0 +1,100 @@
+"""``attak simulate``: run the topology locally with either engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import render
+from ..options import (
+    InputOption,
+    JsonOption,
+    PathArgument,
+)
+
+
+def simulate(
+    path: PathArgument = Path(),
+    input: InputOption = None,
+    as_json: JsonOption = False,
+    max_hops: Annotated[
+        int | None,
+        typer.Option(
+            "--max-hops",
+            min=1,
+            help="Stop a trace after this many stream hops (default: the topology's "
+            "max_hops, 16 unless set).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(help="Seed for trace ids and partition keys (runs are repeatable).")
+    ] = 0,
+    show: Annotated[
+        int,
+        typer.Option(help="Invocations to show in the trace (0: all); failures always show."),
+    ] = 100,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only the summary, no trace.")
+    ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="memory: in-process (fast, the default); kinesis: records travel through a "
+            "Kinesis API, read by Lambda's event-source-mapping rules.",
+        ),
+    ] = "memory",
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine kinesis: a Kinesis endpoint you run (kinesalite, moto server, "
+            "LocalStack). Default: attak starts kinesalite on 127.0.0.1 for the run.",
+        ),
+    ] = None,
+) -> None:
+    """Run the topology locally with the runtime Lambda runs.
+
+    Exits 0 when every record was processed, 1 when a record ended as a dead letter or a
+    loop hit max_hops.
+
+    Example: attak simulate sample_topology --input events.jsonl --engine kinesis
+    """
+    import time
+    from collections.abc import Callable
+    from functools import partial
+
+    from attak_cdk.errors import UsageError
+    from attak_cdk.inputs import default_input, read_inputs
+    from attak_cdk.loader import check_topology
+    from attak_cdk.simulate.result import SimulationResult, document
+
+    if engine not in ("memory", "kinesis"):
+        raise UsageError(f"--engine must be memory or kinesis (given '{engine}')")
+    if engine == "memory" and endpoint_url is not None:
+        raise UsageError("--endpoint-url needs --engine kinesis (the memory engine has none)")
+    run: Callable[..., SimulationResult]
+    if engine == "kinesis":  # imports boto3: only this engine pays for it
+        from attak_cdk.simulate import kinesis
+
+        run = partial(kinesis.simulate, endpoint_url=endpoint_url)
+    else:
+        from attak_cdk.simulate import memory
+
+        run = memory.simulate
+
+    topology, warnings = check_topology(path)
+    events = read_inputs(input or default_input(topology.file), topology.processors)
+    started = time.perf_counter()
+    if as_json:
+        result = run(topology, events, max_hops=max_hops, seed=seed)
+        render.print_json(document(result))
+    else:
+        render.issues(warnings)
+        trace = render.TracePrinter(topology, show=show, quiet=quiet)
+        render.simulation_header(topology, len(events))
+        result = run(topology, events, max_hops=max_hops, seed=seed, on_invocation=trace)
+        trace.finish()
+        render.simulation_summary(result, time.perf_counter() - started)
+    if not result.ok:
+        raise typer.Exit(1)

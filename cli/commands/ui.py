@@ -1,0 +1,40 @@
+"""``attak ui``: the local debugging UI."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..options import (
+    PathArgument,
+)
+
+
+def ui(
+    path: PathArgument = Path(),
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Port to serve on, on 127.0.0.1. Default: a free one."),
+    ] = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open the page in your web browser.")
+    ] = True,
+) -> None:
+    """Debug a topology in your browser: its graph and issues, simulation runs, traces.
+
+    Serves a page on 127.0.0.1 (this machine only) until Ctrl-C. Edit the input and press
+    Run to simulate; click an invocation to see its data, logs, error and whole trace.
+
+    Example: attak ui sample_topology --port 8484
+    """
+    from attak_cdk.ui.server import serve  # starlette and uvicorn: only this command needs them
+
+    def announce(url: str) -> None:
+        sys.stdout.write(f"attak ui: {url}  (Ctrl-C to stop)\n")
+        sys.stdout.flush()
+
+    serve(path, port=port, open_browser=open_browser, announce=announce)
+    sys.stdout.write("attak ui stopped\n")
