@@ -40,9 +40,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)  ## benchmarks (see bench/README.md)
+bench: setup  ## benchmarks (see bench/README.md)
 	$(BIN)/python bench/simulate_throughput.py
 	$(BIN)/python bench/synth_scaling.py
+	$(BIN)/python bench/emit_efficiency.py
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
