@@ -8,8 +8,9 @@ replaces its resources, and nothing else does.
 A topology past CloudFormation's 500 resources per stack is spread over several stacks
 (``build_stacks``): its streams in ``<name>-streams-N`` stacks, its processors in
 ``<name>-N`` stacks that reference those streams (CDK turns the references into exports
-and imports). Processor stacks depend only on stream stacks and earlier processor
-stacks, so loops in the topology never become loops between stacks.
+and imports). Processor stacks depend only on stream stacks, so loops in the topology
+never become loops between stacks. Each processor stack carries the manifest part of its
+own processors (``part`` N of ``parts``); ``attak_cdk.live`` reads and joins them all.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ PROCESSOR_RESOURCES = 10
 RESOURCE_BUDGET = 450
 """Resources planned per stack, below 500 to leave room for what the CDK adds."""
 MAX_PROCESSORS_PER_STACK = 40
-"""Each processor of a split stack exports about four values; CloudFormation allows 200
-outputs per stack."""
+"""Bounds a processor stack's manifest part (about 250 characters a processor once
+resolved) and its outputs (one per processor, and the manifest). Changing it moves
+processors between stacks, which replaces them."""
 MAX_STREAMS_PER_STACK = 60
 """Each stream exports its ARN and name and outputs its name: 180 outputs at most."""
 
@@ -112,7 +114,7 @@ class _SplitLayout:
         self.app, self.topology, self.env = app, topology, env
         self.stacks: list[ReadableIdsStack] = []
         self._scopes: dict[str, Construct] = {}
-        self._summary: Construct | None = None
+        self._processor_scopes: list[Construct] = []
         inputs = graph.incoming(topology)
         streams = [graph.stream_name(s) for s in topology.streams] + [
             graph.ingest_stream_name(n)
@@ -132,10 +134,10 @@ class _SplitLayout:
             if scope is None or full:
                 part += 1
                 scope = self._new_scope(f"{topology.name}-{part}")
+                self._processor_scopes.append(scope)
                 used, count = 1, 0  # the part's dashboard
             self._scopes[name] = scope
             used, count = used + cost, count + 1
-        self._summary = scope
 
     def _new_scope(self, stack_name: str) -> Construct:
         stack = ReadableIdsStack(
@@ -153,9 +155,11 @@ class _SplitLayout:
     def stream_scope(self, name: str) -> Construct:
         return self._scopes[name]
 
-    def summary_scope(self) -> Construct:
-        assert self._summary is not None
-        return self._summary
+    def manifest_scopes(self) -> list[Construct]:
+        """Every processor stack, in part order: each holds the manifest of its own
+        processors (a topology whose processors all fit one stack keeps one whole
+        manifest, which is complete as it is)."""
+        return list(self._processor_scopes)
 
 
 __all__ = ["MAX_STACK_RESOURCES", "ReadableIdsStack", "TopologyStack", "build_stacks"]

@@ -45,8 +45,15 @@ class Placement(Protocol):
 
     def stream_scope(self, name: str) -> Construct: ...
 
-    def summary_scope(self) -> Construct:
-        """Where the manifest output goes."""
+    def manifest_scopes(self) -> list[Construct]:
+        """The scopes that each get a ``Manifest`` output, in order; together they hold
+        every processor.
+
+        Each manifest lists the processors built in its scope and the streams those read
+        or write. One scope gets the whole topology's manifest; several (a topology spread
+        over processor stacks) each get a part numbered ``part`` of ``parts``, so no output
+        grows with the whole topology and no stack reads another stack's processors.
+        """
         ...
 
 
@@ -137,6 +144,12 @@ def _create_in_waves(streams: list[TopologyStream]) -> None:
 
 
 def _outputs(placement: Placement, topology: TopologyModel, built: Built) -> None:
+    """Name outputs beside each function and stream; a manifest in each manifest scope.
+
+    A manifest names only what its own stack holds or reads (its processors, and the
+    streams they read or write, which come from stream stacks), so a processor stack
+    never refers to another one and the manifests of a split topology stay small.
+    """
     for name, processor in built.processors.items():
         CfnOutput(
             processor.node.scope,  # type: ignore[arg-type]
@@ -153,34 +166,48 @@ def _outputs(placement: Placement, topology: TopologyModel, built: Built) -> Non
         )
     inputs = graph.incoming(topology)
     outgoing = graph.routes(topology)
+    scopes = placement.manifest_scopes()
+    members: dict[str, list[str]] = {scope.node.path: [] for scope in scopes}
+    for name, processor in built.processors.items():
+        members[processor.node.scope.node.path].append(name)  # type: ignore[union-attr]
 
-    def ingest(name: str) -> str | None:
-        local = graph.ingest_stream_name(name)
-        return built.streams[local].stream.stream_name if local in built.streams else None
+    def entry(name: str) -> dict[str, object]:
+        processor, local = built.processors[name], graph.ingest_stream_name(name)
+        return {
+            "function": processor.function.function_name,
+            "log_group": processor.log_group.log_group_name,
+            "dead_letter_queue": processor.dead_letter_queue.queue_url,
+            "ingest_stream": built.streams[local].stream.stream_name
+            if local in built.streams
+            else None,
+            "inputs": [graph.stream_name(s) for s in inputs[name]],
+            "outputs": [route.stream for route in outgoing[name]],
+        }
 
-    manifest = {
-        "version": MANIFEST_VERSION,
-        "topology": topology.name,
-        "processors": {
-            name: {
-                "function": processor.function.function_name,
-                "log_group": processor.log_group.log_group_name,
-                "dead_letter_queue": processor.dead_letter_queue.queue_url,
-                "ingest_stream": ingest(name),
-                "inputs": [graph.stream_name(s) for s in inputs[name]],
-                "outputs": [route.stream for route in outgoing[name]],
-            }
-            for name, processor in built.processors.items()
-        },
-        "streams": {local: s.stream.stream_name for local, s in built.streams.items()},
-    }
-    scope = placement.summary_scope()
-    CfnOutput(
-        scope,
-        "Manifest",
-        value=Stack.of(scope).to_json_string(manifest),
-        description="attak manifest: how `attak trigger` and `attak logs` find this topology",
-    )
+    for part, scope in enumerate(scopes, start=1):
+        names = members[scope.node.path]
+        used = {graph.ingest_stream_name(name) for name in names}
+        used.update(graph.stream_name(s) for name in names for s in inputs[name])
+        used.update(route.stream for name in names for route in outgoing[name])
+        numbered = {"part": part, "parts": len(scopes)} if len(scopes) > 1 else {}
+        manifest = {
+            "version": MANIFEST_VERSION,
+            "topology": topology.name,
+            **numbered,
+            "processors": {name: entry(name) for name in names},
+            # Built order, so a whole topology's manifest lists its streams as it always has.
+            "streams": {
+                local: s.stream.stream_name for local, s in built.streams.items() if local in used
+            },
+        }
+        of = f" (part {part} of {len(scopes)})" if numbered else ""
+        CfnOutput(
+            scope,
+            "Manifest",
+            value=Stack.of(scope).to_json_string(manifest),
+            description="attak manifest: how `attak trigger` and `attak logs` find this "
+            f"topology{of}",
+        )
 
 
 def _dashboards(built: Built) -> None:
@@ -258,5 +285,5 @@ class _Here:
     def stream_scope(self, name: str) -> Construct:
         return self.scope
 
-    def summary_scope(self) -> Construct:
-        return self.scope
+    def manifest_scopes(self) -> list[Construct]:
+        return [self.scope]

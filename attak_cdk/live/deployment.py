@@ -1,13 +1,15 @@
 """Finds a deployed topology: its CloudFormation stack(s) and the manifest output in them.
 
 attak's stack is named after the topology; a large topology is spread over
-``<name>-streams-N`` and ``<name>-N`` stacks with the manifest in the last processor stack.
+``<name>-streams-N`` and ``<name>-N`` stacks, each processor stack holding the manifest
+part (``part`` N of ``parts``) of its own processors, and the parts are joined here.
 A topology built into your own CDK app lives in a stack of your naming: ``stack_name``
 points there. The manifest (a ``CfnOutput`` described as "attak manifest") names every
 processor's function, log group and ingest stream, so nothing is guessed from names.
 
 A stack that is missing, still being created, failed, or holds another topology or a
-manifest version this attak cannot read is a ``LiveError`` that says what to do.
+manifest version this attak cannot read, and a split topology whose manifest parts are
+not all there or disagree, is a ``LiveError`` that says what to do.
 """
 
 from __future__ import annotations
@@ -76,10 +78,21 @@ class Deployment:
         return found
 
 
-def parse_manifest(
-    text: str, stack: str
-) -> tuple[str, dict[str, DeployedProcessor], dict[str, str]]:
-    """Topology name, processors and streams of a manifest output's value."""
+@dataclass(frozen=True)
+class Manifest:
+    """One manifest output, read: a whole topology's, or one numbered part of a split one."""
+
+    topology: str
+    processors: dict[str, DeployedProcessor]
+    streams: dict[str, str]
+    part: int | None = None
+    """This part's number (from 1) when the topology is split over processor stacks."""
+    parts: int | None = None
+    """How many parts the split topology's manifest has; None for a whole manifest."""
+
+
+def parse_manifest(text: str, stack: str) -> Manifest:
+    """The topology, processors, streams (and part number, if any) of a manifest output."""
     try:
         document = json.loads(text)
     except ValueError:
@@ -92,6 +105,14 @@ def parse_manifest(
             f"stack {stack} was deployed by another attak version (manifest version "
             f"{version!r}; this attak reads version {MANIFEST_VERSION}): deploy it again with "
             "this attak (`attak deploy`)"
+        )
+    part, parts = document.get("part"), document.get("parts")
+    if (part, parts) != (None, None) and not (
+        isinstance(part, int) and isinstance(parts, int) and 1 <= part <= parts
+    ):
+        raise LiveError(
+            f"stack {stack}: its attak manifest is part {part!r} of {parts!r}, which is not a "
+            "part of a whole: deploy it again with `attak deploy`"
         )
     try:
         processors = {
@@ -107,7 +128,7 @@ def parse_manifest(
             for name, entry in document["processors"].items()
         }
         streams = {str(k): str(v) for k, v in document.get("streams", {}).items()}
-        return str(document["topology"]), processors, streams
+        return Manifest(str(document["topology"]), processors, streams, part, parts)
     except (KeyError, TypeError, AttributeError) as exc:
         raise LiveError(f"stack {stack}: its attak manifest lacks {exc}") from None
 
@@ -161,25 +182,27 @@ def find_deployment(
     """
     cloudformation = cloudformation or connection.client("cloudformation")
     with connection.errors(f"reading the deployment of topology '{topology}'"):
-        names = [stack_name] if stack_name else [topology]
-        stack = _describe(cloudformation, names[0])
+        stack = _describe(cloudformation, stack_name or topology)
+        streams: list[str] = []
+        processors: list[str] = []
         if stack is None and stack_name is None:
-            parts = _split_stacks(cloudformation, topology)
-            if parts:
-                names = parts
-                stack = _describe(cloudformation, parts[-1])
-        if stack is None:
+            streams, processors = _split_stacks(cloudformation, topology)
+        described = [_describe(cloudformation, name) for name in streams + processors]
+        if stack is None and not processors:
             named = f"stack '{stack_name}'" if stack_name else f"stack '{topology}'"
             raise LiveError(
                 f"topology '{topology}' is not deployed: no CloudFormation {named} in "
                 f"{connection.where()}; deploy it with `attak deploy`, or pass --stack-name "
                 "if it was deployed in a stack of another name"
             )
-        others = [_describe(cloudformation, name) for name in names[:-1]]
-    for described in [*others, stack]:
-        if described is not None:
-            check_ready(described)
-    return _from_stack(stack, topology, tuple(names))
+    for found in [stack, *described]:
+        if found is not None:
+            check_ready(found)
+    if stack is not None:
+        return _from_stack(stack, topology)
+    # A stack listed a moment ago may be gone by now: its part is then missing.
+    parts = [found for found in described[len(streams) :] if found is not None]
+    return _from_parts(parts, topology, tuple(streams + processors))
 
 
 def stack_exists(connection: Connection, name: str) -> bool:
@@ -189,24 +212,128 @@ def stack_exists(connection: Connection, name: str) -> bool:
     return stack is not None and stack["StackStatus"] != "DELETE_COMPLETE"
 
 
-def _from_stack(stack: dict[str, Any], topology: str, names: tuple[str, ...]) -> Deployment:
-    found = manifests(stack)
-    if not found:
+def _from_stack(stack: dict[str, Any], topology: str) -> Deployment:
+    name = stack["StackName"]
+    manifest, held = _manifest_of(stack, topology)
+    if held and manifest is None:
         raise LiveError(
-            f"stack {stack['StackName']} has no attak manifest output: it was not deployed "
+            f"stack {name} holds topology {', '.join(repr(h) for h in held)}, not "
+            f"'{topology}': pass the --stack-name of '{topology}', or the topology that stack "
+            "holds"
+        )
+    if manifest is None:
+        raise LiveError(
+            f"stack {name} has no attak manifest output: it was not deployed "
             "from an attak topology, or by an attak too old to trigger; deploy it again with "
             "`attak deploy`"
         )
-    held = []
-    for text in found:
-        name, processors, streams = parse_manifest(text, stack["StackName"])
-        if name == topology:
-            return Deployment(name, names, processors, streams)
-        held.append(name)
-    raise LiveError(
-        f"stack {stack['StackName']} holds topology {', '.join(repr(h) for h in held)}, not "
-        f"'{topology}': pass the --stack-name of '{topology}', or the topology that stack holds"
-    )
+    if manifest.parts is not None:
+        raise LiveError(
+            f"stack {name} holds only part {manifest.part} of {manifest.parts} of topology "
+            f"'{topology}' (a topology spread over several stacks): leave out --stack-name, "
+            "and attak reads every part from the topology's numbered stacks"
+        )
+    return Deployment(topology, (name,), manifest.processors, manifest.streams)
+
+
+def _manifest_of(stack: dict[str, Any], topology: str) -> tuple[Manifest | None, list[str]]:
+    """The stack's manifest of ``topology`` (None if it has none), and the names of the
+    other topologies its manifests describe."""
+    held: list[str] = []
+    for text in manifests(stack):
+        manifest = parse_manifest(text, stack["StackName"])
+        if manifest.topology == topology:
+            return manifest, held
+        held.append(manifest.topology)
+    return None, held
+
+
+def _from_parts(stacks: list[dict[str, Any]], topology: str, names: tuple[str, ...]) -> Deployment:
+    """The deployment a split topology's processor stacks describe, their parts joined.
+
+    Every part must be there and agree on how many there are: a deployment known only in
+    part would make ``trigger`` and ``logs`` miss processors without saying so.
+    """
+    again = "deploy the topology again with `attak deploy`"
+    found: dict[str, Manifest] = {}
+    bare: list[str] = []
+    for stack in stacks:
+        manifest, held = _manifest_of(stack, topology)
+        if held and manifest is None:
+            raise LiveError(
+                f"the stacks of topology '{topology}' disagree on the topology: stack "
+                f"{stack['StackName']} holds {', '.join(repr(h) for h in held)}; remove the "
+                f"stacks that are not part of '{topology}', or {again}"
+            )
+        if manifest is None:
+            bare.append(stack["StackName"])
+        else:
+            found[stack["StackName"]] = manifest
+    whole = [name for name, manifest in found.items() if manifest.parts is None]
+    if whole and len(found) == 1:
+        # The processors fit one stack, or an earlier attak kept the whole manifest in the
+        # last one: either way it names everything.
+        manifest = found[whole[0]]
+        return Deployment(topology, names, manifest.processors, manifest.streams)
+    if not found:
+        raise LiveError(
+            f"stacks {', '.join(bare) or 'of the processors'} of topology '{topology}' have no "
+            "attak manifest output: they were not deployed from an attak topology, or by an "
+            f"attak too old to trigger; {again}"
+        )
+    if whole:
+        raise LiveError(
+            f"the stacks of topology '{topology}' disagree: whole manifest in "
+            f"{', '.join(whole)}, manifest parts in "
+            f"{', '.join(n for n in found if n not in whole)}, as when a deployment stopped "
+            f"half-way; {again}"
+        )
+    totals = {name: manifest.parts for name, manifest in found.items()}
+    if len(set(totals.values())) > 1:
+        said = ", ".join(f"{name} says {total}" for name, total in totals.items())
+        raise LiveError(
+            f"the manifest parts of topology '{topology}' disagree on how many parts there "
+            f"are ({said}), as when a deployment stopped half-way or left an old stack "
+            f"behind; {again}"
+        )
+    total = next(iter(totals.values())) or 0
+    by_part: dict[int, str] = {}
+    for name, manifest in found.items():
+        assert manifest.part is not None  # parse_manifest reads part and parts together
+        if manifest.part in by_part:
+            raise LiveError(
+                f"stacks {by_part[manifest.part]} and {name} both hold part {manifest.part} "
+                f"of {total} of the manifest of topology '{topology}'; {again}"
+            )
+        by_part[manifest.part] = name
+    missing = sorted(set(range(1, total + 1)) - set(by_part))
+    if missing:
+        present = ", ".join(f"part {part} in {name}" for part, name in sorted(by_part.items()))
+        without = f"; without a manifest: {', '.join(bare)}" if bare else ""
+        raise LiveError(
+            f"topology '{topology}' is deployed only in part: manifest part(s) "
+            f"{', '.join(map(str, missing))} of {total} are missing ({present}{without}); if a "
+            f"deployment is running, wait for it to finish, else {again}"
+        )
+    processors: dict[str, DeployedProcessor] = {}
+    streams: dict[str, str] = {}
+    owners: dict[str, str] = {}
+    for part in range(1, total + 1):
+        manifest = found[by_part[part]]
+        for local, physical in manifest.streams.items():
+            if streams.setdefault(local, physical) != physical:
+                raise LiveError(
+                    f"the manifest parts of topology '{topology}' name two Kinesis streams "
+                    f"for {local} ({streams[local]} and {physical}); {again}"
+                )
+        for name, processor in manifest.processors.items():
+            if name in processors:
+                raise LiveError(
+                    f"processor '{name}' is in two manifest parts of topology '{topology}' "
+                    f"(stacks {owners[name]} and {by_part[part]}); {again}"
+                )
+            processors[name], owners[name] = processor, by_part[part]
+    return Deployment(topology, names, processors, streams)
 
 
 def _describe(cloudformation: Any, name: str) -> dict[str, Any] | None:
@@ -220,16 +347,18 @@ def _describe(cloudformation: Any, name: str) -> dict[str, Any] | None:
     return dict(stacks[0]) if stacks else None
 
 
-def _split_stacks(cloudformation: Any, topology: str) -> list[str]:
-    """The stacks a large topology was spread over, streams first, the manifest's last."""
+def _split_stacks(cloudformation: Any, topology: str) -> tuple[list[str], list[str]]:
+    """The stream stacks and the processor stacks a large topology was spread over, each
+    in number order."""
     pattern = re.compile(rf"{re.escape(topology)}-(streams-)?(\d+)")
-    found: list[tuple[bool, int, str]] = []
+    found: dict[bool, set[tuple[int, str]]] = {True: set(), False: set()}
     for page in cloudformation.get_paginator("list_stacks").paginate():
         for summary in page["StackSummaries"]:
             match = pattern.fullmatch(summary["StackName"])
             if match and summary["StackStatus"] != "DELETE_COMPLETE":
-                found.append((match.group(1) is None, int(match.group(2)), match.group(0)))
-    return [name for _, _, name in sorted(set(found))]
+                found[match.group(1) is not None].add((int(match.group(2)), match.group(0)))
+    streams, processors = ([name for _, name in sorted(found[kind])] for kind in (True, False))
+    return streams, processors
 
 
 def differences(topology: Topology, deployment: Deployment) -> list[str]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,13 +68,75 @@ def test_every_processor_and_mapping_is_built_once(templates: dict[str, dict]) -
     assert types.count("AWS::Lambda::EventSourceMapping") == CHAIN + 1
 
 
-def test_processor_stacks_import_streams_and_the_manifest_sees_everything(
+def spelled(value: Any) -> str:
+    """A template string with its intrinsics spelled out (``<<Ref:X>>``, ``<<GetAtt:X.A>>``,
+    ``<<Import:name>>``) and ``Fn::Join`` joined, so a manifest reads as JSON."""
+    if isinstance(value, str):
+        return value
+    ((key, argument),) = value.items()
+    if key == "Fn::Join":
+        return str(argument[0]).join(spelled(part) for part in argument[1])
+    if key == "Ref":
+        return f"<<Ref:{argument}>>"
+    if key == "Fn::GetAtt":
+        return f"<<GetAtt:{argument[0]}.{argument[1]}>>"
+    if key == "Fn::ImportValue":
+        return f"<<Import:{argument}>>"
+    raise AssertionError(f"cannot read {value!r} as a string")
+
+
+PROCESSOR_STACKS = ("long-chain-1", "long-chain-2")
+
+
+def test_each_processor_stack_carries_the_manifest_part_of_its_own_processors(
     templates: dict[str, dict],  # type: ignore[type-arg]
 ) -> None:
-    text = json.dumps(templates["long-chain-1"])
-    assert "Fn::ImportValue" in text  # stream ARNs and names come from the streams stack
+    seen: list[str] = []
+    for number, name in enumerate(PROCESSOR_STACKS, start=1):
+        template = templates[name]
+        manifest = json.loads(spelled(template["Outputs"]["Manifest"]["Value"]))
+        assert (manifest["version"], manifest["topology"]) == (1, "long-chain")
+        assert (manifest["part"], manifest["parts"]) == (number, len(PROCESSOR_STACKS))
+        functions = {
+            logical
+            for logical, resource in template["Resources"].items()
+            if resource["Type"] == "AWS::Lambda::Function"
+        }
+        own = manifest["processors"]
+        assert {f"{p.capitalize()}Function" for p in own} == functions, name
+        for processor, entry in own.items():
+            # Its own resources, by Ref: nothing comes from another processor stack.
+            assert entry["function"] == f"<<Ref:{processor.capitalize()}Function>>"
+            assert entry["log_group"] == f"<<Ref:{processor.capitalize()}LogGroup>>"
+            assert entry["dead_letter_queue"] == f"<<Ref:{processor.capitalize()}DeadLetterQueue>>"
+        used = {s for entry in own.values() for s in entry["inputs"] + entry["outputs"]}
+        used |= {f"input->{p}" for p, entry in own.items() if entry.get("ingest_stream")}
+        assert set(manifest["streams"]) == used, name
+        for physical in manifest["streams"].values():
+            assert physical.startswith("<<Import:long-chain-streams-"), physical
+        seen += own
+    assert sorted(seen) == sorted([f"s{i}" for i in range(CHAIN)] + ["tail"])
+    assert (
+        "input->tail"
+        in json.loads(spelled(templates["long-chain-2"]["Outputs"]["Manifest"]["Value"]))["streams"]
+    )
+
+
+def test_processor_stacks_import_only_from_stream_stacks(
+    templates: dict[str, dict],  # type: ignore[type-arg]
+) -> None:
+    # No processor stack reads another's function, log group or queue (so none depends on
+    # another, and a part's manifest never waits on the rest of the topology).
+    for name in PROCESSOR_STACKS:
+        text = json.dumps(templates[name])
+        imports = re.findall(r'"Fn::ImportValue": "([^"]+)"', text)
+        assert imports, name  # stream ARNs and names come from the streams stacks
+        assert {i.split(":")[0] for i in imports} <= {
+            "long-chain-streams-1",
+            "long-chain-streams-2",
+        }
+        assert not any("Export" in o for o in templates[name]["Outputs"].values()), name
     outputs = {k for t in templates.values() for k in t.get("Outputs", {})}
-    assert "Manifest" in templates["long-chain-2"]["Outputs"]
     assert {"S0FunctionName", "TailFunctionName", "S0ToS1StreamName"} <= outputs
 
 

@@ -28,6 +28,30 @@ def manifest(topology: str = "attak-example", version: int = 1, **processors: An
     )  # fmt: skip
 
 
+SPOUT = {
+    "function": "F1",
+    "log_group": "G1",
+    "inputs": [],
+    "outputs": ["hello_world_spout->reverse"],
+}
+REVERSE = {
+    "function": "F2",
+    "log_group": "G2",
+    "inputs": ["hello_world_spout->reverse"],
+    "outputs": [],
+}
+
+
+def part(
+    number: int, total: int, topology: str = "attak-example", version: int = 1, **processors: Any
+) -> str:
+    """A split topology's manifest part, as each of its processor stacks carries one."""
+    return json.dumps(
+        {"version": version, "topology": topology, "part": number, "parts": total,
+         "processors": processors, "streams": {"hello_world_spout->reverse": "S1"}}
+    )  # fmt: skip
+
+
 def stack(name: str, status: str = "CREATE_COMPLETE", value: str | None = None) -> dict[str, Any]:
     outputs = [{"OutputKey": "Manifest", "OutputValue": value}] if value else []
     return {"StackName": name, "StackStatus": status, "Outputs": outputs}
@@ -75,12 +99,86 @@ def test_the_stack_named_after_the_topology_is_read_through_its_manifest() -> No
     assert deployment.streams == {"hello_world_spout->reverse": "S1"}
 
 
-def test_a_split_topology_is_found_in_its_numbered_stacks() -> None:
+def test_a_split_topology_with_one_whole_manifest_is_read_from_it() -> None:
+    # An attak that kept the whole manifest in the last processor stack deployed these.
     deployment = find(
         stack("attak-example-streams-1"), stack("attak-example-1"),
         stack("attak-example-2", value=manifest()),
     )  # fmt: skip
     assert deployment.stacks == ("attak-example-streams-1", "attak-example-1", "attak-example-2")
+
+
+def test_the_manifest_parts_of_a_split_topology_are_joined() -> None:
+    deployment = find(
+        stack("attak-example-streams-1"),
+        stack("attak-example-1", value=part(1, 2, hello_world_spout=SPOUT)),
+        stack("attak-example-2", value=part(2, 2, reverse=REVERSE)),
+    )
+    assert deployment.stacks == ("attak-example-streams-1", "attak-example-1", "attak-example-2")
+    assert list(deployment.processors) == ["hello_world_spout", "reverse"]
+    assert deployment.processors["hello_world_spout"].function == "F1"
+    assert deployment.processors["reverse"].log_group == "G2"
+    assert deployment.streams == {"hello_world_spout->reverse": "S1"}
+    assert differences(load_topology(SAMPLE), deployment) == []
+
+
+def test_a_missing_manifest_part_is_refused_with_what_is_there() -> None:
+    with pytest.raises(
+        LiveError,
+        match=r"topology 'attak-example' is deployed only in part: manifest part\(s\) 2 of 3 are missing \(part 1 in attak-example-1, part 3 in attak-example-3\)",
+    ):
+        find(
+            stack("attak-example-1", value=part(1, 3, hello_world_spout=SPOUT)),
+            stack("attak-example-3", value=part(3, 3, reverse=REVERSE)),
+        )
+    with pytest.raises(
+        LiveError, match=r"part\(s\) 2 of 2 are missing .*without a manifest: attak-example-2\)"
+    ):
+        find(
+            stack("attak-example-1", value=part(1, 2, hello_world_spout=SPOUT)),
+            stack("attak-example-2"),
+        )
+
+
+def test_manifest_parts_that_disagree_are_refused() -> None:
+    first = stack("attak-example-1", value=part(1, 2, hello_world_spout=SPOUT))
+    with pytest.raises(
+        LiveError,
+        match="disagree on how many parts there are \\(attak-example-1 says 2, attak-example-2 says 3\\)",
+    ):
+        find(first, stack("attak-example-2", value=part(2, 3, reverse=REVERSE)))
+    with pytest.raises(
+        LiveError,
+        match="the stacks of topology 'attak-example' disagree on the topology: stack attak-example-2 holds 'other'",
+    ):
+        find(first, stack("attak-example-2", value=part(2, 2, "other", reverse=REVERSE)))
+    with pytest.raises(
+        LiveError,
+        match="stack attak-example-2 was deployed by another attak version \\(manifest version 2",
+    ):
+        find(first, stack("attak-example-2", value=part(2, 2, version=2, reverse=REVERSE)))
+    with pytest.raises(
+        LiveError,
+        match="whole manifest in attak-example-2, manifest parts in attak-example-1",
+    ):
+        find(first, stack("attak-example-2", value=manifest()))
+    with pytest.raises(
+        LiveError, match="stacks attak-example-1 and attak-example-2 both hold part 1 of 2"
+    ):
+        find(first, stack("attak-example-2", value=part(1, 2, reverse=REVERSE)))
+    with pytest.raises(LiveError, match="processor 'hello_world_spout' is in two manifest parts"):
+        find(first, stack("attak-example-2", value=part(2, 2, hello_world_spout=SPOUT)))
+
+
+def test_one_part_asked_for_by_stack_name_is_refused() -> None:
+    with pytest.raises(
+        LiveError,
+        match=r"stack attak-example-2 holds only part 2 of 2 of topology 'attak-example' .*leave out --stack-name",
+    ):
+        find(
+            stack("attak-example-2", value=part(2, 2, reverse=REVERSE)),
+            stack_name="attak-example-2",
+        )
 
 
 def test_a_missing_stack_says_how_to_deploy() -> None:
