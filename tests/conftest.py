@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +15,29 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample_topology"
 
 WriteProject = Callable[[dict[str, str]], Path]
+
+_PROBE = """
+import sys, runpy
+sys.argv = ["attak", *{argv!r}]
+try:
+    runpy.run_module("cli", run_name="__main__")
+except SystemExit as exit:
+    assert not exit.code, exit.code
+print(sorted(m for m in sys.modules if m in {packages!r} or m.startswith({dotted!r})))
+"""
+
+
+def modules_loaded_by(argv: list[str], *packages: str) -> list[str]:
+    """Run ``attak *argv`` in a fresh interpreter and return which modules of ``packages``
+    it imported: how tests prove that fast commands leave heavy libraries alone."""
+    dotted = tuple(f"{p}." for p in packages)
+    probe = _PROBE.format(argv=argv, packages=packages, dotted=dotted)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    loaded: list[str] = ast.literal_eval(done.stdout.strip().splitlines()[-1])
+    return loaded
 
 
 @pytest.fixture

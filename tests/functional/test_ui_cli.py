@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -16,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from tests.conftest import REPO, SAMPLE
+from tests.conftest import REPO, SAMPLE, modules_loaded_by
 
 runner = CliRunner()
 
@@ -86,20 +85,4 @@ def test_ui_help_has_an_example() -> None:
 
 @pytest.mark.parametrize("argv", [["--help"], ["simulate", str(SAMPLE)]])
 def test_other_commands_never_import_the_web_server(argv: list[str]) -> None:
-    probe = (
-        "import sys, runpy\n"
-        f"sys.argv = ['attak', *{argv!r}]\n"
-        "try:\n"
-        "    runpy.run_module('cli', run_name='__main__')\n"
-        "except SystemExit as exit:\n"
-        "    assert not exit.code, exit.code\n"
-        "web = ('starlette', 'uvicorn', 'attak_cdk.ui', 'aws_cdk')\n"
-        "loaded = sorted({m.split('.')[0] if not m.startswith('attak_cdk') else m\n"
-        "                 for m in sys.modules if m.startswith(web)})\n"
-        "print('LOADED', loaded)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, env={**os.environ}
-    )
-    assert done.returncode == 0, done.stderr
-    assert "LOADED []" in done.stdout
+    assert modules_loaded_by(argv, "starlette", "uvicorn", "attak_cdk.ui", "aws_cdk") == []
