@@ -19,11 +19,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 from .. import graph
+from ..errors import InputError
 from ..handlers import Handler, load_handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime.context import Emit, LoopError, Routes
-from ..runtime.envelope import DecodeError, Envelope, decode
+from ..runtime.envelope import DecodeError, EmitError, Envelope, decode, encode_input
 from ..runtime.handler import Record, Runner, Transport
 from .result import DeadLetter, Invocation, SimulationResult, describe_error
 
@@ -135,6 +136,14 @@ class Engine:
 
     def _new_id(self) -> str:
         return f"{self._random.getrandbits(64):016x}"
+
+    def _input_record(self, event: InputEvent) -> tuple[str, str]:
+        """A new trace id for an outside event, and the envelope that carries it in."""
+        trace = self._new_id()
+        try:
+            return trace, encode_input(event.data, trace)
+        except EmitError as exc:
+            raise InputError(f"{event.where or event.processor}: {exc}") from None
 
     def _build_runners(
         self, transport: Transport, handlers: Mapping[str, Handler] | None

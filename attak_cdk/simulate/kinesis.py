@@ -54,13 +54,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import graph
-from ..errors import AttakError, InputError
+from ..errors import AttakError
 from ..handlers import Handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime.context import Emit
 from ..runtime.emitter import KinesisEmitter
-from ..runtime.envelope import EmitError, encode_input
+from ..runtime.envelope import EmitError
 from ..runtime.handler import Record, Runner, direct_record, is_kinesis_event, kinesis_records
 from . import emulator
 from .engine import INPUT, Engine, batch_failed, batch_succeeded
@@ -442,11 +442,7 @@ class KinesisEngine(Engine):
         processors = self.topology.processors
         ingest: dict[str, list[Emit]] = {}
         for event in events:
-            trace = self._new_id()
-            try:
-                payload = encode_input(event.data, trace)
-            except EmitError as exc:
-                raise InputError(f"{event.where or event.processor}: {exc}") from None
+            trace, payload = self._input_record(event)
             if processors[event.processor].input == "stream":
                 stream = self.streams[graph.ingest_stream_name(event.processor)].physical
                 ingest.setdefault(stream, []).append(Emit("", event.data, payload, trace, ()))

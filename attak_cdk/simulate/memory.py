@@ -24,12 +24,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .. import graph
-from ..errors import InputError
 from ..handlers import Handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime.context import Emit
-from ..runtime.envelope import EmitError, encode_input
 from ..runtime.handler import Record
 from .engine import INPUT, Engine, batch_failed, batch_succeeded
 from .result import Invocation, SimulationResult
@@ -129,11 +127,7 @@ class MemoryEngine(Engine):
         direct: list[Record] = []
         target = ""
         for event in events:
-            trace = self._new_id()
-            try:
-                payload = encode_input(event.data, trace)
-            except EmitError as exc:
-                raise InputError(f"{event.where or event.processor}: {exc}") from None
+            trace, payload = self._input_record(event)
             if processors[event.processor].input == "stream":
                 self._invoke_direct(target, direct)
                 direct = []
