@@ -291,30 +291,40 @@ def plain_app(size: int, asset: Path, outdir: Path) -> cdk.App:
                 width=12,
             ),
         )
+    # One manifest per processor stack, listing its processors and the streams they use.
     local = [f"s{i}->s{i + 1}" for i in range(size - 1)]
-    manifest = {
-        "version": 1,
-        "topology": name,
-        "processors": {
-            p.name: {
-                "function": p.function.function_name,
-                "log_group": p.log_group.log_group_name,
-                "dead_letter_queue": p.queue.queue_url,
-                "ingest_stream": None,
-                "inputs": local[i - 1 : i] if i else [],
-                "outputs": local[i : i + 1],
-            }
-            for i, p in enumerate(processors)
-        },
-        "streams": {n: s.stream_name for n, s in zip(local, streams, strict=True)},
-    }
-    summary = processor_scopes[-1]
-    cdk.CfnOutput(
-        summary,
-        "Manifest",
-        value=summary.to_json_string(manifest),
-        description="attak manifest: how `attak trigger` and `attak logs` find this topology",
-    )
+    parts: dict[str, list[int]] = {}
+    for index, scope in enumerate(processor_scopes):
+        parts.setdefault(scope.node.path, []).append(index)
+    for number, members in enumerate(parts.values(), 1):
+        scope = processor_scopes[members[0]]
+        used = {n for i in members for n in [*(local[i - 1 : i] if i else []), *local[i : i + 1]]}
+        numbered = {"part": number, "parts": len(parts)} if len(parts) > 1 else {}
+        manifest = {
+            "version": 1,
+            "topology": name,
+            **numbered,
+            "processors": {
+                processors[i].name: {
+                    "function": processors[i].function.function_name,
+                    "log_group": processors[i].log_group.log_group_name,
+                    "dead_letter_queue": processors[i].queue.queue_url,
+                    "ingest_stream": None,
+                    "inputs": local[i - 1 : i] if i else [],
+                    "outputs": local[i : i + 1],
+                }
+                for i in members
+            },
+            "streams": {n: s.stream_name for n, s in zip(local, streams, strict=True) if n in used},
+        }
+        of = f" (part {number} of {len(parts)})" if numbered else ""
+        cdk.CfnOutput(
+            scope,
+            "Manifest",
+            value=scope.to_json_string(manifest),
+            description="attak manifest: how `attak trigger` and `attak logs` find this "
+            f"topology{of}",
+        )
     return app
 
 
