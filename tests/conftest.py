@@ -69,3 +69,15 @@ SINK = """
 def handler(event, context):
     pass
 """
+
+ROUTER = """
+def handler(event, context):
+    context.emit(event["kind"], event["value"])
+"""
+
+POISON = """
+def handler(event, context):
+    context.emit("seen", event)
+    if event == "poison":
+        raise ValueError(f"cannot take {event!r}")
+"""

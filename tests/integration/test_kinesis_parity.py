@@ -18,20 +18,10 @@ from attak_cdk.inputs import InputEvent
 from attak_cdk.loader import load_topology
 from attak_cdk.simulate import kinesis, memory
 from attak_cdk.simulate.result import SimulationResult, document
-from tests.conftest import PASS_ON, SINK, WriteProject
+from tests.conftest import PASS_ON, POISON, ROUTER, SINK, WriteProject
 
 pytestmark = pytest.mark.integration
 
-ROUTER = """
-def handler(event, context):
-    context.emit(event["kind"], event["value"])
-"""
-POISON = """
-def handler(event, context):
-    context.emit("seen", event)
-    if event == "poison":
-        raise ValueError(f"cannot take {event!r}")
-"""
 KEYED = """
 def handler(event, context):
     context.emit("by user", event, key=event["user"])

@@ -8,19 +8,7 @@ import pytest
 
 from attak_cdk.simulate.result import document
 from attak_cdk.testing import run_topology
-from tests.conftest import PASS_ON, SINK, WriteProject
-
-ROUTER = """
-def handler(event, context):
-    context.emit(event["kind"], event["value"])
-"""
-
-POISON = """
-def handler(event, context):
-    context.emit("seen", event)
-    if event == "poison":
-        raise ValueError(f"cannot take {event!r}")
-"""
+from tests.conftest import PASS_ON, POISON, ROUTER, SINK, WriteProject
 
 
 def project(write_project: WriteProject, topology: str, **handlers: str):  # type: ignore[no-untyped-def]
