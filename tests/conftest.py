@@ -75,6 +75,16 @@ def handler(event, context):
     context.emit(event["kind"], event["value"])
 """
 
+KEYED = """
+def handler(event, context):
+    context.emit("by user", event, key=event["user"])
+"""
+
+RECORD = """
+def handler(event, context):
+    context.emit("seen", event)
+"""
+
 POISON = """
 def handler(event, context):
     context.emit("seen", event)

@@ -18,18 +18,9 @@ from attak_cdk.inputs import InputEvent
 from attak_cdk.loader import load_topology
 from attak_cdk.simulate import kinesis, memory
 from attak_cdk.simulate.result import SimulationResult, document
-from tests.conftest import PASS_ON, POISON, ROUTER, SINK, WriteProject
+from tests.conftest import KEYED, PASS_ON, POISON, RECORD, ROUTER, SINK, WriteProject
 
 pytestmark = pytest.mark.integration
-
-KEYED = """
-def handler(event, context):
-    context.emit("by user", event, key=event["user"])
-"""
-RECORD = """
-def handler(event, context):
-    context.emit("seen", event)
-"""
 
 
 def project(write_project: WriteProject, topology: str, **handlers: str) -> Path:

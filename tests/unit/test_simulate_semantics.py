@@ -8,7 +8,7 @@ import pytest
 
 from attak_cdk.simulate.result import document
 from attak_cdk.testing import run_topology
-from tests.conftest import PASS_ON, POISON, ROUTER, SINK, WriteProject
+from tests.conftest import KEYED, PASS_ON, POISON, RECORD, ROUTER, SINK, WriteProject
 
 
 def project(write_project: WriteProject, topology: str, **handlers: str):  # type: ignore[no-untyped-def]
@@ -209,14 +209,6 @@ def handler(event, context):
 
 
 def test_order_is_kept_per_partition_key_across_shards(write_project: WriteProject) -> None:
-    keyed = """
-def handler(event, context):
-    context.emit("by user", event, key=event["user"])
-"""
-    record = """
-def handler(event, context):
-    context.emit("seen", event)
-"""
     root = project(
         write_project,
         """
@@ -224,8 +216,8 @@ def handler(event, context):
         processors: {spout: p/keyed.py, consumer: p/record.py}
         streams: [{from: spout, to: consumer, shards: 4, batch_size: 3}]
         """,
-        keyed=keyed,
-        record=record,
+        keyed=KEYED,
+        record=RECORD,
     )
     events = [("spout", {"user": f"u{n % 5}", "n": n}) for n in range(60)]
     result = run_topology(root, events)
