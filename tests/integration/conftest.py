@@ -1,7 +1,9 @@
 """Local Kinesis emulators for the integration tests, started on free 127.0.0.1 ports.
 
 Each emulator runs once per test session and is stopped at its end; a missing one skips
-the tests that need it (``make setup`` installs both).
+the tests that need it (``make setup`` installs both). The live-topology fixtures (a moto
+server per module, a machine with no AWS configuration, boto3 clients of the server) are
+in ``conftest_live`` and offered to every module here.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from collections.abc import Iterator
 import pytest
 
 from attak_cdk.simulate import emulator
+from tests.integration.conftest_live import aws, aws_environment, moto_server
+
+__all__ = ["aws", "aws_environment", "moto_server"]
 
 
 def _serve(kind: str) -> Iterator[str]:

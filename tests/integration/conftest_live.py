@@ -13,11 +13,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
+Client = Callable[[str], Any]
+"""A boto3 client of the emulator by service name: ``aws("logs")``."""
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 CLEAN_AWS_ENVIRONMENT = {
     # No real credentials or profile can leak in: attak must fill in the placeholders.
@@ -88,3 +92,19 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def aws(moto_server: str) -> Client:
+    """boto3 clients of the module's moto server, as a test reads and writes AWS itself."""
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=moto_server,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    return client

@@ -17,18 +17,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from typer.testing import CliRunner, Result
 
 from attak_cdk.runtime.envelope import decode
 from cli.main import app
 from tests.conftest import SAMPLE, WriteProject
-from tests.integration.conftest_live import aws_environment, moto_server  # noqa: F401
+from tests.integration.conftest_live import Client
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 runner = CliRunner()
-Client = Callable[[str], Any]
 
 FANOUT = {
     "topology.yml": """
@@ -66,20 +64,6 @@ def attak(*arguments: str) -> Result:
     return runner.invoke(app, list(arguments))
 
 
-@pytest.fixture(scope="module")
-def aws(moto_server: str) -> Client:  # noqa: F811
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=moto_server,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
-    return client
-
-
 def manifest(aws: Client, stack: str) -> dict[str, Any]:
     (described,) = aws("cloudformation").describe_stacks(StackName=stack)["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
@@ -98,8 +82,8 @@ def deploy(path: Path, endpoint: str, output: Path) -> None:
 
 @pytest.fixture(scope="module")
 def sample(
-    moto_server: str,  # noqa: F811
-    aws_environment: None,  # noqa: F811
+    moto_server: str,
+    aws_environment: None,
     aws: Client,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
@@ -111,7 +95,7 @@ def sample(
 @pytest.fixture(scope="module")
 def fanout(
     sample: dict[str, Any],
-    moto_server: str,  # noqa: F811
+    moto_server: str,
     aws: Client,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, dict[str, Any]]:
@@ -161,7 +145,7 @@ def test_deploy_bootstraps_the_emulator_and_creates_the_stack(
 
 def test_diff_against_the_emulator_finds_nothing_to_change(
     sample: dict[str, Any],
-    moto_server: str,  # noqa: F811
+    moto_server: str,
     tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
@@ -177,7 +161,7 @@ def test_diff_against_the_emulator_finds_nothing_to_change(
 
 def test_trigger_invokes_the_entry_processor_directly(
     sample: dict[str, Any],
-    moto_server: str,  # noqa: F811
+    moto_server: str,
     aws: Client,
 ) -> None:
     spout = sample["processors"]["hello_world_spout"]["function"]
@@ -197,7 +181,7 @@ def test_trigger_invokes_the_entry_processor_directly(
 
 def test_trigger_prints_every_trace_id(
     sample: dict[str, Any],
-    moto_server: str,  # noqa: F811
+    moto_server: str,
 ) -> None:
     result = attak("trigger", str(SAMPLE), "--endpoint-url", moto_server, "--no-follow")
     assert result.exit_code == 0, result.output
@@ -208,7 +192,7 @@ def test_trigger_prints_every_trace_id(
 
 def test_trigger_wait_shows_what_the_function_answered(
     sample: dict[str, Any],
-    moto_server: str,  # noqa: F811
+    moto_server: str,
 ) -> None:
     # moto reached the function and tried to run it in Docker: that error is its answer.
     result = attak("trigger", str(SAMPLE), "--endpoint-url", moto_server, "--wait", "--no-follow")
@@ -219,7 +203,7 @@ def test_trigger_wait_shows_what_the_function_answered(
 
 def test_trigger_writes_envelopes_into_the_ingest_stream_and_invokes_the_rest(
     fanout: tuple[Path, dict[str, Any]],
-    moto_server: str,  # noqa: F811
+    moto_server: str,
     aws: Client,
 ) -> None:
     folder, deployed = fanout
@@ -307,7 +291,7 @@ def logs_json(*arguments: str) -> list[dict[str, Any]]:
 
 def test_logs_interleaves_every_processor_by_time(
     written_logs: int,
-    moto_server: str,  # noqa: F811
+    moto_server: str,
 ) -> None:
     lines = logs_json("--endpoint-url", moto_server, "--since", "1h")
     ours = [line for line in lines if line["timestamp"] >= written_logs]
@@ -321,7 +305,7 @@ def test_logs_interleaves_every_processor_by_time(
 
 def test_logs_trace_follows_one_input_across_processors(
     written_logs: int,
-    moto_server: str,  # noqa: F811
+    moto_server: str,
 ) -> None:
     lines = logs_json("--endpoint-url", moto_server, "--since", "1h", "--trace", "trace-two")
     assert [(line["processor"], line["message"][:20]) for line in lines] == [
@@ -335,7 +319,7 @@ def test_logs_trace_follows_one_input_across_processors(
 
 def test_logs_of_some_processors_only(
     written_logs: int,
-    moto_server: str,  # noqa: F811
+    moto_server: str,
 ) -> None:
     lines = logs_json("reverse", "--endpoint-url", moto_server, "--since", "1h")
     assert {line["processor"] for line in lines} == {"reverse"}
@@ -347,7 +331,7 @@ def test_logs_of_some_processors_only(
 
 def test_trigger_follow_shows_the_logs_that_arrive(
     sample: dict[str, Any],
-    moto_server: str,  # noqa: F811
+    moto_server: str,
     aws: Client,
 ) -> None:
     group = sample["processors"]["reverse"]["log_group"]
@@ -369,7 +353,7 @@ def test_trigger_follow_shows_the_logs_that_arrive(
 
 def test_a_topology_not_deployed_is_named_with_the_fix(
     sample: dict[str, Any],
-    moto_server: str,  # noqa: F811
+    moto_server: str,
     write_project: WriteProject,
 ) -> None:
     folder = write_project(
@@ -387,7 +371,7 @@ def test_a_topology_not_deployed_is_named_with_the_fix(
 
 def test_a_stack_of_another_manifest_version_is_refused(
     sample: dict[str, Any],
-    moto_server: str,  # noqa: F811
+    moto_server: str,
     aws: Client,
     write_project: WriteProject,
 ) -> None:
@@ -411,7 +395,7 @@ def test_a_stack_of_another_manifest_version_is_refused(
 
 def test_an_input_for_a_processor_not_deployed_sends_nothing(
     sample: dict[str, Any],
-    moto_server: str,  # noqa: F811
+    moto_server: str,
     write_project: WriteProject,
 ) -> None:
     # The local topology grew a processor that was never deployed.
@@ -430,7 +414,7 @@ def test_an_input_for_a_processor_not_deployed_sends_nothing(
 
 
 def test_an_endpoint_that_does_not_answer(
-    aws_environment: None,  # noqa: F811
+    aws_environment: None,
 ) -> None:
     from tests.integration.conftest_live import free_port
 
@@ -443,7 +427,7 @@ def test_an_endpoint_that_does_not_answer(
 
 
 def test_without_credentials_or_endpoint_nothing_is_sent(
-    aws_environment: None,  # noqa: F811
+    aws_environment: None,
 ) -> None:
     result = attak("trigger", str(SAMPLE))
     assert result.exit_code == 1
@@ -455,7 +439,7 @@ def test_without_credentials_or_endpoint_nothing_is_sent(
 
 def test_destroy_removes_the_stack(
     fanout: tuple[Path, dict[str, Any]],
-    moto_server: str,  # noqa: F811
+    moto_server: str,
     aws: Client,
     tmp_path: Path,
 ) -> None:
