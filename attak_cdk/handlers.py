@@ -3,17 +3,23 @@
 User modules are imported from their file with their folder on ``sys.path``, as they are in
 their Lambda asset, so a handler can import its neighbours. A failure is described by the
 user's own file and line, never by attak's frames.
+
+A handler file is imported once, and again when it has changed on disk (its modification
+time or size), so a long-lived process such as ``attak ui`` sees the user's edits. Modules
+the handler imports itself are Python's to cache, as usual.
 """
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import inspect
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
+from stat import S_ISREG
+from types import CodeType, ModuleType
 from typing import Any
 
 from .errors import AttakError
@@ -21,16 +27,28 @@ from .model import Processor
 
 Handler = Callable[[Any, Any], Any]
 
-_modules: dict[Path, ModuleType] = {}
+_modules: dict[Path, tuple[ModuleType, tuple[int, int]]] = {}
+"""Each handler file's module, with the file's (modification time, size) when imported."""
 
 
 class HandlerError(AttakError):
     """A processor's handler cannot be imported or is not a usable function."""
 
 
+class _SourceLoader(importlib.machinery.SourceFileLoader):
+    """Compiles the file itself, never a ``__pycache__`` copy: that cache is checked against
+    the file's modification time in whole seconds, so an edit that keeps the size, saved
+    within the second, would run the old code."""
+
+    def get_code(self, fullname: str) -> CodeType:
+        return self.source_to_code(self.get_data(self.path), self.path)
+
+
 def import_file(file: Path, module_name: str) -> ModuleType:
     """Execute a Python file as a module named ``module_name`` and return it."""
-    spec = importlib.util.spec_from_file_location(module_name, file)
+    spec = importlib.util.spec_from_file_location(
+        module_name, file, loader=_SourceLoader(module_name, str(file))
+    )
     if spec is None or spec.loader is None:
         raise ImportError(f"{file} is not an importable Python file")
     module = importlib.util.module_from_spec(spec)
@@ -57,13 +75,23 @@ def describe_exception(exc: BaseException, file: Path) -> str:
 
 
 def load_handler(processor: Processor) -> Handler:
-    """Import the processor's module (once per file) and return its handler function."""
+    """Import the processor's module (again if its file changed since) and return its
+    handler function."""
     file = processor.file
-    if not file.is_file():
+    try:
+        # Read before the import: an edit made during it is seen by the next call.
+        info = file.stat()
+    except OSError:
+        info = None
+    if info is None or not S_ISREG(info.st_mode):
         raise HandlerError(f"handler file {file} not found")
-    module = _modules.get(file)
-    if module is None:
-        name = f"attak_processor_{file.stem}_{len(_modules)}"
+    version = (info.st_mtime_ns, info.st_size)
+    known = _modules.get(file)
+    if known is not None and known[1] == version:
+        module = known[0]
+    else:
+        # A new import replaces the old module under the same name.
+        name = known[0].__name__ if known else f"attak_processor_{file.stem}_{len(_modules)}"
         folder = str(file.parent)
         if folder not in sys.path:
             sys.path.insert(0, folder)
@@ -75,7 +103,7 @@ def load_handler(processor: Processor) -> Handler:
             raise HandlerError(
                 f"importing the handler failed: {describe_exception(exc, file)}"
             ) from exc
-        _modules[file] = module
+        _modules[file] = module, version
     function = getattr(module, processor.function, None)
     if function is None:
         public = sorted(

@@ -26,7 +26,11 @@ def run_events(path: Path, body: dict[str, Any]) -> list[tuple[str, Any]]:
     with client(path).stream("POST", "/api/run", json=body) as response:
         assert response.status_code == 200, response.read()
         assert response.headers["content-type"].startswith("text/event-stream")
-        text = "".join(response.iter_text())
+        return parse_events("".join(response.iter_text()))
+
+
+def parse_events(text: str) -> list[tuple[str, Any]]:
+    """Server-sent events as (kind, data) pairs, each strictly one kind line, one data line."""
     events = []
     for block in text.split("\n\n"):
         if block.strip():
@@ -178,6 +182,56 @@ def test_a_failing_record_streams_its_traceback_and_dead_letter(
     assert not end["ok"]
     (letter,) = end["dead_letters"]
     assert (letter["processor"], letter["event"], letter["attempts"]) == ("bad", "x", 2)
+
+
+def test_what_handlers_write_outside_an_invocation_stays_out_of_the_stream(
+    write_project: WriteProject,
+) -> None:
+    root = write_project(
+        {
+            "p/noisy.py": """
+                import os
+                print("importing noisy")  # at import time: no invocation to log it
+                os.write(1, b"junk from the module\\n")
+
+                def handler(event, context):
+                    print("handled", event)
+                    os.write(1, b"junk from the handler\\n")
+                    os.system("echo hi from a subprocess")
+                    context.emit("out", event)
+            """,
+            "p/sink.py": SINK,
+            "topology.yml": """
+                name: noisy
+                processors: {noisy: p/noisy.py, sink: p/sink.py}
+                streams: [[noisy, sink]]
+            """,
+        }
+    )
+    events = run_events(root, {"input": '{"noisy": 1}'})  # parses every event strictly
+    assert [kind for kind, _ in events] == ["start", "invocation", "invocation", "end"]
+    assert events[1][1]["logs"] == "handled 1\n"
+    assert events[-1][1]["ok"]
+
+
+def test_a_run_uses_the_handler_as_edited_since_the_last_run(write_project: WriteProject) -> None:
+    root = write_project(
+        {
+            "p/say.py": "def handler(event, context):\n    print('one')\n",
+            "topology.yml": "name: edited\nprocessors: {say: p/say.py}\n",
+        }
+    )
+    web = client(root)
+
+    def logs() -> str:
+        with web.stream("POST", "/api/run", json={"input": '{"say": 1}'}) as response:
+            events = parse_events("".join(response.iter_text()))
+        return str(events[1][1]["logs"])
+
+    assert logs() == "one\n"
+    # The same size, likely saved within the same second: a bytecode cache would miss it.
+    (root / "p/say.py").write_text("def handler(event, context):\n    print('two')\n")
+    assert logs() == "two\n"
 
 
 @pytest.mark.parametrize(
