@@ -101,6 +101,26 @@ def read_input_object(path: Path, text: str) -> list[InputEvent]:
     return [InputEvent(str(name), data, f"{path}: {name}") for name, data in document.items()]
 
 
+def read_input_text(path: Path, text: str) -> list[InputEvent]:
+    """Input typed rather than read from a named file: input.json's form, or JSON Lines.
+
+    One JSON object is input.json's ``{processor: data}``, unless it is exactly one JSON
+    Lines event (``{"processor": ..., "data": ...}``); objects one after another are JSON
+    Lines. Messages are those of the file form the text is in.
+    """
+    try:
+        document = _loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":  # a whole object, then more: one event per line
+            return _json_lines(path, text)
+        return read_input_object(path, text)  # raises with input.json's message
+    except ValueError:
+        return read_input_object(path, text)
+    if isinstance(document, dict) and set(document) == {"processor", "data"}:
+        return [InputEvent(str(document["processor"]), document["data"], f"{path}:1")]
+    return read_input_object(path, text)
+
+
 def _json_lines(path: Path, text: str) -> list[InputEvent]:
     events = []
     for number, line in enumerate(text.splitlines(), start=1):

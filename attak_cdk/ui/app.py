@@ -7,14 +7,23 @@
 ``POST /api/run``       body ``{"input": "<input.json text>", "max_hops"?, "seed"?}``: runs
                         the simulation and answers with its server-sent events (see
                         ``run``); a bad input or a topology with errors is a 400 with
-                        ``{"error": message}``
+                        ``{"error": message}``; the page cancels a run by closing it
+``GET /api/live``       the deployed topology (stacks, functions, how it differs from the
+                        file) or why none was found: ``{"deployed": false, "message"}``
+``GET /api/live/metrics?minutes=15``
+                        per-processor CloudWatch metrics and dead-letter counts
+``GET /api/live/logs?after=MS&trace=ID&processor=NAME...``
+                        the processors' log lines since ``after``, or one trace's
+
+A live request that AWS (or the emulator) fails is a 502 with ``{"error": message}``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -23,11 +32,15 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import AttakError, TopologyError
+from ..errors import AttakError, TopologyError, UsageError
+from ..live.connection import Connection
 from ..loader import find_topology_file, inspect_topology
 from ..model import Topology
 from .run import read_editor_input, run_events
 from .view import topology_view
+
+if TYPE_CHECKING:
+    from .live import LiveView
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -35,10 +48,24 @@ _NO_CACHE = {"Cache-Control": "no-store"}
 """The page and its data change whenever the topology does: always ask again."""
 
 
-def create_app(path: str | Path) -> Starlette:
+def create_app(
+    path: str | Path, connection: Connection | None = None, stack_name: str | None = None
+) -> Starlette:
     """The app for the topology at ``path``; a path with no topology raises ``TopologyError``
-    now, while one whose topology has problems is served and shows them."""
+    now, while one whose topology has problems is served and shows them.
+
+    ``connection`` and ``stack_name`` say where to look for its deployment (default:
+    boto3's own region and credentials, and the topology's name as the stack).
+    """
     file = find_topology_file(path)
+    live: list[LiveView] = []  # made on the first live request: boto3 loads only then
+
+    def live_view() -> LiveView:
+        if not live:
+            from .live import LiveView
+
+            live.append(LiveView(file, connection or Connection(), stack_name))
+        return live[0]
 
     async def page(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers=_NO_CACHE)
@@ -73,11 +100,31 @@ def create_app(path: str | Path) -> Starlette:
             headers={**_NO_CACHE, "X-Accel-Buffering": "no"},
         )
 
+    # Plain functions, run in worker threads: each waits on AWS.
+    def live_status(request: Request) -> Response:
+        return JSONResponse(live_view().status(), headers=_NO_CACHE)
+
+    def live_metrics(request: Request) -> Response:
+        return _live_answer(lambda: live_view().metrics(_number(request, "minutes", 15)))
+
+    def live_logs(request: Request) -> Response:
+        after = request.query_params.get("after")
+        return _live_answer(
+            lambda: live_view().logs(
+                _number(request, "after", 0) if after else None,
+                request.query_params.get("trace") or None,
+                request.query_params.getlist("processor"),
+            )
+        )
+
     return Starlette(
         routes=[
             Route("/", page),
             Route("/api/topology", topology),
             Route("/api/run", run, methods=["POST"]),
+            Route("/api/live", live_status),
+            Route("/api/live/metrics", live_metrics),
+            Route("/api/live/logs", live_logs),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
     )
@@ -89,6 +136,26 @@ def _runnable(file: Path) -> Topology:
     if model is None or any(i.severity == "error" for i in issues):
         raise TopologyError(issues)
     return model
+
+
+def _number(request: Request, name: str, default: int) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"{name} must be a whole number (given {text!r})") from None
+
+
+def _live_answer(read: Callable[[], dict[str, Any]]) -> Response:
+    """``read``'s document; a bad parameter is a 400, a failure on AWS's side a 502."""
+    try:
+        return JSONResponse(read(), headers=_NO_CACHE)
+    except UsageError as exc:
+        return _bad_request(exc.message)
+    except AttakError as exc:
+        return JSONResponse({"error": exc.message}, status_code=502, headers=_NO_CACHE)
 
 
 def _bad_request(message: str) -> Response:

@@ -16,6 +16,7 @@ from pathlib import Path
 import uvicorn
 
 from ..errors import AttakError
+from ..live.connection import Connection
 from .app import create_app
 
 HOST = "127.0.0.1"
@@ -65,9 +66,14 @@ def serve(
     port: int | None = None,
     open_browser: bool = True,
     announce: Callable[[str], None] = print,
+    connection: Connection | None = None,
+    stack_name: str | None = None,
 ) -> None:
-    """Serve the UI for the topology at ``path`` until Ctrl-C; ``announce`` gets the URL."""
-    app = create_app(path)
+    """Serve the UI for the topology at ``path`` until Ctrl-C; ``announce`` gets the URL.
+
+    ``connection`` and ``stack_name`` say where its live view looks for the deployment.
+    """
+    app = create_app(path, connection, stack_name)
     sock = listen(port)
     url = f"http://{HOST}:{sock.getsockname()[1]}/"
 

@@ -11,12 +11,13 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.conftest import REPO, SAMPLE
+from tests.conftest import REPO, SAMPLE, WriteProject
 from tests.functional.test_ui_cli import start_ui
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,9 +34,10 @@ CHROMIUM_ARGS = [
 SCREENSHOT = REPO / "docs" / "ui.png"
 
 
-@pytest.fixture
-def sample_url() -> Iterator[str]:
-    process, url = start_ui(str(SAMPLE))
+@contextmanager
+def served(*args: str) -> Iterator[str]:
+    """`attak ui` with ``args`` running in a process of its own; its URL."""
+    process, url = start_ui(*args)
     try:
         yield url
     finally:
@@ -45,6 +47,12 @@ def sample_url() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
+
+
+@pytest.fixture
+def sample_url() -> Iterator[str]:
+    with served(str(SAMPLE)) as url:
+        yield url
 
 
 @pytest.fixture
@@ -117,3 +125,38 @@ def test_the_page_shows_the_sample_runs_it_and_shows_a_trace(
     page.locator("#run").click()
     expect(page.locator("#input-error")).to_contain_text("unknown processor 'nope'")
     assert all(url.startswith((sample_url, "data:")) for url in requested), requested
+
+
+def test_a_run_that_hangs_is_stopped_from_the_page_and_the_next_run_works(
+    page: Page, write_project: WriteProject
+) -> None:
+    folder = write_project(
+        {
+            "topology.yml": "name: hangs\nprocessors:\n  waits: ./waits.py\n",
+            "waits.py": """
+                import time
+
+                def handler(event, context):
+                    if event == "hang":
+                        time.sleep(3600)  # a call to something that never answers
+                    return event
+                """,
+            "input.json": '{"waits": "hang"}\n',
+        }
+    )
+    with served(str(folder)) as url:
+        page.goto(url)
+        run = page.locator("#run")
+        run.click()
+        expect(run).to_have_text("Stop ■")
+        expect(page.locator("#run-state")).to_contain_text("running 1 input event")
+        run.click()
+        expect(page.locator("#verdict")).to_contain_text("stopped by you after 0 invocations")
+        expect(page.locator("#run-state")).to_contain_text("stopped after")
+        expect(run).to_have_text("Run ▶")
+
+        page.locator("#input").fill('{"processor": "waits", "data": "go"}\n')  # JSON Lines
+        run.click()
+        expect(page.locator("#verdict")).to_contain_text(
+            "every record processed: 1 invocation, 0 emits, 0 dead letters"
+        )

@@ -20,7 +20,8 @@ const state = {
   selected: null,
   filter: null,
   dots: 0,
-  running: false,
+  running: null, // the AbortController of the run in progress: aborting it cancels the run
+  mode: "simulate", // or "live" (live.js)
   camera: { x: 0, y: 0, w: 1, h: 1 },
 };
 
@@ -100,14 +101,15 @@ async function loadTopology(keepInput) {
     status.className = "status ok";
   }
   if (!keepInput) $("input").value = view.input;
-  $("run").disabled = !view.ok;
-  $("run").title = view.ok
-    ? "Simulate the topology with this input (Ctrl+Enter)"
-    : "Fix the topology's errors first (listed above the graph)";
+  if (!state.running) {
+    showRunning(false);
+    if (!view.ok) $("run").title = "Fix the topology's errors first (listed above the graph)";
+  }
   drawGraph(view);
   showIssues(view); // after drawing: each issue links to the node it is shown on
   fit(true);
   applyCounts();
+  if (state.mode === "live") showLiveNodes();
 }
 
 function showIssues(view) {
@@ -417,10 +419,15 @@ function resetRun() {
 }
 
 async function run() {
-  if (state.running) return;
+  if (state.running) {
+    // Closing the event stream stops the run: the server ends its process.
+    state.running.abort();
+    return;
+  }
   resetRun();
-  state.running = true;
-  $("run").disabled = true;
+  const controller = new AbortController();
+  state.running = controller;
+  showRunning(true);
   $("run-state").textContent = "running…";
   const started = performance.now();
   try {
@@ -428,6 +435,7 @@ async function run() {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ input: $("input").value }),
+      signal: controller.signal,
     });
     if (!response.ok) {
       let message = response.statusText;
@@ -443,12 +451,38 @@ async function run() {
     await readEvents(response.body);
     $("run-state").textContent = `done in ${((performance.now() - started) / 1000).toFixed(2)} s`;
   } catch (error) {
-    showInputError("the run was cut off: " + error.message);
-    $("run-state").textContent = "";
+    if (controller.signal.aborted) {
+      $("run-state").textContent = `stopped after ${((performance.now() - started) / 1000).toFixed(1)} s`;
+      markUnfinished();
+    } else {
+      showInputError("the run was cut off: " + error.message);
+      $("run-state").textContent = "";
+    }
   } finally {
-    state.running = false;
-    $("run").disabled = !(state.view && state.view.ok);
+    state.running = null;
+    showRunning(false);
   }
+}
+
+function showRunning(running) {
+  const button = $("run");
+  button.textContent = running ? "Stop ■" : "Run ▶";
+  button.classList.toggle("stop", running);
+  button.title = running
+    ? "Stop this run (a handler that never returns is stopped with it)"
+    : "Simulate the topology with this input (Ctrl+Enter)";
+  button.disabled = !running && !(state.view && state.view.ok);
+}
+
+function markUnfinished() {
+  // What was running when the run stopped is what the user wants to look at.
+  const verdict = $("verdict");
+  verdict.hidden = false;
+  verdict.className = "bad";
+  verdict.replaceChildren(
+    `■ stopped by you after ${plural(state.invocations.size, "invocation")}`,
+    el("div", { class: "sub" }, "the invocations listed are those that finished; a handler that does not return (a loop, a wait on something unreachable) keeps a run going until stopped"),
+  );
 }
 
 function showInputError(message) {
@@ -555,6 +589,7 @@ function invocationRow(invocation) {
 }
 
 function updateNode(processor) {
+  if (state.mode === "live") return; // the nodes show live metrics until Simulate is back
   const node = state.nodes.get(processor);
   if (!node) return;
   const count = state.counts.get(processor);
@@ -594,6 +629,7 @@ function updateEdge(edgeId) {
 }
 
 function applyCounts() {
+  if (state.mode === "live") return;
   for (const [id, node] of state.nodes) {
     if (state.counts.has(id)) updateNode(id);
     else if (node.data.kind === "processor") {
@@ -841,6 +877,10 @@ function closeDetail() {
 function selectNode(id, keepFilter) {
   const node = state.nodes.get(id);
   if (!node) return;
+  if (state.mode === "live") {
+    if (node.data.kind === "processor") selectLiveProcessor(id);
+    return;
+  }
   if (node.data.kind === "processor" && !keepFilter) {
     setFilter(state.filter === id ? null : id);
   }
