@@ -462,19 +462,7 @@ def trigger_document(name: str, stacks: tuple[str, ...], deliveries: list[Any]) 
         "topology": name,
         "stacks": list(stacks),
         "ok": not any(d.failed for d in deliveries),
-        "events": [
-            {
-                "processor": d.event.processor,
-                "data": d.event.data,
-                "trace": d.trace,
-                "via": d.via,
-                "target": d.target,
-                "sent": d.sent,
-                "error": d.error,
-                "result": d.result,
-            }
-            for d in deliveries
-        ],
+        "events": [d.as_dict() for d in deliveries],
     }
 
 

@@ -54,6 +54,18 @@ class Delivery:
     def failed(self) -> bool:
         return not self.sent or self.error is not None
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "processor": self.event.processor,
+            "data": self.event.data,
+            "trace": self.trace,
+            "via": self.via,
+            "target": self.target,
+            "sent": self.sent,
+            "error": self.error,
+            "result": self.result,
+        }
+
 
 Clients = tuple[Any, Any]
 """(kinesis client, lambda client)"""

@@ -14,6 +14,10 @@
                         per-processor CloudWatch metrics and dead-letter counts
 ``GET /api/live/logs?after=MS&trace=ID&processor=NAME...``
                         the processors' log lines since ``after``, or one trace's
+``POST /api/live/trigger``
+                        body ``{"input": "<input.json text>"}``: sends the events to the
+                        deployment as ``attak trigger`` does; answers each one's trace id,
+                        how it went (``stream`` or ``invoke``) and whether it was sent
 
 A live request that AWS (or the emulator) fails is a 502 with ``{"error": message}``.
 """
@@ -32,7 +36,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import AttakError, TopologyError, UsageError
+from ..errors import AttakError, InputError, TopologyError, UsageError
 from ..live.connection import Connection
 from ..loader import find_topology_file, inspect_topology
 from ..model import Topology
@@ -75,11 +79,8 @@ def create_app(
         return JSONResponse(topology_view(file), headers=_NO_CACHE)
 
     async def run(request: Request) -> Response:
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            body = None
-        if not isinstance(body, dict) or not isinstance(body.get("input"), str):
+        body = await _editor_request(request)
+        if body is None:
             return _bad_request(
                 'the request body must be JSON: {"input": "<input.json text>"} '
                 '(optional: "max_hops", "seed")'
@@ -117,6 +118,12 @@ def create_app(
             )
         )
 
+    async def live_trigger(request: Request) -> Response:
+        body = await _editor_request(request)
+        if body is None:
+            return _bad_request('the request body must be JSON: {"input": "<input.json text>"}')
+        return await run_in_threadpool(_live_answer, lambda: live_view().trigger(body["input"]))
+
     return Starlette(
         routes=[
             Route("/", page),
@@ -125,6 +132,7 @@ def create_app(
             Route("/api/live", live_status),
             Route("/api/live/metrics", live_metrics),
             Route("/api/live/logs", live_logs),
+            Route("/api/live/trigger", live_trigger, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
     )
@@ -138,6 +146,17 @@ def _runnable(file: Path) -> Topology:
     return model
 
 
+async def _editor_request(request: Request) -> dict[str, Any] | None:
+    """A JSON request body with the editor's ``input`` text, or None when it is not one."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("input"), str):
+        return None
+    return body
+
+
 def _number(request: Request, name: str, default: int) -> int:
     text = request.query_params.get(name)
     if text is None:
@@ -149,10 +168,11 @@ def _number(request: Request, name: str, default: int) -> int:
 
 
 def _live_answer(read: Callable[[], dict[str, Any]]) -> Response:
-    """``read``'s document; a bad parameter is a 400, a failure on AWS's side a 502."""
+    """``read``'s document; a bad parameter or input is a 400, a failure on AWS's side
+    (or no deployment) a 502."""
     try:
         return JSONResponse(read(), headers=_NO_CACHE)
-    except UsageError as exc:
+    except (UsageError, InputError) as exc:
         return _bad_request(exc.message)
     except AttakError as exc:
         return JSONResponse({"error": exc.message}, status_code=502, headers=_NO_CACHE)

@@ -1,4 +1,5 @@
-"""The page's live view: the deployed topology, its CloudWatch metrics and its logs.
+"""The page's live view: the deployed topology, its CloudWatch metrics and its logs, and
+the editor's input sent to it.
 
 Everything is read through ``attak_cdk.live``, the code behind ``attak trigger`` and
 ``attak logs``, with the connection ``attak ui`` was started with (``--region``,
@@ -117,6 +118,30 @@ class LiveView:
             "cut": max(0, len(lines) - MAX_LOG_LINES),
             "next": max(start, newest - LATE_MS),
             "processors": reader.processors,
+        }
+
+    def trigger(self, text: str) -> dict[str, Any]:
+        """Send the editor's events to the deployment, as ``attak trigger`` does: into a
+        processor's ingest stream, else by an asynchronous invoke; each with its trace id."""
+        from ..live import trigger
+        from .run import read_editor_input
+
+        topology = read_topology(self.file)
+        events = read_editor_input(text, topology)
+        deployment = self.deployment()
+        deliveries = trigger.plan(deployment, events)  # unknown processors fail before a send
+        with self.connection.errors("sending the input to the deployed topology"):
+            trigger.send(
+                deliveries,
+                self.connection.client("kinesis"),
+                # One attempt: a retried invoke could run the handler twice; attak retries
+                # throttling itself, knowing the call did not run.
+                self.connection.client("lambda", attempts=1),
+            )
+        return {
+            "stacks": list(deployment.stacks),
+            "ok": not any(d.failed for d in deliveries),
+            "events": [d.as_dict() for d in deliveries],
         }
 
     def deployment(self, *, fresh: bool = False) -> Deployment:

@@ -108,3 +108,21 @@ def aws(moto_server: str) -> Client:
         )
 
     return client
+
+
+def invocation_attempts(aws: Client, function: str) -> int:
+    """How many invocations moto attempted for ``function`` (it logs each one)."""
+    logs = aws("logs")
+    try:
+        return len(logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"])
+    except logs.exceptions.ResourceNotFoundException:
+        return 0
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from typer.testing import CliRunner, Result
 from attak_cdk.runtime.envelope import decode
 from cli.main import app
 from tests.conftest import SAMPLE, WriteProject
-from tests.integration.conftest_live import Client
+from tests.integration.conftest_live import Client, invocation_attempts, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 runner = CliRunner()
@@ -107,24 +106,6 @@ def fanout(
         (folder / name).write_text(textwrap.dedent(text).lstrip("\n"))
     deploy(folder, moto_server, tmp_path_factory.mktemp("fanout.out"))
     return folder, manifest(aws, "live-fanout")
-
-
-def invocation_attempts(aws: Client, function: str) -> int:
-    """How many invocations moto attempted for ``function`` (it logs each one)."""
-    logs = aws("logs")
-    try:
-        return len(logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"])
-    except logs.exceptions.ResourceNotFoundException:
-        return 0
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 # --- deploy ----------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ page itself (in Debian's Chromium) must then show exactly that.
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,10 +25,10 @@ from typer.testing import CliRunner
 from attak_cdk.live.connection import Connection
 from attak_cdk.ui.app import create_app
 from cli.main import app
-from tests.conftest import SAMPLE, WriteProject
+from tests.conftest import REPO, SAMPLE, WriteProject
 from tests.functional.test_ui_browser import page  # noqa: F401
 from tests.functional.test_ui_cli import start_ui
-from tests.integration.conftest_live import Client, free_port
+from tests.integration.conftest_live import Client, free_port, invocation_attempts, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 NO_DATA = "\N{EN DASH}"  # what the page shows for a metric with no points
@@ -226,6 +228,44 @@ def test_nothing_answering_at_the_endpoint_is_explained(aws_environment: None) -
     assert f"nothing answers at {nowhere}" in status["message"]
 
 
+def test_the_editors_input_is_sent_to_the_deployment_each_event_with_its_trace(
+    client: TestClient, sample: dict[str, Any], aws: Client
+) -> None:
+    spout = sample["processors"]["hello_world_spout"]["function"]
+    before = invocation_attempts(aws, spout)
+    answer = client.post(
+        "/api/live/trigger", json={"input": '{"hello_world_spout": "hello world"}'}
+    )
+    assert answer.status_code == 200, answer.text
+    document = answer.json()
+    assert (document["stacks"], document["ok"]) == (["attak-example"], True)
+    (event,) = document["events"]
+    assert (event["processor"], event["data"]) == ("hello_world_spout", "hello world")
+    assert (event["via"], event["target"], event["sent"]) == ("invoke", spout, True)
+    assert re.fullmatch(r"[0-9a-f]{16}", event["trace"])
+    assert wait_for(lambda: invocation_attempts(aws, spout) > before)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"input": '{"revrse": 1}'}, "input: revrse: unknown processor 'revrse'"),
+        ({"input": "{"}, "input: invalid JSON at line 1"),
+        ({"text": "{}"}, 'the request body must be JSON: {"input": "<input.json text>"}'),
+    ],
+)
+def test_bad_input_to_send_is_a_400_and_nothing_is_sent(
+    client: TestClient, sample: dict[str, Any], aws: Client, body: dict[str, Any], message: str
+) -> None:
+    functions = [p["function"] for p in sample["processors"].values()]
+    before = [invocation_attempts(aws, f) for f in functions]
+    answer = client.post("/api/live/trigger", json=body)
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith(message)
+    time.sleep(0.5)
+    assert [invocation_attempts(aws, f) for f in functions] == before
+
+
 def test_the_live_tab_shows_metrics_on_the_graph_and_follows_a_trace(
     page: Page,  # noqa: F811
     moto_server: str,
@@ -257,6 +297,8 @@ def test_the_live_tab_shows_metrics_on_the_graph_and_follows_a_trace(
         expect(lines.nth(0)).to_contain_text("bonjour")
         expect(lines.nth(4)).to_contain_text("[ERROR] ValueError: boom")
         page.screenshot(path=tmp_path / "live.png")
+        if os.environ.get("ATTAK_UPDATE_SCREENSHOT") == "1":  # refresh the README's picture
+            page.screenshot(path=REPO / "docs" / "ui-live.png")
 
         # Clicking a processor keeps only its lines; Simulate brings the run view back.
         page.locator("#trace-filter").fill("")
@@ -265,8 +307,17 @@ def test_the_live_tab_shows_metrics_on_the_graph_and_follows_a_trace(
         expect(page.locator("#clear-log-processor")).to_have_text("only hello_world_spout ✕")
         expect(lines.filter(has_text="about to fail")).to_have_count(0)
         expect(lines.filter(has_text="bonjour")).to_have_count(1)
+        # The editor's input sent from the Live tab: its trace is followed at once.
+        page.locator("#run").click()
+        expect(page.locator("#run-state")).to_contain_text("sent 1 of 1 event to attak-example")
+        sent = page.locator("#sent li")
+        expect(sent).to_contain_text('hello_world_spout ← "hello world" · invoked')
+        trace = sent.get_attribute("data-trace")
+        assert trace and re.fullmatch(r"[0-9a-f]{16}", trace)
+        expect(page.locator("#trace-filter")).to_have_value(trace)
+
         page.locator("#tab-simulate").click()
-        expect(page.locator("#input")).to_be_visible()
+        expect(page.locator("#run")).to_have_text("Run ▶")
         expect(page.locator("#logs-pane")).to_be_hidden()
         assert problems == []
     finally:

@@ -14,6 +14,7 @@ const live = {
   next: null, // epoch ms to ask the next log lines from
   lineIds: new Set(),
   timers: [],
+  sending: false,
   generation: 0, // bumped on every reset: answers to older requests are dropped
 };
 
@@ -26,13 +27,29 @@ function setMode(mode) {
   $("simulate-side").hidden = isLive;
   $("logs-pane").hidden = !isLive;
   $("legend-filter").textContent = isLive ? "logs" : "invocations";
+  $("input-error").hidden = true;
+  $("sent").hidden = true;
+  $("run-state").textContent = "";
   if (isLive) {
     closeDetail();
+    showSendButton();
     startLive();
   } else {
     stopLive();
+    showRunning(false);
     applyCounts(); // the last run's counters come back on the nodes
   }
+}
+
+function showSendButton() {
+  const button = $("run");
+  const deployed = Boolean(live.status && live.status.deployed);
+  button.textContent = "Send ▶";
+  button.classList.remove("stop");
+  button.disabled = !deployed || live.sending || Boolean(state.running);
+  button.title = deployed
+    ? "Send this input to the deployed topology, as attak trigger does (Ctrl+Enter)"
+    : "Nothing deployed to send to (see Deployment)";
 }
 
 // --- polling -----------------------------------------------------------------------------
@@ -54,6 +71,7 @@ async function startLive() {
   if (generation !== live.generation) return;
   live.status = status;
   showStatus(status);
+  showSendButton();
   if (!status.deployed) {
     showLiveNodes();
     return;
@@ -117,6 +135,56 @@ function showLiveError(message) {
   box.hidden = false;
 }
 
+// --- sending the input to the deployment -------------------------------------------------
+
+async function sendLive() {
+  if (live.sending || !live.status || !live.status.deployed) return;
+  live.sending = true;
+  showSendButton();
+  $("input-error").hidden = true;
+  $("run-state").textContent = "sending…";
+  try {
+    const response = await fetch("/api/live/trigger", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ input: $("input").value }),
+    });
+    const answer = await response.json();
+    if (!response.ok) {
+      showInputError(answer.error || response.statusText);
+      $("run-state").textContent = "";
+    } else showSent(answer);
+  } catch (error) {
+    showInputError("cannot reach attak ui: " + error.message);
+    $("run-state").textContent = "";
+  } finally {
+    live.sending = false;
+    showSendButton();
+  }
+}
+
+function showSent(answer) {
+  const list = $("sent");
+  list.replaceChildren();
+  list.hidden = false;
+  const sent = answer.events.filter((event) => event.sent && !event.error);
+  $("run-state").textContent = `sent ${sent.length} of ${plural(answer.events.length, "event")} to ${answer.stacks.join(", ")}`;
+  for (const event of answer.events) {
+    const how = event.via === "stream" ? "into its ingest stream" : "invoked";
+    list.append(
+      el(
+        "li",
+        { class: event.sent && !event.error ? "" : "failed", "data-trace": event.trace },
+        el("button", { class: "trace-link", title: "Follow this input in the logs", onclick: () => setTrace(event.trace) }, event.trace),
+        ` ${event.processor} ← ${preview(event.data, 30)} · ${how}`,
+        event.error ? el("div", { class: "sev-error" }, event.error) : null,
+      ),
+    );
+  }
+  // One input: follow it straight away, as `attak trigger --follow` would.
+  if (sent.length === 1 && answer.events.length === 1) setTrace(sent[0].trace);
+}
+
 // --- the deployment and its metrics --------------------------------------------------------
 
 function showStatus(status) {
@@ -150,7 +218,7 @@ function ageText(ms) {
 
 function sparkline(points) {
   // The invocations over the window, as a tiny line: a stall or a burst shows at a glance.
-  const width = 60;
+  const width = 40;
   const height = 16;
   const shape = svg("svg", { width, height, class: "spark", "aria-hidden": "true" });
   if (!points || points.length < 2) return shape;

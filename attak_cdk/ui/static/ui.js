@@ -465,6 +465,10 @@ async function run() {
 }
 
 function showRunning(running) {
+  if (state.mode === "live") {
+    showSendButton(); // the same button sends to the deployment there
+    return;
+  }
   const button = $("run");
   button.textContent = running ? "Stop ■" : "Run ▶";
   button.classList.toggle("stop", running);
@@ -956,10 +960,10 @@ function showNode(node) {
 // --- start ---------------------------------------------------------------------------------
 
 setupPanZoom();
-$("run").addEventListener("click", run);
+$("run").addEventListener("click", () => (state.mode === "live" ? sendLive() : run()));
 $("reload").addEventListener("click", () => loadTopology(true));
 $("clear-filter").addEventListener("click", () => setFilter(null));
 $("input").addEventListener("keydown", (event) => {
-  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) run();
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("run").click();
 });
 loadTopology(false);
