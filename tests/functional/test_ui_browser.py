@@ -119,6 +119,18 @@ def test_the_page_shows_the_sample_runs_it_and_shows_a_trace(
     expect(detail).to_contain_text("#1 hello_world_spout")
     expect(detail).to_contain_text("hello world")  # what the spout printed: its logs
 
+    # The list can be narrowed to what a text finds (in emits, too) or to failures.
+    rows = page.locator("#invocations li:not(.hidden)")
+    page.locator("#find").fill("OLLEH")
+    expect(rows).to_have_count(1)
+    expect(rows).to_have_attribute("data-processor", "reverse")
+    expect(page.locator("#invocation-count")).to_have_text("(1 of 2)")
+    page.locator("#find").fill("")
+    page.locator("#failures-only").check()
+    expect(rows).to_have_count(0)
+    page.locator("#failures-only").uncheck()
+    expect(page.locator("#invocation-count")).to_have_text("(2)")
+
     assert problems == []
     # A bad input is explained beside the editor (the browser also logs the 400 itself).
     page.locator("#input").fill('{"nope": 1}')

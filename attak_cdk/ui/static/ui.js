@@ -18,7 +18,8 @@ const state = {
   counts: new Map(), // processor -> {invocations, errors, emits, seconds, dead}
   carried: new Map(), // edge id -> records
   selected: null,
-  filter: null,
+  filter: null, // the processor whose invocations the list keeps, or null
+  visible: 0, // rows the filters let through
   dots: 0,
   running: null, // the AbortController of the run in progress: aborting it cancels the run
   mode: "simulate", // or "live" (live.js)
@@ -409,6 +410,7 @@ function resetRun() {
   $("dead-letters-pane").hidden = true;
   $("verdict").hidden = true;
   $("input-error").hidden = true;
+  state.visible = 0;
   $("invocation-count").textContent = "";
   $("no-run").hidden = true;
   $("detail").hidden = true;
@@ -560,7 +562,8 @@ function addInvocation(invocation) {
   const row = invocationRow(invocation);
   state.rows.set(invocation.id, row);
   $("invocations").append(row);
-  $("invocation-count").textContent = `(${state.invocations.size})`;
+  if (!row.classList.contains("hidden")) state.visible += 1;
+  showCount();
   animate(invocation, edgeId);
 }
 
@@ -588,7 +591,7 @@ function invocationRow(invocation) {
     el("span", {}, el("span", { class: "proc" }, invocation.processor + attempt + " "), flow),
     el("span", { class: "ms" }, ms(invocation.seconds)),
   );
-  if (state.filter && state.filter !== invocation.processor) row.classList.add("hidden");
+  if (!shown(invocation)) row.classList.add("hidden");
   return row;
 }
 
@@ -891,12 +894,51 @@ function selectNode(id, keepFilter) {
   showNode(node.data);
 }
 
+function shown(invocation) {
+  // The list keeps what every filter lets through: a processor, failures, a text.
+  if (state.filter && state.filter !== invocation.processor) return false;
+  if ($("failures-only").checked && !invocation.error) return false;
+  const query = $("find").value.trim().toLowerCase();
+  return !query || searchText(invocation).includes(query);
+}
+
+function searchText(invocation) {
+  // What a user may look for: the data in and out, the error, what the handler printed.
+  if (invocation.text === undefined) {
+    invocation.text = [
+      invocation.processor,
+      invocation.trace,
+      JSON.stringify(invocation.event),
+      ...invocation.emits.map((emit) => emit.topic + " " + JSON.stringify(emit.data)),
+      invocation.error ? invocation.error.message : "",
+      invocation.logs || "",
+    ]
+      .join("\n")
+      .toLowerCase();
+  }
+  return invocation.text;
+}
+
+function applyFilters() {
+  state.visible = 0;
+  for (const [id, row] of state.rows) {
+    const visible = shown(state.invocations.get(id));
+    row.classList.toggle("hidden", !visible);
+    if (visible) state.visible += 1;
+  }
+  showCount();
+}
+
+function showCount() {
+  const total = state.invocations.size;
+  $("invocation-count").textContent =
+    total === 0 ? "" : state.visible === total ? `(${total})` : `(${state.visible} of ${total})`;
+}
+
 function setFilter(processor) {
   state.filter = processor;
   for (const [id, node] of state.nodes) node.group.classList.toggle("filtered", id === processor);
-  for (const row of state.rows.values()) {
-    row.classList.toggle("hidden", Boolean(processor) && row.dataset.processor !== processor);
-  }
+  applyFilters();
   const chip = $("clear-filter");
   chip.hidden = !processor;
   chip.textContent = processor ? `only ${processor} ✕` : "";
@@ -963,6 +1005,8 @@ setupPanZoom();
 $("run").addEventListener("click", () => (state.mode === "live" ? sendLive() : run()));
 $("reload").addEventListener("click", () => loadTopology(true));
 $("clear-filter").addEventListener("click", () => setFilter(null));
+$("find").addEventListener("input", applyFilters);
+$("failures-only").addEventListener("change", applyFilters);
 $("input").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("run").click();
 });
