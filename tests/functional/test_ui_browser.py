@@ -131,6 +131,14 @@ def test_the_page_shows_the_sample_runs_it_and_shows_a_trace(
     page.locator("#failures-only").uncheck()
     expect(page.locator("#invocation-count")).to_have_text("(2)")
 
+    # Replay runs one record again, alone, at the processor that received it.
+    page.locator("#invocations li[data-processor=reverse]").click()
+    detail.locator("button.replay").click()
+    expect(page.locator("#input")).to_have_value('{\n  "reverse": "hello world"\n}\n')
+    expect(page.locator("#verdict")).to_contain_text(
+        "every record processed: 1 invocation, 1 emit, 0 dead letters"
+    )
+
     assert problems == []
     # A bad input is explained beside the editor (the browser also logs the 400 itself).
     page.locator("#input").fill('{"nope": 1}')

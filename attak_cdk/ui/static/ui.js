@@ -790,6 +790,15 @@ function showInvocation(invocation) {
         { class: "muted" },
         `attempt ${invocation.attempt} · from ${from} via ${invocation.source} · ${ms(invocation.seconds)} · trace ${invocation.trace}`,
       ),
+      el(
+        "button",
+        {
+          class: "replay",
+          title: `Run this event again, alone, straight into ${invocation.processor} (say, after fixing its handler)`,
+          onclick: () => replay(invocation),
+        },
+        "Replay ↻",
+      ),
       el("button", { class: "close", onclick: () => closeDetail() }, "Close ✕"),
     ),
   );
@@ -826,6 +835,13 @@ function showInvocation(invocation) {
   const right = el("div");
   right.append(...section("Trace", traceTree(invocation)));
   detail.append(el("div", { class: "columns" }, left, right));
+}
+
+function replay(invocation) {
+  // The record as its processor received it becomes the whole input: the shortest way to
+  // reproduce a failure deep in a pipeline.
+  $("input").value = JSON.stringify({ [invocation.processor]: invocation.event }, null, 2) + "\n";
+  if (!state.running) run();
 }
 
 function traceTree(current) {
