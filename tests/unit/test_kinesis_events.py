@@ -12,8 +12,9 @@ from attak_cdk.model import StreamSettings
 from attak_cdk.runtime.handler import is_kinesis_event, kinesis_records
 from attak_cdk.simulate.engine import batch_failed
 from attak_cdk.simulate.faults import THROTTLED, _merge
-from attak_cdk.simulate.kinesis import failed_index, kinesis_event, physical_name
+from attak_cdk.simulate.lambda_events import failed_index, kinesis_event
 from attak_cdk.simulate.memory import Shard
+from attak_cdk.simulate.resources import physical_name
 
 ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
 
