@@ -52,6 +52,9 @@ class ShardReading:
             code = exc.response.get("Error", {}).get("Code", "")
             if code == "ExpiredIteratorException":
                 reader.iterator = self._renew(stream, reader)
+                # Records may have arrived since the last read: the shard is not known
+                # to be read to its end until the new iterator says so.
+                reader.caught_up = False
             else:
                 self._failed(reader)
             return 0
