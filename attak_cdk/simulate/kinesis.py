@@ -215,8 +215,9 @@ class KinesisEngine(Engine):
         return result
 
     def send(self, events: Iterable[InputEvent]) -> None:
-        """Deliver outside events in order: PutRecords into a processor's ingest stream
-        (in bulk, as a producer would), or one direct invocation per event."""
+        """Deliver outside events: one direct invocation per event, as they come, then
+        PutRecords into each ingest stream in bulk, as a producer would (each stream gets
+        its events in input order; order across processors is not kept, nor is it in AWS)."""
         processors = self.topology.processors
         ingest: dict[str, list[Emit]] = {}
         for event in events:
