@@ -62,7 +62,7 @@ def create_app(
     boto3's own region and credentials, and the topology's name as the stack).
     """
     file = find_topology_file(path)
-    live: list[LiveView] = []  # made on the first live request: boto3 loads only then
+    live: list[LiveView] = []  # made on the first live request: simulating never asks AWS
 
     def live_view() -> LiveView:
         if not live:
