@@ -195,6 +195,8 @@ def find_deployment(
                 f"{connection.where()}; deploy it with `attak deploy`, or pass --stack-name "
                 "if it was deployed in a stack of another name"
             )
+        if stack is not None and stack_name is None:
+            _refuse_two_layouts(cloudformation, stack, topology)
     for found in [stack, *described]:
         if found is not None:
             check_ready(found)
@@ -334,6 +336,51 @@ def _from_parts(stacks: list[dict[str, Any]], topology: str, names: tuple[str, .
                 )
             processors[name], owners[name] = processor, by_part[part]
     return Deployment(topology, names, processors, streams)
+
+
+def _refuse_two_layouts(cloudformation: Any, whole: dict[str, Any], topology: str) -> None:
+    """Refuse a topology deployed both in its own stack and spread over numbered stacks.
+
+    `cdk deploy` never removes a stack the app no longer has, so a topology that grew past
+    one stack (or shrank back into one) leaves the old layout's stacks behind, and reading
+    the stack named after the topology would trigger the old deployment without a word.
+    Every split layout has a processor stack 1: one look tells whether both are there.
+    """
+    first = _describe(cloudformation, f"{topology}-1")
+    if first is None or not _describes(first, topology):
+        return  # no split layout, or a stack of another topology named like one
+    streams, processors = _split_stacks(cloudformation, topology)
+    split = [*processors, *streams]  # processor stacks first: they import from stream stacks
+
+    def deployed(stack: dict[str, Any]) -> Any:
+        return stack.get("LastUpdatedTime") or stack.get("CreationTime")
+
+    times = deployed(whole), deployed(first)
+    delete = "delete the deployment you no longer use in CloudFormation"
+    if times[0] and times[1]:
+        older = (
+            f"stack {whole['StackName']}"
+            if times[0] < times[1]
+            else f"stacks {', '.join(split)}, in that order"
+        )
+        delete = f"delete the older deployment in CloudFormation ({older})"
+    raise LiveError(
+        f"topology '{topology}' is deployed twice: in stack {whole['StackName']}, and spread "
+        f"over stacks {', '.join(split)} (`attak deploy` leaves the old stacks behind when a "
+        f"topology grows past one stack or shrinks back into one); {delete}, then try again"
+    )
+
+
+def _describes(stack: dict[str, Any], topology: str) -> bool:
+    """Whether one of the stack's attak manifests, whole or part, is of ``topology``."""
+    for text in manifests(stack):
+        try:
+            document = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(document, dict) and document.get("topology") == topology:
+            return True
+    return False
 
 
 def _describe(cloudformation: Any, name: str) -> dict[str, Any] | None:

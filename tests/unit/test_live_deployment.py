@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -179,6 +181,48 @@ def test_one_part_asked_for_by_stack_name_is_refused() -> None:
             stack("attak-example-2", value=part(2, 2, reverse=REVERSE)),
             stack_name="attak-example-2",
         )
+
+
+def deployed_at(day: int, found: dict[str, Any]) -> dict[str, Any]:
+    return {**found, "CreationTime": datetime(2024, 1, day, tzinfo=UTC)}
+
+
+def test_a_topology_left_in_two_layouts_is_refused_naming_the_older() -> None:
+    # `cdk deploy` keeps the stacks of the old layout when a topology grows past one stack
+    # (or shrinks back into one): reading the stack named after it would reach the old one.
+    split = [
+        deployed_at(2, stack("attak-example-streams-1")),
+        deployed_at(2, stack("attak-example-1", value=part(1, 2, hello_world_spout=SPOUT))),
+        deployed_at(2, stack("attak-example-2", value=part(2, 2, reverse=REVERSE))),
+    ]
+    twice = (
+        "topology 'attak-example' is deployed twice: in stack attak-example, and spread over "
+        "stacks attak-example-1, attak-example-2, attak-example-streams-1"
+    )
+    with pytest.raises(LiveError, match=re.escape(twice)) as grown:
+        find(deployed_at(1, stack("attak-example", value=manifest())), *split)
+    assert "delete the older deployment in CloudFormation (stack attak-example)" in str(grown.value)
+    with pytest.raises(LiveError, match=re.escape(twice)) as shrunk:
+        find(deployed_at(3, stack("attak-example", value=manifest())), *split)
+    assert (
+        "(stacks attak-example-1, attak-example-2, attak-example-streams-1, in that order)"
+        in str(shrunk.value)
+    )
+    with pytest.raises(
+        LiveError, match="delete the deployment you no longer use in CloudFormation"
+    ):
+        find(stack("attak-example", value=manifest()), *split)  # no time to tell which is older
+    # Asked for by name, the stack is read as it is.
+    named = find(stack("attak-example", value=manifest()), *split, stack_name="attak-example")
+    assert named.stacks == ("attak-example",)
+
+
+def test_a_stack_of_another_topology_named_like_a_part_is_not_a_second_layout() -> None:
+    deployment = find(
+        stack("attak-example", value=manifest()),
+        stack("attak-example-1", value=manifest("attak-example-1")),
+    )
+    assert deployment.stacks == ("attak-example",)
 
 
 def test_a_missing_stack_says_how_to_deploy() -> None:
