@@ -7,6 +7,7 @@ Kinesis, CloudWatch Logs, STS, S3 and the rest on one port, like AWS would at
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -126,3 +127,40 @@ def wait_for(condition: Callable[[], bool], seconds: float = 10) -> bool:
             return False
         time.sleep(0.1)
     return True
+
+
+def read_stream(aws: Client, stream: str) -> list[dict[str, Any]]:
+    """Every record in a Kinesis stream of the emulator, shard by shard."""
+    kinesis = aws("kinesis")
+    records = []
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records.extend(kinesis.get_records(ShardIterator=iterator)["Records"])
+    return records
+
+
+def record_line(processor: str, trace: str, topic: str | None, outcome: str = "ok") -> str:
+    """The structured line the runtime writes after each record (handler.log_record)."""
+    line = {"attak": "record", "processor": processor, "trace": trace, "topic": topic,
+            "sequence": "1", "outcome": outcome, "emits": [], "ms": 1.5}  # fmt: skip
+    if outcome == "error":
+        line["error"] = "ValueError: boom"
+    return json.dumps(line)
+
+
+def write_log_lines(aws: Client, lines: dict[str, list[str]], start: int) -> None:
+    """Write each log group's lines as one Lambda execution environment would: a log
+    stream per group, lines a millisecond apart, each group a second after the one before."""
+    logs = aws("logs")
+    for offset, (group, messages) in enumerate(lines.items()):
+        logs.create_log_stream(logGroupName=group, logStreamName="2026/11/27/[$LATEST]abc")
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName="2026/11/27/[$LATEST]abc",
+            logEvents=[
+                {"timestamp": start + 1000 * offset + i, "message": message}
+                for i, message in enumerate(messages)
+            ],
+        )

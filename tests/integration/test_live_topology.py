@@ -22,7 +22,14 @@ from typer.testing import CliRunner, Result
 from attak_cdk.runtime.envelope import decode
 from cli.main import app
 from tests.conftest import SAMPLE, WriteProject
-from tests.integration.conftest_live import Client, invocation_attempts, wait_for
+from tests.integration.conftest_live import (
+    Client,
+    invocation_attempts,
+    read_stream,
+    record_line,
+    wait_for,
+    write_log_lines,
+)
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 runner = CliRunner()
@@ -214,33 +221,12 @@ def test_trigger_writes_envelopes_into_the_ingest_stream_and_invokes_the_rest(
     assert wait_for(lambda: invocation_attempts(aws, audit) > 0)
 
 
-def read_stream(aws: Client, stream: str) -> list[dict[str, Any]]:
-    kinesis = aws("kinesis")
-    records = []
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        records.extend(kinesis.get_records(ShardIterator=iterator)["Records"])
-    return records
-
-
 # --- logs ------------------------------------------------------------------------------------
-
-
-def record_line(processor: str, trace: str, topic: str | None, outcome: str = "ok") -> str:
-    """The structured line the runtime writes after each record (handler.log_record)."""
-    line = {"attak": "record", "processor": processor, "trace": trace, "topic": topic,
-            "sequence": "1", "outcome": outcome, "emits": [], "ms": 0.2}  # fmt: skip
-    if outcome == "error":
-        line["error"] = "ValueError: boom"
-    return json.dumps(line)
 
 
 @pytest.fixture(scope="module")
 def written_logs(sample: dict[str, Any], aws: Client) -> int:
     """Log lines of two traces written into both processors' log groups; the first's time."""
-    logs = aws("logs")
     now = int(time.time() * 1000) - 60_000
     spout = sample["processors"]["hello_world_spout"]["log_group"]
     reverse = sample["processors"]["reverse"]["log_group"]
@@ -251,16 +237,7 @@ def written_logs(sample: dict[str, Any], aws: Client) -> int:
                   record_line("reverse", "trace-two", "greetings", "error"), "[ERROR] ValueError: boom",
                   "END RequestId: r3"],
     }  # fmt: skip
-    for offset, (group, messages) in enumerate(lines.items()):
-        logs.create_log_stream(logGroupName=group, logStreamName="2024/01/01/[$LATEST]abc")
-        logs.put_log_events(
-            logGroupName=group,
-            logStreamName="2024/01/01/[$LATEST]abc",
-            logEvents=[
-                {"timestamp": now + 1000 * offset + i, "message": message}
-                for i, message in enumerate(messages)
-            ],
-        )
+    write_log_lines(aws, lines, now)
     return now
 
 

@@ -28,7 +28,14 @@ from cli.main import app
 from tests.conftest import REPO, SAMPLE, WriteProject
 from tests.functional.test_ui_browser import page  # noqa: F401
 from tests.functional.test_ui_cli import start_ui
-from tests.integration.conftest_live import Client, free_port, invocation_attempts, wait_for
+from tests.integration.conftest_live import (
+    Client,
+    free_port,
+    invocation_attempts,
+    record_line,
+    wait_for,
+    write_log_lines,
+)
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 NO_DATA = "\N{EN DASH}"  # what the page shows for a metric with no points
@@ -50,16 +57,6 @@ def sample(
     (stack,) = aws("cloudformation").describe_stacks(StackName="attak-example")["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     return dict(json.loads(outputs["Manifest"]))
-
-
-def record_line(processor: str, trace: str, outcome: str = "ok") -> str:
-    """The runtime's structured line for one record (see attak_cdk.runtime.handler)."""
-    line: dict[str, Any] = {"attak": "record", "processor": processor, "trace": trace,
-                            "topic": None if processor == "hello_world_spout" else "greetings",
-                            "sequence": None, "outcome": outcome, "emits": [], "ms": 1.5}  # fmt: skip
-    if outcome == "error":
-        line["error"] = "ValueError: boom"
-    return json.dumps(line)
 
 
 @pytest.fixture(scope="module")
@@ -95,25 +92,15 @@ def activity(sample: dict[str, Any], aws: Client) -> int:
     for body in ("one", "two"):
         sqs.send_message(QueueUrl=reverse["dead_letter_queue"], MessageBody=body)
 
-    logs = aws("logs")
     lines = {
-        spout["log_group"]: ["START RequestId: r1", "hello world", record_line("hello_world_spout", "trace-one"),
+        spout["log_group"]: ["START RequestId: r1", "hello world", record_line("hello_world_spout", "trace-one", None),
                              "END RequestId: r1", "START RequestId: r2", "bonjour",
-                             record_line("hello_world_spout", "trace-two"), "END RequestId: r2"],
-        reverse["log_group"]: [record_line("reverse", "trace-one"), "about to fail",
-                               record_line("reverse", "trace-two", "error"), "[ERROR] ValueError: boom",
+                             record_line("hello_world_spout", "trace-two", None), "END RequestId: r2"],
+        reverse["log_group"]: [record_line("reverse", "trace-one", "greetings"), "about to fail",
+                               record_line("reverse", "trace-two", "greetings", "error"), "[ERROR] ValueError: boom",
                                "END RequestId: r3"],
     }  # fmt: skip
-    for offset, (group, messages) in enumerate(lines.items()):
-        logs.create_log_stream(logGroupName=group, logStreamName="2026/11/27/[$LATEST]abc")
-        logs.put_log_events(
-            logGroupName=group,
-            logStreamName="2026/11/27/[$LATEST]abc",
-            logEvents=[
-                {"timestamp": now - 60_000 + 1000 * offset + i, "message": message}
-                for i, message in enumerate(messages)
-            ],
-        )
+    write_log_lines(aws, lines, now - 60_000)
     return now
 
 
