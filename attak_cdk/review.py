@@ -16,6 +16,8 @@ from . import graph
 from .model import Topology
 
 Template = dict[str, Any]
+KINESIS = "AWS::Kinesis::Stream"
+LAMBDA = "AWS::Lambda::Function"
 
 
 @dataclass(frozen=True)
@@ -53,13 +55,16 @@ class Review:
         }
 
 
-def _target(value: Any) -> str | None:
-    """The logical id a ``Ref`` or ``Fn::GetAtt`` points at."""
+def _target(value: Any, exports: dict[str, str] | None = None) -> str | None:
+    """The logical id a ``Ref``, ``Fn::GetAtt`` or (with ``exports``) ``Fn::ImportValue``
+    points at: a split topology's processor stacks import their streams."""
     if isinstance(value, dict):
         if "Ref" in value:
             return str(value["Ref"])
         if "Fn::GetAtt" in value:
             return str(value["Fn::GetAtt"][0])
+        if "Fn::ImportValue" in value and exports:
+            return exports.get(str(value["Fn::ImportValue"]))
     return None
 
 
@@ -81,63 +86,95 @@ def names(topology: Topology) -> dict[str, str]:
 
 
 def review(stack: str, template: Template) -> Review:
-    resources: dict[str, Any] = template.get("Resources", {})
-    counts = Counter(r["Type"] for r in resources.values())
-    functions = {k: r for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
-    streams = {k: r for k, r in resources.items() if r["Type"] == "AWS::Kinesis::Stream"}
-    role_of = {k: _target(r["Properties"].get("Role")) for k, r in functions.items()}
-    writes: dict[str, set[str]] = {k: set() for k in functions}
-    for resource in resources.values():
-        if resource["Type"] != "AWS::IAM::Policy":
-            continue
-        roles = {_target(r) for r in resource["Properties"].get("Roles", [])}
-        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
-            actions = _as_list(statement.get("Action", []))
-            if not any(str(a).startswith("kinesis:PutRecord") for a in actions):
-                continue
-            targets = {_target(r) for r in _as_list(statement.get("Resource"))} & set(streams)
-            for function, role in role_of.items():
-                if role in roles:
-                    writes[function] |= {t for t in targets if t}
-    reads: dict[str, list[str]] = {k: [] for k in functions}
+    """The review of one stack that stands alone."""
+    return review_stacks({stack: template})[0]
+
+
+def review_stacks(templates: dict[str, Template]) -> list[Review]:
+    """The review of each stack of one app, in order. A split topology's functions read
+    and write streams of other stacks, and its streams are read from other stacks: those
+    links are followed through the stacks' exports."""
+    exports = {
+        str(output["Export"]["Name"]): target
+        for template in templates.values()
+        for output in template.get("Outputs", {}).values()
+        if isinstance(output.get("Export", {}).get("Name"), str)
+        and (target := _target(output.get("Value"))) is not None
+    }
+    resources = {
+        stack: dict(template.get("Resources", {})) for stack, template in templates.items()
+    }
+    streams = {k for found in resources.values() for k, r in found.items() if r["Type"] == KINESIS}
+    reads: dict[str, list[str]] = {}
+    writes: dict[str, set[str]] = {}
     consumers: dict[str, list[str]] = {k: [] for k in streams}
     queues: dict[str, list[str]] = {k: [] for k in streams}
-    for resource in resources.values():
-        if resource["Type"] != "AWS::Lambda::EventSourceMapping":
-            continue
-        properties = resource["Properties"]
-        reader = _target(properties.get("FunctionName"))
-        source = _target(properties.get("EventSourceArn"))
-        if reader in reads and source in consumers:
-            assert reader is not None and source is not None
-            reads[reader].append(source)
-            consumers[source].append(reader)
-            destination = properties.get("DestinationConfig", {}).get("OnFailure", {})
-            queue = _target(destination.get("Destination"))
-            if queue is not None:
-                queues[source].append(queue)
-    return Review(
-        stack=stack,
-        resources=dict(sorted(counts.items())),
-        functions=[
-            FunctionReview(
-                logical_id=k,
-                memory=int(r["Properties"].get("MemorySize", 128)),
-                timeout=int(r["Properties"].get("Timeout", 3)),
-                reads=reads[k],
-                writes=sorted(writes[k]),
-            )
-            for k, r in functions.items()
-        ],
-        streams=[
-            StreamReview(
-                logical_id=k,
-                mode=r["Properties"].get("StreamModeDetails", {}).get("StreamMode", "PROVISIONED"),
-                shards=r["Properties"].get("ShardCount"),
-                retention_hours=int(r["Properties"].get("RetentionPeriodHours", 24)),
-                consumers=consumers[k],
-                dead_letter_queues=queues[k],
-            )
-            for k, r in streams.items()
-        ],
-    )
+    for found in resources.values():
+        functions = {k for k, r in found.items() if r["Type"] == LAMBDA}
+        role_of = {k: _target(found[k]["Properties"].get("Role")) for k in functions}
+        for function in functions:
+            reads[function], writes[function] = [], set()
+        for resource in found.values():
+            properties = resource.get("Properties", {})
+            if resource["Type"] == "AWS::IAM::Policy":
+                targets = _written_streams(properties, exports) & streams
+                roles = {_target(r) for r in properties.get("Roles", [])}
+                for function, role in role_of.items():
+                    if role in roles:
+                        writes[function] |= targets
+            elif resource["Type"] == "AWS::Lambda::EventSourceMapping":
+                reader = _target(properties.get("FunctionName"))
+                source = _target(properties.get("EventSourceArn"), exports)
+                if reader in functions and source in streams:
+                    assert reader is not None and source is not None
+                    reads[reader].append(source)
+                    consumers[source].append(reader)
+                    destination = properties.get("DestinationConfig", {}).get("OnFailure", {})
+                    queue = _target(destination.get("Destination"))
+                    if queue is not None:
+                        queues[source].append(queue)
+    return [
+        Review(
+            stack=stack,
+            resources=dict(sorted(Counter(r["Type"] for r in found.values()).items())),
+            functions=[
+                FunctionReview(
+                    logical_id=k,
+                    memory=int(r["Properties"].get("MemorySize", 128)),
+                    timeout=int(r["Properties"].get("Timeout", 3)),
+                    reads=reads[k],
+                    writes=sorted(writes[k]),
+                )
+                for k, r in found.items()
+                if r["Type"] == LAMBDA
+            ],
+            streams=[
+                StreamReview(
+                    logical_id=k,
+                    mode=r["Properties"]
+                    .get("StreamModeDetails", {})
+                    .get("StreamMode", "PROVISIONED"),
+                    shards=r["Properties"].get("ShardCount"),
+                    retention_hours=int(r["Properties"].get("RetentionPeriodHours", 24)),
+                    consumers=consumers[k],
+                    dead_letter_queues=queues[k],
+                )
+                for k, r in found.items()
+                if r["Type"] == KINESIS
+            ],
+        )
+        for stack, found in resources.items()
+    ]
+
+
+def _written_streams(policy: dict[str, Any], exports: dict[str, str]) -> set[str]:
+    """The logical ids an IAM policy lets put records into."""
+    written: set[str] = set()
+    for statement in policy.get("PolicyDocument", {}).get("Statement", []):
+        actions = _as_list(statement.get("Action", []))
+        if any(str(a).startswith("kinesis:PutRecord") for a in actions):
+            for resource in _as_list(statement.get("Resource")):
+                target = _target(resource, exports)
+                if target is not None:
+                    written.add(target)
+    return written

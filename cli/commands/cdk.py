@@ -38,7 +38,7 @@ def synth(
     Example: attak synth sample_topology -o cdk.out
     """
     from attak_cdk.loader import check_topology
-    from attak_cdk.review import names, review
+    from attak_cdk.review import names, review_stacks
 
     topology, warnings = check_topology(path)
     render.issues(warnings)
@@ -50,7 +50,7 @@ def synth(
     if print_template:
         render.print_yaml(loaded if len(loaded) > 1 else next(iter(loaded.values())))
         return
-    reviews = [review(stack, template) for stack, template in loaded.items()]
+    reviews = review_stacks(loaded)
     if as_json:
         documents = [{**r.as_dict(), "template": str(templates[r.stack])} for r in reviews]
         render.print_json(documents[0] if len(documents) == 1 else {"stacks": documents})

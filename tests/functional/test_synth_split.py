@@ -12,6 +12,7 @@ import pytest
 from attak_cdk.cdk.app import build_app
 from attak_cdk.cdk.stack import estimate_resources
 from attak_cdk.loader import load_topology
+from attak_cdk.review import review_stacks
 from tests.conftest import SAMPLE
 
 CHAIN = 60
@@ -177,3 +178,23 @@ def test_requirements_that_cannot_be_installed_are_a_clear_error(tmp_path: Path)
     project = _project_with_requirements(tmp_path / "project", "attak-no-such-package-xyz==0.0.1")
     with pytest.raises(BundlingError, match="installing the requirements for Lambda"):
         build_app(project, tmp_path / "out")
+
+
+def test_the_review_follows_streams_into_the_stacks_that_import_them(
+    templates: dict[str, dict],  # type: ignore[type-arg]
+) -> None:
+    reviews = {r.stack: r for r in review_stacks(templates)}
+    functions = {f.logical_id: f for r in reviews.values() for f in r.functions}
+    # s59 is in the second processor stack; both its streams are in stream stacks.
+    assert (functions["S59Function"].reads, functions["S59Function"].writes) == (
+        ["S58ToS59Stream"],
+        ["S59ToS0Stream"],
+    )
+    assert functions["S0Function"].reads == ["S59ToS0Stream"]
+    assert functions["TailFunction"].reads == ["TailInputStream"]
+    streams = {s.logical_id: s for r in reviews.values() for s in r.streams}
+    assert (streams["S58ToS59Stream"].consumers, streams["S58ToS59Stream"].dead_letter_queues) == (
+        ["S59Function"],
+        ["S59DeadLetterQueue"],
+    )
+    assert all(s.consumers for s in streams.values())  # every stream has its reader
