@@ -349,6 +349,12 @@ def synthesized(reviews: list[Review], output: Path) -> None:
         f"[bold green]✓ synthesized[/] {plural(total, 'resource')}{stacks}; deploy with "
         f"[bold]attak deploy[/] or [bold]cdk deploy --app {escape(str(output))}[/]"
     )
+    if len(reviews) > 1:
+        out.print(
+            "[yellow]note:[/] streams and processors fill these stacks in the order the "
+            "topology lists them: add new ones at the end, as one inserted or removed "
+            "earlier moves those after it into another stack, which replaces them"
+        )
 
 
 # --- init ----------------------------------------------------------------------------------

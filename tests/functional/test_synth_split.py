@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from attak_cdk.cdk.app import build_app
 from attak_cdk.cdk.stack import estimate_resources
 from attak_cdk.loader import load_topology
 from attak_cdk.review import review_stacks
+from cli.main import app
 from tests.conftest import SAMPLE
 
 CHAIN = 60
@@ -198,3 +200,15 @@ def test_the_review_follows_streams_into_the_stacks_that_import_them(
         ["S59DeadLetterQueue"],
     )
     assert all(s.consumers for s in streams.values())  # every stream has its reader
+
+
+def test_synth_of_a_split_topology_says_to_add_new_parts_at_the_end(
+    chain: Path, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(app, ["synth", str(chain), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "in 4 stacks" in result.stdout
+    notice = " ".join(result.stdout.split())
+    assert "fill these stacks in the order the topology lists them: add new ones at the end" in (
+        notice
+    )
