@@ -138,6 +138,14 @@ def test_the_page_shows_the_sample_runs_it_and_shows_a_trace(
     expect(page.locator("#verdict")).to_contain_text(
         "every record processed: 1 invocation, 1 emit, 0 dead letters"
     )
+    # The earlier run is one choice away, input and all.
+    runs = page.locator("#history option")
+    expect(runs).to_have_count(2)
+    expect(runs.nth(0)).to_contain_text("✓ 1 invocation, 0 dead letters")
+    page.locator("#history").select_option(index=1)
+    expect(page.locator("#verdict")).to_contain_text("2 invocations, 2 emits, 0 dead letters")
+    expect(page.locator("#input")).to_have_value('{"hello_world_spout": "hello world"}\n')
+    expect(page.locator("#invocations li")).to_have_count(2)
 
     assert problems == []
     # A bad input is explained beside the editor (the browser also logs the 400 itself).

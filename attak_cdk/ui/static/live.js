@@ -29,6 +29,7 @@ function setMode(mode) {
   $("legend-filter").textContent = isLive ? "logs" : "invocations";
   $("input-error").hidden = true;
   $("sent").hidden = true;
+  $("history").hidden = isLive || history.runs.length < 2;
   $("run-state").textContent = "";
   if (isLive) {
     closeDetail();

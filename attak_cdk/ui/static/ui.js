@@ -427,6 +427,7 @@ async function run() {
     return;
   }
   resetRun();
+  beginRecord($("input").value);
   const controller = new AbortController();
   state.running = controller;
   showRunning(true);
@@ -463,6 +464,7 @@ async function run() {
   } finally {
     state.running = null;
     showRunning(false);
+    finishRecord($("run-state").textContent);
   }
 }
 
@@ -522,6 +524,7 @@ async function readEvents(body) {
 }
 
 function onEvent(kind, data) {
+  recordEvent(kind, data);
   if (kind === "start") {
     $("run-state").textContent = `running ${plural(data.events, "input event")}…`;
   } else if (kind === "invocation") {
@@ -540,7 +543,7 @@ function counter(processor) {
   return state.counts.get(processor);
 }
 
-function addInvocation(invocation) {
+function addInvocation(invocation, quiet) {
   state.invocations.set(invocation.id, invocation);
   if (invocation.parent !== null) {
     if (!state.children.has(invocation.parent)) state.children.set(invocation.parent, []);
@@ -564,7 +567,7 @@ function addInvocation(invocation) {
   $("invocations").append(row);
   if (!row.classList.contains("hidden")) state.visible += 1;
   showCount();
-  animate(invocation, edgeId);
+  if (!quiet) animate(invocation, edgeId); // a past run is shown at once, not replayed
 }
 
 function invocationRow(invocation) {
