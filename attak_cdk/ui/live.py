@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AttakError, UsageError
+from ..live.alarms import read_alarms
 from ..live.connection import Connection
 from ..live.deployment import Deployment, differences, find_deployment
 from ..live.logs import LATE_MS, LogReader, TraceFilter
@@ -75,7 +76,8 @@ class LiveView:
         }
 
     def metrics(self, minutes: int) -> dict[str, Any]:
-        """Per-processor invocations, errors, iterator age and dead letters, last ``minutes``."""
+        """Per-processor invocations, errors, iterator age and dead letters over the last
+        ``minutes``, and its alarms as they are now."""
         if not 1 <= minutes <= MAX_WINDOW_MINUTES:
             raise UsageError(
                 f"minutes must be from 1 to {MAX_WINDOW_MINUTES} (given {minutes}): the "
@@ -86,16 +88,21 @@ class LiveView:
         # One-minute points for a few hours; five-minute ones beyond keep a day's chart
         # (and the GetMetricData request) small.
         period = 60 if minutes <= 180 else 300
-        with self.connection.errors("reading the topology's metrics"):
+        cloudwatch = self.connection.client("cloudwatch")
+        with self.connection.errors("reading the topology's metrics and alarms"):
             read = read_metrics(
-                self.connection.client("cloudwatch"),
+                cloudwatch,
                 self.connection.client("sqs"),
                 deployment,
                 start=end - minutes * 60_000,
                 end=end,
                 period=period,
             )
-        return read.as_dict()
+            alarms = read_alarms(cloudwatch, deployment)
+        document = read.as_dict()
+        for name, row in document["processors"].items():
+            row["alarms"] = [alarm.as_dict() for alarm in alarms.get(name, [])]
+        return document
 
     def logs(self, after: int | None, trace: str | None, processors: list[str]) -> dict[str, Any]:
         """Log lines of all (or some) processors written since ``after`` (epoch ms).

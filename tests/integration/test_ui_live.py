@@ -88,6 +88,28 @@ def activity(sample: dict[str, Any], aws: Client) -> int:
             point(reverse["function"], "Invocations", 100, 40),
         ],
     )
+    cloudwatch = aws("cloudwatch")
+    alarms = [
+        ("attak-example-ReverseErrorsAlarm-A1", reverse["function"], "Errors", "ALARM"),
+        ("attak-example-HelloWorldSpoutErrorsAlarm-B2", spout["function"], "Errors", "OK"),
+        # Another stack's alarm under the same prefix: not this topology's.
+        ("attak-example-other-ErrorsAlarm-C3", "someone-elses-function", "Errors", "ALARM"),
+    ]
+    for name, function, metric, state in alarms:
+        cloudwatch.put_metric_alarm(
+            AlarmName=name,
+            Namespace="AWS/Lambda",
+            MetricName=metric,
+            Dimensions=[{"Name": "FunctionName", "Value": function}],
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )
+        cloudwatch.set_alarm_state(
+            AlarmName=name, StateValue=state, StateReason=f"{metric} is {state} in this test"
+        )
     sqs = aws("sqs")
     for body in ("one", "two"):
         sqs.send_message(QueueUrl=reverse["dead_letter_queue"], MessageBody=body)
@@ -132,6 +154,11 @@ def test_live_metrics_are_each_processors_cloudwatch_points_and_dead_letters(
     assert reverse["iterator_age_ms"] == 1500  # the latest minute's, not the window's worst
     assert spout["iterator_age_ms"] is None  # an entry processor reads no stream
     assert reverse["dead_letters"] == 2
+    assert [(a["name"], a["state"]) for a in reverse["alarms"]] == [
+        ("attak-example-ReverseErrorsAlarm-A1", "ALARM")
+    ]
+    assert reverse["alarms"][0]["reason"] == "Errors is ALARM in this test"
+    assert [a["state"] for a in spout["alarms"]] == ["OK"]
     hour = client.get("/api/live/metrics", params={"minutes": 60}).json()
     assert hour["processors"]["reverse"]["invocations"] == 104
 
@@ -267,11 +294,14 @@ def test_the_live_tab_shows_metrics_on_the_graph_and_follows_a_trace(
         expect(page.locator("#status")).to_have_text("✓ valid")
         page.locator("#tab-live").click()
         expect(page.locator("#live-status")).to_contain_text("attak-example")
+        alarming = re.compile(r"\balarming\b")
+        expect(page.locator("g.node[data-node=reverse]")).to_have_class(alarming)
+        expect(page.locator("g.node[data-node=hello_world_spout]")).not_to_have_class(alarming)
         reverse_node = page.locator("g.node[data-node=reverse] .counts")
         expect(reverse_node).to_have_text("4 inv · 1 err · age 1.5 s · 2 dlq")
         row = page.locator("#live-metrics tr[data-processor=reverse]")
         expect(row.locator("td")).to_have_text(
-            ["reverse", "", "4", "1", "0", NO_DATA, "1.5 s", "2"]
+            ["⚠ reverse", "", "4", "1", "0", NO_DATA, "1.5 s", "2"]
         )
         lines = page.locator("#log-lines li")
         expect(lines.filter(has_text="about to fail")).to_have_count(1)

@@ -38,6 +38,10 @@ function setMode(mode) {
   } else {
     stopLive();
     showRunning(false);
+    for (const node of state.nodes.values()) {
+      node.group.classList.remove("alarming");
+      node.group.querySelector("title").textContent = tooltip(node.data);
+    }
     applyCounts(); // the last run's counters come back on the nodes
   }
 }
@@ -247,7 +251,7 @@ function showMetrics() {
           class: live.processor === name ? "selected" : "",
           onclick: () => selectLiveProcessor(name),
         },
-        el("td", { class: "proc", title: name }, name),
+        alarmCell(name, m.alarms || []),
         el("td", {}, sparkline(m.series && m.series.invocations)),
         cell(compact(m.invocations)),
         cell(compact(m.errors), m.errors > 0),
@@ -261,12 +265,31 @@ function showMetrics() {
   showLiveNodes();
 }
 
+function firing(alarms) {
+  return alarms.filter((alarm) => alarm.state === "ALARM");
+}
+
+function alarmText(alarms) {
+  return alarms.map((alarm) => `${alarm.state} ${alarm.metric}: ${alarm.reason || alarm.name}`).join("\n");
+}
+
+function alarmCell(name, alarms) {
+  // A firing alarm marks the processor's name: the first thing to look at.
+  const bad = firing(alarms);
+  const title = `${name}\n` + (alarms.length ? alarmText(alarms) : "no alarms found for it");
+  return el("td", { class: bad.length ? "proc alarming" : "proc", title }, bad.length ? `⚠ ${name}` : name);
+}
+
 function showLiveNodes() {
   const rows = (live.metrics && live.metrics.processors) || {};
   for (const [id, node] of state.nodes) {
     if (node.data.kind !== "processor") continue;
     const m = rows[id];
     node.counts.replaceChildren();
+    const alarms = m ? firing(m.alarms || []) : [];
+    node.group.classList.toggle("alarming", alarms.length > 0);
+    node.group.querySelector("title").textContent =
+      tooltip(node.data) + (alarms.length ? "\n" + alarmText(alarms) : "");
     node.group.classList.toggle("failed", Boolean(m && (m.errors > 0 || m.dead_letters > 0)));
     if (!m) {
       node.counts.textContent = live.status && live.status.deployed ? "not deployed" : "";
