@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -139,10 +140,12 @@ def _unset(option: str, extra: Sequence[str]) -> bool:
     return not any(a == name or a.startswith(name + "=") for a in extra)
 
 
-def _run(action: str, arguments: list[str], environment: dict[str, str]) -> None:
+def _run(
+    action: str, arguments: list[str], environment: dict[str, str], cwd: str | None = None
+) -> None:
     command = [*cdk_command(), *arguments]
     try:
-        done = subprocess.run(command, env=environment, check=False)
+        done = subprocess.run(command, env=environment, check=False, cwd=cwd)
     except OSError as exc:
         raise ToolchainError(f"could not start the cdk CLI ({command[0]}): {exc}") from exc
     if done.returncode != 0:
@@ -179,7 +182,10 @@ def ensure_bootstrapped(connection: Connection, environment: dict[str, str]) -> 
         identity = connection.client("sts").get_caller_identity()
     account = str(identity.get("Account") or EMULATOR_ACCOUNT)
     target = f"aws://{account}/{connection.region_name}"
-    _run("bootstrap", ["bootstrap", target, "--no-notices"], environment)
+    # From a folder of its own: bootstrapping needs no app, and the cdk CLI would
+    # otherwise read the cdk.json where attak runs and lock its cdk.out.
+    with tempfile.TemporaryDirectory(prefix="attak-bootstrap-") as folder:
+        _run("bootstrap", ["bootstrap", target, "--no-notices"], environment, cwd=folder)
 
 
 def pinned_version(package_json: Path = REPO_ROOT / "package.json") -> str | None:
