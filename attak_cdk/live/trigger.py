@@ -29,6 +29,8 @@ from ..runtime.envelope import EmitError, encode_input, new_id
 from .connection import RETRYABLE_CODES, backoff, error_code, error_text, with_backoff
 from .deployment import Deployment
 
+MAX_INVOKE_PAYLOAD = {"RequestResponse": 6 * 1024 * 1024, "Event": 1024 * 1024}
+"""Lambda's limit on one invoke's payload: 6 MB waiting for the result, 1 MB queued."""
 INVOKE_CONCURRENCY = 16
 """Direct invocations in flight at once: Lambda's Invoke takes one event per call."""
 MAX_ATTEMPTS = 8
@@ -187,12 +189,21 @@ def _invoke(
     except (TypeError, ValueError) as exc:
         delivery.error = f"input is not JSON-serializable: {exc}"
         return delivery
+    kind = "RequestResponse" if wait else "Event"
+    encoded = body.encode()
+    if len(encoded) > MAX_INVOKE_PAYLOAD[kind]:
+        # Lambda would refuse it anyway; saying so here names the limit and the way out.
+        limit = MAX_INVOKE_PAYLOAD[kind] // (1024 * 1024)
+        delivery.error = (
+            f"not invoked: the event is {len(encoded):,} bytes, and Lambda takes at most "
+            f"{limit} MB for an {'invoke that waits' if wait else 'asynchronous invoke'}; "
+            + ("send a smaller event" if wait else "send it with --wait (6 MB) or make it smaller")
+        )
+        return delivery
     try:
         response = with_backoff(
             lambda: lambda_client.invoke(
-                FunctionName=delivery.target,
-                InvocationType="RequestResponse" if wait else "Event",
-                Payload=body.encode(),
+                FunctionName=delivery.target, InvocationType=kind, Payload=encoded
             ),
             attempts=MAX_ATTEMPTS,
             sleep=sleep,

@@ -175,3 +175,19 @@ def test_every_delivery_is_reported_as_it_completes() -> None:
         sleep=no_sleep,
     )
     assert sorted(seen) == ["trace-0", "trace-1"]
+
+
+def test_an_event_past_lambdas_payload_limit_is_reported_unsent_without_a_call() -> None:
+    big = "x" * (1024 * 1024)  # with its envelope, just over an asynchronous invoke's 1 MB
+    queued = plan(DEPLOYMENT, [InputEvent("audit", big)], traces())
+    lambda_client = FakeLambda()
+    send(queued, FakeKinesis(), lambda_client, sleep=no_sleep)
+    assert not queued[0].sent
+    assert queued[0].error is not None
+    assert "Lambda takes at most 1 MB for an asynchronous invoke" in queued[0].error
+    assert "send it with --wait (6 MB)" in queued[0].error
+    assert lambda_client.calls == []
+    # Waiting for the result, Lambda takes up to 6 MB: the same event goes.
+    waited = plan(DEPLOYMENT, [InputEvent("audit", big)], traces())
+    send(waited, FakeKinesis(), lambda_client, wait=True, sleep=no_sleep)
+    assert waited[0].sent and len(lambda_client.calls) == 1
