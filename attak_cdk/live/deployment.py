@@ -358,16 +358,13 @@ def _refuse_two_layouts(cloudformation: Any, whole: dict[str, Any], topology: st
     times = deployed(whole), deployed(first)
     delete = "delete the deployment you no longer use in CloudFormation"
     if times[0] and times[1]:
-        older = (
-            f"stack {whole['StackName']}"
-            if times[0] < times[1]
-            else f"stacks {', '.join(split)}, in that order"
-        )
-        delete = f"delete the older deployment in CloudFormation ({older})"
+        older = [whole["StackName"]] if times[0] < times[1] else split
+        commands = "; ".join(f"aws cloudformation delete-stack --stack-name {n}" for n in older)
+        delete = f"delete the older deployment, in this order: {commands}"
     raise LiveError(
         f"topology '{topology}' is deployed twice: in stack {whole['StackName']}, and spread "
         f"over stacks {', '.join(split)} (`attak deploy` leaves the old stacks behind when a "
-        f"topology grows past one stack or shrinks back into one); {delete}, then try again"
+        f"topology grows past one stack or shrinks back into one); {delete}; then try again"
     )
 
 

@@ -324,7 +324,10 @@ def test_a_topology_also_left_in_one_stack_is_refused_not_read_from_the_old_stac
             f"topology '{NAME}' is deployed twice: in stack {NAME}, and spread over stacks "
             f"{FIRST}, {SECOND}, {STREAM_STACK}"
         ) in result.stderr
-        assert f"(stacks {FIRST}, {SECOND}, {STREAM_STACK}, in that order)" in result.stderr
+        assert "delete the older deployment, in this order: " + "; ".join(
+            f"aws cloudformation delete-stack --stack-name {name}"
+            for name in (FIRST, SECOND, STREAM_STACK)
+        ) in " ".join(result.stderr.split())
         assert "Traceback" not in result.output
     removed = attak(
         "destroy", str(shrunk), "--endpoint-url", moto_server, "--force",

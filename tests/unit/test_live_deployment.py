@@ -201,13 +201,17 @@ def test_a_topology_left_in_two_layouts_is_refused_naming_the_older() -> None:
     )
     with pytest.raises(LiveError, match=re.escape(twice)) as grown:
         find(deployed_at(1, stack("attak-example", value=manifest())), *split)
-    assert "delete the older deployment in CloudFormation (stack attak-example)" in str(grown.value)
+    assert str(grown.value).endswith(
+        "delete the older deployment, in this order: "
+        "aws cloudformation delete-stack --stack-name attak-example; then try again"
+    )
     with pytest.raises(LiveError, match=re.escape(twice)) as shrunk:
         find(deployed_at(3, stack("attak-example", value=manifest())), *split)
     assert (
-        "(stacks attak-example-1, attak-example-2, attak-example-streams-1, in that order)"
-        in str(shrunk.value)
-    )
+        "in this order: aws cloudformation delete-stack --stack-name attak-example-1; "
+        "aws cloudformation delete-stack --stack-name attak-example-2; "
+        "aws cloudformation delete-stack --stack-name attak-example-streams-1; then try again"
+    ) in str(shrunk.value)
     with pytest.raises(
         LiveError, match="delete the deployment you no longer use in CloudFormation"
     ):
