@@ -30,6 +30,7 @@ def run_topology(
     input_file: str | Path | None = None,
     max_hops: int | None = None,
     seed: int = 0,
+    timeouts: bool = True,
 ) -> SimulationResult:
     """Simulate ``topology`` (a path or a loaded model) with ``inputs`` and return the result.
 
@@ -38,6 +39,13 @@ def run_topology(
     ``inputs``, ``input_file`` (default: ``input.json`` beside the topology) is read.
     The result's ``emitted`` maps processor -> topic -> data; ``dead_letters`` lists the
     records that failed for good; ``ok`` is true when every record was processed.
+
+    Each invocation runs under its processor's ``timeout``, as in Lambda: one that runs
+    past it fails with "Task timed out after N.NN seconds" and is retried, then
+    dead-lettered. Timeouts are enforced with SIGALRM, so only when the run is in the main
+    thread on POSIX: in another thread, or on Windows, handlers run untimed. A SIGALRM
+    timer of your own (pytest-timeout's) keeps working. An active debugger
+    (``breakpoint()``) is never interrupted; ``timeouts=False`` turns timing off.
     """
     model = topology if isinstance(topology, Topology) else load_topology(topology)
     if inputs is None:
@@ -46,4 +54,4 @@ def run_topology(
         pairs = inputs.items() if isinstance(inputs, Mapping) else inputs
         events = [InputEvent(str(name), data, f"inputs[{name!r}]") for name, data in pairs]
         check_processors(events, model.processors)
-    return simulate(model, events, max_hops=max_hops, seed=seed)
+    return simulate(model, events, max_hops=max_hops, seed=seed, timeouts=timeouts)

@@ -23,6 +23,7 @@ from .. import graph
 from .lambda_events import arrival_time, function_arn, iso_timestamp
 from .resources import EndpointError, KinesisStream
 from .result import DeadLetter
+from .timeouts import TIMED_OUT
 
 RETRIES_EXHAUSTED = "RetryAttemptsExhausted"
 RECORD_AGE_EXCEEDED = "RecordAgeExceeded"
@@ -113,6 +114,8 @@ def batch_message(
 def direct_message(processor: str, event: Any, letter: DeadLetter, region: str) -> dict[str, Any]:
     """Lambda's on-failure record of an asynchronous invocation that ran out of retries."""
     kind, _, message = letter.error.partition(": ")
+    if letter.error.startswith(TIMED_OUT):  # Lambda's own error, not the function's
+        kind, message = "Sandbox.Timedout", letter.error
     return {
         "version": "1.0",
         "timestamp": iso_timestamp(time.time()),

@@ -7,6 +7,16 @@ processors: the memory engine keeps them in lists, the Kinesis engine writes and
 them through a Kinesis API. The delivery rules that decide what happens to a failing
 record (retry from it, bisect, dead-letter after ``retry_attempts``; two retries for a
 direct invocation) live here, once, so both engines end a run with the same dead letters.
+
+Every invocation runs under its processor's timeout (``timeouts.py``), as in Lambda. One
+that runs out of time fails as a whole: the handler call it was in is recorded with
+Lambda's "Task timed out after N.NN seconds" and its logs, and the batch (or the direct
+invocation) is retried under the same rules as any failure, ending in dead letters with
+that error. What the invocation had already sent stays sent, as a PutRecords call cannot
+be taken back: the runtime sends a batch's emits when it ends, or each time 500 are
+pending. Everything else it emitted is discarded with it, and the handler calls that had
+finished before the timeout but whose emits were not sent are marked with the timeout too
+(their emits are not in ``emitted``; the retry runs them again).
 """
 
 from __future__ import annotations
@@ -15,8 +25,9 @@ import gc
 import io
 import random
 import sys
-from collections.abc import Callable, Iterable, Mapping
-from typing import Protocol
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Protocol, TextIO
 
 from .. import graph
 from ..errors import InputError
@@ -27,6 +38,7 @@ from ..runtime.context import Emit, LoopError, Routes
 from ..runtime.envelope import DecodeError, EmitError, Envelope, decode, encode_input
 from ..runtime.handler import Record, Runner, Transport
 from .result import DeadLetter, Invocation, SimulationResult, describe_error
+from .timeouts import TaskTimedOut, Timer, debugging
 
 DIRECT_RETRIES = 2
 """Lambda retries a failed asynchronous invocation twice before its on-failure destination."""
@@ -76,15 +88,25 @@ def skipped_error(message: str) -> str:
 
 
 class _Printed(io.TextIOBase):
-    """Collects what handlers print until the observer takes it for their invocation."""
+    """Collects what handlers print until the observer takes it for their invocation.
+
+    While a debugger is active (``breakpoint()`` in a handler), what is written goes to
+    ``terminal`` instead: the debugger's prompt and what the handler prints as it is
+    stepped through are for the person at the prompt.
+    """
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        self.terminal: TextIO | None = None
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
+        if self.terminal is not None and sys.gettrace() is not None and debugging():
+            self.terminal.write(text)
+            self.terminal.flush()  # the prompt has no newline
+            return len(text)
         self.parts.append(text)
         return len(text)
 
@@ -98,12 +120,30 @@ class LoopStopped(Exception):
     """Raised inside an engine to stop the run at a runaway loop."""
 
 
+class _Sending:
+    """The engine's transport, noting how far its emits have been sent: each emit carries
+    the number of the handler call that made it (its ``tag``), so after a timeout the
+    engine knows which finished handler calls had their emits sent."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+        self.through = 0
+        """The last handler call (by number) whose emits have all been sent."""
+
+    def put(self, stream: str, emits: Sequence[Emit]) -> None:
+        self.transport.put(stream, emits)
+        tag = emits[-1].tag
+        if isinstance(tag, int) and tag > self.through:
+            self.through = tag
+
+
 class Engine:
     """The part of an engine that records what happens; subclasses move the records.
 
     A subclass sets up its runners (``self.runners``) and implements ``send`` (outside
     input), ``drain`` (process until every stream is empty) and ``pending`` (records left
-    when a runaway loop stops the run).
+    when a runaway loop stops the run). Invocations go through ``_process``, which times
+    them (``timeouts=False`` turns that off).
     """
 
     runners: dict[str, Runner]
@@ -116,6 +156,7 @@ class Engine:
         seed: int = 0,
         on_invocation: Callable[[Invocation], None] | None = None,
         targets: dict[str, str] | None = None,
+        timeouts: bool = True,
     ) -> None:
         self.topology = topology
         self.max_hops = max_hops if max_hops is not None else topology.max_hops
@@ -133,6 +174,9 @@ class Engine:
         self._head_attempt = 1
         self._last_invocation: int | None = None
         self._printed = _Printed()
+        self._timer = Timer(timeouts)
+        self._timeouts = {name: p.timeout for name, p in topology.processors.items()}
+        self._sending: _Sending | None = None
 
     def _new_id(self) -> str:
         return f"{self._random.getrandbits(64):016x}"
@@ -152,13 +196,14 @@ class Engine:
         (or one given, for tests), its routes from the graph, and this engine's transport."""
         given = dict(handlers or {})
         outgoing = graph.routes(self.topology)
+        sending = self._sending = _Sending(transport)
         return {
             name: Runner(
                 handler=given[name] if name in given else load_handler(processor),
                 processor=name,
                 topology=self.topology.name,
                 routes=Routes.from_json(graph.routes_payload(outgoing[name])),
-                transport=transport,
+                transport=sending,
                 max_hops=self.max_hops,
                 observer=self._observe,
             )
@@ -175,6 +220,9 @@ class Engine:
         error: BaseException | None,
         seconds: float,
     ) -> None:
+        timer = self._timer
+        if timer.overdue:  # the handler returned past its deadline: it swallowed the timeout
+            raise timer.expired()
         rows = self.result.rows
         printed = self._printed.take() if self._printed.parts else ""
         attempt = self._head_attempt if record is self._head else 1
@@ -199,6 +247,7 @@ class Engine:
             self.result.stopped = str(error)
         if self._on_invocation is not None:
             self._on_invocation(self.result.invocation(number - 1))
+        timer.started = time.perf_counter()  # the next record's handler call starts
 
     # --- Running ---------------------------------------------------------------------------
 
@@ -206,20 +255,24 @@ class Engine:
         """Send every input event, then drain every stream; return what happened.
 
         What handlers print is captured per invocation (in Lambda it would go to the
-        function's log), so it never mixes with attak's own output.
+        function's log), so it never mixes with attak's own output. Invocations are timed
+        only when the run is in the main thread on POSIX (see ``timeouts.py``).
         """
         saved = sys.stdout, sys.stderr
+        self._printed.terminal = saved[0]
         sys.stdout = sys.stderr = self._printed
         thresholds = gc.get_threshold()
         # A run keeps every invocation for its report: millions of long-lived objects that
         # the cyclic collector would rescan over and over (about a third of the run time).
         gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
+        self._timer.install()
         try:
             self.send(events)
             self.drain()
         except LoopStopped:
             self.result.unprocessed = self.pending()
         finally:
+            self._timer.restore()
             sys.stdout, sys.stderr = saved
             gc.set_threshold(*thresholds)
         return self.result
@@ -248,9 +301,71 @@ class Engine:
             self._dead_letter(runner.processor, INPUT, record, describe_error(error), attempts)
         self._head, self._head_attempt = None, 1
 
-    def _process(self, runner: Runner, records: list[Record]) -> tuple[int, BaseException] | None:
-        """One invocation of ``runner`` on ``records`` (an engine may add Lambda's context)."""
-        return runner.process(records)
+    def _process(
+        self,
+        runner: Runner,
+        records: Sequence[Record | Emit],
+        lambda_context: object = None,
+        *,
+        each: bool = False,
+    ) -> tuple[int, BaseException] | None:
+        """One invocation of ``runner`` on ``records`` under the processor's timeout; with
+        ``each``, one invocation per record (direct invokes handed over together).
+
+        Returns ``Runner.process``'s answer; an invocation that timed out failed as a
+        whole, at index 0 (with ``each``: at the record that timed out).
+        """
+        timer = self._timer
+        if not timer.active:
+            return runner.process(records, lambda_context)
+        first = len(self.result.rows)
+        timer.arm(self._timeouts[runner.processor], each=each)
+        try:
+            return runner.process(records, lambda_context)
+        except TaskTimedOut as error:
+            timeout = error
+        finally:
+            timer.disarm()
+        return self._timed_out(runner, records, first, timeout, each=each)
+
+    def _timed_out(
+        self,
+        runner: Runner,
+        records: Sequence[Record | Emit],
+        first: int,
+        error: TaskTimedOut,
+        *,
+        each: bool,
+    ) -> tuple[int, BaseException]:
+        """Record the handler call that ran out of time, with its logs and Lambda's log line,
+        and settle what the handler calls before it emitted (see the module docstring)."""
+        rows = self.result.rows
+        finished = range(first, len(rows))
+        index = len(finished)
+        record = records[index]
+        sent = self._sending.through if self._sending is not None else 0
+        # Finished handler calls (no error: row[5]) with emits (row[4]) not yet sent.
+        unsent = [n for n in finished if rows[n][5] is None and rows[n][4] and n + 1 > sent]
+        self._printed.write(f"{error}\n")  # Lambda's log line
+        if unsent and not each:  # the trace showed them as they finished: say what became of them
+            listed = ", ".join(f"#{n + 1}" for n in unsent[:5])
+            more = f" and {len(unsent) - 5} more" if len(unsent) > 5 else ""
+            self._printed.write(f"(attak) discarded with it: the emits of {listed}{more}\n")
+        try:
+            envelope: Envelope | None = decode(record.payload, record.sequence)
+        except DecodeError:
+            envelope = None
+        self._observe(record, envelope, [], error, time.perf_counter() - self._timer.started)
+        if each:  # the records before were invocations of their own, and finished
+            runner.flush([emit for n in unsent for emit in rows[n][4]])
+            return index, error
+        discarded = TaskTimedOut(
+            f"{error} later in this invocation: this record's emits were discarded with it"
+        )
+        for n in unsent:
+            row = rows[n]
+            rows[n] = (*row[:5], discarded, *row[6:])
+        return 0, error
 
     def _dead_letter_batch(
         self,
@@ -260,11 +375,15 @@ class Engine:
         error: BaseException,
         attempts: int,
     ) -> None:
-        """The failing record with its error, then the records that shared its batch."""
+        """The failing record with its error, then the records that shared its batch (all
+        with the timeout when the batch's invocation timed out)."""
         message = describe_error(error)
         self._dead_letter(processor, source, failing[0], message, attempts)
         for skipped in failing[1:]:
-            self._dead_letter(processor, source, skipped, skipped_error(message), 0)
+            if isinstance(error, TaskTimedOut):
+                self._dead_letter(processor, source, skipped, message, attempts)
+            else:
+                self._dead_letter(processor, source, skipped, skipped_error(message), 0)
 
     def _stop_at_loop(self) -> None:
         if self.result.stopped is not None:

@@ -26,6 +26,8 @@ What happens, as in AWS:
   ``dead_letters`` in every case.
 - Entry processors are invoked directly, one event per invocation, as ``attak trigger``
   invokes them, with two retries.
+- Every invocation runs under its processor's timeout (``timeouts.py``); one that runs out
+  of time is a function error, and the batch is retried as a whole.
 
 The engine sets up the run, sends its input and invokes the processors; its parts have
 a module each: ``resources.py`` (the streams on the endpoint), ``event_source.py`` (the
@@ -39,8 +41,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from .. import graph
@@ -69,6 +72,7 @@ from .resources import (
 )
 from .result import Invocation, SimulationResult, describe_error
 from .shard_reading import ShardReading
+from .timeouts import TaskTimedOut
 
 INPUT_ATTEMPTS = 30
 """PutRecords attempts for outside input."""
@@ -109,8 +113,8 @@ class EngineFigures:
     records_read: int = 0
     duplicates: int = 0
     function_errors: int = 0
-    """Invocations that raised as a whole (an emit that could not be written): Lambda
-    retries the whole batch."""
+    """Invocations that failed as a whole (an emit that could not be written, a timeout):
+    Lambda retries the whole batch."""
     dead_letter_queue: bool = False
     """Dead letters were also sent to SQS queues on the endpoint."""
     dead_letter_messages: int = 0
@@ -135,12 +139,19 @@ class KinesisEngine(Engine):
         options: KinesisOptions | None = None,
         emulator_kind: str | None = None,
         clock: Callable[[], float] = time.time,
+        timeouts: bool = True,
     ) -> None:
         self.options = options or KinesisOptions()
         self.endpoint_url = endpoint_url
         self._run_id = os.urandom(4).hex()
         self.streams: dict[str, KinesisStream] = run_streams(topology, self._run_id)
-        super().__init__(topology, max_hops=max_hops, seed=seed, on_invocation=on_invocation)
+        super().__init__(
+            topology,
+            max_hops=max_hops,
+            seed=seed,
+            on_invocation=on_invocation,
+            timeouts=timeouts,
+        )
         self.kinesis, sqs = connect(endpoint_url, self.options.region, self.options.read_timeout)
         self.emitter = KinesisEmitter(
             self.kinesis,
@@ -261,19 +272,31 @@ class KinesisEngine(Engine):
                 message = direct_message(processor, event, letter, self.options.region)
                 self.queues.send(processor, message)
 
-    def _process(self, runner: Runner, records: list[Record]) -> tuple[int, BaseException] | None:
-        """``Runner.process`` as Lambda runs it, with a context. An emit that cannot be
-        written raises out of ``process``: the whole invocation failed (index ``WHOLE``),
-        and Lambda retries the whole batch."""
+    def _process(
+        self,
+        runner: Runner,
+        records: Sequence[Record | Emit],
+        lambda_context: object = None,
+        *,
+        each: bool = False,
+    ) -> tuple[int, BaseException] | None:
+        """``Runner.process`` as Lambda runs it, with a context and under the timeout. An
+        emit that cannot be written raises out of ``process``, and a timeout fails the
+        invocation: either way the whole invocation failed (index ``WHOLE``), and Lambda
+        retries the whole batch."""
         processor = self.topology.processors[runner.processor]
         context = LambdaContext(
             runner.processor, processor.timeout, processor.memory, self.options.region
         )
         try:
-            return runner.process(records, context)
+            failed = super()._process(runner, records, context, each=each)
         except Exception as error:  # raised by a flush: the function errored as a whole
             self.figures.function_errors += 1
             return WHOLE, error
+        if failed is not None and isinstance(failed[1], TaskTimedOut):
+            self.figures.function_errors += 1
+            return WHOLE, failed[1]
+        return failed
 
     def pending(self) -> int:
         """Records buffered by the readers plus those still unread in the streams."""
@@ -368,43 +391,40 @@ def simulate(
     seed: int = 0,
     on_invocation: Callable[[Invocation], None] | None = None,
     options: KinesisOptions | None = None,
+    timeouts: bool = True,
 ) -> SimulationResult:
     """Run ``events`` through ``topology`` over Kinesis: at ``endpoint_url``, or on an
-    emulator started for this run and stopped after it."""
+    emulator started for this run and stopped after it. ``timeouts=False`` lets every
+    invocation run as long as it takes."""
     options = options or KinesisOptions()
-    if endpoint_url is not None:
-        return _run(topology, events, endpoint_url, None, max_hops, seed, on_invocation, options)
-    with emulator.start(options.emulator) as local:
-        return _run(
-            topology, events, local.endpoint_url, local.kind, max_hops, seed, on_invocation, options
-        )
-
-
-def _run(
-    topology: Topology,
-    events: Iterable[InputEvent],
-    endpoint_url: str,
-    kind: str | None,
-    max_hops: int | None,
-    seed: int,
-    on_invocation: Callable[[Invocation], None] | None,
-    options: KinesisOptions,
-) -> SimulationResult:
-    engine = KinesisEngine(
+    engine = partial(
+        KinesisEngine,
         topology,
-        endpoint_url=endpoint_url,
         max_hops=max_hops,
         seed=seed,
         on_invocation=on_invocation,
         options=options,
-        emulator_kind=kind,
+        timeouts=timeouts,
     )
+    if endpoint_url is not None:
+        return _run(engine(endpoint_url=endpoint_url), events, own_emulator=False)
+    with emulator.start(options.emulator) as local:
+        return _run(
+            engine(endpoint_url=local.endpoint_url, emulator_kind=local.kind),
+            events,
+            own_emulator=True,
+        )
+
+
+def _run(
+    engine: KinesisEngine, events: Iterable[InputEvent], *, own_emulator: bool
+) -> SimulationResult:
     try:
         return engine.run(events)
     finally:
         # An engine on the user's endpoint cleans up; a run on attak's own emulator just
         # stops it.
-        if kind is None:
+        if not own_emulator:
             engine.delete()
 
 

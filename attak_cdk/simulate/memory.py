@@ -6,7 +6,8 @@ Each stream is a list of shards; a record goes to the shard its partition key ha
 Lambda, with the same contract. A failing record is retried from its position, the batch
 is bisected when ``bisect_batch_on_error`` is set, and after ``retry_attempts`` the record
 becomes a dead letter. Direct invocations follow Lambda's asynchronous invoke: two retries,
-then a dead letter.
+then a dead letter. Each invocation runs under its processor's timeout, and one that runs
+out of time fails as a whole, as in Lambda.
 These rules live in ``engine.py``, shared with the Kinesis engine.
 
 Runs are deterministic: trace ids and partition keys come from a seeded generator and
@@ -71,8 +72,15 @@ class MemoryEngine(Engine):
         seed: int = 0,
         handlers: Mapping[str, Handler] | None = None,
         on_invocation: Callable[[Invocation], None] | None = None,
+        timeouts: bool = True,
     ) -> None:
-        super().__init__(topology, max_hops=max_hops, seed=seed, on_invocation=on_invocation)
+        super().__init__(
+            topology,
+            max_hops=max_hops,
+            seed=seed,
+            on_invocation=on_invocation,
+            timeouts=timeouts,
+        )
         self._spread = 0
         self.streams: dict[str, StreamState] = {}
         for stream in topology.streams:
@@ -142,15 +150,16 @@ class MemoryEngine(Engine):
 
     def _invoke_direct(self, processor: str, records: list[Record]) -> None:
         """Invoke ``processor`` once per record. Each invocation stands alone, as Lambda's
-        asynchronous invokes do; they go through ``process`` together only because an
-        in-memory run has nothing between them. A failing one is retried on its own."""
+        asynchronous invokes do, with a timeout of its own; they go through ``process``
+        together only because an in-memory run has nothing between them. A failing one is
+        retried on its own."""
         if not records:
             return
         runner = self.runners[processor]
         self._processor, self._source, self._head = processor, INPUT, None
         start = 0
         while start < len(records):
-            failed = runner.process(records[start:] if start else records)
+            failed = self._process(runner, records[start:] if start else records, each=True)
             self._stop_at_loop()
             if failed is None:
                 return
@@ -178,7 +187,7 @@ class MemoryEngine(Engine):
         batch = shard.records[shard.position : shard.position + size]
         self._processor, self._source, self._head = state.consumer, state.name, batch[0]
         self._head_attempt = shard.failures + 1
-        failed = self.runners[state.consumer].process(batch)
+        failed = self._process(self.runners[state.consumer], batch)
         self._stop_at_loop()
         if failed is None:
             shard.position += len(batch)
@@ -203,7 +212,13 @@ def simulate(
     max_hops: int | None = None,
     seed: int = 0,
     on_invocation: Callable[[Invocation], None] | None = None,
+    timeouts: bool = True,
 ) -> SimulationResult:
-    """Run ``events`` through ``topology`` in-process and return the result."""
-    engine = MemoryEngine(topology, max_hops=max_hops, seed=seed, on_invocation=on_invocation)
+    """Run ``events`` through ``topology`` in-process and return the result.
+
+    ``timeouts=False`` lets every invocation run as long as it takes (see ``timeouts.py``
+    for when they are enforced)."""
+    engine = MemoryEngine(
+        topology, max_hops=max_hops, seed=seed, on_invocation=on_invocation, timeouts=timeouts
+    )
     return engine.run(events)

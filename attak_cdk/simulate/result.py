@@ -14,6 +14,7 @@ from typing import Any
 
 from ..runtime.context import Emit, LoopError
 from ..runtime.envelope import Envelope
+from .timeouts import TaskTimedOut
 
 _RUNTIME_DIR = str(Path(__file__).resolve().parent.parent)
 
@@ -164,7 +165,9 @@ class SimulationResult:
 
 
 def describe_error(error: BaseException) -> str:
-    """``Type: message``."""
+    """``Type: message``; a timeout in Lambda's own words."""
+    if isinstance(error, TaskTimedOut):
+        return str(error)
     return f"{type(error).__name__}: {error}"
 
 

@@ -52,11 +52,20 @@ def simulate(
             "LocalStack). Default: attak starts kinesalite on 127.0.0.1 for the run.",
         ),
     ] = None,
+    timeouts: Annotated[
+        bool,
+        typer.Option(
+            "--timeouts/--no-timeouts",
+            help="Stop an invocation that runs past its processor's timeout, as Lambda "
+            "does. --no-timeouts lets handlers run as long as they take (pdb is recognized "
+            "either way; use it for other debuggers or profiling).",
+        ),
+    ] = True,
 ) -> None:
     """Run the topology locally with the runtime Lambda runs.
 
-    Exits 0 when every record was processed, 1 when a record ended as a dead letter or a
-    loop hit max_hops.
+    Each invocation runs under its processor's timeout, as in Lambda. Exits 0 when every
+    record was processed, 1 when a record ended as a dead letter or a loop hit max_hops.
 
     Example: attak simulate sample_topology --input events.jsonl --engine kinesis
     """
@@ -87,13 +96,20 @@ def simulate(
     events = read_inputs(input or default_input(topology.file), topology.processors)
     started = time.perf_counter()
     if as_json:
-        result = run(topology, events, max_hops=max_hops, seed=seed)
+        result = run(topology, events, max_hops=max_hops, seed=seed, timeouts=timeouts)
         render.print_json(document(result))
     else:
         render.issues(warnings)
         trace = render.TracePrinter(topology, show=show, quiet=quiet)
         render.simulation_header(topology, len(events))
-        result = run(topology, events, max_hops=max_hops, seed=seed, on_invocation=trace)
+        result = run(
+            topology,
+            events,
+            max_hops=max_hops,
+            seed=seed,
+            on_invocation=trace,
+            timeouts=timeouts,
+        )
         trace.finish()
         render.simulation_summary(result, time.perf_counter() - started)
     if not result.ok:

@@ -83,6 +83,28 @@ def test_simulate_exits_1_when_a_record_is_dead_lettered(write_project: WritePro
     assert json.loads(out)["dead_letters"][0]["error"] == "RuntimeError: broken x"
 
 
+def test_simulate_stops_a_handler_at_its_timeout_unless_told_not_to(
+    write_project: WriteProject,
+) -> None:
+    root = write_project(
+        {
+            "p/fan.py": "def handler(event, context):\n    context.emit('out', event)\n",
+            "p/slow.py": "import time\n\ndef handler(event, context):\n    time.sleep(1.2)\n",
+            "topology.yml": (
+                "name: slow\nprocessors: {spout: p/fan.py, slow: {handler: p/slow.py, timeout: 1}}\n"
+                "streams: [{from: spout, to: slow, retry_attempts: 0}]\n"
+            ),
+            "input.json": '{"spout": "x"}',
+        }
+    )
+    code, out, _ = run("simulate", str(root))
+    assert code == 1
+    assert "Task timed out after 1.00 seconds" in out
+    assert "time.sleep(1.2)" in out  # where the handler was when time ran out
+    code, out, _ = run("simulate", str(root), "--no-timeouts")
+    assert code == 0, out
+
+
 def test_simulate_stops_a_runaway_loop_and_exits_1(write_project: WriteProject) -> None:
     root = write_project(
         {

@@ -249,3 +249,28 @@ def test_batching_window_and_batch_size_shape_the_invocations(
     result = kinesis.simulate(topology, events, endpoint_url=kinesalite)
     assert result.ok
     assert sorted(i.event for i in result.invocations if i.processor == "sink") == list(range(25))
+
+
+def test_a_timed_out_record_is_dead_lettered_alike(
+    kinesalite: str, write_project: WriteProject
+) -> None:
+    root = project(
+        write_project,
+        """
+        name: timeout
+        processors: {spout: p/fan.py, slow: {handler: p/slow.py, timeout: 1}}
+        streams: [{from: spout, to: slow, retry_attempts: 0}]
+        """,
+        fan="def handler(event, context):\n    for item in event:\n        context.emit('out', item)\n",
+        slow=(
+            "import time\n\ndef handler(event, context):\n    context.emit('seen', event)\n"
+            "    if event == 'slow':\n        time.sleep(30)\n"
+        ),
+    )
+    in_memory, over_kinesis = run_both(kinesalite, root, [("spout", ["a", "slow"])])
+    assert_same(in_memory, over_kinesis)
+    (letter,) = over_kinesis.dead_letters
+    assert (letter.event, letter.error) == ("slow", "Task timed out after 1.00 seconds")
+    assert over_kinesis.emitted["slow"] == {"seen": ["a"]}  # "slow"'s emit was discarded
+    assert over_kinesis.engine is not None
+    assert over_kinesis.engine["function_errors"] >= 2  # the batch, then "slow" alone
