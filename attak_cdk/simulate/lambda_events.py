@@ -18,6 +18,8 @@ from typing import Any
 
 ACCOUNT = "000000000000"
 """The placeholder account of every ARN a local run makes up."""
+LOCAL_REGION = "us-east-1"
+"""The region of an in-memory run's ARNs (the Kinesis engine uses its endpoint's)."""
 MAX_INVOKE_PAYLOAD = 6 * 1024 * 1024
 """Lambda's limit on a synchronous invocation's event: a batch is cut before it."""
 
@@ -28,17 +30,42 @@ def function_arn(processor: str, region: str) -> str:
 
 
 class LambdaContext:
-    """The parts of Lambda's context object a handler may read, for a local invocation."""
+    """The parts of Lambda's context object a handler may read, for a local invocation.
 
-    def __init__(self, processor: str, timeout: int, memory: int, region: str) -> None:
+    ``request_id`` (default: a random UUID, as Lambda's; a number is that UUID's value) is
+    the invocation's ``aws_request_id``; ``restart`` makes the same object the next
+    invocation's, for an engine that hands several invocations to the runtime at once.
+    """
+
+    def __init__(
+        self, processor: str, timeout: int, memory: int, region: str, request_id: int | str = ""
+    ) -> None:
         self.function_name = processor
         self.function_version = "$LATEST"
         self.invoked_function_arn = function_arn(processor, region)
         self.memory_limit_in_mb = memory
-        self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{processor}"
         self.log_stream_name = "local"
+        self._timeout = timeout
+        self._request = request_id or str(uuid.uuid4())
         self._deadline = time.monotonic() + timeout
+
+    @property
+    def aws_request_id(self) -> str:
+        """A UUID; a number given as the id is spelled as one only when asked (most
+        handlers never ask, and an engine may start an invocation per record)."""
+        request = self._request
+        return request if isinstance(request, str) else str(uuid.UUID(int=request))
+
+    @property
+    def request(self) -> int | str:
+        """The request id as given: what ``restart`` takes to go on under the same id."""
+        return self._request
+
+    def restart(self, request_id: int | str) -> None:
+        """Become the context of a new invocation: its id, and its full time again."""
+        self._request = request_id
+        self._deadline = time.monotonic() + self._timeout
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))

@@ -29,8 +29,10 @@ from ..handlers import Handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime.context import Emit
-from ..runtime.handler import Record
+from ..runtime.envelope import Envelope
+from ..runtime.handler import Record, Runner
 from .engine import INPUT, Engine, batch_failed, batch_succeeded
+from .lambda_events import LOCAL_REGION, LambdaContext
 from .result import Invocation, SimulationResult
 
 __all__ = ["MemoryEngine", "Shard", "StreamState", "simulate"]
@@ -81,6 +83,12 @@ class MemoryEngine(Engine):
             on_invocation=on_invocation,
             timeouts=timeouts,
         )
+        self._requests = 0
+        self._direct: LambdaContext | None = None
+        """The context shared by a group of direct invocations, while it runs."""
+        self._failed_request: int | str = 0
+        self._retrying: int | str | None = None
+        """The request id of the direct invocation being retried, while it is."""
         self._spread = 0
         self.streams: dict[str, StreamState] = {}
         for stream in topology.streams:
@@ -122,6 +130,47 @@ class MemoryEngine(Engine):
                 shard = shards[int.from_bytes(digest, "big") * len(shards) >> 128]
             shard.records.append(emit)
 
+    # --- Lambda's context ----------------------------------------------------------------
+
+    def _lambda_context(self, processor: str) -> LambdaContext:
+        """The context object of one invocation of ``processor``, as Lambda gives it."""
+        settings = self.topology.processors[processor]
+        request = self._retrying or self._request_id()
+        return LambdaContext(processor, settings.timeout, settings.memory, LOCAL_REGION, request)
+
+    def _process(
+        self,
+        runner: Runner,
+        records: Sequence[Record | Emit],
+        lambda_context: object = None,
+        *,
+        each: bool = False,
+    ) -> tuple[int, BaseException] | None:
+        """One invocation, with a context of its own unless given one."""
+        if lambda_context is None:
+            lambda_context = self._lambda_context(runner.processor)
+        return super()._process(runner, records, lambda_context, each=each)
+
+    def _request_id(self) -> int:
+        # Counted, not random: a run repeats to the byte, request ids included.
+        self._requests += 1
+        return self._requests
+
+    def _observe(
+        self,
+        record: Record | Emit,
+        envelope: Envelope | None,
+        emits: list[Emit],
+        error: BaseException | None,
+        seconds: float,
+    ) -> None:
+        super()._observe(record, envelope, emits, error, seconds)
+        direct = self._direct
+        if direct is not None:  # the next direct invocation of the group starts
+            if error is not None:
+                self._failed_request = direct.request
+            direct.restart(self._request_id())
+
     # --- Running ---------------------------------------------------------------------------
 
     def pending(self) -> int:
@@ -157,15 +206,27 @@ class MemoryEngine(Engine):
             return
         runner = self.runners[processor]
         self._processor, self._source, self._head = processor, INPUT, None
-        start = 0
-        while start < len(records):
-            failed = self._process(runner, records[start:] if start else records, each=True)
-            self._stop_at_loop()
-            if failed is None:
-                return
-            start += failed[0]
-            self._retry_direct(runner, records[start], failed[1])
-            start += 1
+        # One context object for the group, made each record's own as the record before
+        # it ends (in ``_observe``): its request id and its full time.
+        self._direct = context = self._lambda_context(processor)
+        try:
+            start = 0
+            while start < len(records):
+                batch = records[start:] if start else records
+                failed = self._process(runner, batch, context, each=True)
+                self._stop_at_loop()
+                if failed is None:
+                    return
+                start += failed[0]
+                # Lambda retries an asynchronous invoke under its first request id.
+                self._direct, self._retrying = None, self._failed_request
+                self._retry_direct(runner, records[start], failed[1])
+                self._retrying = None
+                context.restart(self._request_id())
+                self._direct = context
+                start += 1
+        finally:
+            self._direct = self._retrying = None
 
     def drain(self) -> None:
         """Process stream batches, stream by stream and shard by shard, until all are empty."""

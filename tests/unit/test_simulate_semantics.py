@@ -306,3 +306,35 @@ def test_unknown_input_processor_is_refused(write_project: WriteProject) -> None
         InputError, match="unknown processor 'revrse' \\(did you mean 'reverse'\\?\\)"
     ):
         run_topology(root, {"revrse": 1})
+
+
+CONTEXT_READER = """
+def handler(event, context):
+    remaining = context.get_remaining_time_in_millis()
+    print(context.function_name, context.memory_limit_in_mb, context.aws_request_id)
+    assert 0 < remaining <= 7000, remaining
+    if event == "again":
+        raise ValueError("fails, to be retried")
+    context.emit("seen", event)
+"""
+
+
+def test_handlers_get_lambdas_context_with_an_id_and_full_time_per_invocation(
+    write_project: WriteProject,
+) -> None:
+    root = project(
+        write_project,
+        "name: c\nprocessors:\n  reader: {handler: p/reader.py, timeout: 7, memory: 512}\n",
+        reader=CONTEXT_READER,
+    )
+    events = [("reader", "one"), ("reader", "two"), ("reader", "again")]
+    result = run_topology(root, events)
+    logs = [i.logs.split() for i in result.invocations]
+    assert [line[:2] for line in logs] == [["reader", "512"]] * 5  # two, then three attempts
+    ids = [line[2] for line in logs]
+    assert len(set(ids[:3])) == 3  # every invocation its own id
+    assert ids[2] == ids[3] == ids[4]  # Lambda retries an asynchronous invoke under its id
+    assert result.emitted == {"reader": {"seen": ["one", "two"]}}
+    # Counted, not random: the same run gives the same ids.
+    again = run_topology(root, events)
+    assert [i.logs.split()[2] for i in again.invocations] == ids
