@@ -10,7 +10,9 @@ or function resource), never to the stack, so the same rule still fails anywhere
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from collections.abc import Iterable
+
+from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
 from .processor import ProcessorFunction
@@ -50,11 +52,11 @@ PINNED_PYTHON_RUNTIME = Acknowledgment(
 )
 
 
-def acknowledge_findings(stack: Stack) -> None:
-    """Acknowledge, with reasons, the cdk-nag rules attak's design deliberately departs from."""
-    for construct in stack.node.find_all():
-        if isinstance(construct, ProcessorFunction):
-            _acknowledge_processor(construct)
+def acknowledge_findings(processors: Iterable[ProcessorFunction]) -> None:
+    """Acknowledge, with reasons, the cdk-nag rules attak's design deliberately departs from,
+    on each of ``processors`` (the ones built, held in Python: no walk of the stack)."""
+    for processor in processors:
+        _acknowledge_processor(processor)
 
 
 def _acknowledge_processor(processor: ProcessorFunction) -> None:

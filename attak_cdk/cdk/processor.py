@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
@@ -21,6 +21,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ..model import StreamSettings
+from . import values
 from .asset import LAMBDA_ENTRY
 from .stream import TopologyStream
 
@@ -73,20 +74,18 @@ class ProcessorFunction(Construct):
             "DeadLetterQueue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            retention_period=Duration.days(14),
+            retention_period=values.days(14),
         )
         module, _, function = props.handler.partition(":")
         self.function = lambda_.Function(
             self,
             "Function",
-            runtime=lambda_.Runtime.PYTHON_3_13,
-            architecture=lambda_.Architecture.ARM_64
-            if props.architecture == "arm64"
-            else lambda_.Architecture.X86_64,
+            runtime=values.python_runtime(),
+            architecture=values.architecture(props.architecture),
             code=lambda_.Code.from_asset(str(props.asset)),
             handler=LAMBDA_ENTRY,
             memory_size=props.memory,
-            timeout=Duration.seconds(props.timeout),
+            timeout=values.seconds(props.timeout),
             reserved_concurrent_executions=props.reserved_concurrency,
             log_group=self.log_group,
             description=f"attak processor '{props.processor}' of topology '{props.topology}'",
@@ -97,8 +96,7 @@ class ProcessorFunction(Construct):
                 "ATTAK_TOPOLOGY": props.topology,
                 "ATTAK_MAX_HOPS": str(props.max_hops),
             },
-        )
-        self.function.configure_async_invoke(
+            # Direct invokes' retries and DLQ: as `configure_async_invoke` after, in one call.
             retry_attempts=DIRECT_RETRIES,
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
         )
@@ -113,15 +111,15 @@ class ProcessorFunction(Construct):
         retries and this processor's DLQ; grants the read permission the mapping needs."""
         stream.stream.grant_read(self.function)
         self.function.add_event_source_mapping(
-            f"From{stream.node.id}",
+            f"From{stream.construct_id}",
             event_source_arn=stream.stream.stream_arn,
             starting_position=getattr(lambda_.StartingPosition, settings.starting_position),
             batch_size=settings.batch_size,
-            max_batching_window=Duration.seconds(settings.max_batching_window),
+            max_batching_window=values.seconds(settings.max_batching_window),
             parallelization_factor=settings.parallelization_factor,
             retry_attempts=settings.retry_attempts,
             bisect_batch_on_error=settings.bisect_batch_on_error,
-            max_record_age=Duration.seconds(settings.max_record_age)
+            max_record_age=values.seconds(settings.max_record_age)
             if settings.max_record_age is not None
             else None,
             report_batch_item_failures=True,
@@ -134,7 +132,7 @@ class ProcessorFunction(Construct):
         stream.stream.grant(self.function, "kinesis:PutRecords")
 
     def _alarms(self) -> list[cloudwatch.Alarm]:
-        minute = Duration.minutes(1)
+        minute = values.minutes(1)
         name = self.props.processor
         return [
             self._alarm(

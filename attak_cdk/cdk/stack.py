@@ -15,9 +15,10 @@ own processors (``part`` N of ``parts``); ``attak_cdk.live`` reads and joins the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import App, CfnElement, Environment, Stack
+from aws_cdk import App, CfnElement, CfnOutput, CfnResource, Environment, Stack
 from constructs import Construct
 
 from .. import graph
@@ -46,24 +47,41 @@ class ReadableIdsStack(Stack):
     Call ``name_resources`` once everything is built. (Overriding the stack's
     ``allocateLogicalId`` would do the same, but the CDK asks for every id each time
     something refers to it, and each question crosses from Node into Python: that was
-    three quarters of a synthesis. Naming once costs one pass over the tree.)
+    three quarters of a synthesis. Naming once costs one pass over the tree: a call into
+    Node to read each element's path, and one to set its id.)
     """
 
-    def name_resources(self) -> None:
+    def name_resources(self, known: Mapping[CfnOutput, str] | None = None) -> None:
         """Give each CloudFormation element under ``Topology`` its readable logical id;
-        an id two elements would share stays CDK's hashed one, which is unique."""
+        an id two elements would share stays CDK's hashed one, which is unique.
+
+        ``known``: elements made from Python directly in the ``Topology`` scope (its
+        outputs), with their ids there, so that only the others are asked for their path.
+        """
+        known = known or {}
         prefix = f"{self.node.path}/{TOPOLOGY_ID}/"
         wanted: dict[str, list[CfnElement]] = {}
         for construct in self.node.find_all():
             if isinstance(construct, CfnElement):
-                path = construct.node.path
-                if path.startswith(prefix):
-                    parts = path[len(prefix) :].split("/")
-                    readable = graph.logical_id(p for p in parts if p not in _DROPPED)
-                    wanted.setdefault(readable, []).append(construct)
+                relative = known.get(construct) if isinstance(construct, CfnOutput) else None
+                if relative is None:
+                    path = _path(construct)
+                    if not path.startswith(prefix):
+                        continue
+                    relative = path[len(prefix) :]
+                parts = relative.split("/")
+                readable = graph.logical_id(p for p in parts if p not in _DROPPED)
+                wanted.setdefault(readable, []).append(construct)
         for readable, elements in wanted.items():
             if readable and len(elements) == 1:
                 elements[0].override_logical_id(readable)
+
+
+def _path(element: CfnElement) -> str:
+    """The element's construct path, in one call into Node (``node.path`` takes two): its
+    ``toString()``, which a ``CfnResource`` ends with its type, `` [AWS::SQS::Queue]``."""
+    text = element.to_string()
+    return text[: text.rindex(" [")] if isinstance(element, CfnResource) else text
 
 
 class TopologyStack(ReadableIdsStack):
@@ -81,8 +99,8 @@ class TopologyStack(ReadableIdsStack):
             scope, topology.name, env=env, description=f"attak topology '{topology.name}'"
         )
         self.topology = Topology(self, TOPOLOGY_ID, topology=topology, **topology_options)
-        acknowledge_findings(self)
-        self.name_resources()
+        acknowledge_findings(self.topology.processors.values())
+        self.name_resources(self.topology.outputs)
 
 
 def estimate_resources(topology: TopologyModel) -> int:
@@ -100,10 +118,10 @@ def build_stacks(
     if estimate_resources(topology) <= RESOURCE_BUDGET:
         return [TopologyStack(app, topology=topology, env=env)]
     layout = _SplitLayout(app, topology, env)
-    build(layout, topology)
+    built = build(layout, topology)
+    acknowledge_findings(built.processors.values())
     for stack in layout.stacks:
-        acknowledge_findings(stack)
-        stack.name_resources()
+        stack.name_resources(built.outputs)
     return layout.stacks
 
 

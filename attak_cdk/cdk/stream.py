@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_kinesis as kinesis
 from constructs import Construct
 
 from ..model import StreamSettings
+from . import values
 
 
 class TopologyStream(Construct):
@@ -20,6 +21,8 @@ class TopologyStream(Construct):
 
     def __init__(self, scope: Construct, id: str, *, settings: StreamSettings) -> None:
         super().__init__(scope, id)
+        self.construct_id = id
+        """This construct's id, kept on the Python side (``node.id`` is a call into Node)."""
         self.settings = settings
         provisioned = settings.shards is not None
         # "Default" makes this the construct's default child, so ids read `<Name>Stream`.
@@ -31,7 +34,7 @@ class TopologyStream(Construct):
             if provisioned
             else kinesis.StreamMode.ON_DEMAND,
             shard_count=settings.shards if provisioned else None,
-            retention_period=Duration.hours(settings.retention_hours),
+            retention_period=values.hours(settings.retention_hours),
             # A stream is a buffer between processors, not a store: `attak destroy` removes
             # it with the rest instead of leaving it behind, billed by the hour.
             removal_policy=RemovalPolicy.DESTROY,

@@ -12,7 +12,7 @@ large topology over several stacks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from aws_cdk import CfnOutput, CfnResource, Stack
@@ -39,7 +39,9 @@ class TopologyTooLarge(AttakError):
 
 
 class Placement(Protocol):
-    """Which scope each part of a topology is built in."""
+    """Which scope each part of a topology is built in: asked again for the same part, it
+    returns the same scope object (the outputs and dashboards find their scopes that way,
+    without asking Node for each construct's parent)."""
 
     def processor_scope(self, name: str) -> Construct: ...
 
@@ -64,6 +66,8 @@ class Built:
     processors: dict[str, ProcessorFunction]
     streams: dict[str, TopologyStream]
     """Local stream name (``a->b[topic]``, ``input->a``) -> its construct."""
+    outputs: dict[CfnOutput, str] = field(default_factory=dict)
+    """Each output -> its id in the placement's scope it was made in."""
 
 
 def build(
@@ -132,60 +136,68 @@ def _build(
     for name, outgoing in graph.routes(topology).items():
         processors[name].set_routes(graph.routes_payload(outgoing, physical))
     result = Built(processors, streams)
-    _outputs(placement, topology, result)
-    _dashboards(result)
+    _outputs(placement, topology, result, physical)
+    _dashboards(placement, result)
     return result
 
 
 def _create_in_waves(streams: list[TopologyStream]) -> None:
-    resources = [s.stream.node.default_child for s in streams]
-    for index in range(MAX_CREATING_STREAMS, len(resources)):
-        resources[index].node.add_dependency(resources[index - MAX_CREATING_STREAMS])  # type: ignore[union-attr]
+    """Each stream waits for the one five before it. (A construct's dependency is one on
+    every resource under it, and a ``TopologyStream`` holds exactly one: its stream.)"""
+    for index in range(MAX_CREATING_STREAMS, len(streams)):
+        streams[index].node.add_dependency(streams[index - MAX_CREATING_STREAMS])
 
 
-def _outputs(placement: Placement, topology: TopologyModel, built: Built) -> None:
+def _outputs(
+    placement: Placement, topology: TopologyModel, built: Built, stream_names: dict[str, str]
+) -> None:
     """Name outputs beside each function and stream; a manifest in each manifest scope.
 
     A manifest names only what its own stack holds or reads (its processors, and the
     streams they read or write, which come from stream stacks), so a processor stack
     never refers to another one and the manifests of a split topology stay small.
+    ``stream_names``: each stream's name token, already read for the routes (each read of
+    a construct's attribute is a call into Node; the token is the same every time).
     """
-    for name, processor in built.processors.items():
-        CfnOutput(
-            processor.node.scope,  # type: ignore[arg-type]
+
+    def output(scope: Construct, id: str, *, value: str, description: str) -> None:
+        built.outputs[CfnOutput(scope, id, value=value, description=description)] = id
+
+    function_names = {name: p.function.function_name for name, p in built.processors.items()}
+    for name in built.processors:
+        output(
+            placement.processor_scope(name),
             f"{graph.function_id(name)}Name",
-            value=processor.function.function_name,
+            value=function_names[name],
             description=f"Lambda function of processor '{name}'",
         )
     for local, stream in built.streams.items():
-        CfnOutput(
-            stream.node.scope,  # type: ignore[arg-type]
-            f"{stream.node.id}Name",
-            value=stream.stream.stream_name,
+        output(
+            placement.stream_scope(local),
+            f"{stream.construct_id}Name",
+            value=stream_names[local],
             description=f"Kinesis stream {local}",
         )
     inputs = graph.incoming(topology)
     outgoing = graph.routes(topology)
     scopes = placement.manifest_scopes()
-    members: dict[str, list[str]] = {scope.node.path: [] for scope in scopes}
-    for name, processor in built.processors.items():
-        members[processor.node.scope.node.path].append(name)  # type: ignore[union-attr]
+    members: dict[Construct, list[str]] = {scope: [] for scope in scopes}  # by identity
+    for name in built.processors:
+        members[placement.processor_scope(name)].append(name)
 
     def entry(name: str) -> dict[str, object]:
         processor, local = built.processors[name], graph.ingest_stream_name(name)
         return {
-            "function": processor.function.function_name,
+            "function": function_names[name],
             "log_group": processor.log_group.log_group_name,
             "dead_letter_queue": processor.dead_letter_queue.queue_url,
-            "ingest_stream": built.streams[local].stream.stream_name
-            if local in built.streams
-            else None,
+            "ingest_stream": stream_names.get(local),
             "inputs": [graph.stream_name(s) for s in inputs[name]],
             "outputs": [route.stream for route in outgoing[name]],
         }
 
     for part, scope in enumerate(scopes, start=1):
-        names = members[scope.node.path]
+        names = members[scope]
         used = {graph.ingest_stream_name(name) for name in names}
         used.update(graph.stream_name(s) for name in names for s in inputs[name])
         used.update(route.stream for name in names for route in outgoing[name])
@@ -196,12 +208,10 @@ def _outputs(placement: Placement, topology: TopologyModel, built: Built) -> Non
             **numbered,
             "processors": {name: entry(name) for name in names},
             # Built order, so a whole topology's manifest lists its streams as it always has.
-            "streams": {
-                local: s.stream.stream_name for local, s in built.streams.items() if local in used
-            },
+            "streams": {local: n for local, n in stream_names.items() if local in used},
         }
         of = f" (part {part} of {len(scopes)})" if numbered else ""
-        CfnOutput(
+        output(
             scope,
             "Manifest",
             value=Stack.of(scope).to_json_string(manifest),
@@ -210,30 +220,32 @@ def _outputs(placement: Placement, topology: TopologyModel, built: Built) -> Non
         )
 
 
-def _dashboards(built: Built) -> None:
-    """One dashboard per scope holding processors, so no stack reads another's metrics."""
-    by_scope: dict[str, list[ProcessorFunction]] = {}
-    for processor in built.processors.values():
-        by_scope.setdefault(processor.node.scope.node.path, []).append(processor)  # type: ignore[union-attr]
-    for processors in by_scope.values():
-        dashboard = cloudwatch.Dashboard(processors[0].node.scope, "Dashboard")  # type: ignore[arg-type]
-        for processor in processors:
-            name, function = processor.props.processor, processor.function
-            dashboard.add_widgets(
-                cloudwatch.GraphWidget(
-                    title=f"{name}: invocations and errors",
-                    left=[function.metric_invocations(), function.metric_errors()],
-                    width=12,
-                ),
-                cloudwatch.GraphWidget(
-                    title=f"{name}: iterator age (ms) and dead letters",
-                    left=[function.metric("IteratorAge", statistic="Maximum")],
-                    right=[
-                        processor.dead_letter_queue.metric_approximate_number_of_messages_visible()
-                    ],
-                    width=12,
-                ),
-            )
+def _dashboards(placement: Placement, built: Built) -> None:
+    """One dashboard per scope holding processors, so no stack reads another's metrics:
+    a row of two graphs per processor."""
+    rows: dict[Construct, list[list[cloudwatch.IWidget]]] = {}  # by scope identity
+    for name, processor in built.processors.items():
+        rows.setdefault(placement.processor_scope(name), []).append(_dashboard_row(processor))
+    for scope, widgets in rows.items():
+        # The rows given to the constructor, not added after: one call into Node fewer each.
+        cloudwatch.Dashboard(scope, "Dashboard", widgets=widgets)
+
+
+def _dashboard_row(processor: ProcessorFunction) -> list[cloudwatch.IWidget]:
+    name, function = processor.props.processor, processor.function
+    return [
+        cloudwatch.GraphWidget(
+            title=f"{name}: invocations and errors",
+            left=[function.metric_invocations(), function.metric_errors()],
+            width=12,
+        ),
+        cloudwatch.GraphWidget(
+            title=f"{name}: iterator age (ms) and dead letters",
+            left=[function.metric("IteratorAge", statistic="Maximum")],
+            right=[processor.dead_letter_queue.metric_approximate_number_of_messages_visible()],
+            width=12,
+        ),
+    ]
 
 
 class Topology(Construct):
@@ -260,6 +272,7 @@ class Topology(Construct):
         built = build(_Here(self), topology, architecture=architecture, log_retention=log_retention)
         self.processors = built.processors
         self.streams = built.streams
+        self.outputs = built.outputs
         self._check_size()
 
     def _check_size(self) -> None:
