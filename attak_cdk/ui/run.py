@@ -22,6 +22,7 @@ SIGKILL after ``GRACE`` seconds. Events, in order:
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import AsyncGenerator
@@ -82,6 +83,9 @@ async def run_events(
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            # No terminal to hold a debugger's prompt: breakpoint() in a handler does
+            # nothing here (`attak simulate` is the place to step through one).
+            env={**os.environ, "PYTHONBREAKPOINT": "0"},
         )
     except OSError as exc:
         yield server_sent_event("failed", {"message": f"cannot start the run: {exc}"})

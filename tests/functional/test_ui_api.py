@@ -44,9 +44,10 @@ def test_the_page_and_its_assets_need_no_network() -> None:
     page = web.get("/")
     assert page.status_code == 200
     assert '<svg id="graph"' in page.text
-    for asset in ("/static/ui.js", "/static/ui.css"):
-        assert asset in page.text
-        assert web.get(asset).status_code == 200
+    assets = re.findall(r'"(/static/[\w.]+)"', page.text)
+    assert {"/static/ui.js", "/static/ui.css", "/static/live.js"} <= set(assets)
+    for asset in assets:
+        assert web.get(asset).status_code == 200, asset
     for file in STATIC.iterdir():
         text = file.read_text(encoding="utf-8")
         # The one URL allowed is SVG's namespace name, which is never fetched.
@@ -232,6 +233,22 @@ def test_a_run_uses_the_handler_as_edited_since_the_last_run(write_project: Writ
     # The same size, likely saved within the same second: a bytecode cache would miss it.
     (root / "p/say.py").write_text("def handler(event, context):\n    print('two')\n")
     assert logs() == "two\n"
+
+
+def test_a_breakpoint_left_in_a_handler_does_not_stop_a_run_from_the_page(
+    write_project: WriteProject,
+) -> None:
+    root = write_project(
+        {
+            "p/stop.py": "def handler(event, context):\n    breakpoint()\n    print('after')\n",
+            "topology.yml": "name: stops\nprocessors: {stop: p/stop.py}\n",
+        }
+    )
+    with client(root).stream("POST", "/api/run", json={"input": '{"stop": 1}'}) as response:
+        events = parse_events("".join(response.iter_text()))
+    invocation = dict(events)["invocation"]
+    assert (invocation["error"], invocation["logs"]) == (None, "after\n")
+    assert dict(events)["end"]["ok"] is True
 
 
 @pytest.mark.parametrize(
