@@ -7,6 +7,10 @@ processors: the memory engine keeps them in lists, the Kinesis engine writes and
 them through a Kinesis API. The delivery rules that decide what happens to a failing
 record (retry from it, bisect, dead-letter after ``retry_attempts``; two retries for a
 direct invocation) live here, once, so both engines end a run with the same dead letters.
+Both apply them per lane: a shard's records split by partition key into
+``parallelization_factor`` lanes (``key_lane``), each batched, retried and dead-lettered
+on its own, as Lambda's concurrent batches per shard are; with the default factor 1 a
+lane is the whole shard.
 
 Every invocation runs under its processor's timeout (``timeouts.py``), as in Lambda. One
 that runs out of time fails as a whole: the handler call it was in is recorded with
@@ -22,6 +26,7 @@ finished before the timeout but whose emits were not sent are marked with the ti
 from __future__ import annotations
 
 import gc
+import hashlib
 import io
 import random
 import sys
@@ -45,19 +50,34 @@ DIRECT_RETRIES = 2
 INPUT = "input"
 
 
+def key_lane(key: str, lanes: int) -> int:
+    """Which of ``lanes`` equal slices of the MD5 hash-key space ``key`` falls in.
+
+    Kinesis puts a record on the shard whose hash-key range holds the MD5 of its partition
+    key; a stream's shards split that space evenly. With ``shards * parallelization_factor``
+    slices, ``index // factor`` is the key's shard and ``index % factor`` its lane in the
+    shard: the same key always the same lane, so its order holds. How Lambda itself maps
+    keys to a shard's concurrent batches is not documented; any stable hash of the key
+    keeps the guarantee it documents (order per key), and both engines use this one.
+    """
+    digest = hashlib.md5(key.encode(), usedforsecurity=False).digest()
+    return int.from_bytes(digest, "big") * lanes >> 128
+
+
 class RetryState(Protocol):
-    """The retry bookkeeping a shard reader keeps at its current position."""
+    """The retry bookkeeping a lane keeps at its head (the oldest record it has not
+    finished): a shard's, or one of its ``parallelization_factor`` concurrent batches'."""
 
     failures: int
-    """Times the record at the position has failed (the next attempt is failures + 1)."""
+    """Times the record at the head has failed (the next attempt is failures + 1)."""
     counted: int
     """Failures that count toward retry_attempts (bisected ones do not)."""
     window: int
     """Batch size limit while bisecting; 0 when not bisecting."""
 
 
-def batch_failed(shard: RetryState, settings: StreamSettings, index: int, remaining: int) -> bool:
-    """Update ``shard`` after its batch failed at record ``index`` with ``remaining`` records
+def batch_failed(lane: RetryState, settings: StreamSettings, index: int, remaining: int) -> bool:
+    """Update ``lane`` after its batch failed at record ``index`` with ``remaining`` records
     from it on; return ``True`` when retries ran out and those records become dead letters.
 
     This is Lambda's event-source mapping: the records before the failing one are
@@ -65,18 +85,18 @@ def batch_failed(shard: RetryState, settings: StreamSettings, index: int, remain
     still fails alone is retried ``retry_attempts`` times.
     """
     if index:
-        shard.failures = shard.counted = 0
-    shard.failures += 1
+        lane.failures = lane.counted = 0
+    lane.failures += 1
     if settings.bisect_batch_on_error and remaining > 1:
-        shard.window = (remaining + 1) // 2
+        lane.window = (remaining + 1) // 2
         return False
-    shard.counted += 1
-    return shard.counted > settings.retry_attempts
+    lane.counted += 1
+    return lane.counted > settings.retry_attempts
 
 
-def batch_succeeded(shard: RetryState) -> None:
+def batch_succeeded(lane: RetryState) -> None:
     """The batch went through: the next one starts with a clean slate."""
-    shard.failures = shard.counted = shard.window = 0
+    lane.failures = lane.counted = lane.window = 0
 
 
 def skipped_error(message: str) -> str:

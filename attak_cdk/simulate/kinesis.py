@@ -14,16 +14,17 @@ What happens, as in AWS:
   Lambda: PutRecords calls of at most 500 records and 5 MiB, throttled entries retried
   with backoff, and a batch failed (so retried) when records still cannot be written.
 - One reader per shard plays Lambda's event-source mapping: GetShardIterator at
-  TRIM_HORIZON, GetRecords up to ``batch_size``, a batch held back up to
+  TRIM_HORIZON, GetRecords up to ``batch_size``, the records split by partition key into
+  ``parallelization_factor`` lanes (one by default), each lane's batch held back up to
   ``max_batching_window`` to fill up (and cut at Lambda's 6 MB invoke payload), then the
   consumer is invoked with a genuine Kinesis event (base64 data, sequence numbers,
   partition keys, ``eventSource: aws:kinesis``) through the same steps as the runtime's
   ``lambda_handler``. The ``batchItemFailures`` it returns are read back as Lambda reads
   them: records before the failing one are checkpointed, the batch is retried from it or
-  bisected, and after ``retry_attempts`` (or past ``max_record_age``) the records go to the
-  consumer's dead-letter queue: an SQS queue on the same endpoint when it speaks SQS
-  (moto, LocalStack; the message is Lambda's own on-failure record), and the run's
-  ``dead_letters`` in every case.
+  bisected (holding up only its lane), and after ``retry_attempts`` (or past
+  ``max_record_age``) the records go to the consumer's dead-letter queue: an SQS queue on
+  the same endpoint when it speaks SQS (moto, LocalStack; the message is Lambda's own
+  on-failure record), and the run's ``dead_letters`` in every case.
 - Entry processors are invoked directly, one event per invocation, as ``attak trigger``
   invokes them, with two retries.
 - Every invocation runs under its processor's timeout (``timeouts.py``); one that runs out

@@ -10,9 +10,17 @@ then a dead letter. Each invocation runs under its processor's timeout, and one 
 out of time fails as a whole, as in Lambda.
 These rules live in ``engine.py``, shared with the Kinesis engine.
 
+With a ``parallelization_factor`` of N, Lambda processes up to N batches of a shard at
+once, each key always in the same one, and each retried on its own. With every record of
+the shard already at hand, that is N independent lanes per shard, a key's lane chosen by
+its hash (``engine.key_lane``): a stream is ``shards * N`` lanes, each batched, retried and
+dead-lettered as a shard is with factor 1, and keyless emits spread evenly over them.
+
 Runs are deterministic: trace ids and partition keys come from a seeded generator and
-streams are drained in a fixed order. Time-based settings (``max_batching_window``,
-``max_record_age``) and parallelism do not apply to an in-process run.
+streams are drained in a fixed order, one batch per lane in turn (invocations stay
+sequential: lanes change which records share a batch and which wait for a retry, not
+timing). Time-based settings (``max_batching_window``, ``max_record_age``) do not apply
+to an in-process run.
 
 A runaway loop stops the run at its first ``max_hops`` hit: in AWS the record would be
 retried and dead-lettered, but a loop is a topology bug and the simulator says so at once.
@@ -20,7 +28,6 @@ retried and dead-lettered, but a loop is a topology bug and the simulator says s
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -31,16 +38,17 @@ from ..model import StreamSettings, Topology
 from ..runtime.context import Emit
 from ..runtime.envelope import Envelope
 from ..runtime.handler import Record, Runner
-from .engine import INPUT, Engine, batch_failed, batch_succeeded
+from .engine import INPUT, Engine, batch_failed, batch_succeeded, key_lane
 from .lambda_events import LOCAL_REGION, LambdaContext
 from .result import Invocation, SimulationResult
 
-__all__ = ["MemoryEngine", "Shard", "StreamState", "simulate"]
+__all__ = ["Lane", "MemoryEngine", "StreamState", "simulate"]
 
 
 @dataclass
-class Shard:
-    """One shard of a stream: its records, the read position and the retry state at it."""
+class Lane:
+    """One lane of a shard (the whole shard with parallelization_factor 1): its records,
+    the read position (its checkpoint) and the retry state at it."""
 
     records: list[Emit] = field(default_factory=list)
     position: int = 0
@@ -60,7 +68,9 @@ class StreamState:
     name: str
     consumer: str
     settings: StreamSettings
-    shards: list[Shard]
+    lanes: list[Lane]
+    """``shards * parallelization_factor`` lanes, shard by shard: lane ``i`` reads shard
+    ``i // parallelization_factor``."""
 
 
 class MemoryEngine(Engine):
@@ -94,7 +104,7 @@ class MemoryEngine(Engine):
         for stream in topology.streams:
             name = graph.stream_name(stream)
             self.streams[name] = StreamState(
-                name, stream.target, stream.settings, self._shards(stream.settings)
+                name, stream.target, stream.settings, self._lanes(stream.settings)
             )
         for name, processor in topology.processors.items():
             if processor.input == "stream":
@@ -103,32 +113,31 @@ class MemoryEngine(Engine):
                     ingest,
                     name,
                     topology.ingest_settings,
-                    self._shards(topology.ingest_settings),
+                    self._lanes(topology.ingest_settings),
                 )
         self.runners = self._build_runners(self, handlers)
 
     @staticmethod
-    def _shards(settings: StreamSettings) -> list[Shard]:
+    def _lanes(settings: StreamSettings) -> list[Lane]:
         # On-demand streams start with several shards in AWS; one shard in simulation keeps
         # per-key order identical while making runs easy to follow.
-        return [Shard() for _ in range(settings.shards or 1)]
+        return [Lane() for _ in range((settings.shards or 1) * settings.parallelization_factor)]
 
     # --- Transport: where the runtime's flushes land -----------------------------------
 
     def put(self, stream: str, emits: Sequence[Emit]) -> None:
-        """Queue emitted records on the stream's shards (the emits are the records)."""
-        shards = self.streams[stream].shards
-        if len(shards) == 1:
-            shards[0].records.extend(emits)
+        """Queue emitted records on the stream's lanes (the emits are the records)."""
+        lanes = self.streams[stream].lanes
+        if len(lanes) == 1:
+            lanes[0].records.extend(emits)
             return
         for emit in emits:
             if emit.key is None:  # no key given: spread evenly, as a random key would
                 self._spread += 1
-                shard = shards[self._spread % len(shards)]
-            else:  # Kinesis maps the key's MD5 onto the shards' hash-key ranges
-                digest = hashlib.md5(emit.key.encode(), usedforsecurity=False).digest()
-                shard = shards[int.from_bytes(digest, "big") * len(shards) >> 128]
-            shard.records.append(emit)
+                lane = lanes[self._spread % len(lanes)]
+            else:  # the key's shard (its MD5 in the shards' hash-key ranges), then its lane
+                lane = lanes[key_lane(emit.key, len(lanes))]
+            lane.records.append(emit)
 
     # --- Lambda's context ----------------------------------------------------------------
 
@@ -175,7 +184,7 @@ class MemoryEngine(Engine):
 
     def pending(self) -> int:
         """Records still queued in the streams."""
-        return sum(shard.pending() for state in self.streams.values() for shard in state.shards)
+        return sum(lane.pending() for state in self.streams.values() for lane in state.lanes)
 
     def send(self, events: Iterable[InputEvent]) -> None:
         """Deliver outside events, in order: into a processor's ingest stream if it has one,
@@ -229,41 +238,41 @@ class MemoryEngine(Engine):
             self._direct = self._retrying = None
 
     def drain(self) -> None:
-        """Process stream batches, stream by stream and shard by shard, until all are empty."""
+        """Process stream batches, stream by stream and lane by lane, until all are empty."""
         busy = True
         while busy:
             busy = False
             for state in self.streams.values():
-                for shard in state.shards:
-                    if shard.pending():
+                for lane in state.lanes:
+                    if lane.pending():
                         busy = True
-                        self._process_batch(state, shard)
+                        self._process_batch(state, lane)
 
-    def _process_batch(self, state: StreamState, shard: Shard) -> None:
+    def _process_batch(self, state: StreamState, lane: Lane) -> None:
         settings = state.settings
-        size = min(settings.batch_size, shard.window or settings.batch_size)
-        if shard.position > 4096 and shard.position * 2 > len(shard.records):
-            del shard.records[: shard.position]  # keep long runs from holding every record
-            shard.position = 0
-        batch = shard.records[shard.position : shard.position + size]
+        size = min(settings.batch_size, lane.window or settings.batch_size)
+        if lane.position > 4096 and lane.position * 2 > len(lane.records):
+            del lane.records[: lane.position]  # keep long runs from holding every record
+            lane.position = 0
+        batch = lane.records[lane.position : lane.position + size]
         self._processor, self._source, self._head = state.consumer, state.name, batch[0]
-        self._head_attempt = shard.failures + 1
+        self._head_attempt = lane.failures + 1
         failed = self._process(self.runners[state.consumer], batch)
         self._stop_at_loop()
         if failed is None:
-            shard.position += len(batch)
-            batch_succeeded(shard)
+            lane.position += len(batch)
+            batch_succeeded(lane)
             return
         index, error = failed
         if index:
             # Records before the failing one are checkpointed; the failing one is the new head.
-            shard.position += index
-        if not batch_failed(shard, settings, index, len(batch) - index):
+            lane.position += index
+        if not batch_failed(lane, settings, index, len(batch) - index):
             return
         failing = batch[index:]
-        self._dead_letter_batch(state.consumer, state.name, failing, error, shard.failures)
-        shard.position += len(failing)
-        batch_succeeded(shard)
+        self._dead_letter_batch(state.consumer, state.name, failing, error, lane.failures)
+        lane.position += len(failing)
+        batch_succeeded(lane)
 
 
 def simulate(

@@ -1,9 +1,10 @@
 """The streams a run makes on a Kinesis endpoint: their names, creation and removal.
 
 Every stream of the topology (and every ingest stream) is created with its shard count
-under a name unique to the run, opened with one reader per shard, and deleted when the
-run ends: the endpoint may be the user's and outlive the run. Nothing here ever talks to
-AWS itself: the clients are given the endpoint and placeholder credentials.
+under a name unique to the run, opened with one reader per shard (its lanes one per
+``parallelization_factor``), and deleted when the run ends: the endpoint may be the
+user's and outlive the run. Nothing here ever talks to AWS itself: the clients are given
+the endpoint and placeholder credentials.
 """
 
 from __future__ import annotations
@@ -32,22 +33,40 @@ class EndpointError(AttakError):
 
 
 @dataclass
-class ShardReader:
-    """Lambda's poller for one shard: what it has read, and the retry state at its head."""
+class Lane:
+    """One of a shard's concurrent batches (``parallelization_factor`` per shard, one by
+    default): the records of its partition keys read and not yet finished, and the retry
+    state at its head.
 
-    shard_id: str
-    iterator: str | None
+    A lane checkpoints on its own: a record leaves its buffer only once processed or
+    dead-lettered, so whatever the shard's reader has read and a lane has not finished is
+    here, whatever the other lanes do.
+    """
+
     buffer: list[dict[str, Any]] = field(default_factory=list)
     """Records read and not yet checkpointed, oldest first (GetRecords' own dicts)."""
-    last_read: str | None = None
-    """Sequence number of the last record read, to renew an expired iterator after it."""
     since: float = 0.0
     """When the buffer stopped being empty (the batching window runs from here)."""
-    caught_up: bool = False
-    """The last GetRecords returned nothing and was at the tip of the shard."""
     failures: int = 0
     counted: int = 0
     window: int = 0
+
+
+@dataclass
+class ShardReader:
+    """Lambda's poller for one shard: where it reads, and its lanes."""
+
+    shard_id: str
+    iterator: str | None
+    lanes: list[Lane] = field(default_factory=lambda: [Lane()])
+    last_read: str | None = None
+    """Sequence number of the last record read, to renew an expired iterator after it."""
+    caught_up: bool = False
+    """The last GetRecords returned nothing and was at the tip of the shard."""
+
+    def buffered(self) -> int:
+        """How many records the lanes hold."""
+        return sum(len(lane.buffer) for lane in self.lanes)
 
 
 @dataclass
@@ -190,7 +209,8 @@ def _open(kinesis: Any, stream: KinesisStream, endpoint_url: str) -> None:
             ShardId=shard["ShardId"],
             ShardIteratorType="TRIM_HORIZON",
         )["ShardIterator"]
-        stream.shards.append(ShardReader(shard["ShardId"], iterator))
+        lanes = [Lane() for _ in range(stream.settings.parallelization_factor)]
+        stream.shards.append(ShardReader(shard["ShardId"], iterator, lanes))
 
 
 def delete_streams(kinesis: Any, streams: Iterable[KinesisStream]) -> None:

@@ -1,9 +1,11 @@
 """GetRecords on a run's shards, as Lambda's event-source mapping calls it.
 
 Each read continues from the reader's iterator and appends what came back to the
-reader's buffer, where the engine's poll loop batches it. A failed call (an error, a
-timeout, a dropped connection) counts and is simply tried again a moment later; an
-expired iterator (they live 5 minutes) is renewed just after the last record read.
+reader's lanes, each record to its partition key's lane, where the engine's poll loop
+batches it. A failed call (an error, a timeout, a dropped connection) counts and is
+simply tried again a moment later; an expired iterator (they live 5 minutes) is renewed
+just after the last record read: every record read before it is in a lane until
+finished, so none is lost or read again.
 
 Duplicates are what at-least-once delivery allows: a PutRecords call whose answer was
 lost after the write, or a batch retried after some of its emits went out. A consumer
@@ -19,7 +21,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .resources import KinesisStream, ShardReader
+from .engine import key_lane
+from .resources import KinesisStream, Lane, ShardReader
 
 MAX_GET_RECORDS = 10_000
 """GetRecords' own limit on records per call."""
@@ -41,7 +44,7 @@ class ShardReading:
         """Per stream: record data -> sequence number first read, to count duplicates."""
 
     def read(self, stream: KinesisStream, reader: ShardReader, limit: int) -> int:
-        """One GetRecords of at most ``limit`` records into ``reader``'s buffer; return how
+        """One GetRecords of at most ``limit`` records into ``reader``'s lanes; return how
         many came."""
         self.calls += 1
         try:
@@ -67,18 +70,34 @@ class ShardReading:
         reader.caught_up = not records and not behind
         if not records:
             return 0
-        if not reader.buffer:
-            reader.since = self.clock()
         seen = self._seen.setdefault(stream.physical, {})
         for record in records:
             data: bytes = record["Data"]
             first = seen.setdefault(data, record["SequenceNumber"])
             if first != record["SequenceNumber"]:
                 self.duplicates += 1
-        reader.buffer.extend(records)
+        lanes = reader.lanes
+        if len(lanes) == 1:
+            self._take(lanes[0], records)
+        else:
+            # How Lambda maps partition keys to a shard's concurrent batches is not
+            # documented: a stable hash of the key keeps each key in one lane, in order.
+            # ``key_lane`` over shards * lanes slices is the memory engine's mapping too.
+            split: list[list[dict[str, Any]]] = [[] for _ in lanes]
+            slices = max(len(stream.shards), 1) * len(lanes)
+            for record in records:
+                split[key_lane(record["PartitionKey"], slices) % len(lanes)].append(record)
+            for lane, taken in zip(lanes, split, strict=True):
+                if taken:
+                    self._take(lane, taken)
         reader.last_read = records[-1]["SequenceNumber"]
         self.records += len(records)
         return len(records)
+
+    def _take(self, lane: Lane, records: list[dict[str, Any]]) -> None:
+        if not lane.buffer:
+            lane.since = self.clock()  # the lane's batching window starts
+        lane.buffer.extend(records)
 
     def unread(self, reader: ShardReader) -> int:
         """Records still in ``reader``'s shard past its iterator (read to the end, and not

@@ -274,3 +274,46 @@ def test_a_timed_out_record_is_dead_lettered_alike(
     assert over_kinesis.emitted["slow"] == {"seen": ["a"]}  # "slow"'s emit was discarded
     assert over_kinesis.engine is not None
     assert over_kinesis.engine["function_errors"] >= 2  # the batch, then "slow" alone
+
+
+def test_parallel_lanes_dead_letter_a_poison_key_while_the_other_key_flows_in_order(
+    kinesalite: str, write_project: WriteProject
+) -> None:
+    root = project(
+        write_project,
+        """
+        name: lanes
+        processors: {spout: p/spout.py, picky: p/picky.py}
+        streams:
+          - {from: spout, to: picky, parallelization_factor: 2, batch_size: 2, retry_attempts: 2}
+        """,
+        spout=KEYED,
+        picky=(
+            "def handler(event, context):\n    if event['poison']:\n"
+            "        raise ValueError(f\"cannot take {event['user']}{event['n']}\")\n"
+            "    context.emit('seen', event)\n"
+        ),
+    )
+    # Keys A and B on one shard, in two lanes: A0 B0 A1 B1 A2 B2 A3 B3, A1 a poison record.
+    inputs = [
+        ("spout", {"user": user, "n": n, "poison": (user, n) == ("A", 1)})
+        for n in range(4)
+        for user in ("A", "B")
+    ]
+    in_memory, over_kinesis = run_both(kinesalite, root, inputs)
+    assert_same(in_memory, over_kinesis)
+    for result in (in_memory, over_kinesis):
+        (letter,) = result.dead_letters
+        assert (letter.error, letter.attempts) == ("ValueError: cannot take A1", 4)
+        calls = [
+            (number, i.event["user"], i.event["n"], i.ok)
+            for number, i in enumerate(result.invocations)
+            if i.processor == "picky"
+        ]
+        poison = [number for number, key, n, _ in calls if (key, n) == ("A", 1)]
+        # B's lane went on while A1 was retried, in order; A's waited for A1 to leave
+        b_calls = [(number, n) for number, key, n, ok in calls if key == "B" and ok]
+        assert [n for _, n in b_calls] == [0, 1, 2, 3]
+        assert any(poison[0] < number < poison[-1] for number, _ in b_calls)
+        assert [n for _, key, n, ok in calls if key == "A" and ok] == [0, 2, 3]
+        assert min(number for number, key, n, _ in calls if key == "A" and n > 1) > poison[-1]

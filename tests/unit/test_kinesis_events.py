@@ -13,7 +13,7 @@ from attak_cdk.runtime.handler import is_kinesis_event, kinesis_records
 from attak_cdk.simulate.engine import batch_failed
 from attak_cdk.simulate.faults import THROTTLED, _merge
 from attak_cdk.simulate.lambda_events import failed_index, kinesis_event
-from attak_cdk.simulate.memory import Shard
+from attak_cdk.simulate.memory import Lane
 from attak_cdk.simulate.resources import physical_name
 
 ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
@@ -80,7 +80,7 @@ def test_stream_names_are_valid_and_unique_per_run() -> None:
 
 def test_retry_policy_bisects_before_it_counts_retries() -> None:
     settings = StreamSettings(retry_attempts=1, bisect_batch_on_error=True)
-    shard = Shard()
+    shard = Lane()
     assert not batch_failed(shard, settings, index=0, remaining=4)  # bisect to 2
     assert shard.window == 2
     assert not batch_failed(shard, settings, index=0, remaining=2)  # bisect to 1
@@ -91,7 +91,7 @@ def test_retry_policy_bisects_before_it_counts_retries() -> None:
 
 def test_records_before_the_failing_one_reset_the_count() -> None:
     settings = StreamSettings(retry_attempts=0, bisect_batch_on_error=False)
-    shard = Shard(failures=3, counted=3)
+    shard = Lane(failures=3, counted=3)
     assert batch_failed(shard, settings, index=2, remaining=1)
     assert (shard.failures, shard.counted) == (1, 1)
 

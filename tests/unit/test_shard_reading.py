@@ -42,4 +42,5 @@ def test_an_expired_iterator_is_renewed_after_the_last_record_and_the_shard_read
     assert (reader.iterator, kinesis.renewed["StartingSequenceNumber"]) == ("renewed", "1")
     assert kinesis.renewed["ShardIteratorType"] == "AFTER_SEQUENCE_NUMBER"
     assert reading.read(stream, reader, limit=100) == 1
-    assert [r["Data"] for r in reader.buffer] == [b"late"]
+    (lane,) = reader.lanes
+    assert [r["Data"] for r in lane.buffer] == [b"late"]

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from attak_cdk.simulate.engine import key_lane
 from attak_cdk.simulate.result import document
 from attak_cdk.testing import run_topology
 from tests.conftest import KEYED, PASS_ON, POISON, RECORD, ROUTER, SINK, WriteProject
@@ -338,3 +339,75 @@ def test_handlers_get_lambdas_context_with_an_id_and_full_time_per_invocation(
     # Counted, not random: the same run gives the same ids.
     again = run_topology(root, events)
     assert [i.logs.split()[2] for i in again.invocations] == ids
+
+
+KEY_POISON = """
+def handler(event, context):
+    if event.get("poison"):
+        raise ValueError(f"cannot take {event['user']}{event['n']}")
+    context.emit("seen", event)
+"""
+
+
+def lanes_project(write_project: WriteProject, factor: int):  # type: ignore[no-untyped-def]
+    return project(
+        write_project,
+        f"""
+        name: lanes
+        processors: {{spout: p/spout.py, picky: p/picky.py}}
+        streams:
+          - {{from: spout, to: picky, parallelization_factor: {factor}, batch_size: 2, retry_attempts: 2}}
+        """,
+        spout=KEYED,
+        picky=KEY_POISON,
+    )
+
+
+# Keys A and B: on the one shard, A0 B0 A1 B1 A2 B2 A3 B3, with A1 a poison record.
+LANE_EVENTS = [
+    ("spout", {"user": user, "n": n, "poison": (user, n) == ("A", 1)})
+    for n in range(4)
+    for user in ("A", "B")
+]
+
+
+def handled(result, user: str) -> list[tuple[int, int, bool]]:  # type: ignore[no-untyped-def]
+    """(invocation number, n, ok) of every call of picky on the records of key ``user``."""
+    return [
+        (number, i.event["n"], i.ok)
+        for number, i in enumerate(result.invocations)
+        if i.processor == "picky" and i.event["user"] == user
+    ]
+
+
+def test_with_parallelization_factor_2_a_poison_record_holds_up_only_its_keys_lane(
+    write_project: WriteProject,
+) -> None:
+    assert key_lane("A", 2) != key_lane("B", 2)  # the two keys share the shard, not a lane
+    result = run_topology(lanes_project(write_project, 2), LANE_EVENTS)
+    (letter,) = result.dead_letters
+    assert (letter.event["n"], letter.error) == (1, "ValueError: cannot take A1")
+    assert letter.attempts == 4  # in its batch, bisected alone, then 2 retries
+    a_calls, b_calls = handled(result, "A"), handled(result, "B")
+    poison_calls = [number for number, n, _ in a_calls if n == 1]
+    # B's lane went on while A's retried: all of B, in order, before A1 was dead-lettered
+    assert [(n, ok) for _, n, ok in b_calls] == [(0, True), (1, True), (2, True), (3, True)]
+    assert max(number for number, _, _ in b_calls) < poison_calls[-1]
+    # A keeps its order: nothing after A1 was handed to the handler before A1 left
+    assert [n for _, n, ok in a_calls if ok] == [0, 2, 3]
+    assert min(number for number, n, _ in a_calls if n > 1) > poison_calls[-1]
+    # every other record went through, its emits kept
+    seen = result.emitted["picky"]["seen"]
+    assert sorted((e["user"], e["n"]) for e in seen) == sorted(
+        (e["user"], e["n"]) for _, e in LANE_EVENTS if not e["poison"]
+    )
+
+
+def test_with_parallelization_factor_1_a_poison_record_holds_up_its_whole_shard(
+    write_project: WriteProject,
+) -> None:
+    result = run_topology(lanes_project(write_project, 1), LANE_EVENTS)
+    assert [d.event["n"] for d in result.dead_letters] == [1]
+    poison_calls = [number for number, n, _ in handled(result, "A") if n == 1]
+    b_after = [number for number, n, _ in handled(result, "B") if n >= 1]
+    assert min(b_after) > poison_calls[-1]  # B1 shared A1's batch: it waited
