@@ -195,6 +195,9 @@ class Engine:
         self._last_invocation: int | None = None
         self._printed = _Printed()
         self._timer = Timer(timeouts)
+        self._between: Callable[[BaseException | None], None] | None = None
+        """Called after each record while set (with its error): an engine's hook between
+        the invocations it hands the runtime together."""
         self._timeouts = {name: p.timeout for name, p in topology.processors.items()}
         self._sending: _Sending | None = None
 
@@ -267,7 +270,10 @@ class Engine:
             self.result.stopped = str(error)
         if self._on_invocation is not None:
             self._on_invocation(self.result.invocation(number - 1))
-        timer.started = time.perf_counter()  # the next record's handler call starts
+        if timer.each:  # a run of direct invokes: the next record's own time starts now
+            timer.started = time.perf_counter()
+        if self._between is not None:
+            self._between(error)
 
     # --- Running ---------------------------------------------------------------------------
 

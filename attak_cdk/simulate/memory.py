@@ -36,7 +36,6 @@ from ..handlers import Handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime.context import Emit
-from ..runtime.envelope import Envelope
 from ..runtime.handler import Record, Runner
 from .engine import INPUT, Engine, batch_failed, batch_succeeded, key_lane
 from .lambda_events import LOCAL_REGION, LambdaContext
@@ -165,20 +164,14 @@ class MemoryEngine(Engine):
         self._requests += 1
         return self._requests
 
-    def _observe(
-        self,
-        record: Record | Emit,
-        envelope: Envelope | None,
-        emits: list[Emit],
-        error: BaseException | None,
-        seconds: float,
-    ) -> None:
-        super()._observe(record, envelope, emits, error, seconds)
+    def _next_direct(self, error: BaseException | None) -> None:
+        """Between two direct invocations of a group: the next one's context starts."""
         direct = self._direct
-        if direct is not None:  # the next direct invocation of the group starts
+        if direct is not None:
             if error is not None:
                 self._failed_request = direct.request
-            direct.restart(self._request_id())
+            self._requests += 1
+            direct.restart(self._requests)
 
     # --- Running ---------------------------------------------------------------------------
 
@@ -216,8 +209,9 @@ class MemoryEngine(Engine):
         runner = self.runners[processor]
         self._processor, self._source, self._head = processor, INPUT, None
         # One context object for the group, made each record's own as the record before
-        # it ends (in ``_observe``): its request id and its full time.
+        # it ends (``_next_direct``): its request id and its full time.
         self._direct = context = self._lambda_context(processor)
+        self._between = self._next_direct
         try:
             start = 0
             while start < len(records):
@@ -235,7 +229,7 @@ class MemoryEngine(Engine):
                 self._direct = context
                 start += 1
         finally:
-            self._direct = self._retrying = None
+            self._direct = self._retrying = self._between = None
 
     def drain(self) -> None:
         """Process stream batches, stream by stream and lane by lane, until all are empty."""

@@ -108,9 +108,10 @@ class Timer:
         self.seconds = 0
         self.began = 0.0
         self.started = 0.0
-        """When the record now running began (``time.perf_counter``)."""
+        """When the record now running began (``time.perf_counter``): set by ``arm``, and
+        by the engine as each record of an ``each`` run begins."""
         self._armed = False
-        self._each = False
+        self.each = False
         self._previous: Any = signal.SIG_DFL
         self._outer_due: float | None = None
         self._outer_interval = 0.0
@@ -145,7 +146,7 @@ class Timer:
 
     def arm(self, seconds: int, *, each: bool = False) -> None:
         """An invocation with a timeout of ``seconds`` starts now."""
-        self.seconds, self._each = seconds, each
+        self.seconds, self.each = seconds, each
         self.began = self.started = time.perf_counter()
         self.overdue, self.raised, self._armed = False, None, True
         self._set(seconds)
@@ -177,7 +178,7 @@ class Timer:
         if not self._armed:
             self._set(None)
             return
-        deadline = (self.started if self._each else self.began) + self.seconds
+        deadline = (self.started if self.each else self.began) + self.seconds
         if now < deadline:  # a later record of an ``each`` run: its own time is not up
             self._set(deadline - now)
             return
