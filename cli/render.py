@@ -388,6 +388,11 @@ def deployment_differs(path: Path, differences: list[str]) -> None:
         err.print(f"  [yellow]{escape(line)}[/]")
 
 
+def leftover_layout(message: str | None) -> None:
+    if message:
+        err.print(f"[yellow]warning:[/] {escape(message)}")
+
+
 def _delivery_text(delivery: Any) -> str:
     """One line for one input event sent by ``attak trigger``."""
     event = delivery.event

@@ -207,6 +207,18 @@ def find_deployment(
     return _from_parts(parts, topology, tuple(streams + processors))
 
 
+def leftover_layout(connection: Connection, topology: str) -> str | None:
+    """Why a deploy left the topology in two layouts (one stack, and split), with the
+    commands that delete the older; ``None`` when it is in one layout (or not readable)."""
+    try:
+        find_deployment(connection, topology)
+    except TwoLayoutsError as exc:
+        return f"{exc.situation}; {exc.advice}"
+    except LiveError:
+        return None  # half deployed, or not at all: the cdk CLI has said what happened
+    return None
+
+
 def stack_exists(connection: Connection, name: str) -> bool:
     """Whether a stack ``name`` exists (in any state but deleted)."""
     with connection.errors(f"looking for stack {name}"):
@@ -338,6 +350,16 @@ def _from_parts(stacks: list[dict[str, Any]], topology: str, names: tuple[str, .
     return Deployment(topology, names, processors, streams)
 
 
+class TwoLayoutsError(LiveError):
+    """The topology is deployed both in one stack and spread over several."""
+
+    def __init__(self, message: str, advice: str) -> None:
+        super().__init__(f"{message}; {advice}; then try again")
+        self.situation = message
+        self.advice = advice
+        """Which stacks to delete, as commands in order when known."""
+
+
 def _refuse_two_layouts(cloudformation: Any, whole: dict[str, Any], topology: str) -> None:
     """Refuse a topology deployed both in its own stack and spread over numbered stacks.
 
@@ -361,10 +383,11 @@ def _refuse_two_layouts(cloudformation: Any, whole: dict[str, Any], topology: st
         older = [whole["StackName"]] if times[0] < times[1] else split
         commands = "; ".join(f"aws cloudformation delete-stack --stack-name {n}" for n in older)
         delete = f"delete the older deployment, in this order: {commands}"
-    raise LiveError(
+    raise TwoLayoutsError(
         f"topology '{topology}' is deployed twice: in stack {whole['StackName']}, and spread "
         f"over stacks {', '.join(split)} (`attak deploy` leaves the old stacks behind when a "
-        f"topology grows past one stack or shrinks back into one); {delete}; then try again"
+        "topology grows past one stack or shrinks back into one)",
+        delete,
     )
 
 

@@ -316,7 +316,25 @@ def test_a_topology_also_left_in_one_stack_is_refused_not_read_from_the_old_stac
         f"name: {NAME}\nprocessors:\n  intake: {{handler: ./step.py, input: stream}}\n"
         "  audit: ./step.py\n"
     )
-    DEPLOY_SECONDS["one-stack layout"] = deploy(shrunk, moto_server, tmp_path_factory.mktemp("o"))
+    started = time.perf_counter()
+    output = tmp_path_factory.mktemp("o")
+    redeployed = attak(
+        "deploy", str(shrunk), "--endpoint-url", moto_server, "--", f"--output={output}"
+    )
+    DEPLOY_SECONDS["one-stack layout"] = time.perf_counter() - started
+    assert redeployed.exit_code == 0, redeployed.output
+    # The deploy itself says that the older layout is still there, and how to remove it.
+    warned = " ".join(redeployed.stderr.split())
+    assert f"warning: topology '{NAME}' is deployed twice: in stack {NAME}" in warned
+    assert (
+        "delete the older deployment, in this order: "
+        + "; ".join(
+            f"aws cloudformation delete-stack --stack-name {name}"
+            for name in (FIRST, SECOND, STREAM_STACK)
+        )
+        in warned
+    )
+    assert "try again" not in warned
     for folder in (deployed, shrunk):
         result = attak("logs", str(folder), "--endpoint-url", moto_server)
         assert result.exit_code == 1
