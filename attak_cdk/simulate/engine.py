@@ -42,6 +42,7 @@ from ..model import StreamSettings, Topology
 from ..runtime.context import Emit, LoopError, Routes
 from ..runtime.envelope import DecodeError, EmitError, Envelope, decode, encode_input
 from ..runtime.handler import Record, Runner, Transport
+from .lambda_events import LOCAL_REGION, LambdaContext
 from .result import DeadLetter, Invocation, SimulationResult, describe_error
 from .timeouts import TaskTimedOut, Timer, debugging
 
@@ -177,8 +178,11 @@ class Engine:
         on_invocation: Callable[[Invocation], None] | None = None,
         targets: dict[str, str] | None = None,
         timeouts: bool = True,
+        region: str = LOCAL_REGION,
     ) -> None:
         self.topology = topology
+        self.region = region
+        """The region of the ARNs in Lambda's context and events."""
         self.max_hops = max_hops if max_hops is not None else topology.max_hops
         self._random = random.Random(seed)
         self._on_invocation = on_invocation
@@ -335,12 +339,15 @@ class Engine:
         *,
         each: bool = False,
     ) -> tuple[int, BaseException] | None:
-        """One invocation of ``runner`` on ``records`` under the processor's timeout; with
-        ``each``, one invocation per record (direct invokes handed over together).
+        """One invocation of ``runner`` on ``records`` under the processor's timeout, with
+        Lambda's context (a new one unless given); with ``each``, one invocation per record
+        (direct invokes handed over together).
 
         Returns ``Runner.process``'s answer; an invocation that timed out failed as a
         whole, at index 0 (with ``each``: at the record that timed out).
         """
+        if lambda_context is None:
+            lambda_context = self._lambda_context(runner.processor)
         timer = self._timer
         if not timer.active:
             return runner.process(records, lambda_context)
@@ -392,6 +399,17 @@ class Engine:
             row = rows[n]
             rows[n] = (*row[:5], discarded, *row[6:])
         return 0, error
+
+    def _lambda_context(self, processor: str) -> LambdaContext:
+        """The context object of one invocation of ``processor``, as Lambda gives it."""
+        settings = self.topology.processors[processor]
+        return LambdaContext(
+            processor, settings.timeout, settings.memory, self.region, self._request_id()
+        )
+
+    def _request_id(self) -> int | str:
+        """The next invocation's request id; empty for a random one, as Lambda's."""
+        return ""
 
     def _dead_letter_batch(
         self,

@@ -59,7 +59,6 @@ from . import emulator
 from .dead_letters import RECORD_AGE_EXCEEDED, DeadLetterQueues, batch_message, direct_message
 from .engine import INPUT, Engine
 from .event_source import EventSourceMapping
-from .lambda_events import LambdaContext
 from .resources import (
     EndpointError,
     KinesisStream,
@@ -152,6 +151,7 @@ class KinesisEngine(Engine):
             seed=seed,
             on_invocation=on_invocation,
             timeouts=timeouts,
+            region=self.options.region,
         )
         self.kinesis, sqs = connect(endpoint_url, self.options.region, self.options.read_timeout)
         self.emitter = KinesisEmitter(
@@ -285,12 +285,8 @@ class KinesisEngine(Engine):
         emit that cannot be written raises out of ``process``, and a timeout fails the
         invocation: either way the whole invocation failed (index ``WHOLE``), and Lambda
         retries the whole batch."""
-        processor = self.topology.processors[runner.processor]
-        context = LambdaContext(
-            runner.processor, processor.timeout, processor.memory, self.options.region
-        )
         try:
-            failed = super()._process(runner, records, context, each=each)
+            failed = super()._process(runner, records, lambda_context, each=each)
         except Exception as error:  # raised by a flush: the function errored as a whole
             self.figures.function_errors += 1
             return WHOLE, error

@@ -36,9 +36,9 @@ from ..handlers import Handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime.context import Emit
-from ..runtime.handler import Record, Runner
+from ..runtime.handler import Record
 from .engine import INPUT, Engine, batch_failed, batch_succeeded, key_lane
-from .lambda_events import LOCAL_REGION, LambdaContext
+from .lambda_events import LambdaContext
 from .result import Invocation, SimulationResult
 
 __all__ = ["Lane", "MemoryEngine", "StreamState", "simulate"]
@@ -140,27 +140,11 @@ class MemoryEngine(Engine):
 
     # --- Lambda's context ----------------------------------------------------------------
 
-    def _lambda_context(self, processor: str) -> LambdaContext:
-        """The context object of one invocation of ``processor``, as Lambda gives it."""
-        settings = self.topology.processors[processor]
-        request = self._retrying or self._request_id()
-        return LambdaContext(processor, settings.timeout, settings.memory, LOCAL_REGION, request)
-
-    def _process(
-        self,
-        runner: Runner,
-        records: Sequence[Record | Emit],
-        lambda_context: object = None,
-        *,
-        each: bool = False,
-    ) -> tuple[int, BaseException] | None:
-        """One invocation, with a context of its own unless given one."""
-        if lambda_context is None:
-            lambda_context = self._lambda_context(runner.processor)
-        return super()._process(runner, records, lambda_context, each=each)
-
-    def _request_id(self) -> int:
-        # Counted, not random: a run repeats to the byte, request ids included.
+    def _request_id(self) -> int | str:
+        # Counted, not random: a run repeats to the byte, request ids included. A retried
+        # direct invoke keeps its first id, as Lambda keeps it.
+        if self._retrying:
+            return self._retrying
         self._requests += 1
         return self._requests
 
@@ -170,8 +154,7 @@ class MemoryEngine(Engine):
         if direct is not None:
             if error is not None:
                 self._failed_request = direct.request
-            self._requests += 1
-            direct.restart(self._requests)
+            direct.restart(self._request_id())
 
     # --- Running ---------------------------------------------------------------------------
 
