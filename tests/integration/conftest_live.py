@@ -20,6 +20,9 @@ from typing import Any
 
 import boto3
 import pytest
+from typer.testing import CliRunner, Result
+
+from cli.main import app
 
 Client = Callable[[str], Any]
 """A boto3 client of the emulator by service name: ``aws("logs")``."""
@@ -164,3 +167,23 @@ def write_log_lines(aws: Client, lines: dict[str, list[str]], start: int) -> Non
                 for i, message in enumerate(messages)
             ],
         )
+
+
+def attak(*arguments: str) -> Result:
+    """Run the attak CLI in this process, as a user would type it."""
+    return CliRunner().invoke(app, list(arguments))
+
+
+def deploy(folder: Path, endpoint: str, output: Path) -> float:
+    """`attak deploy` the topology in ``folder`` into the emulator; the seconds it took."""
+    started = time.perf_counter()
+    result = attak("deploy", str(folder), "--endpoint-url", endpoint, "--", f"--output={output}")
+    assert result.exit_code == 0, result.output
+    return time.perf_counter() - started
+
+
+def manifest(aws: Client, stack: str) -> dict[str, Any]:
+    """The attak manifest output of a deployed stack (a whole one, or a part)."""
+    (described,) = aws("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
+    return dict(json.loads(outputs["Manifest"]))

@@ -24,15 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
 from attak_cdk.cdk.stack import MAX_PROCESSORS_PER_STACK, RESOURCE_BUDGET, estimate_resources
 from attak_cdk.loader import load_topology
 from attak_cdk.runtime.envelope import decode
-from cli.main import app
 from tests.integration.conftest_live import (
     Client,
+    attak,
+    deploy,
     invocation_attempts,
+    manifest,
     read_stream,
     record_line,
     wait_for,
@@ -40,7 +41,6 @@ from tests.integration.conftest_live import (
 )
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
-runner = CliRunner()
 
 NAME = "live-split"
 STEPS = [f"step{i:02d}" for i in range(1, MAX_PROCESSORS_PER_STACK)]
@@ -65,18 +65,6 @@ def topology_text() -> str:
     lines += [f"  - [{source}, {target}]" for source, target in pairwise(chain)]
     lines += [f"  - [audit, {STEPS[len(STEPS) // 2]}]"]
     return "\n".join(lines) + "\n"
-
-
-def attak(*arguments: str) -> Result:
-    return runner.invoke(app, list(arguments))
-
-
-def deploy(folder: Path, endpoint: str, output: Path) -> float:
-    """`attak deploy` the folder; the seconds it took."""
-    started = time.perf_counter()
-    result = attak("deploy", str(folder), "--endpoint-url", endpoint, "--", f"--output={output}")
-    assert result.exit_code == 0, result.output
-    return time.perf_counter() - started
 
 
 @pytest.fixture(scope="module")
@@ -122,12 +110,6 @@ def live_stacks(aws: Client) -> dict[str, str]:
         for s in summaries
         if pattern.fullmatch(s["StackName"]) and s["StackStatus"] != "DELETE_COMPLETE"
     }
-
-
-def manifest(aws: Client, stack: str) -> dict[str, Any]:
-    (described,) = aws("cloudformation").describe_stacks(StackName=stack)["Stacks"]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
-    return dict(json.loads(outputs["Manifest"]))
 
 
 MOTO_PLACEHOLDERS = {

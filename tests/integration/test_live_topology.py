@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
 from attak_cdk.runtime.envelope import decode
-from cli.main import app
 from tests.conftest import SAMPLE, WriteProject
 from tests.integration.conftest_live import (
     Client,
+    attak,
+    deploy,
     invocation_attempts,
+    manifest,
     read_stream,
     record_line,
     wait_for,
@@ -32,7 +33,6 @@ from tests.integration.conftest_live import (
 )
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
-runner = CliRunner()
 
 FANOUT = {
     "topology.yml": """
@@ -66,24 +66,7 @@ FANOUT = {
 }
 
 
-def attak(*arguments: str) -> Result:
-    return runner.invoke(app, list(arguments))
-
-
-def manifest(aws: Client, stack: str) -> dict[str, Any]:
-    (described,) = aws("cloudformation").describe_stacks(StackName=stack)["Stacks"]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
-    return dict(json.loads(outputs["Manifest"]))
-
-
 DEPLOY_SECONDS: dict[str, float] = {}
-
-
-def deploy(path: Path, endpoint: str, output: Path) -> None:
-    started = time.perf_counter()
-    result = attak("deploy", str(path), "--endpoint-url", endpoint, "--", f"--output={output}")
-    DEPLOY_SECONDS[str(path)] = time.perf_counter() - started
-    assert result.exit_code == 0, result.output
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +77,7 @@ def sample(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
     """The sample topology deployed (bootstrapping the emulator first); its manifest."""
-    deploy(SAMPLE, moto_server, tmp_path_factory.mktemp("sample.out"))
+    DEPLOY_SECONDS[str(SAMPLE)] = deploy(SAMPLE, moto_server, tmp_path_factory.mktemp("sample.out"))
     return manifest(aws, "attak-example")
 
 
@@ -111,7 +94,7 @@ def fanout(
     folder = tmp_path_factory.mktemp("fanout")
     for name, text in FANOUT.items():
         (folder / name).write_text(textwrap.dedent(text).lstrip("\n"))
-    deploy(folder, moto_server, tmp_path_factory.mktemp("fanout.out"))
+    DEPLOY_SECONDS[str(folder)] = deploy(folder, moto_server, tmp_path_factory.mktemp("fanout.out"))
     return folder, manifest(aws, "live-fanout")
 
 

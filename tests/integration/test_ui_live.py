@@ -8,10 +8,8 @@ page itself (in Debian's Chromium) must then show exactly that.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,18 +18,17 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 from starlette.testclient import TestClient
-from typer.testing import CliRunner
 
 from attak_cdk.live.connection import Connection
 from attak_cdk.ui.app import create_app
-from cli.main import app
 from tests.conftest import REPO, SAMPLE, WriteProject
-from tests.functional.test_ui_browser import page  # noqa: F401
-from tests.functional.test_ui_cli import start_ui
+from tests.functional.test_ui_browser import page, served  # noqa: F401
 from tests.integration.conftest_live import (
     Client,
+    deploy,
     free_port,
     invocation_attempts,
+    manifest,
     record_line,
     wait_for,
     write_log_lines,
@@ -49,14 +46,8 @@ def sample(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
     """The sample deployed into the emulator (bootstrapping it first); its manifest."""
-    output = tmp_path_factory.mktemp("sample.out")
-    result = CliRunner().invoke(
-        app, ["deploy", str(SAMPLE), "--endpoint-url", moto_server, "--", f"--output={output}"]
-    )
-    assert result.exit_code == 0, result.output
-    (stack,) = aws("cloudformation").describe_stacks(StackName="attak-example")["Stacks"]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-    return dict(json.loads(outputs["Manifest"]))
+    deploy(SAMPLE, moto_server, tmp_path_factory.mktemp("sample.out"))
+    return manifest(aws, "attak-example")
 
 
 @pytest.fixture(scope="module")
@@ -286,10 +277,9 @@ def test_the_live_tab_shows_metrics_on_the_graph_and_follows_a_trace(
     activity: int,
     tmp_path: Path,
 ) -> None:
-    process, url = start_ui(str(SAMPLE), "--endpoint-url", moto_server)
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    try:
+    with served(str(SAMPLE), "--endpoint-url", moto_server) as url:
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
         page.goto(url)
         expect(page.locator("#status")).to_have_text("✓ valid")
         page.locator("#tab-live").click()
@@ -337,10 +327,3 @@ def test_the_live_tab_shows_metrics_on_the_graph_and_follows_a_trace(
         expect(page.locator("#run")).to_have_text("Run ▶")
         expect(page.locator("#logs-pane")).to_be_hidden()
         assert problems == []
-    finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
