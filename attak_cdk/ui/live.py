@@ -23,6 +23,7 @@ from ..live.deployment import Deployment, differences, find_deployment
 from ..live.logs import LATE_MS, LogReader, TraceFilter
 from ..live.metrics import read_metrics
 from ..loader import read_topology
+from ..model import Topology
 
 MAX_WINDOW_MINUTES = 24 * 60
 """The longest metrics window the page offers: a day, at five-minute points."""
@@ -55,7 +56,7 @@ class LiveView:
         """Where the deployment is and how it differs from the file, or why there is none."""
         try:
             topology = read_topology(self.file)
-            deployment = self.deployment(fresh=True)
+            deployment = self.deployment(topology)
         except AttakError as exc:
             return {"deployed": False, "message": exc.message, "where": self._where()}
         return {
@@ -151,13 +152,15 @@ class LiveView:
             "events": [d.as_dict() for d in deliveries],
         }
 
-    def deployment(self, *, fresh: bool = False) -> Deployment:
-        """The deployment of the topology in the file, looked up again when stale."""
+    def deployment(self, topology: Topology | None = None) -> Deployment:
+        """The deployment of the topology in the file, looked up again when stale, or
+        always when the caller read the ``topology`` afresh already."""
         with self._lock:
+            fresh = topology is not None
             if not fresh and self._found and self.clock() - self._found[0] < DEPLOYMENT_TTL:
                 return self._found[1]
             # The name is all it needs: the file's shape, not its handlers, is read.
-            name = read_topology(self.file).name
+            name = (topology or read_topology(self.file)).name
             found = find_deployment(self.connection, name, self.stack_name)
             self._found = (self.clock(), found)
             return found
