@@ -115,7 +115,7 @@ def run_cdk(
             ensure_bootstrapped(connection, environment)
         if local:
             options += [o for o in EMULATOR_OPTIONS.get(action, ()) if _unset(o, extra)]
-    if action in ("deploy", "destroy") and not any(not a.startswith("-") for a in extra):
+    if action in ("deploy", "destroy") and not names_stacks(extra):
         # A large topology is several stacks; the app holds only this topology's.
         options.append("--all")
     _run(
@@ -132,6 +132,12 @@ def run_cdk(
         ],
         environment,
     )
+
+
+def names_stacks(extra: Sequence[str]) -> bool:
+    """Whether the cdk arguments name stacks (any word that is not an option): without
+    them a command is for every stack of the topology's app."""
+    return any(not a.startswith("-") for a in extra)
 
 
 def _unset(option: str, extra: Sequence[str]) -> bool:

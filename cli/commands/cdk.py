@@ -69,12 +69,12 @@ def _cdk(
     endpoint_url: str | None,
 ) -> None:
     from attak_cdk.loader import load_topology
-    from attak_cdk.toolchain import run_cdk
+    from attak_cdk.toolchain import names_stacks, run_cdk
 
     topology = load_topology(path)  # fail here, clearly, before the cdk CLI starts
     connection = aws_connection(region, profile, endpoint_url)
     run_cdk(action, topology.file, ctx.args, connection=connection)
-    if action == "deploy" and not any(not a.startswith("-") for a in ctx.args):
+    if action == "deploy" and not names_stacks(ctx.args):
         # A topology that grew past one stack, or shrank back into one, leaves its old
         # layout deployed beside the new: say so now, not at the next trigger.
         from attak_cdk.live.deployment import leftover_layout
