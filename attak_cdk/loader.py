@@ -2,12 +2,14 @@
 
 Reading is lenient and thorough: every shape, type and range problem is collected as an
 ``Issue`` naming the file and the path inside it, and one ``TopologyError`` carries them
-all. ``load_topology`` then runs the cross-element rules of ``validate`` as well.
+all. The ``plan:`` section and ``shards: auto`` are read as written, into the model's
+``PlanSection`` and ``StreamSettings.auto_shards``: what they mean is ``plan``'s business.
+``attak_cdk.project`` puts reading, the plan and the cross-element rules of ``validate``
+together into the topology the commands use.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import sys
@@ -18,10 +20,16 @@ from typing import Any
 
 import yaml
 
-from . import graph
 from .errors import Issue, TopologyError, did_you_mean, display_path, path_problem
-from .model import Processor, Stream, StreamSettings, Topology
-from .plan.assumptions import Assumptions, read_plan_section
+from .model import (
+    PlanSection,
+    PlanValue,
+    Processor,
+    ProcessorPlan,
+    Stream,
+    StreamSettings,
+    Topology,
+)
 from .settings import (
     AUTO,
     MAX_HOPS,
@@ -37,6 +45,8 @@ TOPOLOGY_FILENAMES = ("topology.yml", "topology.yaml", "topology.json", "topolog
 
 TOP_LEVEL_KEYS = ("name", "description", "processors", "streams", "defaults", "max_hops", "plan")
 PROCESSOR_KEYS = ("handler", "environment", *PROCESSOR_SETTINGS)
+PLAN_KEYS = ("rate", "size", "duration", "dead_letters", "region", "processors")
+PLAN_PROCESSOR_KEYS = ("emits", "duration", "size", "log")
 STREAM_KEYS = ("from", "to", "topic", *STREAM_SETTINGS)
 DEFAULT_KEYS = (
     "environment",
@@ -80,24 +90,20 @@ def read_topology(path: str | Path) -> Topology:
     Raises ``TopologyError`` with every problem found. Cross-element rules (unknown
     processors in streams, handler files, names AWS would refuse) are ``validate``'s.
     """
-    topology, issues = _read(path)
+    topology, issues = read_topology_leniently(path)
     if issues or topology is None:
         raise TopologyError(issues)
     return topology
 
 
-def _read(path: str | Path) -> tuple[Topology | None, list[Issue]]:
-    """The model as far as it could be built, and the shape problems found on the way."""
-    reader = _read_with_plan(path)
-    return reader.model, reader.issues
+def read_topology_leniently(path: str | Path) -> tuple[Topology | None, list[Issue]]:
+    """The model as far as it could be built, and the shape problems found on the way.
 
-
-def _read_with_plan(path: str | Path) -> _Reader:
-    """The reader after reading: model, issues, and the ``plan:`` section."""
+    A file that cannot be parsed at all still raises ``TopologyError``.
+    """
     file = find_topology_file(path)
     reader = _Reader(file)
-    reader.model = reader.topology(read_document(file))
-    return reader
+    return reader.topology(read_document(file)), reader.issues
 
 
 def read_document(file: Path) -> Any:
@@ -280,11 +286,6 @@ class _Reader:
         self.root = file.parent
         self.label = display_path(file)
         self.issues: list[Issue] = []
-        self.model: Topology | None = None
-        self.assumptions = Assumptions()
-        self.auto_streams: dict[str, str] = {}
-        """Streams declared ``shards: auto``: the stream's path (``streams[1]``) or, for an
-        ingest stream, its name -> the path of the setting."""
 
     def issue(self, code: str, path: str, message: str) -> None:
         self.issues.append(Issue(code, path, message, self.label))
@@ -304,7 +305,7 @@ class _Reader:
         if setting.name == "shards" and value == ON_DEMAND:
             return None
         if setting.name == "shards" and value == AUTO:
-            return AUTO  # resolved once the whole topology and its plan are read
+            return AUTO  # recorded in ``auto_shards``; ``plan`` sizes it from the plan: section
         problem = check_value(setting, value)
         if problem:
             self.issue("invalid-value", path, problem)
@@ -339,59 +340,101 @@ class _Reader:
         streams = self.streams(data.get("streams", []), defaults)
         assert isinstance(max_hops, int)
         ingest = {k: defaults.get(k, s.default) for k, s in STREAM_SETTINGS.items()}
-        if ingest["shards"] == AUTO:
-            ingest["shards"] = None
-            for processor in processors.values():
-                if processor.input == "stream":
-                    self.auto_streams[graph.ingest_stream_name(processor.name)] = "defaults.shards"
-        self.assumptions = self.plan(data.get("plan"), processors)
-        topology = Topology(
+        return Topology(
             name=name,
             processors=processors,
             streams=tuple(streams),
             max_hops=max_hops,
             file=self.file,
-            ingest_settings=StreamSettings(**ingest),
+            ingest_settings=self.stream_settings(ingest, "defaults.shards"),
+            plan=self.plan(data.get("plan"), processors),
         )
-        return self.resolve_auto_shards(topology)
 
-    def plan(self, data: Any, processors: Mapping[str, Processor]) -> Assumptions:
-        assumptions, problems = read_plan_section(data, processors)
-        for path, message in problems:
-            self.issue("invalid-plan", path, message)
-        return assumptions
+    def stream_settings(self, values: dict[str, Any], auto_where: str) -> StreamSettings:
+        """Settings from read values; ``shards: auto`` is kept as where it was written."""
+        if values["shards"] != AUTO:
+            return StreamSettings(**values)
+        return StreamSettings(**{**values, "shards": None}, auto_shards=auto_where)
 
-    def resolve_auto_shards(self, topology: Topology) -> Topology:
-        """Give each ``shards: auto`` stream the shards its planned load needs."""
-        if not self.auto_streams or self.issues:
-            return topology
-        if not self.assumptions.has_rate:
-            for path in sorted(set(self.auto_streams.values())):
-                self.issue(
-                    "auto-needs-plan",
-                    path,
-                    "shards: auto provisions what the planned load needs, so the topology "
-                    "needs a rate to plan for: add e.g. `plan: {rate: 1000/s, size: 1 KB}`, "
-                    "or give a number of shards",
-                )
-            return topology
-        from .plan.load import planned_shards
-
-        planned = planned_shards(topology, self.assumptions)
-        streams = tuple(
-            dataclasses.replace(
-                s, settings=dataclasses.replace(s.settings, shards=planned[graph.stream_name(s)])
+    def plan(self, data: Any, processors: Mapping[str, Processor]) -> PlanSection:
+        """The ``plan:`` section's shape; ``plan`` reads the quantities it holds."""
+        if data is None:
+            return PlanSection()
+        if not isinstance(data, dict):
+            self.issue("invalid-plan", "plan", f"must be a mapping with {', '.join(PLAN_KEYS)}")
+            return PlanSection()
+        self.unknown_keys(data, PLAN_KEYS, "plan")
+        rate, rates = self.plan_value_or_per_name(data.get("rate"), "plan.rate")
+        size, sizes = self.plan_value_or_per_name(data.get("size"), "plan.size")
+        region = data.get("region")
+        if region is not None and not isinstance(region, str):
+            self.issue(
+                "invalid-plan",
+                "plan.region",
+                f"must be an AWS region name such as us-east-1 (given {region!r})",
             )
-            if s.where in self.auto_streams
-            else s
-            for s in topology.streams
+            region = None
+        return PlanSection(
+            rate=rate,
+            rates=rates,
+            size=size,
+            sizes=sizes,
+            duration=_plan_value(data, "duration", "plan"),
+            dead_letters=_plan_value(data, "dead_letters", "plan"),
+            region=region,
+            processors=self.plan_processors(data.get("processors") or {}, processors),
         )
-        ingest = [planned[name] for name in self.auto_streams if name in planned]
-        ingest_settings = topology.ingest_settings
-        if ingest:
-            # Ingest streams share the topology's defaults: each gets the largest count.
-            ingest_settings = dataclasses.replace(ingest_settings, shards=max(ingest))
-        return dataclasses.replace(topology, streams=streams, ingest_settings=ingest_settings)
+
+    @staticmethod
+    def plan_value_or_per_name(
+        value: Any, path: str
+    ) -> tuple[PlanValue | None, dict[str, PlanValue]]:
+        """One value for every entry processor, or a mapping of processor -> value."""
+        if value is None:
+            return None, {}
+        if isinstance(value, dict):
+            return None, {str(k): PlanValue(v, f"{path}.{k}") for k, v in value.items()}
+        return PlanValue(value, path), {}
+
+    def plan_processors(
+        self, data: Any, processors: Mapping[str, Processor]
+    ) -> dict[str, ProcessorPlan]:
+        if not isinstance(data, dict):
+            self.issue(
+                "invalid-plan",
+                "plan.processors",
+                "must map processor names to {emits, duration, size, log}",
+            )
+            return {}
+        result: dict[str, ProcessorPlan] = {}
+        for name, spec in data.items():
+            path = f"plan.processors.{name}"
+            if str(name) not in processors:
+                self.issue(
+                    "invalid-plan",
+                    path,
+                    f"unknown processor '{name}'{did_you_mean(str(name), processors)}",
+                )
+                continue
+            if not isinstance(spec, dict):
+                self.issue(
+                    "invalid-plan", path, f"must be a mapping with {', '.join(PLAN_PROCESSOR_KEYS)}"
+                )
+                continue
+            self.unknown_keys(spec, PLAN_PROCESSOR_KEYS, path)
+            emits: PlanValue | dict[str, PlanValue] | None = _plan_value(spec, "emits", path)
+            if isinstance(spec.get("emits"), dict):
+                emits = {
+                    str(topic): PlanValue(ratio, f"{path}.emits.{topic}")
+                    for topic, ratio in spec["emits"].items()
+                }
+            result[str(name)] = ProcessorPlan(
+                emits=emits,
+                duration=_plan_value(spec, "duration", path),
+                size=_plan_value(spec, "size", path),
+                log=_plan_value(spec, "log", path),
+            )
+        return result
 
     def defaults(self, data: Any) -> dict[str, Any]:
         if data is None:
@@ -613,79 +656,16 @@ class _Reader:
         }
         if not all(isinstance(v, str) and v for v in ends.values()):
             return None
-        if values["shards"] == AUTO:
-            values["shards"] = None
-            self.auto_streams[path] = f"{path}.shards" if "shards" in spec else "defaults.shards"
+        auto_where = f"{path}.shards" if "shards" in spec else "defaults.shards"
         return Stream(
             source=str(ends["from"]),
             target=str(ends["to"]),
             topic=topic,
-            settings=StreamSettings(**values),
+            settings=self.stream_settings(values, auto_where),
             where=path,
         )
 
 
-def load_topology(path: str | Path) -> Topology:
-    """Read and fully validate a topology; raise ``TopologyError`` listing every error.
-
-    This is what a CDK app or a test calls: ``Topology(self, "Pipeline",
-    topology=load_topology("pipeline/"))``. Warnings are not raised; see ``check_topology``.
-    """
-    topology, _ = check_topology(path)
-    return topology
-
-
-def check_topology(path: str | Path) -> tuple[Topology, list[Issue]]:
-    """Read and validate a topology; return it with its warnings, or raise on any error."""
-    topology, issues = inspect_topology(path)
-    if topology is None or any(i.severity == "error" for i in issues):
-        raise TopologyError(issues)
-    return topology, issues
-
-
-def inspect_topology(path: str | Path) -> tuple[Topology | None, list[Issue]]:
-    """Every issue of a topology, errors first, and the model as far as it could be read.
-
-    The cross-element rules run even when the file has shape problems (on what could be
-    read), so one run reports everything there is to fix. A file that cannot be parsed at
-    all still raises ``TopologyError``.
-    """
-    topology, issues, _ = _inspect(path)
-    return topology, issues
-
-
-def _inspect(path: str | Path) -> tuple[Topology | None, list[Issue], _Reader]:
-    from .validate import RULES, shards_below_plan, validate
-
-    reader = _read_with_plan(path)
-    topology, issues = reader.model, reader.issues
-    if topology is not None:
-        # With a planned rate, a stream declaring fewer shards than it needs is worth a word.
-        rules = (
-            (*RULES, shards_below_plan(reader.assumptions))
-            if reader.assumptions.has_rate
-            else RULES
-        )
-        issues = [*issues, *validate(topology, rules)]
-    return topology, sorted(issues, key=lambda i: i.severity != "error"), reader
-
-
-@dataclasses.dataclass(frozen=True)
-class PlannedTopology:
-    """A validated topology with its ``plan:`` section, for ``attak plan``."""
-
-    topology: Topology
-    assumptions: Assumptions
-    auto_streams: frozenset[str]
-    """Local names of the streams declared ``shards: auto``."""
-    warnings: list[Issue]
-
-
-def check_topology_plan(path: str | Path) -> PlannedTopology:
-    """Like ``check_topology``, with the topology's ``plan:`` section and its auto streams."""
-    topology, issues, reader = _inspect(path)
-    if topology is None or any(i.severity == "error" for i in issues):
-        raise TopologyError(issues)
-    auto = {graph.stream_name(s) for s in topology.streams if s.where in reader.auto_streams}
-    auto |= {name for name in reader.auto_streams if name.startswith(graph.ingest_stream_name(""))}
-    return PlannedTopology(topology, reader.assumptions, frozenset(auto), issues)
+def _plan_value(data: Mapping[str, Any], key: str, path: str) -> PlanValue | None:
+    """``data[key]`` with its path, when the key is written (even as null)."""
+    return PlanValue(data[key], f"{path}.{key}") if key in data else None

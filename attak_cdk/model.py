@@ -46,8 +46,11 @@ class StreamSettings:
     bisect_batch_on_error: bool = True
     max_record_age: int | None = None
     shards: int | None = None
-    """Provisioned shard count; ``None`` is on-demand."""
+    """Provisioned shard count; ``None`` is on-demand (or ``shards: auto`` not yet sized)."""
     retention_hours: int = 24
+    auto_shards: str = ""
+    """Where ``shards: auto`` was written (``streams[1].shards``, ``defaults.shards``), or
+    empty. ``plan`` sizes such a stream from the topology's ``plan:`` section."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,43 @@ class Stream:
 
 
 @dataclass(frozen=True)
+class PlanValue:
+    """One value of the ``plan:`` section as written (``1000/s``, ``20 ms``), and where."""
+
+    value: object
+    where: str
+
+
+@dataclass(frozen=True)
+class ProcessorPlan:
+    """What the ``plan:`` section says one processor does with an event; unset is ``None``."""
+
+    emits: PlanValue | Mapping[str, PlanValue] | None = None
+    """One ratio for every outgoing stream, or a ratio per topic."""
+    duration: PlanValue | None = None
+    size: PlanValue | None = None
+    log: PlanValue | None = None
+
+
+@dataclass(frozen=True)
+class PlanSection:
+    """The topology's ``plan:`` section, its shape checked; ``plan`` reads the quantities.
+
+    ``rate`` and ``size`` are given for every entry processor, or per entry in ``rates``
+    and ``sizes``.
+    """
+
+    rate: PlanValue | None = None
+    rates: Mapping[str, PlanValue] = field(default_factory=dict)
+    size: PlanValue | None = None
+    sizes: Mapping[str, PlanValue] = field(default_factory=dict)
+    duration: PlanValue | None = None
+    dead_letters: PlanValue | None = None
+    region: str | None = None
+    processors: Mapping[str, ProcessorPlan] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Topology:
     """Processors and the streams between them, as one deployable unit."""
 
@@ -73,6 +113,7 @@ class Topology:
     ingest_settings: StreamSettings = field(default_factory=StreamSettings)
     """Settings of the ingest streams of processors declared ``input: stream``: the
     topology's stream ``defaults``."""
+    plan: PlanSection = field(default_factory=PlanSection)
 
     @property
     def root(self) -> Path:

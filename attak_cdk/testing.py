@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .inputs import InputEvent, check_processors, default_input, read_inputs
-from .loader import load_topology
 from .model import Topology
+from .project import load_topology
 from .simulate.memory import simulate
 from .simulate.result import DeadLetter, Invocation, SimulationResult
 

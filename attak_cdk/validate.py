@@ -18,7 +18,6 @@ from . import graph
 from .errors import Issue, Severity, did_you_mean, display_path, known
 from .handlers import HandlerError, load_handler
 from .model import Topology
-from .plan.assumptions import Assumptions
 
 Rule = Callable[[Topology], Iterable[Issue]]
 
@@ -277,34 +276,6 @@ def _hands_on_context(call: ast.Call) -> bool:
     if isinstance(func, ast.Name) and func.id in ("getattr", "exec", "eval"):
         return True
     return any(isinstance(a, ast.Name) and a.id in ("context", "ctx") for a in call.args)
-
-
-def shards_below_plan(assumptions: Assumptions) -> Rule:
-    """A rule for a topology with a planned rate: warn where declared shards fall short.
-
-    A provisioned stream with fewer shards than its planned load needs throttles its
-    writers or lets its consumer fall behind; the plan says how many it needs and why.
-    """
-
-    def shards_below_plan(topology: Topology) -> Iterable[Issue]:
-        from .plan.load import propagate, stream_shard_needs
-
-        load = propagate(topology, assumptions)
-        needs = stream_shard_needs(load, assumptions)
-        for stream in load.streams:
-            declared, need = stream.settings.shards, needs[stream.name]
-            if declared is not None and declared < need.shards:
-                yield _issue(
-                    topology,
-                    "shards-below-plan",
-                    f"{stream.where}.shards" if stream.source else stream.where,
-                    f"stream {stream.name} declares {declared} shard(s) but the planned load "
-                    f"needs {need.shards} ({need.limit}); raise shards, or write shards: auto "
-                    "(see attak plan)",
-                    warning=True,
-                )
-
-    return shards_below_plan
 
 
 RULES: tuple[Rule, ...] = (

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from attak_cdk.inputs import InputEvent
-from attak_cdk.loader import load_topology
+from attak_cdk.project import load_topology
 from attak_cdk.runtime.context import Context, Routes
 from attak_cdk.runtime.emitter import MAX_BYTES_PER_CALL, KinesisEmitter
 from attak_cdk.runtime.envelope import encode_input

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from attak_cdk.handlers import load_handler
 from attak_cdk.inputs import InputEvent
-from attak_cdk.loader import load_topology
+from attak_cdk.project import load_topology
 from attak_cdk.simulate.memory import simulate
 
 HERE = Path(__file__).resolve().parent

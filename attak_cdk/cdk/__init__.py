@@ -1,7 +1,7 @@
 """CDK constructs for attak topologies: import this only where synthesizing (it loads jsii).
 
 from attak_cdk.cdk import Topology
-from attak_cdk.loader import load_topology
+from attak_cdk.project import load_topology
 
 Topology(self, "Pipeline", topology=load_topology("pipeline/"))
 """

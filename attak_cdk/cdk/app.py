@@ -17,7 +17,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from ..loader import load_topology
+from ..project import load_topology
 from .stack import build_stacks
 
 DEFAULT_TOPOLOGY = "sample_topology"

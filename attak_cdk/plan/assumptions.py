@@ -17,12 +17,13 @@ plan reports as assumed, so a reader always sees what the numbers rest on::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from ..errors import did_you_mean
+from ..errors import Issue, did_you_mean, display_path
+from ..model import PlanValue, Topology
 from .quantities import (
     PlanError,
     Rate,
@@ -32,9 +33,6 @@ from .quantities import (
     parse_rate,
     parse_size,
 )
-
-PLAN_KEYS = ("rate", "size", "duration", "dead_letters", "region", "processors")
-PROCESSOR_KEYS = ("emits", "duration", "size", "log")
 
 DEFAULT_SIZE = Decimal(1024)
 """Bytes of an input event when no size is given."""
@@ -47,6 +45,8 @@ PLATFORM_LOG_BYTES = Decimal(300)
 
 Emits = Decimal | Mapping[str, Decimal]
 """One ratio for every outgoing stream, or a ratio per topic."""
+
+_Q = TypeVar("_Q")
 
 
 @dataclass(frozen=True)
@@ -142,98 +142,56 @@ class Assumptions:
         )
 
 
-def read_plan_section(
-    data: Any, processors: Mapping[str, object]
-) -> tuple[Assumptions, list[tuple[str, str]]]:
-    """The topology's ``plan:`` section as ``Assumptions``, and every (path, problem) in it.
+def plan_assumptions(topology: Topology) -> tuple[Assumptions, list[Issue]]:
+    """The topology's ``plan:`` section as ``Assumptions``, and every quantity it cannot read.
 
-    ``processors`` are the topology's processor names, to catch a misspelt one.
+    The loader has checked the section's shape; here its rates, sizes, durations and ratios
+    are read, each problem an ``invalid-plan`` issue at the value's path.
     """
-    problems: list[tuple[str, str]] = []
-    if data is None:
-        return Assumptions(), problems
-    if not isinstance(data, dict):
-        problems.append(("plan", f"must be a mapping with {', '.join(PLAN_KEYS)}"))
-        return Assumptions(), problems
+    section = topology.plan
+    label = display_path(topology.file)
+    issues: list[Issue] = []
 
-    def attempt(path: str, parse: Any, value: Any) -> Any:
+    def attempt(parse: Callable[[object, str], _Q], given: PlanValue | None) -> _Q | None:
+        if given is None:
+            return None
         try:
-            return parse(value, path)
+            return parse(given.value, given.where)
         except PlanError as exc:
-            problems.append((path, exc.message.removeprefix(f"{path} ")))
+            message = exc.message.removeprefix(f"{given.where} ")
+            issues.append(Issue("invalid-plan", given.where, message, label))
             return None
 
-    def known_processor(name: str, path: str) -> bool:
-        if name in processors:
-            return True
-        problems.append((path, f"unknown processor '{name}'{did_you_mean(name, processors)}"))
-        return False
+    def per_name(
+        parse: Callable[[object, str], _Q], given: Mapping[str, PlanValue]
+    ) -> dict[str, _Q]:
+        parsed = {name: attempt(parse, value) for name, value in given.items()}
+        return {name: value for name, value in parsed.items() if value is not None}
 
-    for key in data:
-        if key not in PLAN_KEYS:
-            problems.append(
-                (
-                    f"plan.{key}",
-                    f"unknown key '{key}'{did_you_mean(str(key), PLAN_KEYS)} "
-                    f"(allowed here: {', '.join(PLAN_KEYS)})",
-                )
-            )
-    rate, rates = _scalar_or_per_processor(data.get("rate"), "plan.rate", parse_rate, attempt)
-    size, sizes = _scalar_or_per_processor(data.get("size"), "plan.size", parse_size, attempt)
-    for name in [*rates, *sizes]:
-        known_processor(name, f"plan.{'rate' if name in rates else 'size'}.{name}")
-    duration = (
-        attempt("plan.duration", parse_duration, data["duration"]) if "duration" in data else None
-    )
-    dead_letters = (
-        attempt("plan.dead_letters", parse_fraction, data["dead_letters"])
-        if "dead_letters" in data
-        else None
-    )
-    region = data.get("region")
-    if region is not None and not isinstance(region, str):
-        problems.append(
-            ("plan.region", f"must be an AWS region name such as us-east-1 (given {region!r})")
-        )
-        region = None
-    per_processor: dict[str, ProcessorAssumptions] = {}
-    section = data.get("processors") or {}
-    if not isinstance(section, dict):
-        problems.append(
-            ("plan.processors", "must map processor names to {emits, duration, size, log}")
-        )
-        section = {}
-    for name, spec in section.items():
-        path = f"plan.processors.{name}"
-        if not known_processor(str(name), path):
-            continue
-        if not isinstance(spec, dict):
-            problems.append((path, f"must be a mapping with {', '.join(PROCESSOR_KEYS)}"))
-            continue
-        for key in spec:
-            if key not in PROCESSOR_KEYS:
-                problems.append(
-                    (
-                        f"{path}.{key}",
-                        f"unknown key '{key}'{did_you_mean(str(key), PROCESSOR_KEYS)} "
-                        f"(allowed here: {', '.join(PROCESSOR_KEYS)})",
-                    )
-                )
+    rate, rates = attempt(parse_rate, section.rate), per_name(parse_rate, section.rates)
+    size, sizes = attempt(parse_size, section.size), per_name(parse_size, section.sizes)
+    names = topology.processors
+    for name, path in [*((n, "plan.rate") for n in rates), *((n, "plan.size") for n in sizes)]:
+        if name not in names:
+            message = f"unknown processor '{name}'{did_you_mean(name, names)}"
+            issues.append(Issue("invalid-plan", f"{path}.{name}", message, label))
+    duration = attempt(parse_duration, section.duration)
+    dead_letters = attempt(parse_fraction, section.dead_letters)
+    processors: dict[str, ProcessorAssumptions] = {}
+    for name, written in section.processors.items():
         emits: Emits | None = None
-        if isinstance(spec.get("emits"), dict):
+        if isinstance(written.emits, PlanValue):
+            emits = attempt(parse_emits, written.emits)
+        elif written.emits is not None:
             emits = {
-                str(topic): attempt(f"{path}.emits.{topic}", parse_emits, ratio) or Decimal(0)
-                for topic, ratio in spec["emits"].items()
+                topic: attempt(parse_emits, ratio) or Decimal(0)
+                for topic, ratio in written.emits.items()
             }
-        elif "emits" in spec:
-            emits = attempt(f"{path}.emits", parse_emits, spec["emits"])
-        per_processor[str(name)] = ProcessorAssumptions(
+        processors[name] = ProcessorAssumptions(
             emits=emits,
-            duration=attempt(f"{path}.duration", parse_duration, spec["duration"])
-            if "duration" in spec
-            else None,
-            size=attempt(f"{path}.size", parse_size, spec["size"]) if "size" in spec else None,
-            log=attempt(f"{path}.log", _parse_log, spec["log"]) if "log" in spec else None,
+            duration=attempt(parse_duration, written.duration),
+            size=attempt(parse_size, written.size),
+            log=attempt(_parse_log, written.log),
         )
     assumptions = Assumptions(
         rate=rate,
@@ -242,10 +200,10 @@ def read_plan_section(
         sizes=sizes,
         duration=duration,
         dead_letters=dead_letters if dead_letters is not None else Decimal(0),
-        region=region,
-        processors=per_processor,
+        region=section.region,
+        processors=processors,
     )
-    return assumptions, problems
+    return assumptions, issues
 
 
 def _parse_log(value: object, where: str) -> Decimal:
@@ -253,17 +211,6 @@ def _parse_log(value: object, where: str) -> Decimal:
     if value in (0, "0", "0 B"):
         return Decimal(0)
     return parse_size(value, where)
-
-
-def _scalar_or_per_processor(
-    value: Any, path: str, parse: Any, attempt: Any
-) -> tuple[Any, dict[str, Any]]:
-    if value is None:
-        return None, {}
-    if isinstance(value, dict):
-        parsed = {str(name): attempt(f"{path}.{name}", parse, item) for name, item in value.items()}
-        return None, {name: item for name, item in parsed.items() if item is not None}
-    return attempt(path, parse, value), {}
 
 
 def with_command_line(

@@ -38,8 +38,9 @@ from starlette.staticfiles import StaticFiles
 
 from ..errors import AttakError, InputError, TopologyError, UsageError
 from ..live.connection import Connection
-from ..loader import find_topology_file, inspect_topology
+from ..loader import find_topology_file
 from ..model import Topology
+from ..project import inspect_topology
 from .run import read_editor_input, run_events
 from .view import topology_view
 

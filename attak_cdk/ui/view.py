@@ -17,8 +17,9 @@ from typing import Any
 from .. import graph
 from ..errors import Issue, TopologyError, display_path
 from ..inputs import default_input
-from ..loader import find_topology_file, inspect_topology
+from ..loader import find_topology_file
 from ..model import Topology
+from ..project import inspect_topology
 from ..validate import sink_topics
 from .layout import Layout, layered_layout
 

@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from ..errors import AttakError
 from ..inputs import InputEvent, check_processors
-from ..loader import check_topology
+from ..project import check_topology
 from ..simulate.memory import MemoryEngine
 from ..simulate.result import Invocation, describe_error, invocation_document
 

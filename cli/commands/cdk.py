@@ -37,7 +37,7 @@ def synth(
 
     Example: attak synth sample_topology -o cdk.out
     """
-    from attak_cdk.loader import check_topology
+    from attak_cdk.project import check_topology
     from attak_cdk.review import names, review_stacks
 
     topology, warnings = check_topology(path)
@@ -68,7 +68,7 @@ def _cdk(
     profile: str | None,
     endpoint_url: str | None,
 ) -> None:
-    from attak_cdk.loader import load_topology
+    from attak_cdk.project import load_topology
     from attak_cdk.toolchain import names_stacks, run_cdk
 
     topology = load_topology(path)  # fail here, clearly, before the cdk CLI starts

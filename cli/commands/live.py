@@ -68,7 +68,7 @@ def trigger(
     from attak_cdk.live import logs as live_logs
     from attak_cdk.live import trigger as live_trigger
     from attak_cdk.live.deployment import differences, find_deployment
-    from attak_cdk.loader import load_topology
+    from attak_cdk.project import load_topology
 
     topology = load_topology(path)
     events = read_inputs(input or default_input(topology.file), topology.processors)
@@ -139,7 +139,7 @@ def logs_command(
     """
     from attak_cdk.live import logs
     from attak_cdk.live.deployment import find_deployment
-    from attak_cdk.loader import load_topology
+    from attak_cdk.project import load_topology
 
     start = logs.parse_since(since)
     topology = load_topology(path)

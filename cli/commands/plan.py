@@ -57,10 +57,10 @@ def plan(
     Example: attak plan sample_topology --rate "1 TB/day" --size 1KB --duration 1ms
     """
     from attak_cdk.errors import UsageError
-    from attak_cdk.loader import check_topology_plan
     from attak_cdk.plan.assumptions import with_command_line
     from attak_cdk.plan.cost import plan_topology
     from attak_cdk.plan.prices import ARCHITECTURES, read_prices
+    from attak_cdk.project import check_topology_plan
 
     if architecture not in ARCHITECTURES:
         raise UsageError(

@@ -21,7 +21,7 @@ def validate(path: PathArgument = Path(), as_json: JsonOption = False) -> None:
 
     Example: attak validate sample_topology
     """
-    from attak_cdk.loader import check_topology, inspect_topology
+    from attak_cdk.project import check_topology, inspect_topology
 
     if not as_json:
         topology, warnings = check_topology(path)
@@ -50,7 +50,7 @@ def graph(
     Example: attak graph sample_topology --format mermaid
     """
     from attak_cdk.errors import UsageError
-    from attak_cdk.loader import load_topology
+    from attak_cdk.project import load_topology
 
     formats = {"text": render.graph_text, "mermaid": render.graph_mermaid, "dot": render.graph_dot}
     if format not in formats:

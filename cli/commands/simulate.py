@@ -75,7 +75,7 @@ def simulate(
 
     from attak_cdk.errors import UsageError
     from attak_cdk.inputs import default_input, read_inputs
-    from attak_cdk.loader import check_topology
+    from attak_cdk.project import check_topology
     from attak_cdk.simulate.result import SimulationResult, document
 
     if engine not in ("memory", "kinesis"):

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from attak_cdk.cdk.app import build_app
 from attak_cdk.cdk.stack import estimate_resources
-from attak_cdk.loader import load_topology
+from attak_cdk.project import load_topology
 from attak_cdk.review import review_stacks
 from cli.main import app
 from tests.conftest import SAMPLE

@@ -32,7 +32,7 @@ from aws_cdk.assertions import Template
 from attak_cdk.cdk.app import build_app, synthesize
 from attak_cdk.cdk.stack import TopologyStack
 from attak_cdk.cdk.topology import TopologyTooLarge
-from attak_cdk.loader import load_topology
+from attak_cdk.project import load_topology
 from tests.conftest import PASS_ON, REPO, SAMPLE, SINK
 
 GOLDEN = REPO / "tests" / "golden" / "sample_topology.template.json"

@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 
 from attak_cdk.inputs import InputEvent
-from attak_cdk.loader import load_topology
+from attak_cdk.project import load_topology
 from attak_cdk.ui.app import create_app
 from attak_cdk.ui.run import read_editor_input, run_events
 from attak_cdk.ui.server import listen

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from attak_cdk.inputs import InputEvent
-from attak_cdk.loader import load_topology
+from attak_cdk.project import load_topology
 from attak_cdk.simulate import kinesis
 from attak_cdk.simulate.faults import FaultProxy, Faults
 from tests.conftest import WriteProject

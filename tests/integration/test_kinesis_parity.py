@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from attak_cdk.inputs import InputEvent
-from attak_cdk.loader import load_topology
+from attak_cdk.project import load_topology
 from attak_cdk.simulate import kinesis, memory
 from attak_cdk.simulate.result import SimulationResult, document
 from tests.conftest import KEYED, PASS_ON, POISON, RECORD, ROUTER, SINK, WriteProject

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from attak_cdk.cdk.stack import MAX_PROCESSORS_PER_STACK, RESOURCE_BUDGET, estimate_resources
-from attak_cdk.loader import load_topology
+from attak_cdk.project import load_topology
 from attak_cdk.runtime.envelope import decode
 from tests.integration.conftest_live import (
     Client,

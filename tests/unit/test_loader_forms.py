@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from attak_cdk.errors import TopologyError
-from attak_cdk.loader import find_topology_file, load_topology, read_topology
+from attak_cdk.loader import find_topology_file, read_topology
 from attak_cdk.model import StreamSettings
+from attak_cdk.project import load_topology
 from tests.conftest import PASS_ON, REVERSE, SINK, WriteProject
 
 HANDLERS = {"processors/spout.py": PASS_ON, "processors/reverse.py": REVERSE}

@@ -20,8 +20,9 @@ from hypothesis import HealthCheck, currently_in_test_context, given, note, sett
 from hypothesis import strategies as st
 
 from attak_cdk.errors import AttakError, TopologyError
-from attak_cdk.loader import TOP_LEVEL_KEYS, load_topology, read_topology
+from attak_cdk.loader import TOP_LEVEL_KEYS, read_topology
 from attak_cdk.model import Topology
+from attak_cdk.project import load_topology
 from attak_cdk.settings import PROCESSOR_SETTINGS, STREAM_SETTINGS
 
 FUZZ = settings(

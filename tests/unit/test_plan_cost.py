@@ -14,13 +14,16 @@ from pathlib import Path
 import pytest
 
 from attak_cdk.errors import TopologyError
-from attak_cdk.loader import check_topology_plan, load_topology
-from attak_cdk.plan.assumptions import Assumptions, with_command_line
+from attak_cdk.loader import read_topology
+from attak_cdk.model import PlanValue
+from attak_cdk.plan.assumptions import Assumptions, plan_assumptions, with_command_line
 from attak_cdk.plan.cost import plan_topology
 from attak_cdk.plan.load import envelope_bytes, propagate, shards_needed
 from attak_cdk.plan.prices import default_table_file, read_prices
 from attak_cdk.plan.quantities import PlanError
 from attak_cdk.plan.result import Plan
+from attak_cdk.plan.shards import auto_stream_names, resolve_auto_shards
+from attak_cdk.project import check_topology_plan, load_topology
 from tests.conftest import PASS_ON, SINK, WriteProject
 
 PRICES = read_prices()
@@ -254,6 +257,27 @@ def test_shards_auto_takes_the_planned_count(write_project: WriteProject) -> Non
         3,
         "provisioned",
     )
+
+
+def test_the_loader_records_shards_auto_and_the_plan_as_written_for_plan_to_size(
+    write_project: WriteProject,
+) -> None:
+    root = write_project(
+        {
+            "a.py": PASS_ON,
+            "b.py": SINK,
+            "topology.yml": "name: auto\nprocessors: {a: a.py, b: b.py}\nstreams: [{from: a, to: b, shards: auto}]\nplan: {rate: 2500/s, size: 100 B, duration: 0.1 ms}\n",
+        }
+    )
+    written = read_topology(root)
+    settings = written.streams[0].settings
+    assert (settings.shards, settings.auto_shards) == (None, "streams[0].shards")
+    assert written.plan.rate == PlanValue("2500/s", "plan.rate")
+    assumptions, issues = plan_assumptions(written)
+    assert issues == [] and assumptions.duration == Decimal("0.0001")
+    sized, issues = resolve_auto_shards(written, assumptions)
+    assert issues == [] and sized.streams[0].settings.shards == 3
+    assert auto_stream_names(sized) == {"a->b"}
 
 
 def test_shards_auto_without_a_rate_is_an_error(write_project: WriteProject) -> None:

@@ -8,7 +8,8 @@ import pytest
 
 from attak_cdk import validate as rules
 from attak_cdk.errors import Issue, TopologyError
-from attak_cdk.loader import check_topology, read_topology
+from attak_cdk.loader import read_topology
+from attak_cdk.project import check_topology
 from tests.conftest import PASS_ON, REVERSE, SINK, WriteProject
 
 GOOD = """
