@@ -170,6 +170,8 @@ def plan_assumptions(topology: Topology) -> tuple[Assumptions, list[Issue]]:
 
     rate, rates = attempt(parse_rate, section.rate), per_name(parse_rate, section.rates)
     size, sizes = attempt(parse_size, section.size), per_name(parse_size, section.sizes)
+    # Names under plan.processors are the loader's to check, as keys; a rate or size is
+    # checked for its processor once it reads, so a bad value is one problem, not two.
     names = topology.processors
     for name, path in [*((n, "plan.rate") for n in rates), *((n, "plan.size") for n in sizes)]:
         if name not in names:
