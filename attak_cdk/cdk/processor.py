@@ -20,6 +20,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from .. import graph
 from ..model import StreamSettings
 from . import values
 from .asset import LAMBDA_ENTRY
@@ -71,7 +72,7 @@ class ProcessorFunction(Construct):
         # One dead-letter queue per processor, for its stream mappings and direct invokes.
         self.dead_letter_queue = sqs.Queue(
             self,
-            "DeadLetterQueue",
+            graph.DEAD_LETTER_QUEUE,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=values.days(14),
@@ -79,7 +80,7 @@ class ProcessorFunction(Construct):
         module, _, function = props.handler.partition(":")
         self.function = lambda_.Function(
             self,
-            "Function",
+            graph.FUNCTION,
             runtime=values.python_runtime(),
             architecture=values.architecture(props.architecture),
             code=lambda_.Code.from_asset(str(props.asset)),

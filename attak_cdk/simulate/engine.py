@@ -32,7 +32,8 @@ import random
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Protocol, TextIO
+from dataclasses import dataclass
+from typing import TextIO
 
 from .. import graph
 from ..errors import InputError
@@ -65,15 +66,17 @@ def key_lane(key: str, lanes: int) -> int:
     return int.from_bytes(digest, "big") * lanes >> 128
 
 
-class RetryState(Protocol):
+@dataclass
+class RetryState:
     """The retry bookkeeping a lane keeps at its head (the oldest record it has not
-    finished): a shard's, or one of its ``parallelization_factor`` concurrent batches'."""
+    finished): a shard's, or one of its ``parallelization_factor`` concurrent batches'.
+    Both engines' lanes are one, whatever they hold the records in."""
 
-    failures: int
+    failures: int = 0
     """Times the record at the head has failed (the next attempt is failures + 1)."""
-    counted: int
+    counted: int = 0
     """Failures that count toward retry_attempts (bisected ones do not)."""
-    window: int
+    window: int = 0
     """Batch size limit while bisecting; 0 when not bisecting."""
 
 
@@ -181,6 +184,8 @@ class Engine:
         region: str = LOCAL_REGION,
     ) -> None:
         self.topology = topology
+        self.resolved = graph.resolve(topology)
+        """The topology's streams and routes, resolved once for the engine's streams and runners."""
         self.region = region
         """The region of the ARNs in Lambda's context and events."""
         self.max_hops = max_hops if max_hops is not None else topology.max_hops
@@ -189,7 +194,7 @@ class Engine:
         self.result = SimulationResult(
             topology.name,
             processors=tuple(topology.processors),
-            targets=targets if targets is not None else graph.stream_targets(topology),
+            targets=targets if targets is not None else self.resolved.stream_targets(),
         )
         # What the observer needs to know about the batch being processed.
         self._processor = ""
@@ -222,14 +227,15 @@ class Engine:
         """One runner per processor, as Lambda builds one per function: the user's handler
         (or one given, for tests), its routes from the graph, and this engine's transport."""
         given = dict(handlers or {})
-        outgoing = graph.routes(self.topology)
         sending = self._sending = _Sending(transport)
         return {
             name: Runner(
                 handler=given[name] if name in given else load_handler(processor),
                 processor=name,
                 topology=self.topology.name,
-                routes=Routes.from_json(graph.routes_payload(outgoing[name])),
+                routes=Routes.from_json(
+                    graph.routes_payload(self.resolved.processors[name].routes)
+                ),
                 transport=sending,
                 max_hops=self.max_hops,
                 observer=self._observe,

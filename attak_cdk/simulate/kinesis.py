@@ -47,7 +47,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from .. import graph
 from ..handlers import Handler
 from ..inputs import InputEvent
 from ..model import Topology
@@ -144,7 +143,6 @@ class KinesisEngine(Engine):
         self.options = options or KinesisOptions()
         self.endpoint_url = endpoint_url
         self._run_id = os.urandom(4).hex()
-        self.streams: dict[str, KinesisStream] = run_streams(topology, self._run_id)
         super().__init__(
             topology,
             max_hops=max_hops,
@@ -153,6 +151,7 @@ class KinesisEngine(Engine):
             timeouts=timeouts,
             region=self.options.region,
         )
+        self.streams: dict[str, KinesisStream] = run_streams(self.resolved, self._run_id)
         self.kinesis, sqs = connect(endpoint_url, self.options.region, self.options.read_timeout)
         self.emitter = KinesisEmitter(
             self.kinesis,
@@ -230,12 +229,13 @@ class KinesisEngine(Engine):
         """Deliver outside events: one direct invocation per event, as they come, then
         PutRecords into each ingest stream in bulk, as a producer would (each stream gets
         its events in input order; order across processors is not kept, nor is it in AWS)."""
-        processors = self.topology.processors
+        processors = self.resolved.processors
         ingest: dict[str, list[Emit]] = {}
         for event in events:
             trace, payload = self._input_record(event)
-            if processors[event.processor].input == "stream":
-                stream = self.streams[graph.ingest_stream_name(event.processor)].physical
+            into = processors[event.processor].ingest
+            if into is not None:
+                stream = self.streams[into.name].physical
                 ingest.setdefault(stream, []).append(Emit("", event.data, payload, trace, ()))
             else:
                 self._invoke_direct(event.processor, json.loads(payload), trace)

@@ -31,13 +31,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .. import graph
 from ..handlers import Handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime.context import Emit
 from ..runtime.handler import Record
-from .engine import INPUT, Engine, batch_failed, batch_succeeded, key_lane
+from .engine import INPUT, Engine, RetryState, batch_failed, batch_succeeded, key_lane
 from .lambda_events import LambdaContext
 from .result import Invocation, SimulationResult
 
@@ -45,18 +44,12 @@ __all__ = ["Lane", "MemoryEngine", "StreamState", "simulate"]
 
 
 @dataclass
-class Lane:
+class Lane(RetryState):
     """One lane of a shard (the whole shard with parallelization_factor 1): its records,
     the read position (its checkpoint) and the retry state at it."""
 
     records: list[Emit] = field(default_factory=list)
     position: int = 0
-    failures: int = 0
-    """Times the record at ``position`` has failed (the next attempt is failures + 1)."""
-    counted: int = 0
-    """Failures that count toward retry_attempts (bisected ones do not)."""
-    window: int = 0
-    """Batch size limit while bisecting; 0 when not bisecting."""
 
     def pending(self) -> int:
         return len(self.records) - self.position
@@ -99,21 +92,10 @@ class MemoryEngine(Engine):
         self._retrying: int | str | None = None
         """The request id of the direct invocation being retried, while it is."""
         self._spread = 0
-        self.streams: dict[str, StreamState] = {}
-        for stream in topology.streams:
-            name = graph.stream_name(stream)
-            self.streams[name] = StreamState(
-                name, stream.target, stream.settings, self._lanes(stream.settings)
-            )
-        for name, processor in topology.processors.items():
-            if processor.input == "stream":
-                ingest = graph.ingest_stream_name(name)
-                self.streams[ingest] = StreamState(
-                    ingest,
-                    name,
-                    topology.ingest_settings,
-                    self._lanes(topology.ingest_settings),
-                )
+        self.streams = {
+            name: StreamState(name, stream.consumer, stream.settings, self._lanes(stream.settings))
+            for name, stream in self.resolved.streams.items()
+        }
         self.runners = self._build_runners(self, handlers)
 
     @staticmethod
@@ -165,16 +147,17 @@ class MemoryEngine(Engine):
     def send(self, events: Iterable[InputEvent]) -> None:
         """Deliver outside events, in order: into a processor's ingest stream if it has one,
         otherwise as direct (asynchronous) invocations."""
-        processors = self.topology.processors
+        processors = self.resolved.processors
         direct: list[Record] = []
         target = ""
         for event in events:
             trace, payload = self._input_record(event)
-            if processors[event.processor].input == "stream":
+            ingest = processors[event.processor].ingest
+            if ingest is not None:
                 self._invoke_direct(target, direct)
                 direct = []
                 emit = Emit("", event.data, payload, trace, ())
-                self.put(graph.ingest_stream_name(event.processor), [emit])
+                self.put(ingest.name, [emit])
                 continue
             if event.processor != target:
                 self._invoke_direct(target, direct)
