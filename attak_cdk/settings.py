@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# AWS Lambda stops a recursive chain after about 16 invocations (its "recursive loop
-# detection"); a topology loop gets the same default bound.
-DEFAULT_MAX_HOPS = 16
+# The runtime needs this default too, and imports nothing of ours: it is defined there and
+# offered here with the other defaults.
+from .runtime.config import DEFAULT_MAX_HOPS as DEFAULT_MAX_HOPS
+
 MAX_HOPS_LIMIT = 10_000
 
 

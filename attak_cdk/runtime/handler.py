@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from . import config
 from .context import Context, Emit, Routes
 from .envelope import DecodeError, Envelope, decode, encode_input, new_id
 
@@ -135,15 +136,15 @@ def _runner_from_environment() -> Runner:
     """Build the runner once per container from what the CDK stack put in the environment."""
     from .emitter import KinesisEmitter
 
-    module_name, _, function = os.environ["ATTAK_HANDLER"].partition(":")
+    module_name, _, function = os.environ[config.ENV_HANDLER].partition(":")
     module = importlib.import_module(module_name)
     return Runner(
         handler=getattr(module, function or "handler"),
-        processor=os.environ["ATTAK_PROCESSOR"],
-        topology=os.environ.get("ATTAK_TOPOLOGY", ""),
-        routes=Routes.from_json(os.environ.get("ATTAK_ROUTES", "[]")),
+        processor=os.environ[config.ENV_PROCESSOR],
+        topology=os.environ.get(config.ENV_TOPOLOGY, ""),
+        routes=Routes.from_json(os.environ.get(config.ENV_ROUTES, "[]")),
         transport=KinesisEmitter.from_environment(),
-        max_hops=int(os.environ.get("ATTAK_MAX_HOPS", "16")),
+        max_hops=int(os.environ.get(config.ENV_MAX_HOPS, config.DEFAULT_MAX_HOPS)),
         observer=log_record,
     )
 
@@ -158,7 +159,7 @@ def log_record(
     """One structured log line per record: what ``attak logs --trace`` follows."""
     line: dict[str, Any] = {
         "attak": "record",
-        "processor": os.environ.get("ATTAK_PROCESSOR", ""),
+        "processor": os.environ.get(config.ENV_PROCESSOR, ""),
         "trace": envelope["trace"] if envelope else None,
         "topic": envelope["topic"] if envelope else None,
         "sequence": record.sequence,
