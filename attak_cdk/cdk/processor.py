@@ -22,7 +22,7 @@ from constructs import Construct
 
 from ..model import StreamSettings
 from ..runtime import config
-from ..settings import DEFAULT_MAX_HOPS
+from ..settings import DEFAULT_MAX_HOPS, DEFAULT_MEMORY, DEFAULT_TIMEOUT
 from . import values
 from .asset import LAMBDA_ENTRY
 from .stream import TopologyStream
@@ -38,10 +38,10 @@ class ProcessorFunctionProps:
     """The staged folder: the processor's code plus ``attak_runtime``."""
     handler: str
     """``module:function`` inside the asset."""
-    memory: int = 256
-    """MB. Default: 256."""
-    timeout: int = 60
-    """Seconds. Default: 60."""
+    memory: int = DEFAULT_MEMORY
+    """MB. Default: the ``memory`` setting's (256)."""
+    timeout: int = DEFAULT_TIMEOUT
+    """Seconds. Default: the ``timeout`` setting's (60)."""
     reserved_concurrency: int | None = None
     """Default: none reserved (the account's shared pool)."""
     environment: dict[str, str] = field(default_factory=dict)
