@@ -40,6 +40,7 @@ from ..errors import InputError
 from ..handlers import Handler, load_handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
+from ..runtime.config import DIRECT_RETRIES
 from ..runtime.context import Emit, LoopError, Routes
 from ..runtime.envelope import DecodeError, EmitError, Envelope, decode, encode_input
 from ..runtime.handler import Record, Runner, Transport
@@ -47,8 +48,6 @@ from .lambda_events import LOCAL_REGION, LambdaContext
 from .result import DeadLetter, Invocation, SimulationResult, describe_error
 from .timeouts import TaskTimedOut, Timer, debugging
 
-DIRECT_RETRIES = 2
-"""Lambda retries a failed asynchronous invocation twice before its on-failure destination."""
 INPUT = "input"
 
 

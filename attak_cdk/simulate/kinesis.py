@@ -18,8 +18,8 @@ What happens, as in AWS:
   ``parallelization_factor`` lanes (one by default), each lane's batch held back up to
   ``max_batching_window`` to fill up (and cut at Lambda's 6 MB invoke payload), then the
   consumer is invoked with a genuine Kinesis event (base64 data, sequence numbers,
-  partition keys, ``eventSource: aws:kinesis``) through the same steps as the runtime's
-  ``lambda_handler``. The ``batchItemFailures`` it returns are read back as Lambda reads
+  partition keys, ``eventSource: aws:kinesis``) through the runtime's ``handle_event``,
+  Lambda's entry. The ``batchItemFailures`` it returns are read back as Lambda reads
   them: records before the failing one are checkpointed, the batch is retried from it or
   bisected (holding up only its lane), and after ``retry_attempts`` (or past
   ``max_record_age``) the records go to the consumer's dead-letter queue: an SQS queue on
@@ -53,7 +53,7 @@ from ..model import Topology
 from ..runtime.context import Emit
 from ..runtime.emitter import KinesisEmitter
 from ..runtime.envelope import EmitError
-from ..runtime.handler import Record, Runner, direct_record, is_kinesis_event, kinesis_records
+from ..runtime.handler import Record, Runner, direct_record, handle_event
 from . import emulator
 from .dead_letters import RECORD_AGE_EXCEEDED, DeadLetterQueues, batch_message, direct_message
 from .engine import INPUT, Engine
@@ -315,11 +315,27 @@ class KinesisEngine(Engine):
     def _lambda_handler(
         self, runner: Runner, event: dict[str, Any], attempt: int, source: str
     ) -> tuple[dict[str, Any] | None, BaseException | None]:
-        """What the runtime's ``lambda_handler`` does with a Kinesis event, for ``runner``
-        (``lambda_handler`` builds its one runner from Lambda's environment). Returns the
-        partial batch response (``None`` when the function raised) and the error."""
-        assert is_kinesis_event(event)
-        records = kinesis_records(event)
+        """Lambda's invocation of ``runner`` with a Kinesis event: the runtime's own
+        ``handle_event``, as ``lambda_handler`` calls it with the runner it builds from
+        Lambda's environment. Returns the partial batch response (``None`` when the
+        function raised) and the error."""
+        consumer = _Consumer(self, runner, source, attempt)
+        try:
+            response = handle_event(consumer, event, self._lambda_context(runner.processor))
+        except (Exception, TaskTimedOut) as error:  # the function failed as a whole
+            return None, error
+        return response, consumer.error
+
+    def _process_batch(
+        self,
+        runner: Runner,
+        records: Sequence[Record],
+        lambda_context: object,
+        source: str,
+        attempt: int,
+    ) -> tuple[int, BaseException] | None:
+        """``_process`` for a batch read from ``source``, as attempt ``attempt``: each
+        record tagged with the invocation that emitted it."""
         parents = self._parents
         for record in records:
             payload = record.payload
@@ -328,14 +344,9 @@ class KinesisEngine(Engine):
             )
         self._processor, self._source = runner.processor, source
         self._head, self._head_attempt = records[0], attempt
-        failed = self._process(runner, records)
+        failed = self._process(runner, records, lambda_context)
         self._head, self._head_attempt = None, 1
-        if failed is None:
-            return {"batchItemFailures": []}, None
-        index, error = failed
-        if index == WHOLE:
-            return None, error
-        return {"batchItemFailures": [{"itemIdentifier": records[index].sequence}]}, error
+        return failed
 
     def _observe(
         self,
@@ -377,6 +388,37 @@ class KinesisEngine(Engine):
     def queue_messages(self, processor: str) -> list[dict[str, Any]]:
         """The on-failure records in ``processor``'s dead-letter queue (empty without SQS)."""
         return self.queues.messages(processor)
+
+
+class _Consumer:
+    """A stream's consumer as ``handle_event`` runs it in one invocation: its records go
+    through the engine's ``_process_batch``; an invocation that failed as a whole raises,
+    as the function would, and the failing record's error is kept for its dead letter
+    (Lambda's response names only the record)."""
+
+    def __init__(self, engine: KinesisEngine, runner: Runner, source: str, attempt: int) -> None:
+        self.engine = engine
+        self.runner = runner
+        self.source = source
+        self.attempt = attempt
+        self.error: BaseException | None = None
+
+    @property
+    def processor(self) -> str:
+        return self.runner.processor
+
+    def process(
+        self, records: Sequence[Record], lambda_context: Any = None
+    ) -> tuple[int, BaseException] | None:
+        failed = self.engine._process_batch(
+            self.runner, records, lambda_context, self.source, self.attempt
+        )
+        if failed is None:
+            return None
+        self.error = failed[1]
+        if failed[0] == WHOLE:
+            raise failed[1]
+        return failed
 
 
 def simulate(

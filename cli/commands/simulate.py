@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from attak_cdk.settings import DEFAULT_MAX_HOPS
+
 from .. import render
 from ..options import (
     InputOption,
@@ -25,7 +27,7 @@ def simulate(
             "--max-hops",
             min=1,
             help="Stop a trace after this many stream hops (default: the topology's "
-            "max_hops, 16 unless set).",
+            f"max_hops, {DEFAULT_MAX_HOPS} unless set).",
         ),
     ] = None,
     seed: Annotated[
