@@ -83,12 +83,18 @@ class Runner:
         self.observer = observer
 
     def process(
-        self, records: Sequence[Record | Emit], lambda_context: Any = None
+        self,
+        records: Sequence[Record | Emit],
+        lambda_context: Any = None,
+        observer: Observer | None = None,
     ) -> tuple[int, BaseException] | None:
         """Run the handler over ``records`` in order; return (index, error) of the first
-        record that failed, or ``None`` when all succeeded. See the module docstring."""
+        record that failed, or ``None`` when all succeeded. See the module docstring.
+
+        ``observer``, if given, is told of each record instead of the runner's own: how a
+        simulator passes what it knows of this one invocation."""
         pending: list[Emit] = []
-        observer = self.observer
+        observer = observer or self.observer
         handler = self.handler
         clock = time.perf_counter
         for index, record in enumerate(records):

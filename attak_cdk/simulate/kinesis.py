@@ -52,11 +52,11 @@ from ..inputs import InputEvent
 from ..model import Topology
 from ..runtime.context import Emit
 from ..runtime.emitter import KinesisEmitter
-from ..runtime.envelope import EmitError
+from ..runtime.envelope import EmitError, Envelope
 from ..runtime.handler import Record, Runner, direct_record, handle_event
 from . import emulator
 from .dead_letters import RECORD_AGE_EXCEEDED, DeadLetterQueues, batch_message, direct_message
-from .engine import INPUT, Engine
+from .engine import Call, Engine
 from .event_source import EventSourceMapping
 from .resources import (
     EndpointError,
@@ -175,7 +175,10 @@ class KinesisEngine(Engine):
         transport = PhysicalNames(self.emitter, {s.name: s.physical for s in self.streams.values()})
         self.runners = self._build_runners(transport, handlers)
         self._parents: dict[str, int] = {}
-        """Record data -> the invocation that emitted it (the envelope carries no id)."""
+        """A record's data as written -> the invocation that emitted it. Keyed by the data,
+        not the sequence number PutRecords answers: a call whose answer was lost and that
+        was sent again writes the record twice, and both copies come from that invocation.
+        (The envelope carries no record id: it would cost bytes on every record in AWS.)"""
         self._created = False
         self._input_calls = 0
 
@@ -195,7 +198,7 @@ class KinesisEngine(Engine):
         create_streams(self.kinesis, self.streams.values(), self.endpoint_url)
         # Every processor that can dead-letter: the streams' consumers and the entry points.
         consumers = sorted({s.consumer for s in self.streams.values()})
-        entries = [n for n, p in self.topology.processors.items() if p.input != "stream"]
+        entries = [n for n, p in self.resolved.processors.items() if p.ingest is None]
         self.queues.create(self._run_id, [*consumers, *entries])
         self.figures.dead_letter_queue = bool(self.queues.urls)
 
@@ -261,9 +264,8 @@ class KinesisEngine(Engine):
     def _invoke_direct(self, processor: str, event: Any, request_id: str) -> None:
         """One direct invocation, as Lambda's entry point receives it from ``attak trigger``."""
         runner = self.runners[processor]
-        self._processor, self._source, self._head = processor, INPUT, None
         record = direct_record(event, request_id)
-        failed = self._process(runner, [record])
+        failed = self._process(runner, [record], Call(processor))
         self._stop_at_loop()
         if failed is not None:
             before = len(self.result.dead_letters)
@@ -277,6 +279,7 @@ class KinesisEngine(Engine):
         self,
         runner: Runner,
         records: Sequence[Record | Emit],
+        call: Call,
         lambda_context: object = None,
         *,
         each: bool = False,
@@ -286,7 +289,7 @@ class KinesisEngine(Engine):
         invocation: either way the whole invocation failed (index ``WHOLE``), and Lambda
         retries the whole batch."""
         try:
-            failed = super()._process(runner, records, lambda_context, each=each)
+            failed = super()._process(runner, records, call, lambda_context, each=each)
         except Exception as error:  # raised by a flush: the function errored as a whole
             self.figures.function_errors += 1
             return WHOLE, error
@@ -342,21 +345,19 @@ class KinesisEngine(Engine):
             record.tag = parents.get(
                 payload.decode(errors="replace") if isinstance(payload, bytes) else payload
             )
-        self._processor, self._source = runner.processor, source
-        self._head, self._head_attempt = records[0], attempt
-        failed = self._process(runner, records, lambda_context)
-        self._head, self._head_attempt = None, 1
-        return failed
+        call = Call(runner.processor, source, records[0], attempt)
+        return self._process(runner, records, call, lambda_context)
 
     def _observe(
         self,
+        call: Call,
         record: Record | Emit,
-        envelope: Any,
+        envelope: Envelope | None,
         emits: list[Emit],
         error: BaseException | None,
         seconds: float,
     ) -> None:
-        super()._observe(record, envelope, emits, error, seconds)
+        super()._observe(call, record, envelope, emits, error, seconds)
         if error is None:
             number = len(self.result.rows)
             for emit in emits:
