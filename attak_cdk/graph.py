@@ -1,8 +1,15 @@
 """The topology as a graph: routing, entry processors, reachability, cycles, and all naming.
 
-Every name attak derives from a topology (construct ids, the local stream names the
-simulator uses, the routes handed to the runtime) is made here and only here, so the
-simulator, the CDK stack and the live commands can never disagree about one.
+Every name attak derives from a topology (construct ids, logical ids, the local stream
+names the simulator uses, the routes handed to the runtime) is made here and only here, so
+the simulator, the CDK stack and the live commands can never disagree about one.
+
+``resolve`` turns a validated topology into a ``ResolvedTopology``: every stream (ingest
+streams included) with its names, producer, consumer and settings, and every processor with
+its routes and role. The engines, the planner, the CDK constructs and the review read that
+one resolution instead of listing streams or building names themselves. The smaller
+functions below it (``routes``, ``incoming``, ``cycles``, ...) also work on a topology that
+failed validation, which is what the validation rules need.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .model import Processor, Stream, Topology
+from .model import Processor, Stream, StreamSettings, Topology
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
@@ -22,9 +29,25 @@ def pascal(name: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in _WORD.findall(name))
 
 
+FUNCTION = "Function"
+"""The id of a processor's Lambda function inside its ``ProcessorFunction`` construct."""
+DEAD_LETTER_QUEUE = "DeadLetterQueue"
+"""The id of a processor's dead-letter queue inside its ``ProcessorFunction`` construct."""
+
+
+def processor_id(processor: str) -> str:
+    """The construct id of a processor (``hello_world`` -> ``HelloWorld``)."""
+    return pascal(processor)
+
+
 def function_id(processor: str) -> str:
-    """The construct id of a processor's Lambda function."""
-    return f"{pascal(processor)}Function"
+    """The logical id of a processor's Lambda function (``reverse`` -> ``ReverseFunction``)."""
+    return logical_id((processor_id(processor), FUNCTION))
+
+
+def dead_letter_queue_id(processor: str) -> str:
+    """The logical id of a processor's dead-letter queue (``ReverseDeadLetterQueue``)."""
+    return logical_id((processor_id(processor), DEAD_LETTER_QUEUE))
 
 
 def stream_id(stream: Stream) -> str:
@@ -57,11 +80,7 @@ def ingest_stream_name(processor: str) -> str:
 
 def stream_targets(topology: Topology) -> dict[str, str]:
     """Every local stream name (ingest streams included) -> the processor that reads it."""
-    targets = {stream_name(s): s.target for s in topology.streams}
-    for name, processor in topology.processors.items():
-        if processor.input == "stream":
-            targets[ingest_stream_name(name)] = name
-    return targets
+    return resolve(topology).stream_targets()
 
 
 @dataclass(frozen=True)
@@ -159,3 +178,130 @@ def cycles(topology: Topology) -> list[list[str]]:
     for name in topology.processors:
         walk(name, name, [name])
     return found
+
+
+# --- The resolved topology ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedStream:
+    """One Kinesis stream of a topology, as every backend names and reads it."""
+
+    name: str
+    """The local name: ``from->to``, ``from->to[topic]``, or ``input->to`` for an ingest stream."""
+    construct_id: str
+    """Its construct id (and logical id): ``HelloWorldSpoutToReverseStream``."""
+    producer: str | None
+    """The processor that writes it; ``None`` for an ingest stream (outside producers)."""
+    consumer: str
+    """The processor it is mapped into."""
+    topic: str | None
+    """The topic it carries; ``None`` carries every topic (and every ingest record)."""
+    settings: StreamSettings
+    """Its settings with the topology's defaults applied."""
+    where: str
+    """Its path inside the topology file, for messages."""
+
+    @property
+    def ingest(self) -> bool:
+        """Outside producers write it (a processor declared ``input: stream``)."""
+        return self.producer is None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedProcessor:
+    """One processor with everything derived from its place in the topology."""
+
+    name: str
+    processor: Processor
+    routes: tuple[Route, ...]
+    """Where its emits go, in stream order."""
+    inputs: tuple[ResolvedStream, ...]
+    """The topology streams mapped into it (its ingest stream is ``ingest``)."""
+    ingest: ResolvedStream | None
+    """Its ingest stream, when declared ``input: stream``."""
+
+    @property
+    def entry(self) -> bool:
+        """Outside input reaches it: it has no incoming stream, or an ingest stream."""
+        return not self.inputs or self.ingest is not None
+
+    @property
+    def reads(self) -> tuple[ResolvedStream, ...]:
+        """Every stream mapped into it: its inputs, then its ingest stream."""
+        return (*self.inputs, self.ingest) if self.ingest is not None else self.inputs
+
+    @property
+    def writes(self) -> tuple[str, ...]:
+        """The local names of the streams it writes, in stream order."""
+        return tuple(route.stream for route in self.routes)
+
+
+@dataclass(frozen=True)
+class ResolvedTopology:
+    """A validated topology resolved once: read by the engines, the planner, ``cdk/``,
+    the review and ``live/``.
+
+    ``streams`` lists the topology's streams in file order, then the ingest streams in
+    processor order: the order resources are built and streams are drained in.
+    """
+
+    topology: Topology
+    streams: Mapping[str, ResolvedStream]
+    processors: Mapping[str, ResolvedProcessor]
+
+    @property
+    def name(self) -> str:
+        return self.topology.name
+
+    @property
+    def entries(self) -> tuple[str, ...]:
+        """The processors outside input reaches, in topology order."""
+        return tuple(name for name, p in self.processors.items() if p.entry)
+
+    def stream_targets(self) -> dict[str, str]:
+        """Every local stream name -> the processor that reads it."""
+        return {name: stream.consumer for name, stream in self.streams.items()}
+
+
+def resolve(topology: Topology) -> ResolvedTopology:
+    """Resolve a validated ``topology``: every stream named once, every processor's routes,
+    inputs and ingest stream (see ``ResolvedTopology``)."""
+    streams: dict[str, ResolvedStream] = {}
+    inputs: dict[str, list[ResolvedStream]] = {name: [] for name in topology.processors}
+    for stream in topology.streams:
+        resolved = ResolvedStream(
+            name=stream_name(stream),
+            construct_id=stream_id(stream),
+            producer=stream.source,
+            consumer=stream.target,
+            topic=stream.topic,
+            settings=stream.settings,
+            where=stream.where,
+        )
+        streams[resolved.name] = resolved
+        inputs[stream.target].append(resolved)
+    ingest: dict[str, ResolvedStream] = {}
+    for name, processor in topology.processors.items():
+        if processor.input == "stream":
+            ingest[name] = streams[ingest_stream_name(name)] = ResolvedStream(
+                name=ingest_stream_name(name),
+                construct_id=ingest_stream_id(name),
+                producer=None,
+                consumer=name,
+                topic=None,
+                settings=topology.ingest_settings,
+                where=f"{processor.where.removesuffix('.handler')}.input",
+            )
+    outgoing = routes(topology)
+    processors = {
+        name: ResolvedProcessor(
+            name=name,
+            processor=processor,
+            routes=outgoing[name],
+            inputs=tuple(inputs[name]),
+            ingest=ingest.get(name),
+        )
+        for name, processor in topology.processors.items()
+    }
+    return ResolvedTopology(topology, streams, processors)

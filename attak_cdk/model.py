@@ -11,7 +11,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .settings import DEFAULT_MAX_HOPS
+from .settings import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_BISECT_BATCH_ON_ERROR,
+    DEFAULT_INPUT,
+    DEFAULT_MAX_BATCHING_WINDOW,
+    DEFAULT_MAX_HOPS,
+    DEFAULT_MEMORY,
+    DEFAULT_PARALLELIZATION_FACTOR,
+    DEFAULT_RETENTION_HOURS,
+    DEFAULT_RETRY_ATTEMPTS,
+    DEFAULT_STARTING_POSITION,
+    DEFAULT_TIMEOUT,
+)
 
 
 @dataclass(frozen=True)
@@ -22,11 +34,11 @@ class Processor:
     file: Path
     """The Python file holding the handler (absolute)."""
     function: str = "handler"
-    memory: int = 256
-    timeout: int = 60
+    memory: int = DEFAULT_MEMORY
+    timeout: int = DEFAULT_TIMEOUT
     reserved_concurrency: int | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
-    input: str = "direct"
+    input: str = DEFAULT_INPUT
     """``direct``: invoked directly when it has no incoming stream; ``stream``: also gets an
     ingest stream that outside producers write to."""
     where: str = ""
@@ -38,16 +50,16 @@ class Processor:
 class StreamSettings:
     """How a stream is provisioned and how its consumer reads it (AWS's names)."""
 
-    batch_size: int = 100
-    starting_position: str = "TRIM_HORIZON"
-    max_batching_window: int = 0
-    parallelization_factor: int = 1
-    retry_attempts: int = 10
-    bisect_batch_on_error: bool = True
+    batch_size: int = DEFAULT_BATCH_SIZE
+    starting_position: str = DEFAULT_STARTING_POSITION
+    max_batching_window: int = DEFAULT_MAX_BATCHING_WINDOW
+    parallelization_factor: int = DEFAULT_PARALLELIZATION_FACTOR
+    retry_attempts: int = DEFAULT_RETRY_ATTEMPTS
+    bisect_batch_on_error: bool = DEFAULT_BISECT_BATCH_ON_ERROR
     max_record_age: int | None = None
     shards: int | None = None
     """Provisioned shard count; ``None`` is on-demand (or ``shards: auto`` not yet sized)."""
-    retention_hours: int = 24
+    retention_hours: int = DEFAULT_RETENTION_HOURS
     auto_shards: str = ""
     """Where ``shards: auto`` was written (``streams[1].shards``, ``defaults.shards``), or
     empty. ``plan`` sizes such a stream from the topology's ``plan:`` section."""

@@ -21,7 +21,12 @@ from .errors import Issue, TopologyError
 from .loader import read_topology_leniently
 from .model import Topology
 from .plan.assumptions import Assumptions, plan_assumptions
-from .plan.shards import auto_stream_names, resolve_auto_shards, shards_below_plan
+from .plan.shards import (
+    auto_needs_plan,
+    auto_stream_names,
+    resolve_auto_shards,
+    shards_below_plan,
+)
 from .validate import RULES, validate
 
 
@@ -78,10 +83,12 @@ def _inspect(path: str | Path) -> tuple[Topology | None, list[Issue], Assumption
         return None, issues, Assumptions()
     assumptions, problems = plan_assumptions(topology)
     issues = [*issues, *problems]
-    if not issues:  # sizing needs the whole file read, and the plan with it
-        topology, problems = resolve_auto_shards(topology, assumptions)
-        issues.extend(problems)
+    if not issues:  # shards: auto needs the whole file read, and the plan with it
+        issues.extend(auto_needs_plan(topology, assumptions))
     # With a planned rate, a stream declaring fewer shards than it needs is worth a word.
     rules = (*RULES, shards_below_plan(assumptions)) if assumptions.has_rate else RULES
     issues.extend(validate(topology, rules))
+    if not any(i.severity == "error" for i in issues):
+        # Sized last: the planned load flows along the streams, so they must lead somewhere.
+        topology = resolve_auto_shards(topology, assumptions)
     return topology, sorted(issues, key=lambda i: i.severity != "error"), assumptions

@@ -75,13 +75,13 @@ def _as_list(value: Any) -> list[Any]:
 def names(topology: Topology) -> dict[str, str]:
     """Logical id -> the topology's own name for it (processor, stream, DLQ), so a review
     speaks the user's words. Valid for ``TopologyStack``'s readable logical ids."""
+    resolved = graph.resolve(topology)
     table = {}
-    for name in topology.processors:
+    for name in resolved.processors:
         table[graph.function_id(name)] = name
-        table[f"{graph.pascal(name)}DeadLetterQueue"] = f"{name} DLQ"
-        table[graph.ingest_stream_id(name)] = graph.ingest_stream_name(name)
-    for stream in topology.streams:
-        table[graph.stream_id(stream)] = graph.stream_name(stream)
+        table[graph.dead_letter_queue_id(name)] = f"{name} DLQ"
+    for local, stream in resolved.streams.items():
+        table[stream.construct_id] = local
     return table
 
 

@@ -9,10 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# AWS Lambda stops a recursive chain after about 16 invocations (its "recursive loop
-# detection"); a topology loop gets the same default bound.
-DEFAULT_MAX_HOPS = 16
+# The runtime needs this default too, and imports nothing of ours: it is defined there and
+# offered here with the other defaults.
+from .runtime.config import DEFAULT_MAX_HOPS as DEFAULT_MAX_HOPS
+
 MAX_HOPS_LIMIT = 10_000
+
+# The defaults, named and typed: the tables below hold them, and the model's dataclasses
+# and the CDK props take them from here, so a default is written once.
+DEFAULT_MEMORY = 256
+DEFAULT_TIMEOUT = 60
+DEFAULT_INPUT = "direct"
+DEFAULT_BATCH_SIZE = 100
+DEFAULT_STARTING_POSITION = "TRIM_HORIZON"
+DEFAULT_MAX_BATCHING_WINDOW = 0
+DEFAULT_PARALLELIZATION_FACTOR = 1
+DEFAULT_RETRY_ATTEMPTS = 10
+DEFAULT_BISECT_BATCH_ON_ERROR = True
+DEFAULT_RETENTION_HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -45,8 +59,8 @@ class Setting:
 PROCESSOR_SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
-        Setting("memory", int, 256, 128, 10240, unit="MB", help="Lambda memory size"),
-        Setting("timeout", int, 60, 1, 900, unit="seconds", help="Lambda timeout"),
+        Setting("memory", int, DEFAULT_MEMORY, 128, 10240, unit="MB", help="Lambda memory size"),
+        Setting("timeout", int, DEFAULT_TIMEOUT, 1, 900, unit="seconds", help="Lambda timeout"),
         Setting(
             "reserved_concurrency",
             int,
@@ -58,7 +72,7 @@ PROCESSOR_SETTINGS: dict[str, Setting] = {
         Setting(
             "input",
             str,
-            "direct",
+            DEFAULT_INPUT,
             choices=("direct", "stream"),
             help="'stream' gives the processor an ingest stream for outside producers",
         ),
@@ -69,18 +83,45 @@ PROCESSOR_SETTINGS: dict[str, Setting] = {
 STREAM_SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
-        Setting("batch_size", int, 100, 1, 10000, help="records per invocation"),
+        Setting("batch_size", int, DEFAULT_BATCH_SIZE, 1, 10000, help="records per invocation"),
         Setting(
             "starting_position",
             str,
-            "TRIM_HORIZON",
+            DEFAULT_STARTING_POSITION,
             choices=("TRIM_HORIZON", "LATEST"),
             help="where a new mapping starts reading",
         ),
-        Setting("max_batching_window", int, 0, 0, 300, unit="seconds", help="batching wait"),
-        Setting("parallelization_factor", int, 1, 1, 10, help="concurrent batches per shard"),
-        Setting("retry_attempts", int, 10, 0, 10000, help="retries before dead-lettering"),
-        Setting("bisect_batch_on_error", bool, True, help="split a failing batch to isolate it"),
+        Setting(
+            "max_batching_window",
+            int,
+            DEFAULT_MAX_BATCHING_WINDOW,
+            0,
+            300,
+            unit="seconds",
+            help="batching wait",
+        ),
+        Setting(
+            "parallelization_factor",
+            int,
+            DEFAULT_PARALLELIZATION_FACTOR,
+            1,
+            10,
+            help="concurrent batches per shard",
+        ),
+        Setting(
+            "retry_attempts",
+            int,
+            DEFAULT_RETRY_ATTEMPTS,
+            0,
+            10000,
+            help="retries before dead-lettering",
+        ),
+        Setting(
+            "bisect_batch_on_error",
+            bool,
+            DEFAULT_BISECT_BATCH_ON_ERROR,
+            help="split a failing batch to isolate it",
+        ),
         Setting(
             "max_record_age",
             int,
@@ -98,7 +139,15 @@ STREAM_SETTINGS: dict[str, Setting] = {
             10000,
             help="provisioned shards (unset: on-demand; auto: what `attak plan` finds)",
         ),
-        Setting("retention_hours", int, 24, 24, 8760, unit="hours", help="stream retention"),
+        Setting(
+            "retention_hours",
+            int,
+            DEFAULT_RETENTION_HOURS,
+            24,
+            8760,
+            unit="hours",
+            help="stream retention",
+        ),
     )
 }
 """Stream settings, named as in Lambda's event-source mapping and Kinesis."""

@@ -18,6 +18,7 @@ from . import graph
 from .errors import Issue, Severity, did_you_mean, display_path, known
 from .handlers import HandlerError, load_handler
 from .model import Topology
+from .runtime.config import ENV_PREFIX
 
 Rule = Callable[[Topology], Iterable[Issue]]
 
@@ -26,7 +27,7 @@ _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 # Processor names become parts of construct ids, log group names and environment values.
 _PROCESSOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RESERVED_ENV = ("AWS_", "LAMBDA_", "_HANDLER", "_X_AMZN", "ATTAK_")
+_RESERVED_ENV = ("AWS_", "LAMBDA_", "_HANDLER", "_X_AMZN", ENV_PREFIX)
 _MAX_TOPIC = 256
 
 

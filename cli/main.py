@@ -17,9 +17,9 @@ from typer.core import TyperGroup
 
 from attak_cdk.errors import AttakError
 
-from . import render
 from .commands import cdk, live, plan, project, simulate, ui
 from .options import PASSTHROUGH
+from .render.problems import error
 
 
 class _AttakGroup(TyperGroup):
@@ -29,7 +29,7 @@ class _AttakGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except AttakError as exc:
-            render.error(exc)
+            error(exc)
             raise typer.Exit(1) from None
 
 

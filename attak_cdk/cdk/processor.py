@@ -20,13 +20,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from .. import graph
 from ..model import StreamSettings
+from ..runtime import config
+from ..settings import DEFAULT_MAX_HOPS, DEFAULT_MEMORY, DEFAULT_TIMEOUT
 from . import values
 from .asset import LAMBDA_ENTRY
 from .stream import TopologyStream
-
-DIRECT_RETRIES = 2
-"""Lambda's own default for asynchronous invocations, made explicit."""
 
 
 @dataclass(frozen=True)
@@ -39,15 +39,16 @@ class ProcessorFunctionProps:
     """The staged folder: the processor's code plus ``attak_runtime``."""
     handler: str
     """``module:function`` inside the asset."""
-    memory: int = 256
-    """MB. Default: 256."""
-    timeout: int = 60
-    """Seconds. Default: 60."""
+    memory: int = DEFAULT_MEMORY
+    """MB. Default: the ``memory`` setting's (256)."""
+    timeout: int = DEFAULT_TIMEOUT
+    """Seconds. Default: the ``timeout`` setting's (60)."""
     reserved_concurrency: int | None = None
     """Default: none reserved (the account's shared pool)."""
     environment: dict[str, str] = field(default_factory=dict)
     """The user's variables; attak adds its own ``ATTAK_*`` ones."""
-    max_hops: int = 16
+    max_hops: int = DEFAULT_MAX_HOPS
+    """Stream hops a trace may take. Default: the runtime's (16)."""
     architecture: str = "arm64"
     """``arm64`` (default: cheaper per GB-second) or ``x86_64``."""
     log_retention: logs.RetentionDays = logs.RetentionDays.TWO_WEEKS
@@ -71,7 +72,7 @@ class ProcessorFunction(Construct):
         # One dead-letter queue per processor, for its stream mappings and direct invokes.
         self.dead_letter_queue = sqs.Queue(
             self,
-            "DeadLetterQueue",
+            graph.DEAD_LETTER_QUEUE,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=values.days(14),
@@ -79,7 +80,7 @@ class ProcessorFunction(Construct):
         module, _, function = props.handler.partition(":")
         self.function = lambda_.Function(
             self,
-            "Function",
+            graph.FUNCTION,
             runtime=values.python_runtime(),
             architecture=values.architecture(props.architecture),
             code=lambda_.Code.from_asset(str(props.asset)),
@@ -91,20 +92,20 @@ class ProcessorFunction(Construct):
             description=f"attak processor '{props.processor}' of topology '{props.topology}'",
             environment={
                 **props.environment,
-                "ATTAK_HANDLER": f"{module}:{function or 'handler'}",
-                "ATTAK_PROCESSOR": props.processor,
-                "ATTAK_TOPOLOGY": props.topology,
-                "ATTAK_MAX_HOPS": str(props.max_hops),
+                config.ENV_HANDLER: f"{module}:{function or 'handler'}",
+                config.ENV_PROCESSOR: props.processor,
+                config.ENV_TOPOLOGY: props.topology,
+                config.ENV_MAX_HOPS: str(props.max_hops),
             },
             # Direct invokes' retries and DLQ: as `configure_async_invoke` after, in one call.
-            retry_attempts=DIRECT_RETRIES,
+            retry_attempts=config.DIRECT_RETRIES,
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
         )
         self.alarms = self._alarms()
 
     def set_routes(self, payload: str) -> None:
         """Where this processor's emits go (the runtime's ATTAK_ROUTES, stream names as tokens)."""
-        self.function.add_environment("ATTAK_ROUTES", payload)
+        self.function.add_environment(config.ENV_ROUTES, payload)
 
     def read_from(self, stream: TopologyStream, settings: StreamSettings) -> None:
         """Map ``stream`` into this function, with partial-batch responses, bisect, finite

@@ -105,8 +105,7 @@ class TopologyStack(ReadableIdsStack):
 
 def estimate_resources(topology: TopologyModel) -> int:
     """How many CloudFormation resources the topology needs (what sizes the split)."""
-    ingest = sum(1 for p in topology.processors.values() if p.input == "stream")
-    streams = len(topology.streams) + ingest
+    streams = len(graph.resolve(topology).streams)
     mappings = streams  # one event-source mapping per stream
     return PROCESSOR_RESOURCES * len(topology.processors) + streams + mappings + 1
 
@@ -133,12 +132,8 @@ class _SplitLayout:
         self.stacks: list[ReadableIdsStack] = []
         self._scopes: dict[str, Construct] = {}
         self._processor_scopes: list[Construct] = []
-        inputs = graph.incoming(topology)
-        streams = [graph.stream_name(s) for s in topology.streams] + [
-            graph.ingest_stream_name(n)
-            for n, p in topology.processors.items()
-            if p.input == "stream"
-        ]
+        resolved = graph.resolve(topology)
+        streams = list(resolved.streams)
         for start in range(0, len(streams), MAX_STREAMS_PER_STACK):
             part = start // MAX_STREAMS_PER_STACK + 1
             stream_scope = self._new_scope(f"{topology.name}-streams-{part}")
@@ -146,8 +141,8 @@ class _SplitLayout:
                 self._scopes[name] = stream_scope
         part, used, count = 0, 0, 0
         scope: Construct | None = None
-        for name, processor in topology.processors.items():
-            cost = PROCESSOR_RESOURCES + len(inputs[name]) + (processor.input == "stream")
+        for name, processor in resolved.processors.items():
+            cost = PROCESSOR_RESOURCES + len(processor.reads)
             full = used + cost > RESOURCE_BUDGET or count >= MAX_PROCESSORS_PER_STACK
             if scope is None or full:
                 part += 1

@@ -20,7 +20,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .. import graph
+from .. import graph, manifest
 from ..errors import AttakError
 from ..model import Topology as TopologyModel
 from .asset import AssetStager, handler_module
@@ -31,7 +31,6 @@ MAX_CREATING_STREAMS = 5
 """Kinesis refuses a sixth stream while five are CREATING: streams are created in waves."""
 MAX_STACK_RESOURCES = 500
 """CloudFormation's limit of resources in one stack."""
-MANIFEST_VERSION = 1
 
 
 class TopologyTooLarge(AttakError):
@@ -95,7 +94,7 @@ def _build(
     processors = {
         name: ProcessorFunction(
             placement.processor_scope(name),
-            graph.pascal(name),
+            graph.processor_id(name),
             props=ProcessorFunctionProps(
                 processor=name,
                 topology=topology.name,
@@ -112,31 +111,22 @@ def _build(
         )
         for name, processor in topology.processors.items()
     }
+    resolved = graph.resolve(topology)
     streams: dict[str, TopologyStream] = {}
-    for stream in topology.streams:
-        local = graph.stream_name(stream)
+    for local, stream in resolved.streams.items():
         built = TopologyStream(
-            placement.stream_scope(local), graph.stream_id(stream), settings=stream.settings
+            placement.stream_scope(local), stream.construct_id, settings=stream.settings
         )
         streams[local] = built
-        processors[stream.target].read_from(built, stream.settings)
-        processors[stream.source].write_to(built)
-    for name, processor in topology.processors.items():
-        if processor.input == "stream":
-            local = graph.ingest_stream_name(name)
-            ingest = TopologyStream(
-                placement.stream_scope(local),
-                graph.ingest_stream_id(name),
-                settings=topology.ingest_settings,
-            )
-            streams[local] = ingest
-            processors[name].read_from(ingest, ingest.settings)
+        processors[stream.consumer].read_from(built, stream.settings)
+        if stream.producer is not None:
+            processors[stream.producer].write_to(built)
     _create_in_waves(list(streams.values()))
     physical = {local: built.stream.stream_name for local, built in streams.items()}
-    for name, outgoing in graph.routes(topology).items():
-        processors[name].set_routes(graph.routes_payload(outgoing, physical))
+    for name, processor in resolved.processors.items():
+        processors[name].set_routes(graph.routes_payload(processor.routes, physical))
     result = Built(processors, streams)
-    _outputs(placement, topology, result, physical)
+    _outputs(placement, resolved, result, physical)
     _dashboards(placement, result)
     return result
 
@@ -149,7 +139,10 @@ def _create_in_waves(streams: list[TopologyStream]) -> None:
 
 
 def _outputs(
-    placement: Placement, topology: TopologyModel, built: Built, stream_names: dict[str, str]
+    placement: Placement,
+    resolved: graph.ResolvedTopology,
+    built: Built,
+    stream_names: dict[str, str],
 ) -> None:
     """Name outputs beside each function and stream; a manifest in each manifest scope.
 
@@ -178,45 +171,44 @@ def _outputs(
             value=stream_names[local],
             description=f"Kinesis stream {local}",
         )
-    inputs = graph.incoming(topology)
-    outgoing = graph.routes(topology)
     scopes = placement.manifest_scopes()
     members: dict[Construct, list[str]] = {scope: [] for scope in scopes}  # by identity
     for name in built.processors:
         members[placement.processor_scope(name)].append(name)
 
-    def entry(name: str) -> dict[str, object]:
-        processor, local = built.processors[name], graph.ingest_stream_name(name)
-        return {
-            "function": function_names[name],
-            "log_group": processor.log_group.log_group_name,
-            "dead_letter_queue": processor.dead_letter_queue.queue_url,
-            "ingest_stream": stream_names.get(local),
-            "inputs": [graph.stream_name(s) for s in inputs[name]],
-            "outputs": [route.stream for route in outgoing[name]],
-        }
+    def entry(name: str) -> manifest.DeployedProcessor:
+        processor, resolved_processor = built.processors[name], resolved.processors[name]
+        ingest = resolved_processor.ingest
+        return manifest.DeployedProcessor(
+            name=name,
+            function=function_names[name],
+            log_group=processor.log_group.log_group_name,
+            dead_letter_queue=processor.dead_letter_queue.queue_url,
+            ingest_stream=stream_names[ingest.name] if ingest is not None else None,
+            inputs=tuple(s.name for s in resolved_processor.inputs),
+            outputs=resolved_processor.writes,
+        )
 
     for part, scope in enumerate(scopes, start=1):
         names = members[scope]
-        used = {graph.ingest_stream_name(name) for name in names}
-        used.update(graph.stream_name(s) for name in names for s in inputs[name])
-        used.update(route.stream for name in names for route in outgoing[name])
-        numbered = {"part": part, "parts": len(scopes)} if len(scopes) > 1 else {}
-        manifest = {
-            "version": MANIFEST_VERSION,
-            "topology": topology.name,
-            **numbered,
-            "processors": {name: entry(name) for name in names},
+        used = {s.name for name in names for s in resolved.processors[name].reads}
+        used.update(stream for name in names for stream in resolved.processors[name].writes)
+        split = len(scopes) > 1
+        written = manifest.Manifest(
+            topology=resolved.name,
+            processors={name: entry(name) for name in names},
             # Built order, so a whole topology's manifest lists its streams as it always has.
-            "streams": {local: n for local, n in stream_names.items() if local in used},
-        }
-        of = f" (part {part} of {len(scopes)})" if numbered else ""
+            streams={local: n for local, n in stream_names.items() if local in used},
+            part=part if split else None,
+            parts=len(scopes) if split else None,
+        )
+        of = f" (part {part} of {len(scopes)})" if split else ""
         output(
             scope,
-            "Manifest",
-            value=Stack.of(scope).to_json_string(manifest),
-            description="attak manifest: how `attak trigger` and `attak logs` find this "
-            f"topology{of}",
+            manifest.OUTPUT_KEY,
+            value=Stack.of(scope).to_json_string(manifest.document(written)),
+            description=f"{manifest.DESCRIPTION}: how `attak trigger` and `attak logs` find "
+            f"this topology{of}",
         )
 
 

@@ -22,13 +22,16 @@ from typing import Any
 
 from .. import graph
 from ..errors import did_you_mean, known
+from ..manifest import (
+    DESCRIPTION,
+    OUTPUT_KEY,
+    DeployedProcessor,
+    Manifest,
+    ManifestError,
+    parse,
+)
 from ..model import Topology
 from .connection import Connection, LiveError, error_code
-
-MANIFEST_VERSION = 1
-"""The manifest version this attak reads (kept equal to the one ``attak_cdk.cdk`` writes)."""
-MANIFEST_KEY = "Manifest"
-MANIFEST_DESCRIPTION = "attak manifest"
 
 READY = frozenset(
     {
@@ -40,20 +43,6 @@ READY = frozenset(
     }
 )
 """Stack states whose outputs describe resources that exist."""
-
-
-@dataclass(frozen=True)
-class DeployedProcessor:
-    """One processor as deployed: its Lambda function, log group and ingest stream."""
-
-    name: str
-    function: str
-    log_group: str
-    dead_letter_queue: str | None = None
-    ingest_stream: str | None = None
-    """Physical name of the stream outside input goes to (``input: stream``), else None."""
-    inputs: tuple[str, ...] = ()
-    outputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,59 +67,12 @@ class Deployment:
         return found
 
 
-@dataclass(frozen=True)
-class Manifest:
-    """One manifest output, read: a whole topology's, or one numbered part of a split one."""
-
-    topology: str
-    processors: dict[str, DeployedProcessor]
-    streams: dict[str, str]
-    part: int | None = None
-    """This part's number (from 1) when the topology is split over processor stacks."""
-    parts: int | None = None
-    """How many parts the split topology's manifest has; None for a whole manifest."""
-
-
 def parse_manifest(text: str, stack: str) -> Manifest:
     """The topology, processors, streams (and part number, if any) of a manifest output."""
     try:
-        document = json.loads(text)
-    except ValueError:
-        raise LiveError(f"stack {stack}: its attak manifest output is not JSON") from None
-    if not isinstance(document, dict):
-        raise LiveError(f"stack {stack}: its attak manifest output is not a JSON object")
-    version = document.get("version")
-    if version != MANIFEST_VERSION:
-        raise LiveError(
-            f"stack {stack} was deployed by another attak version (manifest version "
-            f"{version!r}; this attak reads version {MANIFEST_VERSION}): deploy it again with "
-            "this attak (`attak deploy`)"
-        )
-    part, parts = document.get("part"), document.get("parts")
-    if (part, parts) != (None, None) and not (
-        isinstance(part, int) and isinstance(parts, int) and 1 <= part <= parts
-    ):
-        raise LiveError(
-            f"stack {stack}: its attak manifest is part {part!r} of {parts!r}, which is not a "
-            "part of a whole: deploy it again with `attak deploy`"
-        )
-    try:
-        processors = {
-            str(name): DeployedProcessor(
-                name=str(name),
-                function=str(entry["function"]),
-                log_group=str(entry["log_group"]),
-                dead_letter_queue=entry.get("dead_letter_queue"),
-                ingest_stream=entry.get("ingest_stream"),
-                inputs=tuple(entry.get("inputs", ())),
-                outputs=tuple(entry.get("outputs", ())),
-            )
-            for name, entry in document["processors"].items()
-        }
-        streams = {str(k): str(v) for k, v in document.get("streams", {}).items()}
-        return Manifest(str(document["topology"]), processors, streams, part, parts)
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise LiveError(f"stack {stack}: its attak manifest lacks {exc}") from None
+        return parse(text, stack)
+    except ManifestError as exc:
+        raise LiveError(str(exc)) from None
 
 
 def manifests(stack: dict[str, Any]) -> list[str]:
@@ -138,8 +80,8 @@ def manifests(stack: dict[str, Any]) -> list[str]:
     return [
         str(output["OutputValue"])
         for output in stack.get("Outputs", ())
-        if output.get("OutputKey") == MANIFEST_KEY
-        or str(output.get("Description", "")).startswith(MANIFEST_DESCRIPTION)
+        if output.get("OutputKey") == OUTPUT_KEY
+        or str(output.get("Description", "")).startswith(DESCRIPTION)
     ]
 
 
@@ -440,7 +382,8 @@ def differences(topology: Topology, deployment: Deployment) -> list[str]:
         found.append(f"processors not deployed yet: {listed(local - deployed)}")
     if deployed - local:
         found.append(f"deployed processors no longer in the topology: {listed(deployed - local)}")
-    local_streams = {graph.stream_name(s) for s in topology.streams}
+    resolved = graph.resolve(topology)
+    local_streams = {name for name, stream in resolved.streams.items() if not stream.ingest}
     deployed_streams = {
         name for name in deployment.streams if name not in _ingest_names(deployment)
     }
@@ -448,7 +391,7 @@ def differences(topology: Topology, deployment: Deployment) -> list[str]:
         changed = listed(local_streams ^ deployed_streams)
         found.append(f"streams differ from the deployed ones: {changed}")
     for name in sorted(local & deployed):
-        wants_stream = topology.processors[name].input == "stream"
+        wants_stream = resolved.processors[name].ingest is not None
         if wants_stream != (deployment.processors[name].ingest_stream is not None):
             found.append(f"processor '{name}': its input (stream or direct) changed")
     return found

@@ -23,8 +23,9 @@ from functools import partial
 from typing import Any
 
 from ..errors import UsageError
+from ..manifest import DeployedProcessor
 from .connection import error_code, with_backoff
-from .deployment import DeployedProcessor, Deployment
+from .deployment import Deployment
 
 DEFAULT_WINDOW_MINUTES = 15
 NAMESPACE = "AWS/Lambda"

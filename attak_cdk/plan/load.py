@@ -97,8 +97,7 @@ def envelope_bytes(source: str, topic: str | None, hops: int = 1) -> int:
 
 def propagate(topology: Topology, assumptions: Assumptions) -> Load:
     """Push the entry rates through the topology; see the module docstring."""
-    inputs = graph.incoming(topology)
-    entries = graph.entries(topology)
+    resolved = graph.resolve(topology)
     stream_records: dict[str, Decimal] = defaultdict(Decimal)
     stream_bytes: dict[str, Decimal] = defaultdict(Decimal)
     events: dict[str, Decimal] = defaultdict(Decimal)
@@ -108,21 +107,20 @@ def propagate(topology: Topology, assumptions: Assumptions) -> Load:
 
     # This hop's arrivals: processor -> (events/s, bytes/s of their data).
     arriving: dict[str, tuple[Decimal, Decimal]] = {}
-    for entry in entries:
+    for entry in resolved.entries:
         rate = assumptions.entry_rate(entry)
         if rate is None:
             continue
         size = assumptions.entry_size(entry)
         per_second = rate.events_per_second(size)
         arriving[entry] = (per_second, per_second * size)
-        if topology.processors[entry].input == "stream":
-            ingest = graph.ingest_stream_name(entry)
-            stream_records[ingest] += per_second
-            stream_bytes[ingest] += per_second * (size + GENERATED_KEY_LENGTH)
+        ingest = resolved.processors[entry].ingest
+        if ingest is not None:
+            stream_records[ingest.name] += per_second
+            stream_bytes[ingest.name] += per_second * (size + GENERATED_KEY_LENGTH)
         else:
             direct[entry] += per_second
 
-    outgoing = [s for s in topology.streams if s.source in topology.processors]
     for hop in range(topology.max_hops + 1):
         following: dict[str, tuple[Decimal, Decimal]] = {}
         for name, (count, data) in arriving.items():
@@ -130,51 +128,35 @@ def propagate(topology: Topology, assumptions: Assumptions) -> Load:
             event_bytes[name] += data
             mine = assumptions.of(name)
             out_size = mine.size if mine.size is not None else data / count if count else Decimal(0)
-            for stream in (s for s in outgoing if s.source == name):
-                records = count * assumptions.emits_into(name, stream.topic)
+            for route in resolved.processors[name].routes:
+                records = count * assumptions.emits_into(name, route.topic)
                 if not records:
                     continue
                 if hop + 1 > topology.max_hops:  # the runtime refuses this emit
                     dropped[name] += records
                     continue
-                local = graph.stream_name(stream)
-                overhead = envelope_bytes(name, stream.topic, hop + 1)
-                stream_records[local] += records
-                stream_bytes[local] += records * (out_size + overhead)
-                before = following.get(stream.target, (Decimal(0), Decimal(0)))
-                following[stream.target] = (before[0] + records, before[1] + records * out_size)
+                overhead = envelope_bytes(name, route.topic, hop + 1)
+                stream_records[route.stream] += records
+                stream_bytes[route.stream] += records * (out_size + overhead)
+                before = following.get(route.target, (Decimal(0), Decimal(0)))
+                following[route.target] = (before[0] + records, before[1] + records * out_size)
         arriving = {k: v for k, v in following.items() if v[0] > _SETTLED}
         if not arriving:
             break
 
-    streams = [
+    loads = tuple(
         StreamLoad(
-            name=graph.stream_name(s),
-            source=s.source,
-            target=s.target,
-            topic=s.topic,
-            where=s.where,
-            settings=s.settings,
-            records_per_second=stream_records[graph.stream_name(s)],
-            bytes_per_second=stream_bytes[graph.stream_name(s)],
+            name=name,
+            source=stream.producer,
+            target=stream.consumer,
+            topic=stream.topic,
+            where=stream.where,
+            settings=stream.settings,
+            records_per_second=stream_records[name],
+            bytes_per_second=stream_bytes[name],
         )
-        for s in topology.streams
-    ]
-    for name, processor in topology.processors.items():
-        if processor.input == "stream":
-            local = graph.ingest_stream_name(name)
-            streams.append(
-                StreamLoad(
-                    name=local,
-                    source=None,
-                    target=name,
-                    topic=None,
-                    where=f"{processor.where.removesuffix('.handler')}.input",
-                    settings=topology.ingest_settings,
-                    records_per_second=stream_records[local],
-                    bytes_per_second=stream_bytes[local],
-                )
-            )
+        for name, stream in resolved.streams.items()
+    )
     processors = {
         name: ProcessorLoad(
             name=name,
@@ -184,9 +166,8 @@ def propagate(topology: Topology, assumptions: Assumptions) -> Load:
             dropped_per_second=dropped[name],
         )
         for name in topology.processors
-        if name in inputs
     }
-    return Load(tuple(streams), processors)
+    return Load(loads, processors)
 
 
 @dataclass(frozen=True)

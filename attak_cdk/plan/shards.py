@@ -3,7 +3,7 @@
 The loader records ``shards: auto`` as written (``StreamSettings.auto_shards``) and leaves
 the count unset; ``resolve_auto_shards`` gives each such stream the shards its planned load
 needs, from the topology's ``plan:`` section. Without a rate to plan for there is nothing
-to size, and that is an error naming where ``auto`` was written.
+to size, and ``auto_needs_plan`` says so, naming where ``auto`` was written.
 """
 
 from __future__ import annotations
@@ -27,29 +27,31 @@ def auto_stream_names(topology: Topology) -> frozenset[str]:
     return frozenset(names)
 
 
-def resolve_auto_shards(
-    topology: Topology, assumptions: Assumptions
-) -> tuple[Topology, list[Issue]]:
+def auto_needs_plan(topology: Topology, assumptions: Assumptions) -> list[Issue]:
+    """An ``auto-needs-plan`` error for each place ``auto`` was written, without a rate."""
+    if assumptions.has_rate:
+        return []
+    return [
+        Issue(
+            "auto-needs-plan",
+            where,
+            "shards: auto provisions what the planned load needs, so the topology "
+            "needs a rate to plan for: add e.g. `plan: {rate: 1000/s, size: 1 KB}`, "
+            "or give a number of shards",
+            display_path(topology.file),
+        )
+        for where in sorted(_auto_written(topology))
+    ]
+
+
+def resolve_auto_shards(topology: Topology, assumptions: Assumptions) -> Topology:
     """The topology with each ``shards: auto`` stream given the shards its planned load needs.
 
-    Without a rate in ``assumptions``, the topology as it is and an ``auto-needs-plan``
-    error for each place ``auto`` was written.
+    The topology must be valid (the load flows along its streams) and, if it has ``auto``
+    streams, ``assumptions`` must have a rate (see ``auto_needs_plan``).
     """
-    written = _auto_written(topology)
-    if not written:
-        return topology, []
-    if not assumptions.has_rate:
-        return topology, [
-            Issue(
-                "auto-needs-plan",
-                where,
-                "shards: auto provisions what the planned load needs, so the topology "
-                "needs a rate to plan for: add e.g. `plan: {rate: 1000/s, size: 1 KB}`, "
-                "or give a number of shards",
-                display_path(topology.file),
-            )
-            for where in sorted(written)
-        ]
+    if not _auto_written(topology):
+        return topology
     planned = planned_shards(topology, assumptions)
     streams = tuple(
         replace(s, settings=_sized(s.settings, planned[graph.stream_name(s)]))
@@ -62,7 +64,7 @@ def resolve_auto_shards(
     if ingest_settings.auto_shards and ingest:
         # Ingest streams share the topology's defaults: each gets the largest count.
         ingest_settings = _sized(ingest_settings, max(ingest))
-    return replace(topology, streams=streams, ingest_settings=ingest_settings), []
+    return replace(topology, streams=streams, ingest_settings=ingest_settings)
 
 
 def _sized(settings: StreamSettings, shards: int) -> StreamSettings:
@@ -89,6 +91,9 @@ def shards_below_plan(assumptions: Assumptions) -> Rule:
     """
 
     def shards_below_plan(topology: Topology) -> Iterable[Issue]:
+        ends = {end for s in topology.streams for end in (s.source, s.target)}
+        if not ends <= topology.processors.keys():
+            return  # no load flows to an unknown processor: validate's stream_ends says so
         load = propagate(topology, assumptions)
         needs = stream_shard_needs(load, assumptions)
         for stream in load.streams:

@@ -1,7 +1,9 @@
 """The Lambda entry point and the delivery contract every engine shares.
 
-``lambda_handler`` turns a Kinesis batch (base64 records) or a direct invocation into
-``Record``s and hands them to ``Runner.process``; the simulator calls the same ``process``
+``handle_event`` turns a Kinesis batch (base64 records) or a direct invocation into
+``Record``s, hands them to a runner's ``process`` and shapes Lambda's answer; Lambda's
+entry, ``lambda_handler``, calls it with the runner built from the environment, and the
+Kinesis engine with each processor's runner. The memory engine calls the same ``process``
 with records it built. ``process`` runs the user's handler once per record, in order:
 
 - emits of records that succeeded are flushed to their streams;
@@ -23,6 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from . import config
 from .context import Context, Emit, Routes
 from .envelope import DecodeError, Envelope, decode, encode_input, new_id
 
@@ -80,12 +83,18 @@ class Runner:
         self.observer = observer
 
     def process(
-        self, records: Sequence[Record | Emit], lambda_context: Any = None
+        self,
+        records: Sequence[Record | Emit],
+        lambda_context: Any = None,
+        observer: Observer | None = None,
     ) -> tuple[int, BaseException] | None:
         """Run the handler over ``records`` in order; return (index, error) of the first
-        record that failed, or ``None`` when all succeeded. See the module docstring."""
+        record that failed, or ``None`` when all succeeded. See the module docstring.
+
+        ``observer``, if given, is told of each record instead of the runner's own: how a
+        simulator passes what it knows of this one invocation."""
         pending: list[Emit] = []
-        observer = self.observer
+        observer = observer or self.observer
         handler = self.handler
         clock = time.perf_counter
         for index, record in enumerate(records):
@@ -135,15 +144,15 @@ def _runner_from_environment() -> Runner:
     """Build the runner once per container from what the CDK stack put in the environment."""
     from .emitter import KinesisEmitter
 
-    module_name, _, function = os.environ["ATTAK_HANDLER"].partition(":")
+    module_name, _, function = os.environ[config.ENV_HANDLER].partition(":")
     module = importlib.import_module(module_name)
     return Runner(
         handler=getattr(module, function or "handler"),
-        processor=os.environ["ATTAK_PROCESSOR"],
-        topology=os.environ.get("ATTAK_TOPOLOGY", ""),
-        routes=Routes.from_json(os.environ.get("ATTAK_ROUTES", "[]")),
+        processor=os.environ[config.ENV_PROCESSOR],
+        topology=os.environ.get(config.ENV_TOPOLOGY, ""),
+        routes=Routes.from_json(os.environ.get(config.ENV_ROUTES, "[]")),
         transport=KinesisEmitter.from_environment(),
-        max_hops=int(os.environ.get("ATTAK_MAX_HOPS", "16")),
+        max_hops=int(os.environ.get(config.ENV_MAX_HOPS, config.DEFAULT_MAX_HOPS)),
         observer=log_record,
     )
 
@@ -158,7 +167,7 @@ def log_record(
     """One structured log line per record: what ``attak logs --trace`` follows."""
     line: dict[str, Any] = {
         "attak": "record",
-        "processor": os.environ.get("ATTAK_PROCESSOR", ""),
+        "processor": os.environ.get(config.ENV_PROCESSOR, ""),
         "trace": envelope["trace"] if envelope else None,
         "topic": envelope["topic"] if envelope else None,
         "sequence": record.sequence,
@@ -200,23 +209,48 @@ def direct_record(event: Any, request_id: str) -> Record:
     return Record(request_id, request_id, encode_input(event, request_id or new_id()))
 
 
-def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    """Lambda's entry point for every attak processor."""
-    global _runner
-    if _runner is None:
-        _runner = _runner_from_environment()
+class Processes(Protocol):
+    """What ``handle_event`` needs of a runner: ``Runner`` itself, or an engine's wrapper
+    that runs it under the simulator's bookkeeping."""
+
+    @property
+    def processor(self) -> str: ...
+
+    def process(
+        self, records: Sequence[Record], lambda_context: Any = None
+    ) -> tuple[int, BaseException] | None: ...
+
+
+def handle_event(runner: Processes, event: Any, context: Any) -> dict[str, Any]:
+    """One invocation of a processor's function, as Lambda makes it.
+
+    A Kinesis batch answers with its partial batch response: no ``batchItemFailures``, or
+    the sequence number of the record that failed (Lambda retries from it). A direct
+    invocation answers ``{"processor", "outcome": "ok"}`` or raises the handler's error,
+    so that Lambda retries it. An error ``process`` raises (emits that could not be
+    written) fails the invocation as a whole.
+    """
     if is_kinesis_event(event):
         records = kinesis_records(event)
-        failed = _runner.process(records, context)
+        failed = runner.process(records, context)
         if failed is None:
             return {"batchItemFailures": []}
         return {"batchItemFailures": [{"itemIdentifier": records[failed[0]].sequence}]}
     request_id = getattr(context, "aws_request_id", "") or new_id()
     record = direct_record(event, request_id)
-    failed = _runner.process([record], context)
+    failed = runner.process([record], context)
     if failed is not None:
         error = failed[1]
         if isinstance(error, DecodeError):
             raise ValueError(str(error))
         raise error
-    return {"processor": _runner.processor, "outcome": "ok"}
+    return {"processor": runner.processor, "outcome": "ok"}
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """Lambda's entry point for every attak processor: ``handle_event`` with the runner
+    built, once per container, from the environment."""
+    global _runner
+    if _runner is None:
+        _runner = _runner_from_environment()
+    return handle_event(_runner, event, context)

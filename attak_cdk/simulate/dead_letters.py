@@ -41,7 +41,7 @@ class DeadLetterQueues:
     def create(self, run: str, processors: Iterable[str]) -> None:
         """One queue per processor, named for ``run``; none if the endpoint has no SQS."""
         for processor in processors:
-            name = f"attak-{run}-{graph.pascal(processor)}"[:60] + "-dead-letters"
+            name = f"attak-{run}-{graph.processor_id(processor)}"[:60] + "-dead-letters"
             try:
                 url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
             except (BotoCoreError, ClientError):

@@ -32,22 +32,23 @@ import random
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Protocol, TextIO
+from dataclasses import dataclass
+from functools import partial
+from typing import TextIO
 
 from .. import graph
 from ..errors import InputError
 from ..handlers import Handler, load_handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
+from ..runtime.config import DIRECT_RETRIES
 from ..runtime.context import Emit, LoopError, Routes
 from ..runtime.envelope import DecodeError, EmitError, Envelope, decode, encode_input
 from ..runtime.handler import Record, Runner, Transport
 from .lambda_events import LOCAL_REGION, LambdaContext
-from .result import DeadLetter, Invocation, SimulationResult, describe_error
+from .result import DeadLetter, Invocation, Row, SimulationResult, describe_error
 from .timeouts import TaskTimedOut, Timer, debugging
 
-DIRECT_RETRIES = 2
-"""Lambda retries a failed asynchronous invocation twice before its on-failure destination."""
 INPUT = "input"
 
 
@@ -65,15 +66,17 @@ def key_lane(key: str, lanes: int) -> int:
     return int.from_bytes(digest, "big") * lanes >> 128
 
 
-class RetryState(Protocol):
+@dataclass
+class RetryState:
     """The retry bookkeeping a lane keeps at its head (the oldest record it has not
-    finished): a shard's, or one of its ``parallelization_factor`` concurrent batches'."""
+    finished): a shard's, or one of its ``parallelization_factor`` concurrent batches'.
+    Both engines' lanes are one, whatever they hold the records in."""
 
-    failures: int
+    failures: int = 0
     """Times the record at the head has failed (the next attempt is failures + 1)."""
-    counted: int
+    counted: int = 0
     """Failures that count toward retry_attempts (bisected ones do not)."""
-    window: int
+    window: int = 0
     """Batch size limit while bisecting; 0 when not bisecting."""
 
 
@@ -137,6 +140,23 @@ class _Printed(io.TextIOBase):
         return text
 
 
+@dataclass(slots=True)
+class Call:
+    """What the engine knows of one invocation it hands the runtime: passed with each
+    record to the observer (``Engine._observe``), never kept on the engine."""
+
+    processor: str
+    source: str = INPUT
+    """The stream the records were read from, or ``input`` for direct invocations."""
+    head: Record | Emit | None = None
+    """The record that is on its ``attempt``-th try (a batch's first record); every other
+    record is on its first."""
+    attempt: int = 1
+    between: Callable[[BaseException | None], None] | None = None
+    """Called after each record with its error: the hook of an engine that hands the
+    runtime several direct invocations together."""
+
+
 class LoopStopped(Exception):
     """Raised inside an engine to stop the run at a runaway loop."""
 
@@ -181,6 +201,8 @@ class Engine:
         region: str = LOCAL_REGION,
     ) -> None:
         self.topology = topology
+        self.resolved = graph.resolve(topology)
+        """The topology's streams and routes, resolved once for the engine's streams and runners."""
         self.region = region
         """The region of the ARNs in Lambda's context and events."""
         self.max_hops = max_hops if max_hops is not None else topology.max_hops
@@ -189,19 +211,11 @@ class Engine:
         self.result = SimulationResult(
             topology.name,
             processors=tuple(topology.processors),
-            targets=targets if targets is not None else graph.stream_targets(topology),
+            targets=targets if targets is not None else self.resolved.stream_targets(),
         )
-        # What the observer needs to know about the batch being processed.
-        self._processor = ""
-        self._source = INPUT
-        self._head: Record | Emit | None = None
-        self._head_attempt = 1
         self._last_invocation: int | None = None
         self._printed = _Printed()
         self._timer = Timer(timeouts)
-        self._between: Callable[[BaseException | None], None] | None = None
-        """Called after each record while set (with its error): an engine's hook between
-        the invocations it hands the runtime together."""
         self._timeouts = {name: p.timeout for name, p in topology.processors.items()}
         self._sending: _Sending | None = None
 
@@ -222,17 +236,17 @@ class Engine:
         """One runner per processor, as Lambda builds one per function: the user's handler
         (or one given, for tests), its routes from the graph, and this engine's transport."""
         given = dict(handlers or {})
-        outgoing = graph.routes(self.topology)
         sending = self._sending = _Sending(transport)
         return {
             name: Runner(
                 handler=given[name] if name in given else load_handler(processor),
                 processor=name,
                 topology=self.topology.name,
-                routes=Routes.from_json(graph.routes_payload(outgoing[name])),
+                routes=Routes.from_json(
+                    graph.routes_payload(self.resolved.processors[name].routes)
+                ),
                 transport=sending,
                 max_hops=self.max_hops,
-                observer=self._observe,
             )
             for name, processor in self.topology.processors.items()
         }
@@ -241,6 +255,7 @@ class Engine:
 
     def _observe(
         self,
+        call: Call,
         record: Record | Emit,
         envelope: Envelope | None,
         emits: list[Emit],
@@ -252,12 +267,13 @@ class Engine:
             raise timer.expired()
         rows = self.result.rows
         printed = self._printed.take() if self._printed.parts else ""
-        attempt = self._head_attempt if record is self._head else 1
+        attempt = call.attempt if record is call.head else 1
+        parent = record.tag if isinstance(record.tag, int) else None
         rows.append(
-            (
-                self._processor,
-                self._source,
-                record.tag,
+            Row(
+                call.processor,
+                call.source,
+                parent,
                 envelope,
                 emits,
                 error,
@@ -276,8 +292,8 @@ class Engine:
             self._on_invocation(self.result.invocation(number - 1))
         if timer.each:  # a run of direct invokes: the next record's own time starts now
             timer.started = time.perf_counter()
-        if self._between is not None:
-            self._between(error)
+        if call.between is not None:
+            call.between(error)
 
     # --- Running ---------------------------------------------------------------------------
 
@@ -316,55 +332,60 @@ class Engine:
     def pending(self) -> int:
         raise NotImplementedError
 
-    def _retry_direct(self, runner: Runner, record: Record, error: BaseException) -> None:
-        """Retry a failed direct invocation as Lambda retries an asynchronous invoke."""
-        self._head = record
+    def _retry_direct(
+        self, runner: Runner, record: Record, error: BaseException, request: int | str | None = None
+    ) -> None:
+        """Retry a failed direct invocation as Lambda retries an asynchronous invoke: under
+        its first ``request`` id, when the engine counts them."""
         attempts = DIRECT_RETRIES + 1
         for attempt in range(2, attempts + 1):
-            self._head_attempt = attempt
-            failed = self._process(runner, [record])
+            call = Call(runner.processor, INPUT, record, attempt)
+            context = self._lambda_context(runner.processor, request)
+            failed = self._process(runner, [record], call, context)
             self._stop_at_loop()
             if failed is None:
                 break
             error = failed[1]
         else:
             self._dead_letter(runner.processor, INPUT, record, describe_error(error), attempts)
-        self._head, self._head_attempt = None, 1
 
     def _process(
         self,
         runner: Runner,
         records: Sequence[Record | Emit],
+        call: Call,
         lambda_context: object = None,
         *,
         each: bool = False,
     ) -> tuple[int, BaseException] | None:
         """One invocation of ``runner`` on ``records`` under the processor's timeout, with
         Lambda's context (a new one unless given); with ``each``, one invocation per record
-        (direct invokes handed over together).
+        (direct invokes handed over together). ``call`` says what the engine records of it.
 
         Returns ``Runner.process``'s answer; an invocation that timed out failed as a
         whole, at index 0 (with ``each``: at the record that timed out).
         """
         if lambda_context is None:
             lambda_context = self._lambda_context(runner.processor)
+        observer = partial(self._observe, call)
         timer = self._timer
         if not timer.active:
-            return runner.process(records, lambda_context)
+            return runner.process(records, lambda_context, observer)
         first = len(self.result.rows)
         timer.arm(self._timeouts[runner.processor], each=each)
         try:
-            return runner.process(records, lambda_context)
+            return runner.process(records, lambda_context, observer)
         except TaskTimedOut as error:
             timeout = error
         finally:
             timer.disarm()
-        return self._timed_out(runner, records, first, timeout, each=each)
+        return self._timed_out(runner, records, call, first, timeout, each=each)
 
     def _timed_out(
         self,
         runner: Runner,
         records: Sequence[Record | Emit],
+        call: Call,
         first: int,
         error: TaskTimedOut,
         *,
@@ -377,8 +398,8 @@ class Engine:
         index = len(finished)
         record = records[index]
         sent = self._sending.through if self._sending is not None else 0
-        # Finished handler calls (no error: row[5]) with emits (row[4]) not yet sent.
-        unsent = [n for n in finished if rows[n][5] is None and rows[n][4] and n + 1 > sent]
+        # Finished handler calls without an error whose emits were not sent yet.
+        unsent = [n for n in finished if rows[n].error is None and rows[n].emits and n + 1 > sent]
         self._printed.write(f"{error}\n")  # Lambda's log line
         if unsent and not each:  # the trace showed them as they finished: say what became of them
             listed = ", ".join(f"#{n + 1}" for n in unsent[:5])
@@ -388,23 +409,27 @@ class Engine:
             envelope: Envelope | None = decode(record.payload, record.sequence)
         except DecodeError:
             envelope = None
-        self._observe(record, envelope, [], error, time.perf_counter() - self._timer.started)
+        self._observe(call, record, envelope, [], error, time.perf_counter() - self._timer.started)
         if each:  # the records before were invocations of their own, and finished
-            runner.flush([emit for n in unsent for emit in rows[n][4]])
+            runner.flush([emit for n in unsent for emit in rows[n].emits])
             return index, error
         discarded = TaskTimedOut(
             f"{error} later in this invocation: this record's emits were discarded with it"
         )
         for n in unsent:
-            row = rows[n]
-            rows[n] = (*row[:5], discarded, *row[6:])
+            rows[n] = rows[n]._replace(error=discarded)
         return 0, error
 
-    def _lambda_context(self, processor: str) -> LambdaContext:
-        """The context object of one invocation of ``processor``, as Lambda gives it."""
+    def _lambda_context(self, processor: str, request: int | str | None = None) -> LambdaContext:
+        """The context object of one invocation of ``processor``, as Lambda gives it: under
+        ``request`` (a retried invocation keeps its id), else the next request id."""
         settings = self.topology.processors[processor]
         return LambdaContext(
-            processor, settings.timeout, settings.memory, self.region, self._request_id()
+            processor,
+            settings.timeout,
+            settings.memory,
+            self.region,
+            request if request is not None else self._request_id(),
         )
 
     def _request_id(self) -> int | str:

@@ -18,8 +18,8 @@ What happens, as in AWS:
   ``parallelization_factor`` lanes (one by default), each lane's batch held back up to
   ``max_batching_window`` to fill up (and cut at Lambda's 6 MB invoke payload), then the
   consumer is invoked with a genuine Kinesis event (base64 data, sequence numbers,
-  partition keys, ``eventSource: aws:kinesis``) through the same steps as the runtime's
-  ``lambda_handler``. The ``batchItemFailures`` it returns are read back as Lambda reads
+  partition keys, ``eventSource: aws:kinesis``) through the runtime's ``handle_event``,
+  Lambda's entry. The ``batchItemFailures`` it returns are read back as Lambda reads
   them: records before the failing one are checkpointed, the batch is retried from it or
   bisected (holding up only its lane), and after ``retry_attempts`` (or past
   ``max_record_age``) the records go to the consumer's dead-letter queue: an SQS queue on
@@ -47,17 +47,16 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from .. import graph
 from ..handlers import Handler
 from ..inputs import InputEvent
 from ..model import Topology
 from ..runtime.context import Emit
 from ..runtime.emitter import KinesisEmitter
-from ..runtime.envelope import EmitError
-from ..runtime.handler import Record, Runner, direct_record, is_kinesis_event, kinesis_records
+from ..runtime.envelope import EmitError, Envelope
+from ..runtime.handler import Record, Runner, direct_record, handle_event
 from . import emulator
 from .dead_letters import RECORD_AGE_EXCEEDED, DeadLetterQueues, batch_message, direct_message
-from .engine import INPUT, Engine
+from .engine import Call, Engine
 from .event_source import EventSourceMapping
 from .resources import (
     EndpointError,
@@ -144,7 +143,6 @@ class KinesisEngine(Engine):
         self.options = options or KinesisOptions()
         self.endpoint_url = endpoint_url
         self._run_id = os.urandom(4).hex()
-        self.streams: dict[str, KinesisStream] = run_streams(topology, self._run_id)
         super().__init__(
             topology,
             max_hops=max_hops,
@@ -153,6 +151,7 @@ class KinesisEngine(Engine):
             timeouts=timeouts,
             region=self.options.region,
         )
+        self.streams: dict[str, KinesisStream] = run_streams(self.resolved, self._run_id)
         self.kinesis, sqs = connect(endpoint_url, self.options.region, self.options.read_timeout)
         self.emitter = KinesisEmitter(
             self.kinesis,
@@ -176,7 +175,10 @@ class KinesisEngine(Engine):
         transport = PhysicalNames(self.emitter, {s.name: s.physical for s in self.streams.values()})
         self.runners = self._build_runners(transport, handlers)
         self._parents: dict[str, int] = {}
-        """Record data -> the invocation that emitted it (the envelope carries no id)."""
+        """A record's data as written -> the invocation that emitted it. Keyed by the data,
+        not the sequence number PutRecords answers: a call whose answer was lost and that
+        was sent again writes the record twice, and both copies come from that invocation.
+        (The envelope carries no record id: it would cost bytes on every record in AWS.)"""
         self._created = False
         self._input_calls = 0
 
@@ -196,7 +198,7 @@ class KinesisEngine(Engine):
         create_streams(self.kinesis, self.streams.values(), self.endpoint_url)
         # Every processor that can dead-letter: the streams' consumers and the entry points.
         consumers = sorted({s.consumer for s in self.streams.values()})
-        entries = [n for n, p in self.topology.processors.items() if p.input != "stream"]
+        entries = [n for n, p in self.resolved.processors.items() if p.ingest is None]
         self.queues.create(self._run_id, [*consumers, *entries])
         self.figures.dead_letter_queue = bool(self.queues.urls)
 
@@ -230,12 +232,13 @@ class KinesisEngine(Engine):
         """Deliver outside events: one direct invocation per event, as they come, then
         PutRecords into each ingest stream in bulk, as a producer would (each stream gets
         its events in input order; order across processors is not kept, nor is it in AWS)."""
-        processors = self.topology.processors
+        processors = self.resolved.processors
         ingest: dict[str, list[Emit]] = {}
         for event in events:
             trace, payload = self._input_record(event)
-            if processors[event.processor].input == "stream":
-                stream = self.streams[graph.ingest_stream_name(event.processor)].physical
+            into = processors[event.processor].ingest
+            if into is not None:
+                stream = self.streams[into.name].physical
                 ingest.setdefault(stream, []).append(Emit("", event.data, payload, trace, ()))
             else:
                 self._invoke_direct(event.processor, json.loads(payload), trace)
@@ -261,9 +264,8 @@ class KinesisEngine(Engine):
     def _invoke_direct(self, processor: str, event: Any, request_id: str) -> None:
         """One direct invocation, as Lambda's entry point receives it from ``attak trigger``."""
         runner = self.runners[processor]
-        self._processor, self._source, self._head = processor, INPUT, None
         record = direct_record(event, request_id)
-        failed = self._process(runner, [record])
+        failed = self._process(runner, [record], Call(processor))
         self._stop_at_loop()
         if failed is not None:
             before = len(self.result.dead_letters)
@@ -277,6 +279,7 @@ class KinesisEngine(Engine):
         self,
         runner: Runner,
         records: Sequence[Record | Emit],
+        call: Call,
         lambda_context: object = None,
         *,
         each: bool = False,
@@ -286,7 +289,7 @@ class KinesisEngine(Engine):
         invocation: either way the whole invocation failed (index ``WHOLE``), and Lambda
         retries the whole batch."""
         try:
-            failed = super()._process(runner, records, lambda_context, each=each)
+            failed = super()._process(runner, records, call, lambda_context, each=each)
         except Exception as error:  # raised by a flush: the function errored as a whole
             self.figures.function_errors += 1
             return WHOLE, error
@@ -315,37 +318,46 @@ class KinesisEngine(Engine):
     def _lambda_handler(
         self, runner: Runner, event: dict[str, Any], attempt: int, source: str
     ) -> tuple[dict[str, Any] | None, BaseException | None]:
-        """What the runtime's ``lambda_handler`` does with a Kinesis event, for ``runner``
-        (``lambda_handler`` builds its one runner from Lambda's environment). Returns the
-        partial batch response (``None`` when the function raised) and the error."""
-        assert is_kinesis_event(event)
-        records = kinesis_records(event)
+        """Lambda's invocation of ``runner`` with a Kinesis event: the runtime's own
+        ``handle_event``, as ``lambda_handler`` calls it with the runner it builds from
+        Lambda's environment. Returns the partial batch response (``None`` when the
+        function raised) and the error."""
+        consumer = _Consumer(self, runner, source, attempt)
+        try:
+            response = handle_event(consumer, event, self._lambda_context(runner.processor))
+        except (Exception, TaskTimedOut) as error:  # the function failed as a whole
+            return None, error
+        return response, consumer.error
+
+    def _process_batch(
+        self,
+        runner: Runner,
+        records: Sequence[Record],
+        lambda_context: object,
+        source: str,
+        attempt: int,
+    ) -> tuple[int, BaseException] | None:
+        """``_process`` for a batch read from ``source``, as attempt ``attempt``: each
+        record tagged with the invocation that emitted it."""
         parents = self._parents
         for record in records:
             payload = record.payload
             record.tag = parents.get(
                 payload.decode(errors="replace") if isinstance(payload, bytes) else payload
             )
-        self._processor, self._source = runner.processor, source
-        self._head, self._head_attempt = records[0], attempt
-        failed = self._process(runner, records)
-        self._head, self._head_attempt = None, 1
-        if failed is None:
-            return {"batchItemFailures": []}, None
-        index, error = failed
-        if index == WHOLE:
-            return None, error
-        return {"batchItemFailures": [{"itemIdentifier": records[index].sequence}]}, error
+        call = Call(runner.processor, source, records[0], attempt)
+        return self._process(runner, records, call, lambda_context)
 
     def _observe(
         self,
+        call: Call,
         record: Record | Emit,
-        envelope: Any,
+        envelope: Envelope | None,
         emits: list[Emit],
         error: BaseException | None,
         seconds: float,
     ) -> None:
-        super()._observe(record, envelope, emits, error, seconds)
+        super()._observe(call, record, envelope, emits, error, seconds)
         if error is None:
             number = len(self.result.rows)
             for emit in emits:
@@ -377,6 +389,37 @@ class KinesisEngine(Engine):
     def queue_messages(self, processor: str) -> list[dict[str, Any]]:
         """The on-failure records in ``processor``'s dead-letter queue (empty without SQS)."""
         return self.queues.messages(processor)
+
+
+class _Consumer:
+    """A stream's consumer as ``handle_event`` runs it in one invocation: its records go
+    through the engine's ``_process_batch``; an invocation that failed as a whole raises,
+    as the function would, and the failing record's error is kept for its dead letter
+    (Lambda's response names only the record)."""
+
+    def __init__(self, engine: KinesisEngine, runner: Runner, source: str, attempt: int) -> None:
+        self.engine = engine
+        self.runner = runner
+        self.source = source
+        self.attempt = attempt
+        self.error: BaseException | None = None
+
+    @property
+    def processor(self) -> str:
+        return self.runner.processor
+
+    def process(
+        self, records: Sequence[Record], lambda_context: Any = None
+    ) -> tuple[int, BaseException] | None:
+        failed = self.engine._process_batch(
+            self.runner, records, lambda_context, self.source, self.attempt
+        )
+        if failed is None:
+            return None
+        self.error = failed[1]
+        if failed[0] == WHOLE:
+            raise failed[1]
+        return failed
 
 
 def simulate(

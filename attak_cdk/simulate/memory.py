@@ -31,13 +31,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .. import graph
 from ..handlers import Handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime.context import Emit
 from ..runtime.handler import Record
-from .engine import INPUT, Engine, batch_failed, batch_succeeded, key_lane
+from .engine import (
+    INPUT,
+    Call,
+    Engine,
+    RetryState,
+    batch_failed,
+    batch_succeeded,
+    key_lane,
+)
 from .lambda_events import LambdaContext
 from .result import Invocation, SimulationResult
 
@@ -45,18 +52,12 @@ __all__ = ["Lane", "MemoryEngine", "StreamState", "simulate"]
 
 
 @dataclass
-class Lane:
+class Lane(RetryState):
     """One lane of a shard (the whole shard with parallelization_factor 1): its records,
     the read position (its checkpoint) and the retry state at it."""
 
     records: list[Emit] = field(default_factory=list)
     position: int = 0
-    failures: int = 0
-    """Times the record at ``position`` has failed (the next attempt is failures + 1)."""
-    counted: int = 0
-    """Failures that count toward retry_attempts (bisected ones do not)."""
-    window: int = 0
-    """Batch size limit while bisecting; 0 when not bisecting."""
 
     def pending(self) -> int:
         return len(self.records) - self.position
@@ -93,27 +94,11 @@ class MemoryEngine(Engine):
             timeouts=timeouts,
         )
         self._requests = 0
-        self._direct: LambdaContext | None = None
-        """The context shared by a group of direct invocations, while it runs."""
-        self._failed_request: int | str = 0
-        self._retrying: int | str | None = None
-        """The request id of the direct invocation being retried, while it is."""
         self._spread = 0
-        self.streams: dict[str, StreamState] = {}
-        for stream in topology.streams:
-            name = graph.stream_name(stream)
-            self.streams[name] = StreamState(
-                name, stream.target, stream.settings, self._lanes(stream.settings)
-            )
-        for name, processor in topology.processors.items():
-            if processor.input == "stream":
-                ingest = graph.ingest_stream_name(name)
-                self.streams[ingest] = StreamState(
-                    ingest,
-                    name,
-                    topology.ingest_settings,
-                    self._lanes(topology.ingest_settings),
-                )
+        self.streams = {
+            name: StreamState(name, stream.consumer, stream.settings, self._lanes(stream.settings))
+            for name, stream in self.resolved.streams.items()
+        }
         self.runners = self._build_runners(self, handlers)
 
     @staticmethod
@@ -142,19 +127,9 @@ class MemoryEngine(Engine):
 
     def _request_id(self) -> int | str:
         # Counted, not random: a run repeats to the byte, request ids included. A retried
-        # direct invoke keeps its first id, as Lambda keeps it.
-        if self._retrying:
-            return self._retrying
+        # direct invoke keeps its first id, as Lambda keeps it (``_retry_direct``).
         self._requests += 1
         return self._requests
-
-    def _next_direct(self, error: BaseException | None) -> None:
-        """Between two direct invocations of a group: the next one's context starts."""
-        direct = self._direct
-        if direct is not None:
-            if error is not None:
-                self._failed_request = direct.request
-            direct.restart(self._request_id())
 
     # --- Running ---------------------------------------------------------------------------
 
@@ -165,16 +140,17 @@ class MemoryEngine(Engine):
     def send(self, events: Iterable[InputEvent]) -> None:
         """Deliver outside events, in order: into a processor's ingest stream if it has one,
         otherwise as direct (asynchronous) invocations."""
-        processors = self.topology.processors
+        processors = self.resolved.processors
         direct: list[Record] = []
         target = ""
         for event in events:
             trace, payload = self._input_record(event)
-            if processors[event.processor].input == "stream":
+            ingest = processors[event.processor].ingest
+            if ingest is not None:
                 self._invoke_direct(target, direct)
                 direct = []
                 emit = Emit("", event.data, payload, trace, ())
-                self.put(graph.ingest_stream_name(event.processor), [emit])
+                self.put(ingest.name, [emit])
                 continue
             if event.processor != target:
                 self._invoke_direct(target, direct)
@@ -190,29 +166,20 @@ class MemoryEngine(Engine):
         if not records:
             return
         runner = self.runners[processor]
-        self._processor, self._source, self._head = processor, INPUT, None
-        # One context object for the group, made each record's own as the record before
-        # it ends (``_next_direct``): its request id and its full time.
-        self._direct = context = self._lambda_context(processor)
-        self._between = self._next_direct
-        try:
-            start = 0
-            while start < len(records):
-                batch = records[start:] if start else records
-                failed = self._process(runner, batch, context, each=True)
-                self._stop_at_loop()
-                if failed is None:
-                    return
-                start += failed[0]
-                # Lambda retries an asynchronous invoke under its first request id.
-                self._direct, self._retrying = None, self._failed_request
-                self._retry_direct(runner, records[start], failed[1])
-                self._retrying = None
-                context.restart(self._request_id())
-                self._direct = context
-                start += 1
-        finally:
-            self._direct = self._retrying = self._between = None
+        group = _DirectInvokes(self._lambda_context(processor), self._request_id)
+        call = Call(processor, INPUT, between=group.next)
+        start = 0
+        while start < len(records):
+            batch = records[start:] if start else records
+            failed = self._process(runner, batch, call, group.context, each=True)
+            self._stop_at_loop()
+            if failed is None:
+                return
+            start += failed[0]
+            # Lambda retries an asynchronous invoke under its first request id.
+            self._retry_direct(runner, records[start], failed[1], group.failed)
+            group.context.restart(self._request_id())
+            start += 1
 
     def drain(self) -> None:
         """Process stream batches, stream by stream and lane by lane, until all are empty."""
@@ -232,9 +199,8 @@ class MemoryEngine(Engine):
             del lane.records[: lane.position]  # keep long runs from holding every record
             lane.position = 0
         batch = lane.records[lane.position : lane.position + size]
-        self._processor, self._source, self._head = state.consumer, state.name, batch[0]
-        self._head_attempt = lane.failures + 1
-        failed = self._process(self.runners[state.consumer], batch)
+        call = Call(state.consumer, state.name, batch[0], lane.failures + 1)
+        failed = self._process(self.runners[state.consumer], batch, call)
         self._stop_at_loop()
         if failed is None:
             lane.position += len(batch)
@@ -250,6 +216,26 @@ class MemoryEngine(Engine):
         self._dead_letter_batch(state.consumer, state.name, failing, error, lane.failures)
         lane.position += len(failing)
         batch_succeeded(lane)
+
+
+class _DirectInvokes:
+    """Direct invocations of one processor handed to the runtime together: one context
+    object, made each record's own as the record before it ends (its request id and its
+    full time)."""
+
+    __slots__ = ("context", "failed", "next_request")
+
+    def __init__(self, context: LambdaContext, next_request: Callable[[], int | str]) -> None:
+        self.context = context
+        self.next_request = next_request
+        self.failed: int | str = 0
+        """The request id of the last invocation that failed: its retries keep it."""
+
+    def next(self, error: BaseException | None) -> None:
+        """Between two invocations of the group: the next one's context starts."""
+        if error is not None:
+            self.failed = self.context.request
+        self.context.restart(self.next_request())
 
 
 def simulate(

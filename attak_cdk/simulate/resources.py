@@ -20,9 +20,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import graph
 from ..errors import AttakError
-from ..model import StreamSettings, Topology
+from ..model import StreamSettings
 from ..runtime.context import Emit
 from ..runtime.emitter import KinesisEmitter
+from .engine import RetryState
 
 ACTIVE_TIMEOUT = 30.0
 """Seconds a new stream may take to become ACTIVE."""
@@ -33,7 +34,7 @@ class EndpointError(AttakError):
 
 
 @dataclass
-class Lane:
+class Lane(RetryState):
     """One of a shard's concurrent batches (``parallelization_factor`` per shard, one by
     default): the records of its partition keys read and not yet finished, and the retry
     state at its head.
@@ -47,9 +48,6 @@ class Lane:
     """Records read and not yet checkpointed, oldest first (GetRecords' own dicts)."""
     since: float = 0.0
     """When the buffer stopped being empty (the batching window runs from here)."""
-    failures: int = 0
-    counted: int = 0
-    window: int = 0
 
 
 @dataclass
@@ -92,28 +90,15 @@ def physical_name(run: str, construct_id: str) -> str:
     return f"{name[:115]}-{digest}"
 
 
-def run_streams(topology: Topology, run: str) -> dict[str, KinesisStream]:
-    """Every stream of ``topology`` and every ingest stream, by local name, named for ``run``
-    (not created yet)."""
-    streams: dict[str, KinesisStream] = {}
-    for stream in topology.streams:
-        local = graph.stream_name(stream)
-        streams[local] = KinesisStream(
-            local,
-            physical_name(run, graph.stream_id(stream)),
-            stream.target,
-            stream.settings,
+def run_streams(resolved: graph.ResolvedTopology, run: str) -> dict[str, KinesisStream]:
+    """Every stream of the topology, ingest streams included, by local name, named for
+    ``run`` (not created yet)."""
+    return {
+        name: KinesisStream(
+            name, physical_name(run, stream.construct_id), stream.consumer, stream.settings
         )
-    for name, processor in topology.processors.items():
-        if processor.input == "stream":
-            local = graph.ingest_stream_name(name)
-            streams[local] = KinesisStream(
-                local,
-                physical_name(run, graph.ingest_stream_id(name)),
-                name,
-                topology.ingest_settings,
-            )
-    return streams
+        for name, stream in resolved.streams.items()
+    }
 
 
 class PhysicalNames:

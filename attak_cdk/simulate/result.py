@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..runtime.context import Emit, LoopError
 from ..runtime.envelope import Envelope
@@ -60,9 +60,22 @@ class DeadLetter:
     (it shared a batch with a failing record while bisect_batch_on_error was off)."""
 
 
-Row = tuple[str, str, Any, "Envelope | None", list[Emit], "BaseException | None", float, str, int]
-"""How the engine records a handler call cheaply: (processor, source, parent, envelope,
-emits, error, seconds, logs, attempt). ``SimulationResult.invocations`` builds from these."""
+class Row(NamedTuple):
+    """How the engine records a handler call cheaply, as it happens: the envelope as read,
+    not yet the event taken from it. ``SimulationResult.invocations`` builds from these."""
+
+    processor: str
+    source: str
+    """The stream the record was read from, or ``input`` for a direct invocation."""
+    parent: int | None
+    """The number of the invocation that emitted the record; ``None`` for outside input."""
+    envelope: Envelope | None
+    """The record's envelope; ``None`` when it could not be decoded."""
+    emits: list[Emit]
+    error: BaseException | None
+    seconds: float
+    logs: str
+    attempt: int
 
 
 @dataclass
@@ -87,20 +100,21 @@ class SimulationResult:
 
     def invocation(self, index: int) -> Invocation:
         """The invocation recorded at ``index`` (ids count from 1)."""
-        processor, source, parent, envelope, emits, error, seconds, logs, attempt = self.rows[index]
+        row = self.rows[index]
+        envelope = row.envelope
         return Invocation(
             id=index + 1,
-            processor=processor,
+            processor=row.processor,
             event=envelope["data"] if envelope is not None else None,
-            parent=parent,
+            parent=row.parent,
             trace=envelope["trace"] if envelope is not None else "",
             sender=envelope["from"] if envelope is not None else None,
-            attempt=attempt,
-            source=source,
-            emits=emits,
-            error=error,
-            seconds=seconds,
-            logs=logs,
+            attempt=row.attempt,
+            source=row.source,
+            emits=row.emits,
+            error=row.error,
+            seconds=row.seconds,
+            logs=row.logs,
         )
 
     @property

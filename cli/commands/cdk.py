@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from .. import render
 from ..options import (
     EndpointOption,
     JsonOption,
@@ -17,6 +16,10 @@ from ..options import (
     RegionOption,
     aws_connection,
 )
+from ..render.console import print_json, print_yaml
+from ..render.deployment import layout_left_behind
+from ..render.problems import issues
+from ..render.review import environment_for_cdk, review, synthesized
 
 
 def synth(
@@ -41,23 +44,23 @@ def synth(
     from attak_cdk.review import names, review_stacks
 
     topology, warnings = check_topology(path)
-    render.issues(warnings)
-    render.environment_for_cdk()
+    issues(warnings)
+    environment_for_cdk()
     from attak_cdk.cdk.app import synthesize  # imports aws_cdk: only this command pays for it
 
     templates = synthesize(topology.file, output, validation=validation)
     loaded = {stack: json.loads(file.read_text()) for stack, file in templates.items()}
     if print_template:
-        render.print_yaml(loaded if len(loaded) > 1 else next(iter(loaded.values())))
+        print_yaml(loaded if len(loaded) > 1 else next(iter(loaded.values())))
         return
     reviews = review_stacks(loaded)
     if as_json:
         documents = [{**r.as_dict(), "template": str(templates[r.stack])} for r in reviews]
-        render.print_json(documents[0] if len(documents) == 1 else {"stacks": documents})
+        print_json(documents[0] if len(documents) == 1 else {"stacks": documents})
         return
     for summary in reviews:
-        render.review(summary, templates[summary.stack], names(topology))
-    render.synthesized(reviews, output)
+        review(summary, templates[summary.stack], names(topology))
+    synthesized(reviews, output)
 
 
 def _cdk(
@@ -79,7 +82,7 @@ def _cdk(
         # layout deployed beside the new: say so now, not at the next trigger.
         from attak_cdk.live.deployment import leftover_layout
 
-        render.leftover_layout(leftover_layout(connection, topology.name))
+        layout_left_behind(leftover_layout(connection, topology.name))
 
 
 def deploy(

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from .. import render
 from ..options import (
     EndpointOption,
     InputOption,
@@ -18,6 +17,10 @@ from ..options import (
     StackNameOption,
     aws_connection,
 )
+from ..render.console import out, print_json
+from ..render.deployment import deployment_differs
+from ..render.logs import LogPrinter, following, logs_end
+from ..render.trigger import TriggerProgress, trigger_document, trigger_header, trigger_summary
 
 TRIGGER_QUIET_SECONDS = 15.0
 """--follow after trigger stops once no new log line arrived for this long."""
@@ -74,7 +77,7 @@ def trigger(
     events = read_inputs(input or default_input(topology.file), topology.processors)
     connection = aws_connection(region, profile, endpoint_url)
     deployment = find_deployment(connection, topology.name, stack_name)
-    render.deployment_differs(path, differences(topology, deployment))
+    deployment_differs(path, differences(topology, deployment))
     deliveries = live_trigger.plan(deployment, events)  # unknown processors fail before any send
     clients = (
         connection.client("kinesis"),
@@ -84,23 +87,23 @@ def trigger(
     )
     started = time.time()
     if not as_json:
-        render.trigger_header(topology.name, deployment.stacks, len(events), wait)
-    with render.TriggerProgress(len(deliveries), show=not as_json) as progress:
+        trigger_header(topology.name, deployment.stacks, len(events), wait)
+    with TriggerProgress(len(deliveries), show=not as_json) as progress:
         live_trigger.send(deliveries, *clients, wait=wait, on_delivery=progress)
     if as_json:
-        render.print_json(render.trigger_document(topology.name, deployment.stacks, deliveries))
+        print_json(trigger_document(topology.name, deployment.stacks, deliveries))
     else:
-        render.trigger_summary(deliveries, time.time() - started, path)
-    if follow if follow is not None else (render.out.is_terminal and not as_json):
+        trigger_summary(deliveries, time.time() - started, path)
+    if follow if follow is not None else (out.is_terminal and not as_json):
         reader = live_logs.LogReader(connection.client("logs"), deployment)
-        printer = render.LogPrinter(reader.processors, as_json=as_json)
-        render.following(reader.processors, TRIGGER_QUIET_SECONDS)
+        printer = LogPrinter(reader.processors, as_json=as_json)
+        following(reader.processors, TRIGGER_QUIET_SECONDS)
         follower = live_logs.LogFollower(reader, start=int(started * 1000) - CLOCK_SKEW_MS)
         with connection.errors("reading the processors' logs"):
             reason = live_logs.follow(
                 follower, printer, quiet=TRIGGER_QUIET_SECONDS, timeout=timeout
             )
-        render.logs_end(printer.count, reason, None)
+        logs_end(printer.count, reason, None)
     if any(d.failed for d in deliveries):
         raise typer.Exit(1)
 
@@ -146,7 +149,7 @@ def logs_command(
     connection = aws_connection(region, profile, endpoint_url)
     deployment = find_deployment(connection, topology.name, stack_name)
     reader = logs.LogReader(connection.client("logs"), deployment, processors or ())
-    printer = render.LogPrinter(reader.processors, as_json=as_json)
+    printer = LogPrinter(reader.processors, as_json=as_json)
     only = logs.TraceFilter(trace) if trace else None
     with connection.errors("reading the processors' logs"):
         lines = reader.read(start)
@@ -157,4 +160,4 @@ def logs_command(
             follower.seen = {line.event_id: line.timestamp for line in lines}
             logs.follow(follower, printer)
     if not as_json:
-        render.logs_end(printer.count, "done", trace)
+        logs_end(printer.count, "done", trace)

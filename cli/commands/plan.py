@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 
-from .. import render
 from ..options import (
     JsonOption,
     PathArgument,
 )
+from ..render.console import print_json
+from ..render.plan import plan_report
+from ..render.problems import issues
 
 
 def plan(
@@ -84,7 +86,7 @@ def plan(
         auto_streams=planned.auto_streams,
     )
     if as_json:
-        render.print_json(result.as_dict())
+        print_json(result.as_dict())
         return
-    render.issues(planned.warnings)
-    render.plan(result)
+    issues(planned.warnings)
+    plan_report(result)

@@ -9,11 +9,13 @@ import typer
 
 from attak_cdk.errors import TopologyError
 
-from .. import render
 from ..options import (
     JsonOption,
     PathArgument,
 )
+from ..render.console import print_json
+from ..render.graph import graph_dot, graph_mermaid, graph_text
+from ..render.project import scaffolded, validated
 
 
 def validate(path: PathArgument = Path(), as_json: JsonOption = False) -> None:
@@ -25,7 +27,7 @@ def validate(path: PathArgument = Path(), as_json: JsonOption = False) -> None:
 
     if not as_json:
         topology, warnings = check_topology(path)
-        render.validated(topology, warnings)
+        validated(topology, warnings)
         return
     try:
         model, issues = inspect_topology(path)
@@ -33,7 +35,7 @@ def validate(path: PathArgument = Path(), as_json: JsonOption = False) -> None:
     except TopologyError as exc:  # not even parseable
         issues, name = list(exc.issues), None
     ok = not any(i.severity == "error" for i in issues)
-    render.print_json({"topology": name, "ok": ok, "issues": [i.as_dict() for i in issues]})
+    print_json({"topology": name, "ok": ok, "issues": [i.as_dict() for i in issues]})
     if not ok:
         raise typer.Exit(1)
 
@@ -52,7 +54,7 @@ def graph(
     from attak_cdk.errors import UsageError
     from attak_cdk.project import load_topology
 
-    formats = {"text": render.graph_text, "mermaid": render.graph_mermaid, "dot": render.graph_dot}
+    formats = {"text": graph_text, "mermaid": graph_mermaid, "dot": graph_dot}
     if format not in formats:
         raise UsageError(f"--format must be one of {', '.join(formats)} (given '{format}')")
     formats[format](load_topology(path))
@@ -74,4 +76,4 @@ def init(
     from ..scaffold import scaffold
 
     created = scaffold(directory, name=name, force=force)
-    render.scaffolded(directory, created)
+    scaffolded(directory, created)

@@ -7,12 +7,16 @@ from typing import Annotated
 
 import typer
 
-from .. import render
+from attak_cdk.settings import DEFAULT_MAX_HOPS
+
 from ..options import (
     InputOption,
     JsonOption,
     PathArgument,
 )
+from ..render.console import print_json
+from ..render.problems import issues
+from ..render.simulate import TracePrinter, simulation_header, simulation_summary
 
 
 def simulate(
@@ -25,7 +29,7 @@ def simulate(
             "--max-hops",
             min=1,
             help="Stop a trace after this many stream hops (default: the topology's "
-            "max_hops, 16 unless set).",
+            f"max_hops, {DEFAULT_MAX_HOPS} unless set).",
         ),
     ] = None,
     seed: Annotated[
@@ -97,11 +101,11 @@ def simulate(
     started = time.perf_counter()
     if as_json:
         result = run(topology, events, max_hops=max_hops, seed=seed, timeouts=timeouts)
-        render.print_json(document(result))
+        print_json(document(result))
     else:
-        render.issues(warnings)
-        trace = render.TracePrinter(topology, show=show, quiet=quiet)
-        render.simulation_header(topology, len(events))
+        issues(warnings)
+        trace = TracePrinter(topology, show=show, quiet=quiet)
+        simulation_header(topology, len(events))
         result = run(
             topology,
             events,
@@ -111,6 +115,6 @@ def simulate(
             timeouts=timeouts,
         )
         trace.finish()
-        render.simulation_summary(result, time.perf_counter() - started)
+        simulation_summary(result, time.perf_counter() - started)
     if not result.ok:
         raise typer.Exit(1)

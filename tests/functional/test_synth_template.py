@@ -32,6 +32,7 @@ from aws_cdk.assertions import Template
 from attak_cdk.cdk.app import build_app, synthesize
 from attak_cdk.cdk.stack import TopologyStack
 from attak_cdk.cdk.topology import TopologyTooLarge
+from attak_cdk.manifest import parse as parse_manifest
 from attak_cdk.project import load_topology
 from tests.conftest import PASS_ON, REPO, SAMPLE, SINK
 
@@ -747,6 +748,9 @@ def test_manifest_output_describes_every_processor(sample: Built) -> None:
     assert manifest["streams"] == {
         "hello_world_spout->reverse": "<<Ref:HelloWorldSpoutToReverseStream>>"
     }
+    # The live commands' reader takes the written manifest as it is.
+    read = parse_manifest(flatten(sample.json["Outputs"]["Manifest"]["Value"]), "attak-example")
+    assert read.processors["reverse"].inputs == ("hello_world_spout->reverse",)
 
 
 def test_manifest_names_the_ingest_stream_and_topic_streams(pipeline: Built) -> None:

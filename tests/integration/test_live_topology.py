@@ -399,13 +399,6 @@ def test_destroy_removes_the_stack(
     assert "topology 'live-fanout' is not deployed" in again.stderr
 
 
-def test_the_manifest_version_read_is_the_one_written() -> None:
-    from attak_cdk.cdk.topology import MANIFEST_VERSION as WRITTEN
-    from attak_cdk.live.deployment import MANIFEST_VERSION as READ
-
-    assert READ == WRITTEN
-
-
 def test_trigger_and_logs_do_not_import_the_cdk() -> None:
     import subprocess
     import sys

@@ -71,3 +71,46 @@ def test_stream_targets_include_ingest_streams() -> None:
     }
     t = Topology("t", processors, (Stream("a", "b"),))
     assert graph.stream_targets(t) == {"a->b": "b", "input->a": "a"}
+
+
+def test_resolve_lists_every_stream_once_ingest_streams_last() -> None:
+    t = topology([("a", "b", None), ("a", "c", "x")])
+    c = Processor("c", Path("c.py"), input="stream", where="processors.c.handler")
+    t = Topology("t", {**t.processors, "c": c}, t.streams)
+    resolved = graph.resolve(t)
+    assert list(resolved.streams) == ["a->b", "a->c[x]", "input->c"]
+    ingest = resolved.streams["input->c"]
+    assert (ingest.producer, ingest.consumer, ingest.ingest) == (None, "c", True)
+    assert ingest.construct_id == "CInputStream"
+    assert ingest.where == "processors.c.input"
+    assert ingest.settings == t.ingest_settings
+    topic = resolved.streams["a->c[x]"]
+    assert (topic.producer, topic.consumer, topic.topic, topic.ingest) == ("a", "c", "x", False)
+    assert topic.construct_id == "AToCXStream"
+
+
+def test_resolved_processors_know_their_routes_inputs_and_role() -> None:
+    t = topology([("a", "b", None), ("a", "c", "x"), ("b", "c", None)])
+    c = Processor("c", Path("c.py"), input="stream")
+    t = Topology("t", {**t.processors, "c": c}, t.streams)
+    resolved = graph.resolve(t)
+    a, b, c_ = (resolved.processors[n] for n in "abc")
+    assert a.writes == ("a->b", "a->c[x]") and a.routes == graph.routes(t)["a"]
+    assert [s.name for s in c_.inputs] == ["a->c[x]", "b->c"]
+    assert [s.name for s in c_.reads] == ["a->c[x]", "b->c", "input->c"]
+    assert (a.entry, b.entry, c_.entry) == (True, False, True)
+    assert resolved.entries == tuple(graph.entries(t)) == ("a", "c")
+    assert resolved.stream_targets() == {
+        "a->b": "b",
+        "a->c[x]": "c",
+        "b->c": "c",
+        "input->c": "c",
+    }
+
+
+def test_logical_ids_of_a_processor_s_resources_are_named_here() -> None:
+    assert graph.processor_id("hello_world") == "HelloWorld"
+    assert graph.function_id("hello_world") == "HelloWorldFunction"
+    assert graph.dead_letter_queue_id("hello_world") == "HelloWorldDeadLetterQueue"
+    # The logical id is the construct path's parts joined: the child's id is part of it.
+    assert graph.function_id("x") == graph.logical_id(("X", graph.FUNCTION))

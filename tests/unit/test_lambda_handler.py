@@ -3,7 +3,8 @@
 
 The runner is built from the environment the CDK stack sets (ATTAK_*); the Kinesis
 transport is replaced by building the ``Runner`` with a list transport and installing
-it as the module's cached ``_runner``.
+it as the module's cached ``_runner``. The Kinesis engine invokes its consumers through
+the same entry (``handle_event``): it answers a batch exactly as ``lambda_handler`` does.
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ from typing import Any
 
 import pytest
 
+from attak_cdk.project import load_topology
 from attak_cdk.runtime import handler as handler_module
 from attak_cdk.runtime.context import Emit, Routes
 from attak_cdk.runtime.emitter import KinesisEmitter
 from attak_cdk.runtime.envelope import EmitError, decode, encode, encode_input
 from attak_cdk.runtime.handler import Runner, lambda_handler, log_record
+from attak_cdk.simulate import lambda_events
+from attak_cdk.simulate.kinesis import KinesisEngine
+from tests.conftest import PASS_ON, SINK, WriteProject
 
 PROCESSOR_SOURCE = """
 class Boom(RuntimeError):
@@ -391,3 +396,71 @@ def test_runner_is_built_once_from_the_environment_and_cached(
     lambda_handler("again", LambdaContext())
     assert handler_module._runner is runner
     assert [seen[0] for seen in processor_module.SEEN] == ["hello", "again"]
+
+
+# --- the Kinesis engine invokes processors through the same entry ----------------------
+
+
+@pytest.fixture
+def kinesis_engine(write_project: WriteProject, processor_module: Any) -> KinesisEngine:
+    """A Kinesis engine whose stream consumer ``reverse`` runs the processor module's
+    handler. Nothing is created on the endpoint (nor called): the test hands the engine's
+    event-source mapping its events itself."""
+    root = write_project(
+        {
+            "p/pass.py": PASS_ON,
+            "p/sink.py": SINK,
+            "topology.yml": "name: attak-example\n"
+            "processors: {spout: p/pass.py, reverse: p/sink.py}\n"
+            "streams: [[spout, reverse]]\n",
+        }
+    )
+    return KinesisEngine(
+        load_topology(root),
+        endpoint_url="http://127.0.0.1:9",
+        handlers={"reverse": processor_module.handler},
+        timeouts=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("payloads", "failing"),
+    [
+        ([upstream("abc", "t-1"), upstream("déf", "t-2")], None),
+        ([upstream("first", "t-1"), upstream({"fail": 2}, "t-2"), upstream("third", "t-3")], 1),
+        ([upstream("ok", "t-1"), b"\xff\xfe not json", upstream("after", "t-3")], 1),
+        ([json.dumps({"user": "ana"}).encode(), upstream({"fail": 1}, "t-2")], 1),
+    ],
+    ids=["succeeds", "handler-fails", "unreadable-record", "outside-producer"],
+)
+def test_kinesis_engine_answers_a_batch_exactly_as_lambda_handler_does(
+    kinesis_engine: KinesisEngine,
+    processor_module: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    payloads: list[bytes],
+    failing: int | None,
+) -> None:
+    """Both go through the runtime's ``handle_event``: the same event and the same runner
+    give the same partial batch response and run the handler on the same events."""
+    stream = next(s for s in kinesis_engine.mapping.streams if s.consumer == "reverse")
+    read = [
+        {"SequenceNumber": f"4959{i:052d}", "PartitionKey": f"pk-{i}", "Data": payload}
+        for i, payload in enumerate(payloads)
+    ]
+    event = lambda_events.kinesis_event(read, stream.arn, "shardId-000000000000", "us-east-1")
+
+    engine_response, engine_error = kinesis_engine.mapping.invoke(stream, event, 1)
+    seen_by_engine = [seen[:2] for seen in processor_module.SEEN]
+    processor_module.SEEN.clear()
+    monkeypatch.setattr(handler_module, "_runner", kinesis_engine.runners["reverse"])
+    lambda_response = lambda_handler(event, LambdaContext())
+
+    assert engine_response == lambda_response
+    assert [seen[:2] for seen in processor_module.SEEN] == seen_by_engine
+    if failing is None:
+        assert lambda_response == {"batchItemFailures": []}
+        assert engine_error is None
+    else:
+        failed = read[failing]["SequenceNumber"]
+        assert lambda_response == {"batchItemFailures": [{"itemIdentifier": failed}]}
+        assert engine_error is not None

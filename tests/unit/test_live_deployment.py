@@ -11,7 +11,8 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from attak_cdk.live.connection import Connection, LiveError, emulator_endpoint
-from attak_cdk.live.deployment import MANIFEST_VERSION, differences, find_deployment
+from attak_cdk.live.deployment import differences, find_deployment
+from attak_cdk.manifest import VERSION as MANIFEST_VERSION
 from attak_cdk.project import load_topology
 from attak_cdk.toolchain import cdk_environment
 from tests.conftest import SAMPLE

@@ -22,8 +22,8 @@ from attak_cdk.plan.load import envelope_bytes, propagate, shards_needed
 from attak_cdk.plan.prices import default_table_file, read_prices
 from attak_cdk.plan.quantities import PlanError
 from attak_cdk.plan.result import Plan
-from attak_cdk.plan.shards import auto_stream_names, resolve_auto_shards
-from attak_cdk.project import check_topology_plan, load_topology
+from attak_cdk.plan.shards import auto_needs_plan, auto_stream_names, resolve_auto_shards
+from attak_cdk.project import check_topology_plan, inspect_topology, load_topology
 from tests.conftest import PASS_ON, SINK, WriteProject
 
 PRICES = read_prices()
@@ -275,9 +275,24 @@ def test_the_loader_records_shards_auto_and_the_plan_as_written_for_plan_to_size
     assert written.plan.rate == PlanValue("2500/s", "plan.rate")
     assumptions, issues = plan_assumptions(written)
     assert issues == [] and assumptions.duration == Decimal("0.0001")
-    sized, issues = resolve_auto_shards(written, assumptions)
-    assert issues == [] and sized.streams[0].settings.shards == 3
+    assert auto_needs_plan(written, assumptions) == []
+    sized = resolve_auto_shards(written, assumptions)
+    assert sized.streams[0].settings.shards == 3
     assert auto_stream_names(sized) == {"a->b"}
+
+
+def test_shards_auto_on_a_stream_to_an_unknown_processor_reports_it_instead_of_sizing(
+    write_project: WriteProject,
+) -> None:
+    root = write_project(
+        {
+            "a.py": PASS_ON,
+            "topology.yml": "name: auto\nprocessors: {a: a.py}\nstreams: [{from: a, to: c, shards: auto}]\nplan: {rate: 10/s}\n",
+        }
+    )
+    topology, issues = inspect_topology(root)
+    assert [(i.code, i.path) for i in issues] == [("unknown-processor", "streams[0].to")]
+    assert topology is not None and topology.streams[0].settings.shards is None  # not sized
 
 
 def test_shards_auto_without_a_rate_is_an_error(write_project: WriteProject) -> None:

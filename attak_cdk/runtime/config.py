@@ -1,0 +1,31 @@
+"""What the stack and the runtime agree on: the environment attak gives every function, and
+the limits that hold the same in AWS and in the simulator.
+
+The CDK stack writes these variables, ``lambda_handler`` reads them; the settings, the
+validation and the simulator take their numbers from here, so the two sides cannot drift.
+Standard library only, like the rest of the runtime.
+"""
+
+from __future__ import annotations
+
+ENV_PREFIX = "ATTAK_"
+"""attak's own variables start with this; a topology may not set one."""
+ENV_HANDLER = "ATTAK_HANDLER"
+"""The user's handler as ``module:function`` inside the asset."""
+ENV_PROCESSOR = "ATTAK_PROCESSOR"
+"""The processor's name."""
+ENV_TOPOLOGY = "ATTAK_TOPOLOGY"
+"""The topology's name."""
+ENV_ROUTES = "ATTAK_ROUTES"
+"""Where the processor's emits go: the routes as JSON (``Routes.from_json``)."""
+ENV_MAX_HOPS = "ATTAK_MAX_HOPS"
+"""The stream hops a trace may take (``DEFAULT_MAX_HOPS`` when unset)."""
+
+# AWS Lambda stops a recursive chain after about 16 invocations (its "recursive loop
+# detection"); a topology loop gets the same default bound.
+DEFAULT_MAX_HOPS = 16
+"""The stream hops a trace may take unless the topology sets ``max_hops``."""
+
+DIRECT_RETRIES = 2
+"""Lambda retries a failed asynchronous (direct) invocation twice before its on-failure
+destination: the stack makes that explicit, the simulator does the same."""

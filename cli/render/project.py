@@ -1,0 +1,34 @@
+"""What ``validate`` and ``init`` print: a valid topology's outline, the files created."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.markup import escape
+
+from attak_cdk import graph as topology_graph
+from attak_cdk.errors import Issue
+from attak_cdk.model import Topology
+
+from .console import out, plural
+from .problems import issues
+
+
+def validated(topology: Topology, warnings: list[Issue]) -> None:
+    """A valid topology in one line (its processors, streams and entries), then its warnings."""
+    entries = topology_graph.entries(topology)
+    out.print(
+        f"[green]✓[/] {escape(topology.name)}: {plural(len(topology.processors), 'processor')}, "
+        f"{plural(len(topology.streams), 'stream')}, entries: {escape(', '.join(entries))}"
+    )
+    issues(warnings)
+
+
+def scaffolded(directory: Path, created: list[Path]) -> None:
+    """The files ``init`` created, and what to run next."""
+    for file in created:
+        out.print(f"  [green]created[/] {escape(str(file))}")
+    out.print(
+        f"\nNext: [bold]attak simulate {escape(str(directory))}[/] and "
+        f"[bold]pytest {escape(str(directory))}[/]"
+    )
