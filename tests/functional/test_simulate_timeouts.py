@@ -1,7 +1,9 @@
 """The simulators stop an invocation that runs past its processor's timeout, as Lambda does.
 
-Timeouts are 1 s (the least a topology allows) and retries few, so each case costs a
-second or two of waiting.
+Timeouts are 1 s (the least a topology allows) and retries few; the runs take a
+processor's second as ``SECOND`` real seconds (``timeouts.TIME_SCALE``), so each case
+costs a fraction of a second of waiting. Handlers that must outlast (or not) their
+timeout sleep in multiples of ``SECOND``.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from typing import Any
 
 import pytest
 
+from attak_cdk.simulate import timeouts
 from attak_cdk.simulate.result import SimulationResult, document
 from attak_cdk.testing import run_topology
 from tests.conftest import WriteProject
 
 TIMED_OUT = "Task timed out after 1.00 seconds"
+SECOND = 0.25
+"""Real seconds of a processor's timeout second in these runs."""
 
 SLOW = """
 import time
@@ -77,6 +82,12 @@ def received(result: SimulationResult, processor: str) -> list[Any]:
 
 
 @pytest.fixture(autouse=True)
+def short_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A processor's 1 s timeout lasts ``SECOND`` real seconds; its messages say 1 s."""
+    monkeypatch.setattr(timeouts, "TIME_SCALE", SECOND)
+
+
+@pytest.fixture(autouse=True)
 def no_alarm_left() -> Iterator[None]:
     """Every run gives SIGALRM back as it found it."""
     handler, timer = signal.getsignal(signal.SIGALRM), signal.getitimer(signal.ITIMER_REAL)
@@ -116,7 +127,7 @@ def test_a_batch_that_times_out_is_retried_then_dead_lettered_with_its_emits_dis
         TIMED_OUT,
         "(attak) discarded with it: the emits of #2",
     ]
-    assert 0.9 < timed_out.seconds < 2
+    assert 0.9 * SECOND < timed_out.seconds < 4 * SECOND  # cut at its timeout, not 30 s
     invocation = document(result)["invocations"][2]
     assert invocation["error"]["message"] == TIMED_OUT
     assert "time.sleep(30)" in invocation["error"]["traceback"]  # where the handler was stuck
@@ -223,14 +234,14 @@ def handler(event, context):
 
 def test_handlers_within_their_timeout_are_untouched(write_project: WriteProject) -> None:
     # Three direct invocations of 0.4 s: 1.2 s together, but each has its own second.
-    handler = "import time\n\ndef handler(event, context):\n    time.sleep(0.4)\n    context.emit('out', event)\n"
+    handler = f"import time\n\ndef handler(event, context):\n    time.sleep({0.4 * SECOND})\n    context.emit('out', event)\n"
     result = run_topology(entry(write_project, handler), [("entry", 1), ("entry", 2), ("entry", 3)])
     assert result.ok
     assert received(result, "sink") == [1, 2, 3]
 
 
 def test_no_timeouts_lets_a_slow_handler_finish(write_project: WriteProject) -> None:
-    handler = "import time\n\ndef handler(event, context):\n    time.sleep(1.2)\n    context.emit('out', event)\n"
+    handler = f"import time\n\ndef handler(event, context):\n    time.sleep({1.2 * SECOND})\n    context.emit('out', event)\n"
     result = run_topology(consumer(write_project, handler), {"spout": ["x"]}, timeouts=False)
     assert result.ok
     assert received(result, "sink") == ["x"]
@@ -250,7 +261,9 @@ def handler(event, context):
     print("continued")
     context.emit("out", event)
 """
-    monkeypatch.setattr("sys.stdin", io.StringIO("p 6 * 7\nimport time; time.sleep(1.2)\nc\n"))
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO(f"p 6 * 7\nimport time; time.sleep({1.2 * SECOND})\nc\n")
+    )
     result = run_topology(consumer(write_project, handler), {"spout": ["x"]})
 
     assert result.ok
@@ -276,7 +289,7 @@ def test_a_timer_and_handler_installed_before_the_run_are_restored(
         assert [d.error for d in result.dead_letters] == [TIMED_OUT]
         assert signal.getsignal(signal.SIGALRM) is mine
         left, _ = signal.getitimer(signal.ITIMER_REAL)
-        assert 27 < left < 29.5  # its own 30 s, less the run's second
+        assert 27 < left < 30 - 0.9 * SECOND  # its own 30 s, less the run's second
         assert fired == []
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -284,8 +297,9 @@ def test_a_timer_and_handler_installed_before_the_run_are_restored(
 
 
 def test_an_earlier_timer_that_comes_due_during_the_run_still_fires(
-    write_project: WriteProject,
+    write_project: WriteProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(timeouts, "TIME_SCALE", 1.0)  # real seconds: the outer timer's
     fired: list[float] = []
 
     def mine(signum: int, frame: FrameType | None) -> None:
@@ -305,7 +319,7 @@ def test_an_earlier_timer_that_comes_due_during_the_run_still_fires(
 
 
 def test_a_run_in_another_thread_completes_untimed(write_project: WriteProject) -> None:
-    handler = "import time\n\ndef handler(event, context):\n    time.sleep(1.1)\n    context.emit('out', event)\n"
+    handler = f"import time\n\ndef handler(event, context):\n    time.sleep({1.5 * SECOND})\n    context.emit('out', event)\n"
     root = consumer(write_project, handler)
     results: list[SimulationResult] = []
     thread = threading.Thread(target=lambda: results.append(run_topology(root, {"spout": ["x"]})))
