@@ -13,9 +13,15 @@ from collections.abc import Iterator
 import pytest
 
 from attak_cdk.simulate import emulator
-from tests.integration.conftest_live import aws, aws_environment, moto_server
+from tests.integration.conftest_live import (
+    aws,
+    aws_environment,
+    deployed_sample,
+    moto_server,
+    shared_moto_server,
+)
 
-__all__ = ["aws", "aws_environment", "moto_server"]
+__all__ = ["aws", "aws_environment", "deployed_sample", "moto_server", "shared_moto_server"]
 
 
 def _serve(kind: str) -> Iterator[str]:
