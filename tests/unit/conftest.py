@@ -10,7 +10,9 @@ runs (its fixtures included) the hook refuses:
 - reading a file outside the interpreter's installation (standard library, virtualenv:
   lazy imports and their data files) and the ``attak_cdk`` and ``cli`` packages (their
   modules and data, such as the price tables): a topology, handler or corpus file read
-  from disk makes a test functional, and it belongs in ``tests/functional``;
+  from disk makes a test functional, and it belongs in ``tests/functional``. The source
+  of a module imported before the test began may be read (hypothesis reads the modules
+  loaded, handlers of earlier functional tests among them, for constants);
 - connecting or binding a socket, starting a subprocess, exec or fork.
 
 The refused operation raises ``UnitTestIO``; as the code under test may catch it (the
@@ -64,6 +66,8 @@ class UnitTestIO(RuntimeError):
 
 _guarding = False
 _refused: list[str] = []
+_imported: frozenset[str] = frozenset()
+"""The files of the modules imported before the running test began."""
 
 
 def _writes(mode: object, flags: object) -> bool:
@@ -84,7 +88,7 @@ def _refusal(event: str, args: tuple[object, ...]) -> str | None:
     mode, flags = args[1], args[2]
     if _writes(mode, flags):
         return f"open {path!r} for writing"
-    if path.startswith(_READABLE):
+    if path.startswith(_READABLE) or path in _imported:
         return None
     real = os.path.realpath(path)
     if real.startswith(_READABLE):
@@ -107,8 +111,13 @@ sys.addaudithook(_audit)
 @pytest.fixture(autouse=True)
 def no_io() -> Iterator[None]:
     """Refuse disk and network I/O for the whole unit test; fail it if any was tried."""
-    global _guarding
+    global _guarding, _imported
     _refused.clear()
+    _imported = frozenset(
+        os.path.abspath(file)  # noqa: PTH100 (as the hook compares them)
+        for module in list(sys.modules.values())
+        if isinstance(file := getattr(module, "__file__", None), str)
+    )
     _guarding = True
     try:
         yield
