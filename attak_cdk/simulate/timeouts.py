@@ -44,6 +44,10 @@ TIMED_OUT = "Task timed out after"
 REFIRE = 0.05
 """Seconds until a timed-out invocation is interrupted again (its handler was in attak's
 own code, or swallowed the exception)."""
+TIME_SCALE = 1.0
+"""Real seconds a processor's timeout second lasts: always 1 in a run; tests of timeouts
+shrink it, so a 1-second timeout (the least a topology allows) hits in a fraction of one.
+Messages keep the processor's own figure, as Lambda's."""
 _SOON = 1e-6
 _PROCESS = Runner.process.__code__
 _ATTAK = str(Path(__file__).parent.parent) + os.sep
@@ -106,6 +110,8 @@ class Timer:
         self.raised: TaskTimedOut | None = None
         """The first exception raised in the handler, for where it was when time ran out."""
         self.seconds = 0
+        self.scale = TIME_SCALE
+        """Real seconds per timeout second, read when the run starts (``TIME_SCALE``)."""
         self.began = 0.0
         self.started = 0.0
         """When the record now running began (``time.perf_counter``): set by ``arm``, and
@@ -149,7 +155,7 @@ class Timer:
         self.seconds, self.each = seconds, each
         self.began = self.started = time.perf_counter()
         self.overdue, self.raised, self._armed = False, None, True
-        self._set(seconds)
+        self._set(seconds * self.scale)
 
     def disarm(self) -> None:
         """The invocation ended (or failed): no more alarms for it."""
@@ -178,7 +184,7 @@ class Timer:
         if not self._armed:
             self._set(None)
             return
-        deadline = (self.started if self.each else self.began) + self.seconds
+        deadline = (self.started if self.each else self.began) + self.seconds * self.scale
         if now < deadline:  # a later record of an ``each`` run: its own time is not up
             self._set(deadline - now)
             return

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from attak_cdk.simulate import timeouts
 from cli.main import app
 from tests.conftest import PASS_ON, SAMPLE, WriteProject, modules_loaded_by
 
@@ -84,12 +85,14 @@ def test_simulate_exits_1_when_a_record_is_dead_lettered(write_project: WritePro
 
 
 def test_simulate_stops_a_handler_at_its_timeout_unless_told_not_to(
-    write_project: WriteProject,
+    write_project: WriteProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A timeout second lasts a quarter of a real one here; the handler sleeps 1.2 of them.
+    monkeypatch.setattr(timeouts, "TIME_SCALE", 0.25)
     root = write_project(
         {
             "p/fan.py": "def handler(event, context):\n    context.emit('out', event)\n",
-            "p/slow.py": "import time\n\ndef handler(event, context):\n    time.sleep(1.2)\n",
+            "p/slow.py": "import time\n\ndef handler(event, context):\n    time.sleep(0.3)\n",
             "topology.yml": (
                 "name: slow\nprocessors: {spout: p/fan.py, slow: {handler: p/slow.py, timeout: 1}}\n"
                 "streams: [{from: spout, to: slow, retry_attempts: 0}]\n"
@@ -100,7 +103,7 @@ def test_simulate_stops_a_handler_at_its_timeout_unless_told_not_to(
     code, out, _ = run("simulate", str(root))
     assert code == 1
     assert "Task timed out after 1.00 seconds" in out
-    assert "time.sleep(1.2)" in out  # where the handler was when time ran out
+    assert "time.sleep(0.3)" in out  # where the handler was when time ran out
     code, out, _ = run("simulate", str(root), "--no-timeouts")
     assert code == 0, out
 

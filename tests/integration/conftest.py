@@ -13,9 +13,26 @@ from collections.abc import Iterator
 import pytest
 
 from attak_cdk.simulate import emulator
-from tests.integration.conftest_live import aws, aws_environment, moto_server
+from tests.integration.conftest_live import (
+    aws,
+    aws_environment,
+    deployed_sample,
+    moto_server,
+    shared_moto_server,
+)
 
-__all__ = ["aws", "aws_environment", "moto_server"]
+__all__ = ["aws", "aws_environment", "deployed_sample", "moto_server", "shared_moto_server"]
+
+
+DEPLOYING_FIXTURES = frozenset({"deployed_sample", "fanout", "deployed"})
+"""Fixtures that deploy a topology with the real cdk CLI (``conftest_live.deploy``)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs a deployed topology runs the cdk CLI: mark it ``cdk``."""
+    for item in items:
+        if DEPLOYING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.cdk)
 
 
 def _serve(kind: str) -> Iterator[str]:

@@ -2,7 +2,10 @@
 
 moto answers CloudFormation, Lambda (without running code: it has no Docker here),
 Kinesis, CloudWatch Logs, STS, S3 and the rest on one port, like AWS would at
-``--endpoint-url``. The server runs for one test module and is stopped after it.
+``--endpoint-url``. The server runs for one test module and is stopped after it, but for
+``shared_moto_server``: one server for the whole run, where ``deployed_sample`` deploys the
+sample topology once (the cdk CLI's bootstrap and deploy are most of a live test's time).
+Modules that use it (``sample``) leave it as they found it: their log lines are removed.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from cli.main import app
+from tests.conftest import SAMPLE
 
 Client = Callable[[str], Any]
 """A boto3 client of the emulator by service name: ``aws("logs")``."""
@@ -51,8 +56,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def aws_environment() -> Iterator[None]:
+@contextmanager
+def clean_aws_environment() -> Iterator[None]:
     """The process environment of a machine with no AWS configuration at all."""
     with pytest.MonkeyPatch.context() as patch:
         for key, value in CLEAN_AWS_ENVIRONMENT.items():
@@ -64,7 +69,58 @@ def aws_environment() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
+def aws_environment() -> Iterator[None]:
+    """The process environment of a machine with no AWS configuration at all."""
+    with clean_aws_environment():
+        yield
+
+
+@pytest.fixture(scope="module")
 def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start ``moto_server`` on 127.0.0.1; yield its URL on ``localhost``; stop it."""
+    yield from serve_moto(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def shared_moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One moto server for the whole run: the one the sample is deployed into once."""
+    yield from serve_moto(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def deployed_sample(
+    shared_moto_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """The sample topology deployed into the shared server (bootstrapping it first), once
+    per run; its manifest. Tests read and trigger it but never change or destroy it."""
+    with clean_aws_environment():
+        DEPLOY_SECONDS[str(SAMPLE)] = deploy(
+            SAMPLE, shared_moto_server, tmp_path_factory.mktemp("sample.out")
+        )
+    return manifest(client_of(shared_moto_server), "attak-example")
+
+
+@pytest.fixture(scope="module")
+def sample(
+    deployed_sample: dict[str, Any], aws: Client, aws_environment: None
+) -> Iterator[dict[str, Any]]:
+    """The deployed sample's manifest, for a module on the shared server (and the process
+    environment of a machine with no AWS configuration for its tests); the log lines
+    the module's tests wrote or caused (moto logs each invocation) are removed after it,
+    so the next module reads only its own."""
+    yield deployed_sample
+    logs = aws("logs")
+    for processor in deployed_sample["processors"].values():
+        group = processor["log_group"]
+        for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]:
+            logs.delete_log_stream(logGroupName=group, logStreamName=stream["logStreamName"])
+
+
+DEPLOY_SECONDS: dict[str, float] = {}
+"""How long each deploy took, by topology folder: printed by the tests that deploy."""
+
+
+def serve_moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start ``moto_server`` on 127.0.0.1; yield its URL on ``localhost``; stop it."""
     if not MOTO_SERVER.is_file():
         pytest.skip("moto_server is not installed (pip install 'moto[server]')")
@@ -101,11 +157,16 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def aws(moto_server: str) -> Client:
     """boto3 clients of the module's moto server, as a test reads and writes AWS itself."""
+    return client_of(moto_server)
+
+
+def client_of(endpoint: str) -> Client:
+    """boto3 clients of the moto server at ``endpoint``, by service name."""
 
     def client(service: str) -> Any:
         return boto3.client(
             service,
-            endpoint_url=moto_server,
+            endpoint_url=endpoint,
             region_name="us-east-1",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",

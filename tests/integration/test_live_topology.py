@@ -1,11 +1,11 @@
 """`attak deploy | trigger | logs | destroy` end to end against a moto server.
 
-The real cdk CLI bootstraps the emulator and deploys two topologies into it (one each per
-module: the sample, and one with an ingest stream and fan-out); `attak trigger` and
-`attak logs` then run through the CLI, and boto3 reads back what arrived. moto cannot run
-Lambda code, so the tests check that each direct invoke reached the right function (moto
-logs its attempt in that function's `/aws/lambda/...` group) and write the processors'
-log lines themselves.
+The real cdk CLI bootstraps the emulator and deploys two topologies into it: the sample,
+once per run and shared with ``test_ui_live``, and one with an ingest stream and fan-out;
+`attak trigger` and `attak logs` then run through the CLI, and boto3 reads back what
+arrived. moto cannot run Lambda code, so the tests check that each direct invoke reached
+the right function (moto logs its attempt in that function's `/aws/lambda/...` group) and
+write the processors' log lines themselves.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pytest
 from attak_cdk.runtime.envelope import decode
 from tests.conftest import SAMPLE, WriteProject
 from tests.integration.conftest_live import (
+    DEPLOY_SECONDS,
     Client,
     attak,
     deploy,
@@ -31,6 +32,7 @@ from tests.integration.conftest_live import (
     wait_for,
     write_log_lines,
 )
+from tests.integration.conftest_live import sample as sample  # the fixture, shared
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
@@ -66,19 +68,10 @@ FANOUT = {
 }
 
 
-DEPLOY_SECONDS: dict[str, float] = {}
-
-
 @pytest.fixture(scope="module")
-def sample(
-    moto_server: str,
-    aws_environment: None,
-    aws: Client,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, Any]:
-    """The sample topology deployed (bootstrapping the emulator first); its manifest."""
-    DEPLOY_SECONDS[str(SAMPLE)] = deploy(SAMPLE, moto_server, tmp_path_factory.mktemp("sample.out"))
-    return manifest(aws, "attak-example")
+def moto_server(shared_moto_server: str) -> str:
+    """The run's shared moto server, where the sample is deployed once for every module."""
+    return shared_moto_server
 
 
 @pytest.fixture(scope="module")

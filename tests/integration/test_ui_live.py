@@ -25,29 +25,22 @@ from tests.conftest import REPO, SAMPLE, WriteProject
 from tests.functional.test_ui_browser import page, served  # noqa: F401
 from tests.integration.conftest_live import (
     Client,
-    deploy,
     free_port,
     invocation_attempts,
-    manifest,
     record_line,
     wait_for,
     write_log_lines,
 )
+from tests.integration.conftest_live import sample as sample  # the fixture, shared
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 NO_DATA = "\N{EN DASH}"  # what the page shows for a metric with no points
 
 
 @pytest.fixture(scope="module")
-def sample(
-    moto_server: str,
-    aws_environment: None,
-    aws: Client,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, Any]:
-    """The sample deployed into the emulator (bootstrapping it first); its manifest."""
-    deploy(SAMPLE, moto_server, tmp_path_factory.mktemp("sample.out"))
-    return manifest(aws, "attak-example")
+def moto_server(shared_moto_server: str) -> str:
+    """The run's shared moto server, where the sample is deployed once for every module."""
+    return shared_moto_server
 
 
 @pytest.fixture(scope="module")

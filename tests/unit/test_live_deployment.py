@@ -11,11 +11,8 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from attak_cdk.live.connection import Connection, LiveError, emulator_endpoint
-from attak_cdk.live.deployment import differences, find_deployment
+from attak_cdk.live.deployment import find_deployment
 from attak_cdk.manifest import VERSION as MANIFEST_VERSION
-from attak_cdk.project import load_topology
-from attak_cdk.toolchain import cdk_environment
-from tests.conftest import SAMPLE
 
 LOCAL = Connection(region="us-east-1", endpoint_url="http://localhost:1")
 
@@ -109,20 +106,6 @@ def test_a_split_topology_with_one_whole_manifest_is_read_from_it() -> None:
         stack("attak-example-2", value=manifest()),
     )  # fmt: skip
     assert deployment.stacks == ("attak-example-streams-1", "attak-example-1", "attak-example-2")
-
-
-def test_the_manifest_parts_of_a_split_topology_are_joined() -> None:
-    deployment = find(
-        stack("attak-example-streams-1"),
-        stack("attak-example-1", value=part(1, 2, hello_world_spout=SPOUT)),
-        stack("attak-example-2", value=part(2, 2, reverse=REVERSE)),
-    )
-    assert deployment.stacks == ("attak-example-streams-1", "attak-example-1", "attak-example-2")
-    assert list(deployment.processors) == ["hello_world_spout", "reverse"]
-    assert deployment.processors["hello_world_spout"].function == "F1"
-    assert deployment.processors["reverse"].log_group == "G2"
-    assert deployment.streams == {"hello_world_spout->reverse": "S1"}
-    assert differences(load_topology(SAMPLE), deployment) == []
 
 
 def test_a_missing_manifest_part_is_refused_with_what_is_there() -> None:
@@ -230,14 +213,6 @@ def test_a_stack_of_another_topology_named_like_a_part_is_not_a_second_layout() 
     assert deployment.stacks == ("attak-example",)
 
 
-def test_a_missing_stack_says_how_to_deploy() -> None:
-    with pytest.raises(
-        LiveError,
-        match=r"topology 'attak-example' is not deployed: no CloudFormation stack 'attak-example' in region us-east-1 at http://localhost:1; deploy it with `attak deploy`",
-    ):
-        find()
-
-
 @pytest.mark.parametrize(
     ("status", "words"),
     [
@@ -271,42 +246,6 @@ def test_another_manifest_version_or_topology_or_none_is_refused() -> None:
         find(stack("Mine", value=manifest("other")), stack_name="Mine")
     with pytest.raises(LiveError, match="stack attak-example has no attak manifest output"):
         find(stack("attak-example"))
-
-
-def test_differences_between_local_and_deployed_are_named() -> None:
-    deployment = find(stack("attak-example", value=manifest()))
-    topology = load_topology(SAMPLE)
-    assert differences(topology, deployment) == []
-    smaller = find(
-        stack(
-            "attak-example", value=manifest(hello_world_spout={"function": "F", "log_group": "G"})
-        )
-    )
-    assert differences(topology, smaller) == ["processors not deployed yet: reverse"]
-
-
-def test_an_endpoint_gets_placeholders_and_localhost_for_the_cdk(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    for key in (
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_PROFILE",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-    ):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    environment = cdk_environment(Connection(endpoint_url="http://127.0.0.1:5000"))
-    assert environment["AWS_ENDPOINT_URL"] == "http://localhost:5000"
-    assert environment["AWS_REGION"] == "us-east-1"
-    assert environment["AWS_ACCESS_KEY_ID"] == "testing"
-    assert cdk_environment(Connection(region="eu-west-1")) == {
-        "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1",
-    }  # fmt: skip
-    with pytest.raises(LiveError, match="no AWS credentials were found"):
-        _ = Connection(region="eu-west-1").session
 
 
 def test_emulator_endpoints_are_written_with_localhost() -> None:
