@@ -17,6 +17,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
+from ..model import Topology
 from ..project import load_topology
 from .stack import build_stacks
 
@@ -29,22 +30,27 @@ def _environment() -> cdk.Environment | None:
 
 
 def build_app(
-    topology_path: str | Path, outdir: str | Path | None = None, *, validation: bool = False
+    topology: Topology | str | Path,
+    outdir: str | Path | None = None,
+    *,
+    validation: bool = False,
 ) -> cdk.App:
-    """An app holding the topology's stack (not yet synthesized)."""
+    """An app holding the topology's stack (not yet synthesized): of a topology already
+    loaded and validated, or of the one at a path (loaded here)."""
     app = cdk.App(
         outdir=str(outdir) if outdir is not None else None,
         builtin_cloud_formation_validation=validation,
     )
-    build_stacks(app, load_topology(topology_path), env=_environment())
+    model = topology if isinstance(topology, Topology) else load_topology(topology)
+    build_stacks(app, model, env=_environment())
     return app
 
 
 def synthesize(
-    topology_path: str | Path, outdir: str | Path, *, validation: bool = False
+    topology: Topology | str | Path, outdir: str | Path, *, validation: bool = False
 ) -> dict[str, Path]:
     """Synthesize into ``outdir``; return each stack's name and template file."""
-    assembly = build_app(topology_path, outdir, validation=validation).synth()
+    assembly = build_app(topology, outdir, validation=validation).synth()
     directory = Path(assembly.directory)
     return {stack.stack_name: directory / stack.template_file for stack in assembly.stacks}
 

@@ -48,7 +48,8 @@ def synth(
     environment_for_cdk()
     from attak_cdk.cdk.app import synthesize  # imports aws_cdk: only this command pays for it
 
-    templates = synthesize(topology.file, output, validation=validation)
+    # The topology loaded and validated above: its handlers are not imported again.
+    templates = synthesize(topology, output, validation=validation)
     loaded = {stack: json.loads(file.read_text()) for stack, file in templates.items()}
     if print_template:
         print_yaml(loaded if len(loaded) > 1 else next(iter(loaded.values())))

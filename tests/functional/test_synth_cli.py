@@ -68,6 +68,23 @@ def test_synth_print_writes_the_template_as_yaml(tmp_path: Path) -> None:
     assert template["Resources"]["ReverseFunction"]["Type"] == "AWS::Lambda::Function"
 
 
+def test_synth_reads_and_validates_the_topology_once(tmp_path: Path) -> None:
+    # A Python topology is run each time it is read: its function counts the reads.
+    project = tmp_path / "counted"
+    project.mkdir()
+    (project / "spout.py").write_text("def handler(event, context):\n    pass\n")
+    (project / "topology.py").write_text(
+        "from pathlib import Path\n"
+        "def topology():\n"
+        "    with (Path(__file__).parent / 'reads.log').open('a') as log:\n"
+        "        log.write('read\\n')\n"
+        "    return {'name': 'counted', 'processors': {'spout': './spout.py'}}\n"
+    )
+    result = runner.invoke(app, ["synth", str(project), "-o", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert (project / "reads.log").read_text().splitlines() == ["read"]
+
+
 def test_synth_of_a_bad_topology_fails_before_the_cdk_starts(tmp_path: Path) -> None:
     (tmp_path / "topology.yml").write_text("name: x\nprocessors: {a: missing.py}\n")
     result = runner.invoke(app, ["synth", str(tmp_path)])
