@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
+import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,14 @@ def handler(event, context):
     if event == "poison":
         raise ValueError(f"cannot take {event!r}")
 """
+
+
+@pytest.fixture
+def no_alarm_left() -> Iterator[None]:
+    """The test gives SIGALRM back as it found it: a run's timeouts leave no handler or
+    timer behind."""
+    handler, timer = signal.getsignal(signal.SIGALRM), signal.getitimer(signal.ITIMER_REAL)
+    yield
+    assert signal.getsignal(signal.SIGALRM) == handler
+    if timer == (0.0, 0.0):
+        assert signal.getitimer(signal.ITIMER_REAL) == timer

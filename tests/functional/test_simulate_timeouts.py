@@ -12,7 +12,6 @@ import io
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -87,14 +86,7 @@ def short_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(timeouts, "TIME_SCALE", SECOND)
 
 
-@pytest.fixture(autouse=True)
-def no_alarm_left() -> Iterator[None]:
-    """Every run gives SIGALRM back as it found it."""
-    handler, timer = signal.getsignal(signal.SIGALRM), signal.getitimer(signal.ITIMER_REAL)
-    yield
-    assert signal.getsignal(signal.SIGALRM) == handler
-    if timer == (0.0, 0.0):
-        assert signal.getitimer(signal.ITIMER_REAL) == timer
+pytestmark = pytest.mark.usefixtures("no_alarm_left")
 
 
 def test_a_batch_that_times_out_is_retried_then_dead_lettered_with_its_emits_discarded(

@@ -8,25 +8,8 @@ requests $0.20 per million; a month is 730 hours (2,628,000 s), a GB 2^30 bytes.
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
-from attak_cdk.plan.assumptions import with_command_line
-from attak_cdk.plan.cost import plan_topology
 from attak_cdk.plan.load import shards_needed
-from attak_cdk.plan.prices import read_prices
-from attak_cdk.plan.result import Plan
-from attak_cdk.project import check_topology_plan
-
-PRICES = read_prices()
-
-
-def plan(root: Path, *options: tuple[str, list[str]], prices_file: Path | None = None) -> Plan:
-    planned = check_topology_plan(root)
-    assumptions = with_command_line(
-        planned.assumptions, planned.topology.processors, **dict(options)
-    )
-    prices = read_prices(prices_file) if prices_file else PRICES
-    return plan_topology(planned.topology, assumptions, prices, auto_streams=planned.auto_streams)
 
 
 def test_one_shard_holds_exactly_1000_records_of_1_kb() -> None:

@@ -6,9 +6,6 @@ themselves are in tests/functional/test_simulate_timeouts.py.
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-
 import pytest
 
 from attak_cdk.simulate.dead_letters import direct_message
@@ -17,14 +14,7 @@ from attak_cdk.simulate.result import DeadLetter
 TIMED_OUT = "Task timed out after 1.00 seconds"
 
 
-@pytest.fixture(autouse=True)
-def no_alarm_left() -> Iterator[None]:
-    """Every run gives SIGALRM back as it found it."""
-    handler, timer = signal.getsignal(signal.SIGALRM), signal.getitimer(signal.ITIMER_REAL)
-    yield
-    assert signal.getsignal(signal.SIGALRM) == handler
-    if timer == (0.0, 0.0):
-        assert signal.getitimer(signal.ITIMER_REAL) == timer
+pytestmark = pytest.mark.usefixtures("no_alarm_left")
 
 
 def test_the_on_failure_record_of_a_timed_out_invoke_is_lambdas() -> None:
