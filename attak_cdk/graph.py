@@ -265,8 +265,9 @@ class ResolvedTopology:
 
 
 def resolve(topology: Topology) -> ResolvedTopology:
-    """Resolve a validated ``topology``: every stream named once, every processor's routes,
-    inputs and ingest stream (see ``ResolvedTopology``)."""
+    """Resolve ``topology``: every stream named once, every processor's routes, inputs and
+    ingest stream (see ``ResolvedTopology``). Meant for a validated topology; on one that
+    failed validation, a stream's unknown producer or consumer has no processor entry."""
     streams: dict[str, ResolvedStream] = {}
     inputs: dict[str, list[ResolvedStream]] = {name: [] for name in topology.processors}
     for stream in topology.streams:
@@ -280,7 +281,7 @@ def resolve(topology: Topology) -> ResolvedTopology:
             where=stream.where,
         )
         streams[resolved.name] = resolved
-        inputs[stream.target].append(resolved)
+        inputs.setdefault(stream.target, []).append(resolved)
     ingest: dict[str, ResolvedStream] = {}
     for name, processor in topology.processors.items():
         if processor.input == "stream":

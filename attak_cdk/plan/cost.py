@@ -234,7 +234,8 @@ def _processor(
 
 def _assumptions(topology: Topology, assumptions: Assumptions, prices: PriceTable) -> list[str]:
     lines = []
-    for entry in graph.entries(topology):
+    resolved = graph.resolve(topology)
+    for entry in resolved.entries:
         rate = assumptions.entry_rate(entry)
         size = assumptions.entry_size(entry)
         if rate is None:
@@ -247,7 +248,7 @@ def _assumptions(topology: Topology, assumptions: Assumptions, prices: PriceTabl
         )
     for name in topology.processors:
         own = assumptions.of(name)
-        outgoing = [s for s in topology.streams if s.source == name]
+        outgoing = resolved.processors[name].routes
         duration = assumptions.duration_of(name)
         assumed = own.duration is None and assumptions.duration is None
         parts = [f"{_quantity(duration * 1000)} ms per event{' (assumed)' if assumed else ''}"]

@@ -21,10 +21,8 @@ from .load import planned_shards, propagate, stream_shard_needs
 
 def auto_stream_names(topology: Topology) -> frozenset[str]:
     """Local names of the streams declared ``shards: auto``, ingest streams included."""
-    names = {graph.stream_name(s) for s in topology.streams if s.settings.auto_shards}
-    if topology.ingest_settings.auto_shards:
-        names |= {graph.ingest_stream_name(p) for p in _ingest_processors(topology)}
-    return frozenset(names)
+    streams = graph.resolve(topology).streams
+    return frozenset(name for name, stream in streams.items() if stream.settings.auto_shards)
 
 
 def auto_needs_plan(topology: Topology, assumptions: Assumptions) -> list[Issue]:
@@ -60,7 +58,7 @@ def resolve_auto_shards(topology: Topology, assumptions: Assumptions) -> Topolog
         for s in topology.streams
     )
     ingest_settings = topology.ingest_settings
-    ingest = [planned[graph.ingest_stream_name(p)] for p in _ingest_processors(topology)]
+    ingest = [planned[stream.name] for stream in _ingest_streams(topology)]
     if ingest_settings.auto_shards and ingest:
         # Ingest streams share the topology's defaults: each gets the largest count.
         ingest_settings = _sized(ingest_settings, max(ingest))
@@ -71,14 +69,14 @@ def _sized(settings: StreamSettings, shards: int) -> StreamSettings:
     return replace(settings, shards=shards)
 
 
-def _ingest_processors(topology: Topology) -> list[str]:
-    return [name for name, p in topology.processors.items() if p.input == "stream"]
+def _ingest_streams(topology: Topology) -> list[graph.ResolvedStream]:
+    return [stream for stream in graph.resolve(topology).streams.values() if stream.ingest]
 
 
 def _auto_written(topology: Topology) -> set[str]:
     """Where ``shards: auto`` was written for a stream the topology has."""
     written = {s.settings.auto_shards for s in topology.streams if s.settings.auto_shards}
-    if topology.ingest_settings.auto_shards and _ingest_processors(topology):
+    if topology.ingest_settings.auto_shards and _ingest_streams(topology):
         written.add(topology.ingest_settings.auto_shards)
     return written
 

@@ -114,3 +114,12 @@ def test_logical_ids_of_a_processor_s_resources_are_named_here() -> None:
     assert graph.dead_letter_queue_id("hello_world") == "HelloWorldDeadLetterQueue"
     # The logical id is the construct path's parts joined: the child's id is part of it.
     assert graph.function_id("x") == graph.logical_id(("X", graph.FUNCTION))
+
+
+def test_resolve_reads_a_topology_that_failed_validation_without_raising() -> None:
+    # The planner's shard checks run on what the loader built, before validation reports it.
+    t = topology([("a", "ghost", None)], names="a")
+    resolved = graph.resolve(t)
+    assert resolved.streams["a->ghost"].consumer == "ghost"
+    assert list(resolved.processors) == ["a"]
+    assert resolved.processors["a"].writes == ("a->ghost",)
