@@ -50,6 +50,7 @@ from .result import DeadLetter, Invocation, Row, SimulationResult, describe_erro
 from .timeouts import TaskTimedOut, Timer, debugging
 
 INPUT = "input"
+_new_row = tuple.__new__
 
 
 def key_lane(key: str, lanes: int) -> int:
@@ -268,18 +269,22 @@ class Engine:
         rows = self.result.rows
         printed = self._printed.take() if self._printed.parts else ""
         attempt = call.attempt if record is call.head else 1
-        parent = record.tag if isinstance(record.tag, int) else None
+        # Once per handler call: the Row made as the tuple it is, without the Python-level
+        # __new__ a named tuple adds. The parent is the tag the engine gave the emit.
         rows.append(
-            Row(
-                call.processor,
-                call.source,
-                parent,
-                envelope,
-                emits,
-                error,
-                seconds,
-                printed,
-                attempt,
+            _new_row(
+                Row,
+                (
+                    call.processor,
+                    call.source,
+                    record.tag,
+                    envelope,
+                    emits,
+                    error,
+                    seconds,
+                    printed,
+                    attempt,
+                ),
             )
         )
         number = len(rows)
