@@ -1,0 +1,98 @@
+"""How a flush's emits to one stream become Kinesis records: grouped by key, aggregated.
+
+Keyed emits go to one of ``KEY_BUCKETS`` buckets by the MD5 of their partition key (the
+hash Kinesis itself uses); every record of a bucket is written with the bucket's fixed
+explicit hash key, so all records of a key land on one shard, and the emitter sends a
+bucket's records in order. Emits without a key need no order: they share aggregates with
+a random partition key, which spreads them over the shards. Each group is cut into
+aggregates of at most ``AGGREGATE_BYTES`` of events, and an aggregate (or a lone event)
+is compressed when that makes it smaller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from .aggregate import Entry, compress, entry_bytes, pack
+from .context import Emit
+from .envelope import new_id
+
+KEY_BUCKETS = 16
+"""Hash buckets for keyed emits: each is pinned to one point of the hash-key space (so to
+one shard at a time). More buckets spread keys over more shards but fill aggregates less."""
+AGGREGATE_BYTES = 64 * 1024
+"""Events per aggregate, in bytes before compression: about two PUT payload units once
+JSON is compressed, and few enough events that a batch of records stays a batch."""
+_HASH_SPACE = 1 << 128
+
+
+class OutgoingRecord(NamedTuple):
+    """One Kinesis record to write."""
+
+    partition_key: str
+    explicit_hash_key: str | None
+    """The bucket's point in the hash-key space; ``None`` for records of keyless emits."""
+    data: bytes
+    events: int
+    """How many emits it carries."""
+    bucket: int | None
+    """The key bucket whose order it must keep; ``None``: it may land in any order."""
+
+
+def bucket_of(key: str) -> int:
+    """The bucket of a partition key: its MD5's slice of the hash-key space."""
+    digest = hashlib.md5(key.encode(), usedforsecurity=False).digest()
+    return int.from_bytes(digest, "big") * KEY_BUCKETS >> 128
+
+
+def bucket_hash_key(bucket: int) -> str:
+    """The explicit hash key of a bucket: the middle of its slice, in decimal as Kinesis
+    takes it."""
+    return str((2 * bucket + 1) * _HASH_SPACE // (2 * KEY_BUCKETS))
+
+
+def records_for(emits: Sequence[Emit]) -> list[OutgoingRecord]:
+    """The records that carry ``emits``; a bucket's records in emit order."""
+    keyless: list[Entry] = []
+    buckets: dict[int, list[Entry]] = {}
+    for emit in emits:
+        payload = emit.payload
+        data = payload.encode() if isinstance(payload, str) else payload
+        if emit.key is None:
+            keyless.append(("", data))
+        else:
+            buckets.setdefault(bucket_of(emit.key), []).append((emit.key, data))
+    out: list[OutgoingRecord] = []
+    for bucket, entries in buckets.items():
+        hash_key = bucket_hash_key(bucket)
+        for group in _groups(entries):
+            out.append(OutgoingRecord(group[0][0], hash_key, _encode(group), len(group), bucket))
+    for group in _groups(keyless):
+        out.append(OutgoingRecord(new_id(), None, _encode(group), len(group), None))
+    return out
+
+
+def _groups(entries: list[Entry]) -> list[list[Entry]]:
+    """Cut entries, in order, into aggregates of at most ``AGGREGATE_BYTES``."""
+    groups: list[list[Entry]] = []
+    current: list[Entry] = []
+    size = 0
+    for key, data in entries:
+        grows = entry_bytes(key, data)
+        if current and size + grows > AGGREGATE_BYTES:
+            groups.append(current)
+            current, size = [], 0
+        current.append((key, data))
+        size += grows
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _encode(group: list[Entry]) -> bytes:
+    """An aggregate of the group (a lone event stays itself), compressed when smaller."""
+    data = group[0][1] if len(group) == 1 else pack(group)
+    compressed = compress(data)
+    return compressed if len(compressed) < len(data) else data
