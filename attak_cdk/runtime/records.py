@@ -96,3 +96,30 @@ def _encode(group: list[Entry]) -> bytes:
     data = group[0][1] if len(group) == 1 else pack(group)
     compressed = compress(data)
     return compressed if len(compressed) < len(data) else data
+
+
+PAYLOAD_UNIT = 25 * 1024
+"""A PUT payload unit: provisioned streams bill each record by the started 25 KB."""
+BILLED_UNIT = 1024
+"""On-demand streams bill each record's bytes rounded up to the next KB."""
+
+
+class Tally:
+    """What was written to one stream: records, the events they carry, bytes (data and
+    partition key, as Kinesis counts them), PUT payload units and on-demand billed KB."""
+
+    __slots__ = ("billed_kb", "bytes", "events", "payload_units", "records")
+
+    def __init__(self) -> None:
+        self.records = self.events = self.bytes = self.payload_units = self.billed_kb = 0
+
+    def add(self, record: OutgoingRecord) -> None:
+        size = len(record.data) + len(record.partition_key.encode())
+        self.records += 1
+        self.events += record.events
+        self.bytes += size
+        self.payload_units += -(-size // PAYLOAD_UNIT)
+        self.billed_kb += -(-size // BILLED_UNIT)
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in sorted(self.__slots__)}
