@@ -101,9 +101,10 @@ def failing_record_is_retried_then_dead_lettered_with_its_error(result: Simulati
     assert letter.event == "poison"
     assert letter.error == "ValueError: cannot take 'poison'"
     assert letter.source == "spout->picky"
-    # failed in its batch, bisected (a retry that does not count), then 2 retries
+    # retried in place twice (retry_attempts: 2), then dead-lettered by the runtime itself
     failed = [i.attempt for i in result.invocations if i.processor == "picky" and not i.ok]
-    assert failed == [1, 2, 3, 4] == [1, 2, 3, letter.attempts]
+    assert failed == [1, 2, 3] == [1, 2, letter.attempts]
+    assert "raise ValueError" in letter.traceback and "poison.py" in letter.traceback
     # every other record went through: nothing dropped
     assert calls(result, "picky", ok=True) == ["a", "b"]
     # the failing record's own emits were discarded; the good ones were kept
@@ -121,10 +122,21 @@ def bisect_isolates_the_poison_record(result: SimulationResult) -> None:
     assert calls(result, "picky", ok=True) == ["e0", "e1", "e2", "e3", "e4", "e5", "e6"]
 
 
-def without_bisect_the_rest_of_the_failing_batch_is_dead_lettered(
+def a_poison_event_is_dead_lettered_alone_and_its_neighbours_run_once(
     result: SimulationResult,
 ) -> None:
     letters = [(d.event, d.attempts) for d in result.dead_letters]
+    assert letters == [("poison", 2)]  # retried in place once, then dead-lettered alone
+    assert calls(result, "picky", ok=True) == ["a", "b", "c", "d", "e"]  # each once
+    assert len([i for i in result.invocations if i.processor == "picky"]) == 7
+
+
+def without_bisect_a_record_that_fails_as_a_whole_takes_its_batch_with_it(
+    result: SimulationResult,
+) -> None:
+    letters = [(d.event, d.attempts) for d in result.dead_letters]
+    assert result.dead_letters[0].error.startswith("ValueError: cannot take 'poison'")
+    # The poison event's letter is over SQS's limit, so its record fails as a whole.
     # "a" is checkpointed; the retried batch starts at "poison" and holds b, c and d too.
     # When retries run out AWS skips that whole batch (to the on-failure destination), so
     # b, c and d are dead letters that were never handed to the handler; "e" is processed.
@@ -207,10 +219,19 @@ def order_is_kept_per_key_while_several_shards_really_interleave(
     assert [e["n"] for e in result.emitted["consumer"]["seen"]] != list(range(60))
 
 
+# Its error is longer than a dead letter may be (SQS's 256 KiB), so the record it is in
+# fails as a whole and Lambda's own rules (retry, bisect, lanes) decide what follows.
 KEY_POISON = """
 def handler(event, context):
     if event.get("poison"):
-        raise ValueError(f"cannot take {event['user']}{event['n']}")
+        raise ValueError(f"cannot take {event['user']}{event['n']} " + "!" * 300_000)
+    context.emit("seen", event)
+"""
+
+UNLETTERED_POISON = """
+def handler(event, context):
+    if event == "poison":
+        raise ValueError("cannot take 'poison' " + "!" * 300_000)
     context.emit("seen", event)
 """
 
@@ -245,7 +266,7 @@ def with_parallelization_factor_2_a_poison_record_holds_up_only_its_keys_lane(
 ) -> None:
     assert key_lane("A", 2) != key_lane("B", 2)  # the two keys share the shard, not a lane
     (letter,) = result.dead_letters
-    assert (letter.event["n"], letter.error) == (1, "ValueError: cannot take A1")
+    assert letter.event["n"] == 1 and letter.error.startswith("ValueError: cannot take A1")
     assert letter.attempts == 4  # in its batch, bisected alone, then 2 retries
     a_calls, b_calls = handled(result, "A"), handled(result, "B")
     poison_calls = [number for number, n, _ in a_calls if n == 1]
@@ -361,7 +382,7 @@ SCENARIOS = [
         bisect_isolates_the_poison_record,
     ),
     Scenario(
-        "without_bisect_the_rest_of_the_failing_batch_is_dead_lettered",
+        "a_poison_event_is_dead_lettered_alone_and_its_neighbours_run_once",
         """
         name: nobisect
         processors: {spout: p/pass.py, picky: p/poison.py}
@@ -369,7 +390,18 @@ SCENARIOS = [
         """,
         {"pass": PASS_ON, "poison": POISON},
         [("spout", v) for v in ("a", "poison", "b", "c", "d", "e")],
-        without_bisect_the_rest_of_the_failing_batch_is_dead_lettered,
+        a_poison_event_is_dead_lettered_alone_and_its_neighbours_run_once,
+    ),
+    Scenario(
+        "without_bisect_a_record_that_fails_as_a_whole_takes_its_batch_with_it",
+        """
+        name: nobisect
+        processors: {spout: p/pass.py, picky: p/poison.py}
+        streams: [{from: spout, to: picky, retry_attempts: 1, batch_size: 4, bisect_batch_on_error: false}]
+        """,
+        {"pass": PASS_ON, "poison": UNLETTERED_POISON},
+        [("spout", v) for v in ("a", "poison", "b", "c", "d", "e")],
+        without_bisect_a_record_that_fails_as_a_whole_takes_its_batch_with_it,
     ),
     Scenario(
         "direct_invocation_is_retried_twice_then_dead_lettered",

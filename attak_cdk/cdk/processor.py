@@ -8,6 +8,8 @@ and IAM cannot drift apart.
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,12 +98,15 @@ class ProcessorFunction(Construct):
                 config.ENV_PROCESSOR: props.processor,
                 config.ENV_TOPOLOGY: props.topology,
                 config.ENV_MAX_HOPS: str(props.max_hops),
+                # Failed events are dead-lettered by the runtime itself, with their data.
+                config.ENV_DEAD_LETTERS: self.dead_letter_queue.queue_url,
             },
             # Direct invokes' retries and DLQ: as `configure_async_invoke` after, in one call.
             retry_attempts=config.DIRECT_RETRIES,
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
         )
         self.alarms = self._alarms()
+        self._retries: dict[str, int] = {}
 
     def set_routes(self, payload: str) -> None:
         """Where this processor's emits go (the runtime's ATTAK_ROUTES, stream names as tokens)."""
@@ -111,6 +116,11 @@ class ProcessorFunction(Construct):
         """Map ``stream`` into this function, with partial-batch responses, bisect, finite
         retries and this processor's DLQ; grants the read permission the mapping needs."""
         stream.stream.grant_read(self.function)
+        # The runtime retries a failing event in place as often as the mapping would.
+        self._retries[stream.stream.stream_name] = settings.retry_attempts
+        self.function.add_environment(
+            config.ENV_RETRIES, json.dumps(self._retries, separators=(",", ":"))
+        )
         self.function.add_event_source_mapping(
             f"From{stream.construct_id}",
             event_source_arn=stream.stream.stream_arn,

@@ -18,6 +18,10 @@ ENV_TOPOLOGY = "ATTAK_TOPOLOGY"
 """The topology's name."""
 ENV_ROUTES = "ATTAK_ROUTES"
 """Where the processor's emits go: the routes as JSON (``Routes.from_json``)."""
+ENV_RETRIES = "ATTAK_RETRIES"
+"""Each stream the processor reads, by name, with its ``retry_attempts`` (JSON object)."""
+ENV_DEAD_LETTERS = "ATTAK_DEAD_LETTERS"
+"""The URL of the processor's dead-letter queue: where the runtime sends failed events."""
 ENV_MAX_HOPS = "ATTAK_MAX_HOPS"
 """The stream hops a trace may take (``DEFAULT_MAX_HOPS`` when unset)."""
 
@@ -29,3 +33,11 @@ DEFAULT_MAX_HOPS = 16
 DIRECT_RETRIES = 2
 """Lambda retries a failed asynchronous (direct) invocation twice before its on-failure
 destination: the stack makes that explicit, the simulator does the same."""
+
+EVENT_RETRY_BASE_DELAY = 0.1
+"""Seconds before an event's first retry in place; doubled for each one after."""
+EVENT_RETRY_MAX_DELAY = 1.0
+"""The longest wait between two attempts of an event."""
+EVENT_RETRY_RESERVE = 1.0
+"""Seconds an invocation keeps after a retry's wait, to finish and send its emits: with
+less left, the event is dead-lettered rather than retried into a timeout."""

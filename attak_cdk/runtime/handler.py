@@ -4,12 +4,17 @@
 ``Record``s, hands them to a runner's ``process`` and shapes Lambda's answer; Lambda's
 entry, ``lambda_handler``, calls it with the runner built from the environment, and the
 Kinesis engine with each processor's runner. The memory engine calls the same ``process``
-with records it built. ``process`` runs the user's handler once per record, in order:
+with records it built. ``process`` runs the user's handler once per event, in order:
 
-- emits of records that succeeded are flushed to their streams;
-- when record k raises, its own emits are discarded, the emits of records before it are
-  flushed, and processing stops at k. Lambda's ReportBatchItemFailures then retries the
-  batch from k (and, after the stream's retry attempts, dead-letters it);
+- emits of events that succeeded are flushed to their streams;
+- an event read from a stream that raises is retried in place, with backoff, up to the
+  stream's ``retry_attempts`` (while the invocation has time), then dead-lettered by the
+  runtime itself with its data, error, traceback and attempts (``dead_letters.py``), and
+  processing goes on: one poison event never fails the record it shares with others;
+- when an event cannot be dead-lettered (or comes from a direct invocation), its own
+  emits are discarded, the emits of events before it are flushed, and processing stops
+  there. Lambda's ReportBatchItemFailures then retries the batch from that record (and,
+  after the stream's retry attempts, sends it to the on-failure destination);
 - if a flush cannot deliver every record, ``process`` raises so the whole batch is retried:
   an emit is never lost, at worst delivered twice.
 """
@@ -22,16 +27,17 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from . import config
-from .context import Context, Emit, Routes
+from . import config, dead_letters
+from .context import Context, Emit, LoopError, Routes
 from .envelope import DecodeError, Envelope, decode, encode_input, new_id
 
 Handler = Callable[[Any, Any], Any]
-Observer = Callable[[Any, "Envelope | None", list[Emit], "BaseException | None", float], None]
-"""Called after each record: (record, envelope or None, emits, error or None, seconds)."""
+Observer = Callable[[Any, "Envelope | None", list[Emit], "BaseException | None", float, int], None]
+"""Called after each handler call: (record, envelope or None, emits, error or None, seconds,
+attempt: 1 for the first, more for its retries in place)."""
 
 FLUSH_EVERY = 500
 """Pending emits that trigger a flush mid-batch, so a large batch never piles up memory."""
@@ -60,8 +66,23 @@ class Record:
         self.tag = tag
 
 
+class DeadLetters(Protocol):
+    """Where the runner sends an event that failed every attempt (``dead_letters.py``):
+    the processor's SQS queue in AWS, the run's dead letters in a simulator. ``send``
+    raises when the letter cannot be kept, and the record then fails as a whole."""
+
+    def send(self, document: dict[str, Any], error: BaseException) -> None: ...
+
+
 class Runner:
-    """One processor's handler bound to its routes, transport and limits."""
+    """One processor's handler bound to its routes, transport and limits.
+
+    ``retries`` maps each stream the processor reads to its ``retry_attempts``: an event
+    from one of them that fails is retried in place, with backoff, that many times (while
+    the invocation has time), then sent to ``dead_letters``. Without ``dead_letters``, or
+    for a source not in ``retries`` (a direct invocation), a failing record fails the
+    batch at its position and Lambda retries it, as Lambda's own rules say.
+    """
 
     def __init__(
         self,
@@ -73,6 +94,9 @@ class Runner:
         transport: Transport,
         max_hops: int,
         observer: Observer | None = None,
+        retries: Mapping[str, int] | None = None,
+        dead_letters: DeadLetters | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.handler = handler
         self.processor = processor
@@ -81,43 +105,109 @@ class Runner:
         self.transport = transport
         self.max_hops = max_hops
         self.observer = observer
+        self.retries = dict(retries or {})
+        self.dead_letters = dead_letters
+        self.sleep = sleep
+        self.position = 0
+        """The index of the record ``process`` is on: where an invocation cut short (a
+        timeout) stopped."""
 
     def process(
         self,
         records: Sequence[Record | Emit],
         lambda_context: Any = None,
         observer: Observer | None = None,
+        *,
+        source: str | None = None,
     ) -> tuple[int, BaseException] | None:
-        """Run the handler over ``records`` in order; return (index, error) of the first
-        record that failed, or ``None`` when all succeeded. See the module docstring.
+        """Run the handler over ``records`` read from ``source`` in order; return (index,
+        error) of the record that failed the batch, or ``None`` when none did. See the
+        module docstring.
 
-        ``observer``, if given, is told of each record instead of the runner's own: how a
-        simulator passes what it knows of this one invocation."""
+        ``observer``, if given, is told of each handler call instead of the runner's own:
+        how a simulator passes what it knows of this one invocation."""
         pending: list[Emit] = []
         observer = observer or self.observer
         handler = self.handler
         clock = time.perf_counter
+        retries = self.retries.get(source) if source is not None else None
+        if self.dead_letters is None:
+            retries = None
         for index, record in enumerate(records):
-            emits: list[Emit] = []
-            envelope = None
-            started = clock()
-            try:
-                envelope = decode(record.payload, record.sequence)
-                handler(envelope["data"], Context(self, envelope, emits, lambda_context))
-            except Exception as error:
+            self.position = index
+            attempt = 1
+            while True:
+                emits: list[Emit] = []
+                envelope = None
+                started = clock()
+                try:
+                    envelope = decode(record.payload, record.sequence)
+                    handler(envelope["data"], Context(self, envelope, emits, lambda_context))
+                except Exception as error:
+                    if observer is not None:
+                        observer(record, envelope, emits, error, clock() - started, attempt)
+                    if retries is None:
+                        self.flush(pending)
+                        return index, error
+                    if self._retry(error, attempt, retries, lambda_context):
+                        attempt += 1
+                        continue
+                    if not self._dead_letter(record, envelope, error, attempt, source or ""):
+                        self.flush(pending)
+                        return index, error
+                    break
                 if observer is not None:
-                    observer(record, envelope, emits, error, clock() - started)
-                self.flush(pending)
-                return index, error
-            if observer is not None:
-                observer(record, envelope, emits, None, clock() - started)
-            if emits:
-                pending.extend(emits)
-                if len(pending) >= FLUSH_EVERY:
-                    self.flush(pending)
-                    pending = []
+                    observer(record, envelope, emits, None, clock() - started, attempt)
+                if emits:
+                    pending.extend(emits)
+                    if len(pending) >= FLUSH_EVERY:
+                        self.flush(pending)
+                        pending = []
+                break
         self.flush(pending)
         return None
+
+    def _retry(self, error: BaseException, attempt: int, retries: int, lambda_context: Any) -> bool:
+        """Wait and say yes when a failed event gets another attempt: not for errors that
+        would repeat (a record that cannot be decoded, a runaway loop), nor past its
+        retries, nor when the wait would leave the invocation too little time to finish."""
+        if attempt > retries or isinstance(error, (DecodeError, LoopError)):
+            return False
+        delay = min(
+            config.EVENT_RETRY_MAX_DELAY, config.EVENT_RETRY_BASE_DELAY * 2 ** (attempt - 1)
+        )
+        remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
+        if remaining is not None and remaining() < (delay + config.EVENT_RETRY_RESERVE) * 1000:
+            return False
+        self.sleep(delay)
+        return True
+
+    def _dead_letter(
+        self,
+        record: Record | Emit,
+        envelope: Envelope | None,
+        error: BaseException,
+        attempts: int,
+        source: str,
+    ) -> bool:
+        """Send the event's letter; ``False`` when it could not be kept (the record then
+        fails and Lambda's own retries and on-failure destination take over)."""
+        assert self.dead_letters is not None
+        document = dead_letters.letter(
+            processor=self.processor,
+            source=source,
+            sequence=record.sequence,
+            payload=record.payload,
+            envelope=envelope,
+            error=error,
+            attempts=attempts,
+        )
+        try:
+            self.dead_letters.send(document, error)
+        except dead_letters.DeadLetterError as failed:
+            sys.stderr.write(f"attak: {failed}\n")
+            return False
+        return True
 
     def flush(self, pending: list[Emit]) -> None:
         """Hand the emits to the transport, one call per stream, keeping emit order."""
@@ -146,6 +236,12 @@ def _runner_from_environment() -> Runner:
 
     module_name, _, function = os.environ[config.ENV_HANDLER].partition(":")
     module = importlib.import_module(module_name)
+    queue = os.environ.get(config.ENV_DEAD_LETTERS)
+    letters = None
+    if queue:
+        import boto3
+
+        letters = dead_letters.SqsDeadLetters(boto3.client("sqs"), queue)
     return Runner(
         handler=getattr(module, function or "handler"),
         processor=os.environ[config.ENV_PROCESSOR],
@@ -154,6 +250,8 @@ def _runner_from_environment() -> Runner:
         transport=KinesisEmitter.from_environment(),
         max_hops=int(os.environ.get(config.ENV_MAX_HOPS, config.DEFAULT_MAX_HOPS)),
         observer=log_record,
+        retries=json.loads(os.environ.get(config.ENV_RETRIES, "{}")),
+        dead_letters=letters,
     )
 
 
@@ -163,8 +261,9 @@ def log_record(
     emits: list[Emit],
     error: BaseException | None,
     seconds: float,
+    attempt: int = 1,
 ) -> None:
-    """One structured log line per record: what ``attak logs --trace`` follows."""
+    """One structured log line per handler call: what ``attak logs --trace`` follows."""
     line: dict[str, Any] = {
         "attak": "record",
         "processor": os.environ.get(config.ENV_PROCESSOR, ""),
@@ -177,6 +276,8 @@ def log_record(
     }
     if error is not None:
         line["error"] = f"{type(error).__name__}: {error}"
+    if attempt > 1:
+        line["attempt"] = attempt
     sys.stdout.write(json.dumps(line, default=str) + "\n")
 
 
@@ -201,6 +302,15 @@ def kinesis_records(event: dict[str, Any]) -> list[Record]:
     ]
 
 
+def source_stream(event: dict[str, Any]) -> str | None:
+    """The name of the stream a Kinesis batch was read from (its records'
+    ``eventSourceARN`` ends in ``stream/NAME``)."""
+    arn = event["Records"][0].get("eventSourceARN")
+    if not isinstance(arn, str) or "stream/" not in arn:
+        return None
+    return arn.rsplit("stream/", 1)[1]
+
+
 def direct_record(event: Any, request_id: str) -> Record:
     """A direct invocation as a record. ``attak trigger`` sends ``{"v": 1, "trace", "data"}``;
     any other payload (a console test, a scheduled event) is the event itself."""
@@ -217,7 +327,7 @@ class Processes(Protocol):
     def processor(self) -> str: ...
 
     def process(
-        self, records: Sequence[Record], lambda_context: Any = None
+        self, records: Sequence[Record], lambda_context: Any = None, *, source: str | None = None
     ) -> tuple[int, BaseException] | None: ...
 
 
@@ -232,7 +342,7 @@ def handle_event(runner: Processes, event: Any, context: Any) -> dict[str, Any]:
     """
     if is_kinesis_event(event):
         records = kinesis_records(event)
-        failed = runner.process(records, context)
+        failed = runner.process(records, context, source=source_stream(event))
         if failed is None:
             return {"batchItemFailures": []}
         return {"batchItemFailures": [{"itemIdentifier": records[failed[0]].sequence}]}

@@ -25,6 +25,7 @@ finished before the timeout but whose emits were not sent are marked with the ti
 
 from __future__ import annotations
 
+import base64
 import gc
 import hashlib
 import io
@@ -34,13 +35,14 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import TextIO
+from typing import Any, TextIO
 
 from .. import graph
 from ..errors import InputError
 from ..handlers import Handler, load_handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
+from ..runtime import dead_letters as letters
 from ..runtime.config import DIRECT_RETRIES
 from ..runtime.context import Emit, LoopError, Routes
 from ..runtime.envelope import DecodeError, EmitError, Envelope, decode, encode_input
@@ -158,8 +160,25 @@ class Call:
     runtime several direct invocations together."""
 
 
-class LoopStopped(Exception):
-    """Raised inside an engine to stop the run at a runaway loop."""
+class LoopStopped(BaseException):
+    """Raised inside an engine to stop the run at a runaway loop (a ``BaseException``:
+    it passes through the runtime, which fails or dead-letters what an ``Exception``
+    raises)."""
+
+
+def _no_wait(seconds: float) -> None:
+    """The runner's wait between an event's attempts, in a local run."""
+
+
+class _Letters:
+    """The engine as the runtime's ``DeadLetters``: an event that failed every attempt
+    becomes a dead letter of the run (``Engine._dead_letter_event``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def send(self, document: dict[str, Any], error: BaseException) -> None:
+        self.engine._dead_letter_event(document, error)
 
 
 class _Sending:
@@ -238,6 +257,7 @@ class Engine:
         (or one given, for tests), its routes from the graph, and this engine's transport."""
         given = dict(handlers or {})
         sending = self._sending = _Sending(transport)
+        letters = _Letters(self)
         return {
             name: Runner(
                 handler=given[name] if name in given else load_handler(processor),
@@ -248,6 +268,13 @@ class Engine:
                 ),
                 transport=sending,
                 max_hops=self.max_hops,
+                retries={
+                    self._wire_name(stream.name): stream.settings.retry_attempts
+                    for stream in self.resolved.processors[name].inputs
+                },
+                dead_letters=letters,
+                # An event's retries in place wait in AWS; a local run need not.
+                sleep=_no_wait,
             )
             for name, processor in self.topology.processors.items()
         }
@@ -262,13 +289,15 @@ class Engine:
         emits: list[Emit],
         error: BaseException | None,
         seconds: float,
+        attempt: int = 1,
     ) -> None:
         timer = self._timer
         if timer.overdue:  # the handler returned past its deadline: it swallowed the timeout
             raise timer.expired()
         rows = self.result.rows
         printed = self._printed.take() if self._printed.parts else ""
-        attempt = call.attempt if record is call.head else 1
+        if record is call.head:  # the batch's retries by Lambda, then the event's in place
+            attempt += call.attempt - 1
         # Once per handler call: the Row made as the tuple it is, without the Python-level
         # __new__ a named tuple adds. The parent is the tag the engine gave the emit.
         rows.append(
@@ -373,13 +402,14 @@ class Engine:
         if lambda_context is None:
             lambda_context = self._lambda_context(runner.processor)
         observer = partial(self._observe, call)
+        source = self._wire_name(call.source) if call.source != INPUT else None
         timer = self._timer
         if not timer.active:
-            return runner.process(records, lambda_context, observer)
+            return runner.process(records, lambda_context, observer, source=source)
         first = len(self.result.rows)
         timer.arm(self._timeouts[runner.processor], each=each)
         try:
-            return runner.process(records, lambda_context, observer)
+            return runner.process(records, lambda_context, observer, source=source)
         except TaskTimedOut as error:
             timeout = error
         finally:
@@ -400,7 +430,7 @@ class Engine:
         and settle what the handler calls before it emitted (see the module docstring)."""
         rows = self.result.rows
         finished = range(first, len(rows))
-        index = len(finished)
+        index = runner.position
         record = records[index]
         sent = self._sending.through if self._sending is not None else 0
         # Finished handler calls without an error whose emits were not sent yet.
@@ -458,6 +488,39 @@ class Engine:
                 self._dead_letter(processor, source, skipped, message, attempts)
             else:
                 self._dead_letter(processor, source, skipped, skipped_error(message), 0)
+
+    def _wire_name(self, stream: str) -> str:
+        """The name the runtime knows ``stream`` by: in AWS, the one in the event's ARN."""
+        return stream
+
+    def _local_name(self, stream: str) -> str:
+        """The topology's name of a stream the runtime named (``_wire_name``'s inverse)."""
+        return stream
+
+    def _dead_letter_event(self, document: dict[str, Any], error: BaseException) -> None:
+        """An event the runtime dead-lettered itself, as its letter says. A runaway loop
+        stops the run instead, at once."""
+        if type(error) is LoopError:
+            raise LoopStopped
+        letters.encode(document)  # refused past SQS's limit, as in AWS: the record fails
+        if "record" in document:  # it could not be decoded: the raw data, as text
+            event: Any = base64.b64decode(document["record"]).decode(errors="replace")
+        elif "data_base64" in document:
+            event = base64.b64decode(document["data_base64"])
+        else:
+            event = document.get("data")
+        self.result.dead_letters.append(
+            DeadLetter(
+                document["processor"],
+                self._local_name(document["stream"]),
+                event,
+                document.get("trace", ""),
+                describe_error(error),
+                document["attempts"],
+                self._last_invocation,
+                document["traceback"],
+            )
+        )
 
     def _stop_at_loop(self) -> None:
         if self.result.stopped is not None:

@@ -152,6 +152,7 @@ class KinesisEngine(Engine):
             region=self.options.region,
         )
         self.streams: dict[str, KinesisStream] = run_streams(self.resolved, self._run_id)
+        self._local_names = {s.physical: s.name for s in self.streams.values()}
         self.kinesis, sqs = connect(endpoint_url, self.options.region, self.options.read_timeout)
         self.emitter = KinesisEmitter(
             self.kinesis,
@@ -356,8 +357,9 @@ class KinesisEngine(Engine):
         emits: list[Emit],
         error: BaseException | None,
         seconds: float,
+        attempt: int = 1,
     ) -> None:
-        super()._observe(call, record, envelope, emits, error, seconds)
+        super()._observe(call, record, envelope, emits, error, seconds, attempt)
         if error is None:
             number = len(self.result.rows)
             for emit in emits:
@@ -386,6 +388,18 @@ class KinesisEngine(Engine):
         )
         self.queues.send(stream.consumer, message)
 
+    def _wire_name(self, stream: str) -> str:
+        return self.streams[stream].physical
+
+    def _local_name(self, stream: str) -> str:
+        return self._local_names.get(stream, stream)
+
+    def _dead_letter_event(self, document: dict[str, Any], error: BaseException) -> None:
+        """An event the runtime dead-lettered: a dead letter of the run, and the runtime's
+        letter in the consumer's queue, as it sends it in AWS."""
+        super()._dead_letter_event(document, error)
+        self.queues.send(document["processor"], document)
+
     def queue_messages(self, processor: str) -> list[dict[str, Any]]:
         """The on-failure records in ``processor``'s dead-letter queue (empty without SQS)."""
         return self.queues.messages(processor)
@@ -409,7 +423,7 @@ class _Consumer:
         return self.runner.processor
 
     def process(
-        self, records: Sequence[Record], lambda_context: Any = None
+        self, records: Sequence[Record], lambda_context: Any = None, *, source: str | None = None
     ) -> tuple[int, BaseException] | None:
         failed = self.engine._process_batch(
             self.runner, records, lambda_context, self.source, self.attempt

@@ -58,6 +58,8 @@ class DeadLetter:
     invocation: int | None
     """The last invocation that tried it; ``None`` if it was never handed to the handler
     (it shared a batch with a failing record while bisect_batch_on_error was off)."""
+    traceback: str = ""
+    """The handler's traceback, for an event the runtime dead-lettered itself."""
 
 
 class Row(NamedTuple):

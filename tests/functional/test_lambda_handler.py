@@ -10,6 +10,7 @@ the same entry (``handle_event``): it answers a batch exactly as ``lambda_handle
 from __future__ import annotations
 
 import base64
+import dataclasses
 import importlib
 import json
 import os
@@ -443,6 +444,7 @@ def test_kinesis_engine_answers_a_batch_exactly_as_lambda_handler_does(
     """Both go through the runtime's ``handle_event``: the same event and the same runner
     give the same partial batch response and run the handler on the same events."""
     stream = next(s for s in kinesis_engine.mapping.streams if s.consumer == "reverse")
+    stream.arn = f"arn:aws:kinesis:us-east-1:123456789012:stream/{stream.physical}"  # as created
     read = [
         {"SequenceNumber": f"4959{i:052d}", "PartitionKey": f"pk-{i}", "Data": payload}
         for i, payload in enumerate(payloads)
@@ -457,10 +459,14 @@ def test_kinesis_engine_answers_a_batch_exactly_as_lambda_handler_does(
 
     assert engine_response == lambda_response
     assert [seen[:2] for seen in processor_module.SEEN] == seen_by_engine
+    # A failing event is retried in place and dead-lettered by the runtime itself: the
+    # record does not fail, so neither answer names it, and both kept the same letter.
+    assert lambda_response == {"batchItemFailures": []}
+    assert engine_error is None
+    letters = kinesis_engine.result.dead_letters
     if failing is None:
-        assert lambda_response == {"batchItemFailures": []}
-        assert engine_error is None
+        assert letters == []
     else:
-        failed = read[failing]["SequenceNumber"]
-        assert lambda_response == {"batchItemFailures": [{"itemIdentifier": failed}]}
-        assert engine_error is not None
+        assert len(letters) == 2
+        assert letters[0] == dataclasses.replace(letters[1], invocation=letters[0].invocation)
+        assert (letters[0].source, letters[0].processor) == ("spout->reverse", "reverse")

@@ -445,12 +445,15 @@ def test_functions_run_the_attak_runtime_on_python_arm64(sample: Built) -> None:
 
 def test_function_environment_names_handler_processor_topology_hops(sample: Built) -> None:
     variables = sample.props("ReverseFunction")["Environment"]["Variables"]
+    variables["ATTAK_RETRIES"] = flatten(variables["ATTAK_RETRIES"])
     assert variables == {
         "ATTAK_HANDLER": "reverse:handler",
         "ATTAK_PROCESSOR": "reverse",
         "ATTAK_TOPOLOGY": "attak-example",
         "ATTAK_MAX_HOPS": "16",
         "ATTAK_ROUTES": "[]",
+        "ATTAK_DEAD_LETTERS": {"Ref": "ReverseDeadLetterQueue"},
+        "ATTAK_RETRIES": '{"<<Ref:HelloWorldSpoutToReverseStream>>":10}',
     }
     spout = sample.props("HelloWorldSpoutFunction")["Environment"]["Variables"]
     assert spout["ATTAK_HANDLER"] == "hello_world:handler"

@@ -296,6 +296,7 @@ def test_observer_is_called_once_per_handled_record_with_its_outcome() -> None:
         emits: list[Emit],
         error: BaseException | None,
         seconds: float,
+        attempt: int,
     ) -> None:
         calls.append((record.sequence, envelope, [e.data for e in emits], error, seconds))
 
@@ -317,7 +318,9 @@ def test_observer_is_called_once_per_handled_record_with_its_outcome() -> None:
 def test_observer_sees_decode_errors_with_no_envelope() -> None:
     calls: list[tuple[Any, BaseException | None]] = []
 
-    def observer(record: Record, envelope: Any, emits: Any, error: Any, seconds: float) -> None:
+    def observer(
+        record: Record, envelope: Any, emits: Any, error: Any, seconds: float, attempt: int
+    ) -> None:
         calls.append((envelope, error))
 
     runner = make_runner(RecordingHandler(), ListTransport(), observer=observer)
