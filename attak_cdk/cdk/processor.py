@@ -9,7 +9,6 @@ and IAM cannot drift apart.
 from __future__ import annotations
 
 import json
-
 from dataclasses import dataclass, field
 from pathlib import Path
 
