@@ -46,11 +46,11 @@ def _field(tag: int, payload: bytes) -> bytes:
     return bytes((tag << 3 | 2,)) + _varint(len(payload)) + payload
 
 
-def entry_bytes(key: str, data: bytes) -> int:
-    """An upper bound of what one entry adds to an aggregate (its record, and its key in
-    the table if new): used to cut aggregates without encoding them twice."""
-    key_length = len(key.encode())
-    return len(data) + key_length + 24
+def entry_bytes(key: str, data: bytes | str) -> int:
+    """About what one entry adds to an aggregate (its record, and its key in the table if
+    new): used to cut aggregates without encoding them. Text is counted in characters,
+    which is its size in bytes for ASCII and a close guess otherwise."""
+    return len(data) + len(key) + 24
 
 
 def pack(entries: Sequence[Entry]) -> bytes:

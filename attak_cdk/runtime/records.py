@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from .aggregate import Entry, compress, entry_bytes, pack
+from .aggregate import compress, entry_bytes, pack
 from .context import Emit
 from .envelope import new_id
 
@@ -53,49 +53,75 @@ def bucket_hash_key(bucket: int) -> str:
     return str((2 * bucket + 1) * _HASH_SPACE // (2 * KEY_BUCKETS))
 
 
-def records_for(emits: Sequence[Emit]) -> list[OutgoingRecord]:
-    """The records that carry ``emits``; a bucket's records in emit order."""
-    keyless: list[Entry] = []
-    buckets: dict[int, list[Entry]] = {}
+def bucket_partition_key(bucket: int) -> str:
+    """The partition key of a bucket's records. Fixed per bucket, not the first event's:
+    with a parallelization factor, Lambda keeps order per record partition key, and a
+    key's events must stay in one ordered line of records."""
+    return f"attak-bucket-{bucket}"
+
+
+Group = tuple["int | None", list[Emit]]
+"""The emits one record carries, with their key bucket (``None`` for keyless emits)."""
+
+
+def groups_for(emits: Sequence[Emit]) -> list[Group]:
+    """How ``emits`` are split into records: by key bucket, in emit order, each group at
+    most ``AGGREGATE_BYTES`` of events (a bigger event travels alone)."""
+    keyless: list[Emit] = []
+    buckets: dict[int, list[Emit]] = {}
     for emit in emits:
-        payload = emit.payload
-        data = payload.encode() if isinstance(payload, str) else payload
         if emit.key is None:
-            keyless.append(("", data))
+            keyless.append(emit)
         else:
-            buckets.setdefault(bucket_of(emit.key), []).append((emit.key, data))
-    out: list[OutgoingRecord] = []
-    for bucket, entries in buckets.items():
-        hash_key = bucket_hash_key(bucket)
-        for group in _groups(entries):
-            out.append(OutgoingRecord(group[0][0], hash_key, _encode(group), len(group), bucket))
-    for group in _groups(keyless):
-        out.append(OutgoingRecord(new_id(), None, _encode(group), len(group), None))
+            buckets.setdefault(bucket_of(emit.key), []).append(emit)
+    out: list[Group] = []
+    for bucket, members in buckets.items():
+        out.extend((bucket, group) for group in _cut(members))
+    out.extend((None, group) for group in _cut(keyless))
     return out
 
 
-def _groups(entries: list[Entry]) -> list[list[Entry]]:
-    """Cut entries, in order, into aggregates of at most ``AGGREGATE_BYTES``."""
-    groups: list[list[Entry]] = []
-    current: list[Entry] = []
+def record_for(group: Group) -> OutgoingRecord:
+    """The record carrying one group: an aggregate (a lone event stays itself), compressed
+    when that makes it smaller."""
+    bucket, emits = group
+    # Keyless events take the record's random key, in the aggregate too: a partition key
+    # is never empty in Kinesis, and outside consumers may rely on that.
+    key = new_id() if bucket is None else bucket_partition_key(bucket)
+    entries = [(emit.key or key, _data(emit)) for emit in emits]
+    data = entries[0][1] if len(entries) == 1 else pack(entries)
+    compressed = compress(data)
+    if len(compressed) < len(data):
+        data = compressed
+    hash_key = None if bucket is None else bucket_hash_key(bucket)
+    return OutgoingRecord(key, hash_key, data, len(emits), bucket)
+
+
+def records_for(emits: Sequence[Emit]) -> list[OutgoingRecord]:
+    """The records that carry ``emits``; a bucket's records in emit order."""
+    return [record_for(group) for group in groups_for(emits)]
+
+
+def _data(emit: Emit) -> bytes:
+    payload = emit.payload
+    return payload.encode() if isinstance(payload, str) else payload
+
+
+def _cut(emits: list[Emit]) -> list[list[Emit]]:
+    """Cut emits, in order, into groups of at most ``AGGREGATE_BYTES``."""
+    groups: list[list[Emit]] = []
+    current: list[Emit] = []
     size = 0
-    for key, data in entries:
-        grows = entry_bytes(key, data)
+    for emit in emits:
+        grows = entry_bytes(emit.key or "", emit.payload)
         if current and size + grows > AGGREGATE_BYTES:
             groups.append(current)
             current, size = [], 0
-        current.append((key, data))
+        current.append(emit)
         size += grows
     if current:
         groups.append(current)
     return groups
-
-
-def _encode(group: list[Entry]) -> bytes:
-    """An aggregate of the group (a lone event stays itself), compressed when smaller."""
-    data = group[0][1] if len(group) == 1 else pack(group)
-    compressed = compress(data)
-    return compressed if len(compressed) < len(data) else data
 
 
 PAYLOAD_UNIT = 25 * 1024
