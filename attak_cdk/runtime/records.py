@@ -82,14 +82,16 @@ def groups_for(emits: Sequence[Emit]) -> list[Group]:
 
 
 def record_for(group: Group) -> OutgoingRecord:
-    """The record carrying one group: an aggregate (a lone event stays itself), compressed
-    when that makes it smaller."""
+    """The record carrying one group: an aggregate (a lone keyless event stays itself),
+    compressed when that makes it smaller."""
     bucket, emits = group
     # Keyless events take the record's random key, in the aggregate too: a partition key
     # is never empty in Kinesis, and outside consumers may rely on that.
     key = new_id() if bucket is None else bucket_partition_key(bucket)
     entries = [(emit.key or key, _data(emit)) for emit in emits]
-    data = entries[0][1] if len(entries) == 1 else pack(entries)
+    # A lone keyless event travels as itself; a keyed one is still an aggregate, which
+    # keeps its own partition key for consumers.
+    data = entries[0][1] if len(entries) == 1 and bucket is None else pack(entries)
     compressed = compress(data)
     if len(compressed) < len(data):
         data = compressed
