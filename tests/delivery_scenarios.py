@@ -439,7 +439,8 @@ SCENARIOS = [
         streams: [{from: spout, to: slow, retry_attempts: 0}]
         """,
         {
-            "fan": "def handler(event, context):\n    for item in event:\n        context.emit('out', item)\n",
+            # "a" and "slow" fall in distinct key buckets: two Kinesis records.
+            "fan": "def handler(event, context):\n    for item in event:\n        context.emit('out', item, key=item)\n",
             "slow": SLOW,
         },
         [("spout", ["a", "slow"])],

@@ -119,13 +119,16 @@ class Runner:
         observer: Observer | None = None,
         *,
         source: str | None = None,
+        separate: bool = False,
     ) -> tuple[int, BaseException] | None:
         """Run the handler over ``records`` read from ``source`` in order; return (index,
         error) of the record that failed the batch, or ``None`` when none did. See the
         module docstring.
 
         ``observer``, if given, is told of each handler call instead of the runner's own:
-        how a simulator passes what it knows of this one invocation."""
+        how a simulator passes what it knows of this one invocation. With ``separate``,
+        each record is an invocation of its own (direct invokes a simulator hands over
+        together): its emits are sent as it ends."""
         pending: list[Emit] = []
         observer = observer or self.observer
         handler = self.handler
@@ -160,7 +163,7 @@ class Runner:
                     observer(record, envelope, emits, None, clock() - started, attempt)
                 if emits:
                     pending.extend(emits)
-                    if len(pending) >= FLUSH_EVERY:
+                    if separate or len(pending) >= FLUSH_EVERY:
                         self.flush(pending)
                         pending = []
                 break

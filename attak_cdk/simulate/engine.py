@@ -405,11 +405,11 @@ class Engine:
         source = self._wire_name(call.source) if call.source != INPUT else None
         timer = self._timer
         if not timer.active:
-            return runner.process(records, lambda_context, observer, source=source)
+            return runner.process(records, lambda_context, observer, source=source, separate=each)
         first = len(self.result.rows)
         timer.arm(self._timeouts[runner.processor], each=each)
         try:
-            return runner.process(records, lambda_context, observer, source=source)
+            return runner.process(records, lambda_context, observer, source=source, separate=each)
         except TaskTimedOut as error:
             timeout = error
         finally:

@@ -240,7 +240,7 @@ class KinesisEngine(Engine):
             into = processors[event.processor].ingest
             if into is not None:
                 stream = self.streams[into.name].physical
-                ingest.setdefault(stream, []).append(Emit("", event.data, payload, trace, ()))
+                ingest.setdefault(stream, []).append(Emit("", event.data, payload, None, ()))
             else:
                 self._invoke_direct(event.processor, json.loads(payload), trace)
         for stream, emits in ingest.items():

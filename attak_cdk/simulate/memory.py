@@ -36,6 +36,7 @@ from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime.context import Emit
 from ..runtime.handler import Record
+from ..runtime.records import KEY_BUCKETS, Tally, groups_for, record_for
 from .engine import (
     INPUT,
     Call,
@@ -53,14 +54,16 @@ __all__ = ["Lane", "MemoryEngine", "StreamState", "simulate"]
 
 @dataclass
 class Lane(RetryState):
-    """One lane of a shard (the whole shard with parallelization_factor 1): its records,
-    the read position (its checkpoint) and the retry state at it."""
+    """One lane of a shard (the whole shard with parallelization_factor 1): its records
+    (each the emits one Kinesis record carries), the read position (its checkpoint) and
+    the retry state at it."""
 
-    records: list[Emit] = field(default_factory=list)
+    records: list[list[Emit]] = field(default_factory=list)
     position: int = 0
 
     def pending(self) -> int:
-        return len(self.records) - self.position
+        """Events still to read."""
+        return sum(len(record) for record in self.records[self.position :])
 
 
 @dataclass
@@ -71,6 +74,8 @@ class StreamState:
     lanes: list[Lane]
     """``shards * parallelization_factor`` lanes, shard by shard: lane ``i`` reads shard
     ``i // parallelization_factor``."""
+    tally: Tally = field(default_factory=Tally)
+    """What the runtime would have written to the stream in AWS."""
 
 
 class MemoryEngine(Engine):
@@ -110,18 +115,26 @@ class MemoryEngine(Engine):
     # --- Transport: where the runtime's flushes land -----------------------------------
 
     def put(self, stream: str, emits: Sequence[Emit]) -> None:
-        """Queue emitted records on the stream's lanes (the emits are the records)."""
-        lanes = self.streams[stream].lanes
-        if len(lanes) == 1:
-            lanes[0].records.extend(emits)
-            return
-        for emit in emits:
-            if emit.key is None:  # no key given: spread evenly, as a random key would
+        """Queue emitted records on the stream's lanes as the runtime's emitter writes them
+        in AWS: grouped into aggregated records by key bucket (``records.py``), each
+        record on its bucket's shard (its explicit hash key), in the lane of its partition
+        key. The emits are the events the consumer reads."""
+        state = self.streams[stream]
+        lanes = state.lanes
+        factor = state.settings.parallelization_factor
+        for group in groups_for(emits):
+            record = record_for(group)
+            state.tally.add(record)
+            bucket, members = group
+            if len(lanes) == 1:
+                lane = lanes[0]
+            elif bucket is None:  # a random key: spread evenly
                 self._spread += 1
                 lane = lanes[self._spread % len(lanes)]
-            else:  # the key's shard (its MD5 in the shards' hash-key ranges), then its lane
-                lane = lanes[key_lane(emit.key, len(lanes))]
-            lane.records.append(emit)
+            else:
+                shard = bucket * (len(lanes) // factor) // KEY_BUCKETS
+                lane = lanes[shard * factor + key_lane(record.partition_key, factor)]
+            lane.records.append(members)
 
     # --- Lambda's context ----------------------------------------------------------------
 
@@ -133,30 +146,37 @@ class MemoryEngine(Engine):
 
     # --- Running ---------------------------------------------------------------------------
 
+    def run(self, events: Iterable[InputEvent]) -> SimulationResult:
+        result = super().run(events)
+        result.transport = {name: state.tally.as_dict() for name, state in self.streams.items()}
+        return result
+
     def pending(self) -> int:
-        """Records still queued in the streams."""
+        """Events still queued in the streams."""
         return sum(lane.pending() for state in self.streams.values() for lane in state.lanes)
 
     def send(self, events: Iterable[InputEvent]) -> None:
-        """Deliver outside events, in order: into a processor's ingest stream if it has one,
-        otherwise as direct (asynchronous) invocations."""
+        """Deliver outside events, in order: as direct (asynchronous) invocations, or into
+        a processor's ingest stream if it has one, written in bulk as a producer does (the
+        way ``attak trigger`` and the Kinesis engine write them)."""
         processors = self.resolved.processors
         direct: list[Record] = []
+        ingested: dict[str, list[Emit]] = {}
         target = ""
         for event in events:
             trace, payload = self._input_record(event)
             ingest = processors[event.processor].ingest
             if ingest is not None:
-                self._invoke_direct(target, direct)
-                direct = []
-                emit = Emit("", event.data, payload, trace, ())
-                self.put(ingest.name, [emit])
+                emit = Emit("", event.data, payload, None, ())
+                ingested.setdefault(ingest.name, []).append(emit)
                 continue
             if event.processor != target:
                 self._invoke_direct(target, direct)
                 direct, target = [], event.processor
             direct.append(Record(trace, trace, payload))
         self._invoke_direct(target, direct)
+        for stream, emits in ingested.items():
+            self.put(stream, emits)
 
     def _invoke_direct(self, processor: str, records: list[Record]) -> None:
         """Invoke ``processor`` once per record. Each invocation stands alone, as Lambda's
@@ -198,23 +218,34 @@ class MemoryEngine(Engine):
         if lane.position > 4096 and lane.position * 2 > len(lane.records):
             del lane.records[: lane.position]  # keep long runs from holding every record
             lane.position = 0
-        batch = lane.records[lane.position : lane.position + size]
+        records = lane.records[lane.position : lane.position + size]
+        batch = records[0] if len(records) == 1 else [e for record in records for e in record]
         call = Call(state.consumer, state.name, batch[0], lane.failures + 1)
         failed = self._process(self.runners[state.consumer], batch, call)
         self._stop_at_loop()
         if failed is None:
-            lane.position += len(batch)
+            lane.position += len(records)
             batch_succeeded(lane)
             return
         index, error = failed
-        if index:
+        # Lambda names the Kinesis record the failing event is in; the batch is retried
+        # from that record, whose events before the failing one run again.
+        at, before = 0, 0
+        while before + len(records[at]) <= index:
+            before += len(records[at])
+            at += 1
+        if at:
             # Records before the failing one are checkpointed; the failing one is the new head.
-            lane.position += index
-        if not batch_failed(lane, settings, index, len(batch) - index):
+            lane.position += at
+        if not batch_failed(lane, settings, at, len(records) - at):
             return
-        failing = batch[index:]
-        self._dead_letter_batch(state.consumer, state.name, failing, error, lane.failures)
-        lane.position += len(failing)
+        events = [e for record in records[at:] for e in record]
+        failing = events[index - before]
+        events.remove(failing)
+        self._dead_letter_batch(
+            state.consumer, state.name, [failing, *events], error, lane.failures
+        )
+        lane.position += len(records) - at
         batch_succeeded(lane)
 
 

@@ -94,6 +94,9 @@ class SimulationResult:
     processors: tuple[str, ...] = ()
     targets: dict[str, str] = field(default_factory=dict)
     """Stream name -> consuming processor, to say where each emit went."""
+    transport: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per stream, what the runtime writes to it in AWS: Kinesis records, the events they
+    carry, bytes, PUT payload units and on-demand billed KB (``runtime.records.Tally``)."""
     engine: dict[str, Any] | None = None
     """What an engine other than the memory one measured on the wire (the Kinesis engine:
     calls, duplicates, dead-letter messages); ``None`` for the memory engine."""
@@ -208,6 +211,7 @@ def document(result: SimulationResult) -> dict[str, Any]:
         "emitted": result.emitted,
         "dead_letters": [_dead_letter(d) for d in result.dead_letters],
         "summary": result.summary,
+        "transport": result.transport,
         **({"engine": result.engine} if result.engine is not None else {}),
     }
 

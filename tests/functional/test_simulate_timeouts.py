@@ -45,7 +45,9 @@ def project(write_project: WriteProject, topology: str, **handlers: str) -> Path
 
 
 def consumer(write_project: WriteProject, handler: str, stream: str = "retry_attempts: 0") -> Path:
-    """spout -> consumer (timeout 1 s) -> sink; the spout emits its input event's items."""
+    """spout -> consumer (timeout 1 s) -> sink; the spout emits its input event's items,
+    each keyed by itself: the keys used here fall in distinct key buckets, so each item is
+    a Kinesis record of its own and Lambda's rules for separate records apply."""
     return project(
         write_project,
         f"""
@@ -58,7 +60,7 @@ def consumer(write_project: WriteProject, handler: str, stream: str = "retry_att
           - {{from: spout, to: consumer, {stream}}}
           - [consumer, sink]
         """,
-        spout="def handler(event, context):\n    for item in event:\n        context.emit('out', item)\n",
+        spout="def handler(event, context):\n    for item in event:\n        context.emit('out', item, key=item)\n",
         consumer=handler,
     )
 
