@@ -53,19 +53,35 @@ def entry_bytes(key: str, data: bytes | str) -> int:
     return len(data) + len(key) + 24
 
 
+_SMALL = tuple(_varint(n) for n in range(1 << 14))
+"""The varints of 0..16383, ready made: lengths and key indexes are almost always these."""
+
+
+def _size(value: int) -> bytes:
+    return _SMALL[value] if value < 16384 else _varint(value)
+
+
 def pack(entries: Sequence[Entry]) -> bytes:
     """The KPL aggregated record holding ``entries`` in order."""
     keys: dict[str, int] = {}
     table: list[bytes] = []
-    records: list[bytes] = []
+    parts: list[bytes] = []
+    append = parts.append
+    small = _SMALL
     for key, data in entries:
         index = keys.get(key)
         if index is None:
             index = keys[key] = len(keys)
-            table.append(_field(1, key.encode()))
-        record = b"\x08" + _varint(index) + _field(3, data)
-        records.append(_field(3, record))
-    message = b"".join(table) + b"".join(records)
+            encoded = key.encode()
+            table.append(b"\x0a" + _size(len(encoded)) + encoded)
+        # Record {1: partition_key_index, 3: data}, as field 3 of AggregatedRecord.
+        length = len(data)
+        size = small[length] if length < 16384 else _varint(length)
+        inner = (small[index] if index < 16384 else _varint(index)) + b"\x1a" + size
+        total = len(inner) + 1 + length
+        append(b"\x1a" + (small[total] if total < 16384 else _varint(total)) + b"\x08" + inner)
+        append(data)
+    message = b"".join(table) + b"".join(parts)
     return KPL_MAGIC + message + hashlib.md5(message, usedforsecurity=False).digest()
 
 
@@ -117,48 +133,63 @@ def _unpack_kpl(data: bytes) -> list[Entry]:
     keys: list[str] = []
     records: list[tuple[int, bytes]] = []
     try:
-        for tag, value in _fields(message):
-            if tag == 1 and isinstance(value, bytes):
-                keys.append(value.decode())
-            elif tag == 3 and isinstance(value, bytes):
-                index, payload = -1, b""
-                for inner, item in _fields(value):
-                    if inner == 1 and isinstance(item, int):
-                        index = item
-                    elif inner == 3 and isinstance(item, bytes):
-                        payload = item
-                records.append((index, payload))
+        position, end = 0, len(message)
+        while position < end:
+            tag, position = _read_varint(message, position)
+            if tag & 7 != 2:  # only length-delimited fields are expected at the top
+                _, position = _skip(message, position, tag)
+                continue
+            length, position = _read_varint(message, position)
+            stop = position + length
+            if stop > end:
+                raise ValueError(f"field {tag >> 3} runs past the end")
+            if tag == 0x0A:
+                keys.append(message[position:stop].decode())
+            elif tag == 0x1A:
+                records.append(_record(message, position, stop))
+            position = stop
         return [(keys[index], payload) for index, payload in records]
     except (IndexError, UnicodeDecodeError, ValueError) as exc:
         raise CorruptRecord(f"aggregated record is malformed ({exc})") from None
 
 
-def _fields(message: bytes) -> list[tuple[int, int | bytes]]:
-    """A protobuf message's fields as (field number, varint or bytes), in order."""
-    fields: list[tuple[int, int | bytes]] = []
-    position, end = 0, len(message)
-    while position < end:
+def _record(message: bytes, position: int, stop: int) -> tuple[int, bytes]:
+    """One ``Record`` (partition key index, data) between ``position`` and ``stop``."""
+    index, payload = -1, b""
+    while position < stop:
         tag, position = _read_varint(message, position)
-        number, wire = tag >> 3, tag & 7
-        if wire == 0:
-            value, position = _read_varint(message, position)
-            fields.append((number, value))
-        elif wire == 2:
+        if tag == 0x08:
+            index, position = _read_varint(message, position)
+        elif tag == 0x1A:
             length, position = _read_varint(message, position)
-            if position + length > end:
-                raise ValueError(f"field {number} runs past the end")
-            fields.append((number, message[position : position + length]))
+            if position + length > stop:
+                raise ValueError("record data runs past the end")
+            payload = message[position : position + length]
             position += length
-        elif wire in (1, 5):  # fixed 64 / 32 bits: not used by the format, skipped
-            position += 8 if wire == 1 else 4
         else:
-            raise ValueError(f"unknown wire type {wire}")
-    if position != end:
-        raise ValueError("message runs past the end")
-    return fields
+            _, position = _skip(message, position, tag)
+    if position != stop:
+        raise ValueError("record runs past the end")
+    return index, payload
+
+
+def _skip(message: bytes, position: int, tag: int) -> tuple[int, int]:
+    """Step over a field this format does not use (an explicit hash key index, tags)."""
+    wire = tag & 7
+    if wire == 0:
+        return _read_varint(message, position)
+    if wire == 2:
+        length, position = _read_varint(message, position)
+        return length, position + length
+    if wire in (1, 5):
+        return 0, position + (8 if wire == 1 else 4)
+    raise ValueError(f"unknown wire type {wire}")
 
 
 def _read_varint(message: bytes, position: int) -> tuple[int, int]:
+    byte = message[position] if position < len(message) else 0x80
+    if byte < 0x80:  # one byte: most keys' indexes, tags and short lengths
+        return byte, position + 1
     value = shift = 0
     while True:
         if position >= len(message) or shift > 63:

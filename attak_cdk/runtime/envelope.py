@@ -9,7 +9,7 @@ decoded envelope is the parsed dict itself, with every key present: no copy is m
 from __future__ import annotations
 
 import json
-import uuid
+import os
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -31,7 +31,7 @@ _scan = _decoder.scan_once  # type: ignore[attr-defined]  # the C scanner, set i
 
 def new_id() -> str:
     """A random id for traces and partition keys (the simulator makes its own)."""
-    return uuid.uuid4().hex[:GENERATED_KEY_LENGTH]
+    return os.urandom(GENERATED_KEY_LENGTH // 2).hex()
 
 
 class EmitError(Exception):

@@ -25,6 +25,9 @@ one shard at a time). More buckets spread keys over more shards but fill aggrega
 AGGREGATE_BYTES = 64 * 1024
 """Events per aggregate, in bytes before compression: about two PUT payload units once
 JSON is compressed, and few enough events that a batch of records stays a batch."""
+COMPRESS_FROM = 512
+"""Records smaller than this are sent as they are: zlib's own framing eats most of what it
+could save on a few hundred bytes, and the CPU is better spent elsewhere."""
 _HASH_SPACE = 1 << 128
 
 
@@ -92,9 +95,10 @@ def record_for(group: Group) -> OutgoingRecord:
     # A lone keyless event travels as itself; a keyed one is still an aggregate, which
     # keeps its own partition key for consumers.
     data = entries[0][1] if len(entries) == 1 and bucket is None else pack(entries)
-    compressed = compress(data)
-    if len(compressed) < len(data):
-        data = compressed
+    if len(data) >= COMPRESS_FROM:
+        compressed = compress(data)
+        if len(compressed) < len(data):
+            data = compressed
     hash_key = None if bucket is None else bucket_hash_key(bucket)
     return OutgoingRecord(key, hash_key, data, len(emits), bucket)
 

@@ -62,7 +62,11 @@ class Lane(RetryState):
     position: int = 0
 
     def pending(self) -> int:
-        """Events still to read."""
+        """Records still to read."""
+        return len(self.records) - self.position
+
+    def pending_events(self) -> int:
+        """Events still to read (in the records still to read)."""
         return sum(len(record) for record in self.records[self.position :])
 
 
@@ -153,7 +157,7 @@ class MemoryEngine(Engine):
 
     def pending(self) -> int:
         """Events still queued in the streams."""
-        return sum(lane.pending() for state in self.streams.values() for lane in state.lanes)
+        return sum(lane.pending_events() for state in self.streams.values() for lane in state.lanes)
 
     def send(self, events: Iterable[InputEvent]) -> None:
         """Deliver outside events, in order: as direct (asynchronous) invocations, or into
