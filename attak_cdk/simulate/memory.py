@@ -35,7 +35,7 @@ from ..handlers import Handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime.context import Emit
-from ..runtime.handler import Record
+from ..runtime.handler import Record, record_events
 from .engine import (
     INPUT,
     Call,
@@ -56,7 +56,8 @@ class Lane(RetryState):
     """One lane of a shard (the whole shard with parallelization_factor 1): its records,
     the read position (its checkpoint) and the retry state at it."""
 
-    records: list[Emit] = field(default_factory=list)
+    records: list[Record | Emit] = field(default_factory=list)
+    """Emits, as the records a consumer reads, and the events of outside records."""
     position: int = 0
 
     def pending(self) -> int:
@@ -139,11 +140,18 @@ class MemoryEngine(Engine):
 
     def send(self, events: Iterable[InputEvent]) -> None:
         """Deliver outside events, in order: into a processor's ingest stream if it has one,
-        otherwise as direct (asynchronous) invocations."""
+        otherwise as direct (asynchronous) invocations. Raw record data becomes its events
+        as Lambda reads them (``record_events``)."""
         processors = self.resolved.processors
         direct: list[Record] = []
         target = ""
         for event in events:
+            if event.raw is not None:
+                stream = self._raw_stream(event)
+                self._invoke_direct(target, direct)
+                direct = []
+                self._put_raw(stream, event.raw)
+                continue
             trace, payload = self._input_record(event)
             ingest = processors[event.processor].ingest
             if ingest is not None:
@@ -157,6 +165,14 @@ class MemoryEngine(Engine):
                 direct, target = [], event.processor
             direct.append(Record(trace, trace, payload))
         self._invoke_direct(target, direct)
+
+    def _put_raw(self, stream: str, data: bytes) -> None:
+        """Queue one outside record's events on the lane its partition key falls in: a
+        record's events stay together and in order, as in its shard."""
+        sequence = self._new_id()  # the record's sequence number, and its partition key
+        lanes = self.streams[stream].lanes
+        lane = lanes[key_lane(sequence, len(lanes))] if len(lanes) > 1 else lanes[0]
+        lane.records.extend(record_events(sequence, sequence, data, stream))
 
     def _invoke_direct(self, processor: str, records: list[Record]) -> None:
         """Invoke ``processor`` once per record. Each invocation stands alone, as Lambda's
