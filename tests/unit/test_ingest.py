@@ -16,6 +16,7 @@ from attak_cdk.runtime import aggregate
 from attak_cdk.runtime.aggregate import CorruptRecord, compress, pack
 from attak_cdk.runtime.handler import kinesis_records, record_events, stream_name
 from attak_cdk.runtime.ingest import events
+from tests.ingest_scenarios import cloudwatch_logs
 
 
 def entries_of(count: int, size: int, seed: int) -> list[tuple[str, bytes]]:
@@ -74,22 +75,6 @@ def test_a_gzip_bomb_is_refused() -> None:
     bomb = gzip.compress(b"\x00" * (aggregate.MAX_UNPACKED_BYTES + 1))
     with pytest.raises(CorruptRecord, match="gzip data inflates past 64 MiB"):
         events(bomb, "k")
-
-
-def cloudwatch_logs(message_type: str, *messages: str) -> bytes:
-    """A CloudWatch Logs subscription's record data, in the documented form."""
-    document = {
-        "owner": "123456789012",
-        "logGroup": "/aws/lambda/checkout",
-        "logStream": "2024/01/01/[$LATEST]abc",
-        "subscriptionFilters": ["to-kinesis"],
-        "messageType": message_type,
-        "logEvents": [
-            {"id": str(n), "timestamp": 1_700_000_000_000 + n, "message": m}
-            for n, m in enumerate(messages)
-        ],
-    }
-    return gzip.compress(json.dumps(document).encode())
 
 
 def test_a_cloudwatch_logs_data_message_is_one_event_per_log_event() -> None:
