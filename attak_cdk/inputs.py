@@ -20,12 +20,25 @@ DEFAULT_INPUT = "input.json"
 
 
 class InputEvent(NamedTuple):
-    """One event sent from outside to a processor (a tuple: cheap to make by the million)."""
+    """One event sent from outside to a processor (a tuple: cheap to make by the million).
+
+    ``raw``, when given, is a Kinesis record's data as an outside producer wrote it (a
+    KPL aggregate, a CloudWatch Logs subscription's gzip data, text, any bytes): it is
+    written as it is into the processor's ingest stream, which it needs, and the
+    processor gets the events in it as Lambda would; ``data`` is then unused.
+    """
 
     processor: str
     data: Any
     where: str = ""
     """File and key or line it came from, for messages."""
+    raw: bytes | None = None
+
+
+def raw_record(processor: str, data: bytes) -> InputEvent:
+    """Outside input of one Kinesis record's ``data``, written as it is into
+    ``processor``'s ingest stream (see ``InputEvent.raw``)."""
+    return InputEvent(processor, None, f"raw record for {processor}", data)
 
 
 def default_input(topology_file: Path) -> Path:

@@ -14,18 +14,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .inputs import InputEvent, check_processors, default_input, read_inputs
+from .inputs import InputEvent, check_processors, default_input, raw_record, read_inputs
 from .model import Topology
 from .project import load_topology
 from .simulate.memory import simulate
 from .simulate.result import DeadLetter, Invocation, SimulationResult
 
-__all__ = ["DeadLetter", "Invocation", "SimulationResult", "run_topology"]
+__all__ = ["DeadLetter", "Invocation", "SimulationResult", "raw_record", "run_topology"]
 
 
 def run_topology(
     topology: str | Path | Topology,
-    inputs: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+    inputs: Mapping[str, Any] | Iterable[tuple[str, Any] | InputEvent] | None = None,
     *,
     input_file: str | Path | None = None,
     max_hops: int | None = None,
@@ -35,7 +35,10 @@ def run_topology(
     """Simulate ``topology`` (a path or a loaded model) with ``inputs`` and return the result.
 
     ``inputs`` maps processor names to data like ``input.json``, or is a sequence of
-    ``(processor, data)`` pairs to send several events to one processor. Without
+    ``(processor, data)`` pairs to send several events to one processor; a pair may also
+    be an ``InputEvent``, such as ``raw_record(processor, data)``: bytes an outside
+    producer wrote into the processor's ingest stream (a KPL aggregate, a CloudWatch Logs
+    subscription's gzip data), which the processor reads as Lambda would. Without
     ``inputs``, ``input_file`` (default: ``input.json`` beside the topology) is read.
     The result's ``emitted`` maps processor -> topic -> data; ``dead_letters`` lists the
     records that failed for good; ``ok`` is true when every record was processed.
@@ -52,6 +55,11 @@ def run_topology(
         events = read_inputs(input_file or default_input(model.file), model.processors)
     else:
         pairs = inputs.items() if isinstance(inputs, Mapping) else inputs
-        events = [InputEvent(str(name), data, f"inputs[{name!r}]") for name, data in pairs]
+        events = [
+            pair
+            if isinstance(pair, InputEvent)
+            else InputEvent(str(pair[0]), pair[1], f"inputs[{pair[0]!r}]")
+            for pair in pairs
+        ]
         check_processors(events, model.processors)
     return simulate(model, events, max_hops=max_hops, seed=seed, timeouts=timeouts)

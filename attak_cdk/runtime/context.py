@@ -13,6 +13,7 @@ from .envelope import (
     GENERATED_KEY_LENGTH,
     MAX_PARTITION_KEY,
     MAX_RECORD_BYTES,
+    DecodeError,
     EmitError,
     Envelope,
     encode_with,
@@ -28,14 +29,16 @@ class Emit:
     """One ``emit`` call, encoded, with the streams it goes to (none for a sink topic).
 
     The simulator queues an ``Emit`` as the record a consumer reads, so it carries the
-    record's fields too (``payload``, ``key``, ``sequence``). ``key`` is ``None`` when the
-    handler gave none: the transport then spreads records evenly (the Kinesis emitter
-    draws a random key). ``tag`` is opaque to the runtime: the simulator links each record
-    to the handler call that emitted it.
+    record's fields too (``payload``, ``key``, ``sequence``, ``sub``, ``error``). ``key``
+    is ``None`` when the handler gave none: the transport then spreads records evenly
+    (the Kinesis emitter draws a random key). ``tag`` is opaque to the runtime: the
+    simulator links each record to the handler call that emitted it.
     """
 
     __slots__ = ("data", "key", "payload", "streams", "tag", "topic")
     sequence = ""
+    sub = 0
+    error: DecodeError | None = None
 
     def __init__(
         self, topic: str, data: Any, payload: str, key: str | None, streams: tuple[str, ...]

@@ -4,6 +4,11 @@ Data is UTF-8 JSON ``{"v": 1, "from", "trace", "hops", "topic", "data"}``. Encod
 done in two parts so the hot path pays for one JSON encode of the user's data: the header
 (source, trace, hops) is rendered once per incoming record and reused by every emit. A
 decoded envelope is the parsed dict itself, with every key present: no copy is made.
+
+Outside producers write into ingest streams whatever they write, so ``decode`` reads any
+data: JSON that is not an envelope is taken whole as the event, UTF-8 text that is not
+JSON is the event as a ``str``, and anything else (binary data) the event as ``bytes``.
+Only an envelope with a bad field is a ``DecodeError``.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ class EmitError(Exception):
 
 
 class DecodeError(Exception):
-    """A record whose data is not a readable envelope or JSON document."""
+    """A record whose data cannot be read: a malformed envelope, or (``CorruptRecord``) a
+    record that claims to be aggregated or compressed and is not."""
 
 
 def header(source: str, trace: str, hops: int) -> str:
@@ -74,10 +80,17 @@ def encode_input(data: Any, trace: str) -> str:
 
 
 def decode(raw: bytes | str, default_trace: str) -> Envelope:
-    """Decode a record. Data that is JSON but not an envelope (written by an outside
-    producer into an ingest stream) is taken whole as the event, with ``default_trace``."""
+    """Decode a record. Data that is not an envelope (written by an outside producer into
+    an ingest stream) is taken whole as the event, with ``default_trace``: parsed if it is
+    JSON, else as text (``str``) if it is UTF-8, else as ``bytes``."""
+    if isinstance(raw, str):
+        text = raw
+    else:
+        try:
+            text = raw.decode()
+        except UnicodeDecodeError:
+            return _outside(raw, default_trace)
     try:
-        text = raw if isinstance(raw, str) else raw.decode()
         try:
             # The C scanner without json.loads' whitespace handling: records attak wrote
             # have none, and anything else falls back to the full decoder.
@@ -86,8 +99,8 @@ def decode(raw: bytes | str, default_trace: str) -> Envelope:
                 raise ValueError
         except (ValueError, StopIteration):
             value = _decoder.decode(text)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise DecodeError(f"record data is not UTF-8 JSON: {exc}") from None
+    except ValueError:
+        return _outside(text, default_trace)
     if (
         type(value) is dict
         and type(value.get("v")) is int
@@ -95,9 +108,14 @@ def decode(raw: bytes | str, default_trace: str) -> Envelope:
         and "data" in value
     ):
         return _complete(value, default_trace)
+    return _outside(value, default_trace)
+
+
+def _outside(data: Any, default_trace: str) -> Envelope:
+    """The envelope of an event an outside producer wrote: the data, at hop 0."""
     return {
         "v": VERSION,
-        "data": value,
+        "data": data,
         "topic": None,
         "from": None,
         "trace": default_trace,

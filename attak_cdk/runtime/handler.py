@@ -31,8 +31,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from . import config, dead_letters
+from .aggregate import CorruptRecord
 from .context import Context, Emit, LoopError, Routes
 from .envelope import DecodeError, Envelope, decode, encode_input, new_id
+from .ingest import events
 
 Handler = Callable[[Any, Any], Any]
 Observer = Callable[[Any, "Envelope | None", list[Emit], "BaseException | None", float, int], None]
@@ -50,20 +52,63 @@ class Transport(Protocol):
 
 
 class Record:
-    """One record to process: a Kinesis record, or a direct invocation made into one.
+    """One event to process: one of a Kinesis record's events, or a direct invocation
+    made into one.
 
-    ``payload`` is the record's data (bytes from Kinesis, text from attak's own encoder).
-    The simulator also hands ``process`` the ``Emit`` objects themselves, which carry the
-    same fields.
+    ``payload`` is the event's data (bytes from Kinesis, text from attak's own encoder).
+    ``sequence`` is the Kinesis record's sequence number (what ``batchItemFailures``
+    names) and ``sub`` the event's index in that record (0 for a record of one event).
+    ``error``, when set, is raised in place of decoding: the record could not be read
+    (``record_events``). The simulator also hands ``process`` the ``Emit`` objects
+    themselves, which carry the same fields.
     """
 
-    __slots__ = ("key", "payload", "sequence", "tag")
+    __slots__ = ("error", "key", "payload", "sequence", "sub", "tag")
 
-    def __init__(self, sequence: str, key: str, payload: bytes | str, tag: object = None):
+    def __init__(
+        self,
+        sequence: str,
+        key: str,
+        payload: bytes | str,
+        tag: object = None,
+        *,
+        sub: int = 0,
+        error: DecodeError | None = None,
+    ):
         self.sequence = sequence
         self.key = key
         self.payload = payload
         self.tag = tag
+        self.sub = sub
+        self.error = error
+
+
+def default_trace(record: Record | Emit) -> str:
+    """The trace of an event whose data carries none: its record's sequence number, and
+    its index in the record after a dot for the second event on (``"4962...17.2"``)."""
+    return f"{record.sequence}.{record.sub}" if record.sub else record.sequence
+
+
+def record_events(sequence: str, key: str, data: bytes, stream: str) -> list[Record]:
+    """The events of one Kinesis record of ``stream`` (``ingest.events``), as Records.
+
+    A record that cannot be read is one Record whose ``error`` says so, naming the stream
+    and the sequence number: it fails (and is retried, then dead-lettered) on its own,
+    instead of failing every record of its batch.
+    """
+    try:
+        entries = events(data, key)
+    except CorruptRecord as exc:
+        error = CorruptRecord(f"stream {stream!r}, record {sequence}: {exc}")
+        return [Record(sequence, key, data, error=error)]
+    if len(entries) == 1:
+        return [Record(sequence, entries[0][0], entries[0][1])]
+    return [Record(sequence, k, d, sub=sub) for sub, (k, d) in enumerate(entries)]
+
+
+def stream_name(arn: str) -> str:
+    """The stream's name in its ARN (``arn:aws:kinesis:...:stream/NAME``)."""
+    return arn.rpartition("/")[2]
 
 
 class DeadLetters(Protocol):
@@ -144,7 +189,9 @@ class Runner:
                 envelope = None
                 started = clock()
                 try:
-                    envelope = decode(record.payload, record.sequence)
+                    if record.error is not None:
+                        raise record.error
+                    envelope = decode(record.payload, default_trace(record))
                     handler(envelope["data"], Context(self, envelope, emits, lambda_context))
                 except Exception as error:
                     if observer is not None:
@@ -294,15 +341,20 @@ def is_kinesis_event(event: Any) -> bool:
 
 
 def kinesis_records(event: dict[str, Any]) -> list[Record]:
-    """The records of a Kinesis event-source-mapping batch, data base64-decoded."""
-    return [
-        Record(
-            r["kinesis"]["sequenceNumber"],
-            r["kinesis"]["partitionKey"],
-            base64.b64decode(r["kinesis"]["data"]),
+    """The events of a Kinesis event-source-mapping batch, in order: each record's data
+    base64-decoded and unpacked (``record_events``)."""
+    out: list[Record] = []
+    for r in event["Records"]:
+        kinesis = r["kinesis"]
+        out.extend(
+            record_events(
+                kinesis["sequenceNumber"],
+                kinesis["partitionKey"],
+                base64.b64decode(kinesis["data"]),
+                stream_name(r.get("eventSourceARN", "")),
+            )
         )
-        for r in event["Records"]
-    ]
+    return out
 
 
 def source_stream(event: dict[str, Any]) -> str | None:

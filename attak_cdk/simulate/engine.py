@@ -46,7 +46,7 @@ from ..runtime import dead_letters as letters
 from ..runtime.config import DIRECT_RETRIES
 from ..runtime.context import Emit, LoopError, Routes
 from ..runtime.envelope import DecodeError, EmitError, Envelope, decode, encode_input
-from ..runtime.handler import Record, Runner, Transport
+from ..runtime.handler import Record, Runner, Transport, default_trace
 from .lambda_events import LOCAL_REGION, LambdaContext
 from .result import DeadLetter, Invocation, Row, SimulationResult, describe_error
 from .timeouts import TaskTimedOut, Timer, debugging
@@ -241,6 +241,16 @@ class Engine:
 
     def _new_id(self) -> str:
         return f"{self._random.getrandbits(64):016x}"
+
+    def _raw_stream(self, event: InputEvent) -> str:
+        """The ingest stream raw record data for ``event.processor`` is written into."""
+        ingest = self.resolved.processors[event.processor].ingest
+        if ingest is None:
+            raise InputError(
+                f"{event.where or event.processor}: raw record data goes into an ingest "
+                f"stream, and '{event.processor}' has none; give it `input: stream`"
+            )
+        return ingest.name
 
     def _input_record(self, event: InputEvent) -> tuple[str, str]:
         """A new trace id for an outside event, and the envelope that carries it in."""
@@ -441,7 +451,7 @@ class Engine:
             more = f" and {len(unsent) - 5} more" if len(unsent) > 5 else ""
             self._printed.write(f"(attak) discarded with it: the emits of {listed}{more}\n")
         try:
-            envelope: Envelope | None = decode(record.payload, record.sequence)
+            envelope: Envelope | None = decode(record.payload, default_trace(record))
         except DecodeError:
             envelope = None
         self._observe(call, record, envelope, [], error, time.perf_counter() - self._timer.started)
@@ -475,15 +485,20 @@ class Engine:
         self,
         processor: str,
         source: str,
-        failing: list[Record] | list[Emit],
+        failing: Sequence[Record | Emit],
         error: BaseException,
         attempts: int,
+        *,
+        together: int = 1,
     ) -> None:
         """The failing record with its error, then the records that shared its batch (all
-        with the timeout when the batch's invocation timed out)."""
+        with the timeout when the batch's invocation timed out). ``together`` events
+        failed as one: the events of the failing Kinesis record, which leaves the stream
+        whole."""
         message = describe_error(error)
-        self._dead_letter(processor, source, failing[0], message, attempts)
-        for skipped in failing[1:]:
+        for failed in failing[:together]:
+            self._dead_letter(processor, source, failed, message, attempts)
+        for skipped in failing[together:]:
             if isinstance(error, TaskTimedOut):
                 self._dead_letter(processor, source, skipped, message, attempts)
             else:
@@ -530,7 +545,7 @@ class Engine:
         self, processor: str, source: str, record: Record | Emit, error: str, attempts: int
     ) -> None:
         try:
-            envelope = decode(record.payload, record.sequence)
+            envelope = decode(record.payload, default_trace(record))
             event, trace = envelope["data"], envelope["trace"]
         except DecodeError:
             raw = record.payload

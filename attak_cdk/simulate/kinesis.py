@@ -53,7 +53,7 @@ from ..model import Topology
 from ..runtime.context import Emit
 from ..runtime.emitter import KinesisEmitter
 from ..runtime.envelope import EmitError, Envelope
-from ..runtime.handler import Record, Runner, direct_record, handle_event
+from ..runtime.handler import Record, Runner, direct_record, handle_event, record_events
 from . import emulator
 from .dead_letters import RECORD_AGE_EXCEEDED, DeadLetterQueues, batch_message, direct_message
 from .engine import Call, Engine
@@ -232,10 +232,15 @@ class KinesisEngine(Engine):
     def send(self, events: Iterable[InputEvent]) -> None:
         """Deliver outside events: one direct invocation per event, as they come, then
         PutRecords into each ingest stream in bulk, as a producer would (each stream gets
-        its events in input order; order across processors is not kept, nor is it in AWS)."""
+        its events in input order; order across processors is not kept, nor is it in AWS).
+        Raw record data is written as it is, with PutRecord, in its place in that order."""
         processors = self.resolved.processors
-        ingest: dict[str, list[Emit]] = {}
+        ingest: dict[str, list[Emit | bytes]] = {}
         for event in events:
+            if event.raw is not None:
+                stream = self.streams[self._raw_stream(event)].physical
+                ingest.setdefault(stream, []).append(event.raw)
+                continue
             trace, payload = self._input_record(event)
             into = processors[event.processor].ingest
             if into is not None:
@@ -243,20 +248,32 @@ class KinesisEngine(Engine):
                 ingest.setdefault(stream, []).append(Emit("", event.data, payload, None, ()))
             else:
                 self._invoke_direct(event.processor, json.loads(payload), trace)
-        for stream, emits in ingest.items():
-            self._put_input(stream, emits)
+        for stream, items in ingest.items():
+            self._put_input(stream, items)
 
-    def _put_input(self, stream: str, emits: list[Emit]) -> None:
+    def _put_input(self, stream: str, items: list[Emit | bytes]) -> None:
         """Write outside input as a patient producer does: more attempts than a
-        processor's emitter, since no batch retry stands behind it."""
+        processor's emitter, since no batch retry stands behind it. Emits go in bulk;
+        raw record data, as one record each, between them."""
         producer = KinesisEmitter(
             self.kinesis,
             max_attempts=INPUT_ATTEMPTS,
             base_delay=self.options.emit_base_delay,
             max_delay=self.options.emit_max_delay,
         )
+        emits: list[Emit] = []
         try:
-            producer.put(stream, emits)
+            for item in items:
+                if isinstance(item, Emit):
+                    emits.append(item)
+                    continue
+                if emits:
+                    producer.put(stream, emits)
+                    emits = []
+                self.kinesis.put_record(StreamName=stream, Data=item, PartitionKey=self._new_id())
+                self._input_calls += 1
+            if emits:
+                producer.put(stream, emits)
         except EmitError as exc:
             raise EndpointError(f"outside input could not be written: {exc}") from None
         finally:
@@ -339,7 +356,13 @@ class KinesisEngine(Engine):
         attempt: int,
     ) -> tuple[int, BaseException] | None:
         """``_process`` for a batch read from ``source``, as attempt ``attempt``: each
-        record tagged with the invocation that emitted it."""
+        record tagged with the invocation that emitted it.
+
+        ``records`` are events: an aggregated Kinesis record is one per event it carries,
+        each with the payload of the emit it was, so each finds its own parent. A batch
+        of CloudWatch Logs control messages has none, and no handler call."""
+        if not records:
+            return None
         parents = self._parents
         for record in records:
             payload = record.payload
@@ -377,12 +400,20 @@ class KinesisEngine(Engine):
     ) -> None:
         """``records`` leave the shard: dead letters of the run, and one on-failure record
         in the consumer's queue."""
-        failing = [Record(r["SequenceNumber"], r["PartitionKey"], r["Data"]) for r in records]
+        # The events the records carry, read as the function read them.
+        events = [
+            record_events(r["SequenceNumber"], r["PartitionKey"], r["Data"], stream.physical)
+            for r in records
+        ]
+        failing = [event for record in events for event in record]
         if condition == RECORD_AGE_EXCEEDED:
             for record in failing:
                 self._dead_letter(stream.consumer, stream.name, record, describe_error(error), 0)
-        else:
-            self._dead_letter_batch(stream.consumer, stream.name, failing, error, attempts)
+        elif failing:
+            together = len(events[0]) or 1
+            self._dead_letter_batch(
+                stream.consumer, stream.name, failing, error, attempts, together=together
+            )
         message = batch_message(
             stream, reader.shard_id, records, condition, attempts, self.options.region
         )

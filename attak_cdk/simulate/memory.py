@@ -35,7 +35,7 @@ from ..handlers import Handler
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime.context import Emit
-from ..runtime.handler import Record
+from ..runtime.handler import Record, record_events
 from ..runtime.records import KEY_BUCKETS, Tally, groups_for, record_for
 from .engine import (
     INPUT,
@@ -58,7 +58,8 @@ class Lane(RetryState):
     (each the emits one Kinesis record carries), the read position (its checkpoint) and
     the retry state at it."""
 
-    records: list[list[Emit]] = field(default_factory=list)
+    records: list[Sequence[Record | Emit]] = field(default_factory=list)
+    """Each record's events: emits, as the consumer reads them, or an outside record's."""
     position: int = 0
 
     def pending(self) -> int:
@@ -162,12 +163,21 @@ class MemoryEngine(Engine):
     def send(self, events: Iterable[InputEvent]) -> None:
         """Deliver outside events, in order: as direct (asynchronous) invocations, or into
         a processor's ingest stream if it has one, written in bulk as a producer does (the
-        way ``attak trigger`` and the Kinesis engine write them)."""
+        way ``attak trigger`` and the Kinesis engine write them). Raw record data becomes
+        its events as Lambda reads them (``record_events``)."""
         processors = self.resolved.processors
         direct: list[Record] = []
         ingested: dict[str, list[Emit]] = {}
         target = ""
         for event in events:
+            if event.raw is not None:
+                stream = self._raw_stream(event)
+                self._invoke_direct(target, direct)
+                direct = []
+                if stream in ingested:  # what came before it goes first
+                    self.put(stream, ingested.pop(stream))
+                self._put_raw(stream, event.raw)
+                continue
             trace, payload = self._input_record(event)
             ingest = processors[event.processor].ingest
             if ingest is not None:
@@ -181,6 +191,16 @@ class MemoryEngine(Engine):
         self._invoke_direct(target, direct)
         for stream, emits in ingested.items():
             self.put(stream, emits)
+
+    def _put_raw(self, stream: str, data: bytes) -> None:
+        """Queue one outside record's events on the lane its partition key falls in: a
+        record's events stay together and in order, as in its shard."""
+        sequence = self._new_id()  # the record's sequence number, and its partition key
+        lanes = self.streams[stream].lanes
+        lane = lanes[key_lane(sequence, len(lanes))] if len(lanes) > 1 else lanes[0]
+        events = record_events(sequence, sequence, data, stream)
+        if events:  # a record of no events (a control message) calls no handler
+            lane.records.append(events)
 
     def _invoke_direct(self, processor: str, records: list[Record]) -> None:
         """Invoke ``processor`` once per record. Each invocation stands alone, as Lambda's

@@ -6,6 +6,7 @@ Plain data shared by the engines, the CLI's renderers and ``attak_cdk.testing``.
 
 from __future__ import annotations
 
+import base64
 import traceback
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -209,7 +210,7 @@ def document(result: SimulationResult) -> dict[str, Any]:
         "unprocessed": result.unprocessed,
         "invocations": [invocation_document(result, i) for i in result.invocations],
         "emitted": result.emitted,
-        "dead_letters": [_dead_letter(d) for d in result.dead_letters],
+        "dead_letters": [dead_letter_document(d) for d in result.dead_letters],
         "summary": result.summary,
         "transport": result.transport,
         **({"engine": result.engine} if result.engine is not None else {}),
@@ -222,7 +223,7 @@ def invocation_document(result: SimulationResult, invocation: Invocation) -> dic
         "id": invocation.id,
         "processor": invocation.processor,
         "source": invocation.source,
-        "event": invocation.event,
+        "event": event_document(invocation.event),
         "parent": invocation.parent,
         "from": invocation.sender,
         "trace": invocation.trace,
@@ -241,5 +242,16 @@ def _emits(result: SimulationResult, emits: Iterable[Emit]) -> list[dict[str, An
     return [{"topic": e.topic, "data": e.data, "to": result.where_to(e)} for e in emits]
 
 
-def _dead_letter(letter: DeadLetter) -> dict[str, Any]:
-    return asdict(letter)
+def event_document(event: Any) -> Any:
+    """An event as a JSON document holds it: binary data (the bytes an outside producer
+    wrote into an ingest stream) as ``{"base64": ...}``, anything else as it is."""
+    if isinstance(event, bytes):
+        return {"base64": base64.b64encode(event).decode("ascii")}
+    return event
+
+
+def dead_letter_document(letter: DeadLetter) -> dict[str, Any]:
+    """A dead letter as a JSON document holds it."""
+    document = asdict(letter)
+    document["event"] = event_document(letter.event)
+    return document

@@ -25,14 +25,18 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import IO, Any
 
 from ..errors import AttakError
 from ..inputs import InputEvent, check_processors
 from ..project import check_topology
 from ..simulate.memory import MemoryEngine
-from ..simulate.result import Invocation, describe_error, invocation_document
+from ..simulate.result import (
+    Invocation,
+    dead_letter_document,
+    describe_error,
+    invocation_document,
+)
 
 MAX_STREAMED = 10_000
 """Invocations sent to the page one by one; a bigger run is summed up in ``end`` only, as a
@@ -88,7 +92,7 @@ def run(document: dict[str, Any], send: Send) -> None:
                 "invocations": len(result.rows),
                 "shown": shown,
                 "summary": result.summary,
-                "dead_letters": [asdict(letter) for letter in result.dead_letters],
+                "dead_letters": [dead_letter_document(letter) for letter in result.dead_letters],
                 "emitted": result.emitted,
             },
         )

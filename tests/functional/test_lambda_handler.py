@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import gzip
 import importlib
 import json
 import os
@@ -25,6 +26,7 @@ import pytest
 
 from attak_cdk.project import load_topology
 from attak_cdk.runtime import handler as handler_module
+from attak_cdk.runtime.aggregate import compress, pack
 from attak_cdk.runtime.context import Emit, Routes
 from attak_cdk.runtime.emitter import KinesisEmitter
 from attak_cdk.runtime.envelope import EmitError, decode, encode, encode_input
@@ -161,6 +163,63 @@ def log_lines(read: Callable[[], Any]) -> list[dict[str, Any]]:
 
 
 # --- Kinesis batches -----------------------------------------------------------------
+
+
+def test_each_event_of_an_aggregated_record_is_its_own_handler_call_and_trace(
+    transport: ListTransport, processor_module: Any
+) -> None:
+    outside = pack([("k1", b'{"n": 1}'), ("k2", b"plain text"), ("k1", b'{"n": 3}')])
+    event = kinesis_event(upstream("a", "t-a"), compress(outside), upstream("z", "t-z"))
+
+    result = lambda_handler(event, LambdaContext())
+
+    assert result == {"batchItemFailures": []}
+    seen = [(e, trace) for e, trace, _, _ in processor_module.SEEN]
+    second = sequence_of(event, 1)
+    assert seen == [
+        ("a", "t-a"),
+        ({"n": 1}, second),
+        ("plain text", f"{second}.1"),
+        ({"n": 3}, f"{second}.2"),
+        ("z", "t-z"),
+    ]
+    assert [e["trace"] for e in transport.envelopes("stream-out")] == [t for _, t in seen]
+
+
+def test_a_failing_event_of_an_aggregate_names_its_kinesis_record(
+    transport: ListTransport, processor_module: Any
+) -> None:
+    aggregate = pack([("k", upstream("ok", "t-1")), ("k", upstream({"fail": 2}, "t-2"))])
+    event = kinesis_event(upstream("first", "t-0"), aggregate, upstream("never", "t-3"))
+
+    result = lambda_handler(event, LambdaContext())
+
+    # Lambda retries from the record: the aggregate, whose first event ran already
+    assert result == {"batchItemFailures": [{"itemIdentifier": sequence_of(event, 1)}]}
+    assert [e["data"] for e in transport.envelopes("stream-out")] == ["first", "ok"]
+
+
+def test_a_corrupt_record_fails_alone_naming_its_stream_and_sequence_number(
+    transport: ListTransport, processor_module: Any
+) -> None:
+    truncated = pack([("k", upstream("lost", "t-1"))])[:-5]
+    event = kinesis_event(upstream("before", "t-0"), truncated, upstream("after", "t-2"))
+
+    result = lambda_handler(event, LambdaContext())
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": sequence_of(event, 1)}]}
+    assert [e["data"] for e in transport.envelopes("stream-out")] == ["before"]
+
+
+def test_a_cloudwatch_logs_control_message_calls_no_handler(
+    transport: ListTransport, processor_module: Any
+) -> None:
+    control = gzip.compress(b'{"messageType": "CONTROL_MESSAGE", "logEvents": []}')
+
+    result = lambda_handler(kinesis_event(control), LambdaContext())
+
+    assert result == {"batchItemFailures": []}
+    assert processor_module.SEEN == []
 
 
 def test_kinesis_batch_that_succeeds_reports_no_failures_and_flushes_emits(
@@ -346,12 +405,13 @@ def test_failing_record_logs_outcome_error_with_the_error(
 def test_unreadable_record_logs_an_error_without_a_trace(
     transport: ListTransport, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lambda_handler(kinesis_event(b"{not json"), LambdaContext())
+    corrupt = pack([("k", upstream("a", "t-1"))])[:-1] + b"\x00"  # its checksum is off
+    lambda_handler(kinesis_event(corrupt), LambdaContext())
 
     [line] = log_lines(capsys.readouterr)
     assert line["outcome"] == "error"
     assert line["trace"] is None
-    assert line["error"].startswith("DecodeError: ")
+    assert line["error"].startswith("CorruptRecord: stream 'in', record 4959")
 
 
 def test_direct_invoke_failure_is_logged_before_it_is_raised(

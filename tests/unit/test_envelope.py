@@ -185,15 +185,46 @@ def test_decode_of_envelope_without_optional_fields_uses_defaults() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw",
-    [b"\xff\xfe\xfa not utf-8", b"not json at all", b'{"open": ', b"", "{broken", b'{"a":1} x'],
-    ids=["non-utf8", "not-json", "truncated", "empty", "str-not-json", "trailing-garbage"],
+    ("raw", "event"),
+    [
+        (b"not json at all", "not json at all"),
+        (b'{"open": ', '{"open": '),
+        (b"", ""),
+        ("{broken", "{broken"),
+        (b'{"a":1} x', '{"a":1} x'),
+        ("caf\u00e9 \u2603".encode(), "caf\u00e9 \u2603"),
+    ],
+    ids=["not-json", "truncated", "empty", "str-not-json", "trailing-garbage", "unicode"],
 )
-def test_decode_of_unreadable_data_raises_decode_error(raw: bytes | str) -> None:
-    with pytest.raises(DecodeError, match="not UTF-8 JSON"):
-        decode(raw, "t")
+def test_decode_of_utf8_text_that_is_not_json_is_the_text_as_the_event(
+    raw: bytes | str, event: str
+) -> None:
+    envelope = decode(raw, "t")
+    assert envelope["data"] == event
+    assert type(envelope["data"]) is str
+    assert (envelope["trace"], envelope["hops"], envelope["from"]) == ("t", 0, None)
+
+
+@pytest.mark.parametrize(
+    "raw", [b"\xff\xfe\xfa not utf-8", b"\x00\x01\x02\x80", b"\xf3\x89"], ids=str
+)
+def test_decode_of_data_that_is_not_utf8_is_the_bytes_as_the_event(raw: bytes) -> None:
+    envelope = decode(raw, "t")
+    assert envelope["data"] == raw
+    assert type(envelope["data"]) is bytes
+    assert envelope["trace"] == "t"
+
+
+def test_decode_of_json_that_is_not_an_envelope_is_still_the_parsed_document() -> None:
+    assert decode(b' {"user": "u1"} ', "t")["data"] == {"user": "u1"}
+    assert decode(b"[1, 2]", "t")["data"] == [1, 2]
 
 
 def test_decode_error_and_emit_error_are_distinct_exceptions() -> None:
     assert not issubclass(DecodeError, EmitError)
     assert not issubclass(EmitError, DecodeError)
+
+
+def test_an_envelope_with_a_bad_hop_count_is_still_a_decode_error() -> None:
+    with pytest.raises(DecodeError, match="invalid hop count -1"):
+        decode('{"v":1,"data":1,"hops":-1}', "t")

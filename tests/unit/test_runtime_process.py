@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from attak_cdk.runtime.aggregate import CorruptRecord
 from attak_cdk.runtime.context import Emit, LoopError, Routes
 from attak_cdk.runtime.envelope import DecodeError, EmitError, decode, encode, encode_input
 from attak_cdk.runtime.handler import FLUSH_EVERY, Record, Runner
@@ -235,23 +236,32 @@ def test_emit_past_max_hops_fails_the_record_with_loop_error() -> None:
     assert transport.data("all") == [1]
 
 
-def test_record_whose_data_is_not_json_fails_with_decode_error() -> None:
+def test_record_that_could_not_be_read_fails_with_its_error_before_any_decoding() -> None:
     handler = RecordingHandler()
     transport = ListTransport()
+    corrupt = CorruptRecord("stream 'clicks', record seq-bad: checksum does not match")
     batch = [
         *records(1, 2),
-        Record("seq-bad", "pk", b"\xff not json"),
+        Record("seq-bad", "pk", encode_input(3, "t"), error=corrupt),
         *records(4),
     ]
 
     result = make_runner(handler, transport).process(batch)
 
-    assert result is not None
-    index, error = result
-    assert index == 2
-    assert isinstance(error, DecodeError)
+    assert result == (2, corrupt)
     assert handler.seen == [1, 2]
     assert transport.data("all") == [1, 2]
+
+
+def test_an_outside_event_s_trace_is_its_record_s_sequence_then_the_event_s_index() -> None:
+    traces: list[str] = []
+
+    def handler(event: Any, context: Any) -> None:
+        traces.append(context.trace_id)
+
+    batch = [Record("49-1", "pk", b'"a"'), *(Record("49-2", "pk", b"x", sub=n) for n in range(3))]
+    assert make_runner(handler, ListTransport()).process(batch) is None
+    assert traces == ["49-1", "49-2", "49-2.1", "49-2.2"]
 
 
 # --- the transport failing: nothing is swallowed -------------------------------------
@@ -325,7 +335,7 @@ def test_observer_sees_decode_errors_with_no_envelope() -> None:
 
     runner = make_runner(RecordingHandler(), ListTransport(), observer=observer)
 
-    runner.process([Record("s", "p", b"{broken")])
+    runner.process([Record("s", "p", b'{"v":1,"data":1,"hops":"many"}')])
 
     assert len(calls) == 1
     assert calls[0][0] is None
