@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 
 from attak_cdk.inputs import InputEvent
+from attak_cdk.model import Topology
 from attak_cdk.project import load_topology
 from attak_cdk.simulate import kinesis, memory, timeouts
 from attak_cdk.simulate.result import SimulationResult, document
 from tests.conftest import PASS_ON, POISON, WriteProject
-from tests.delivery_scenarios import SCENARIOS, Scenario
+from tests.delivery_scenarios import SCENARIOS, UNLETTERED_POISON, Scenario
 
 pytestmark = pytest.mark.integration
 
@@ -83,19 +84,42 @@ def test_delivery_scenario_ends_alike_on_both_engines(
     assert_same(in_memory, over_kinesis)
 
 
-def test_queue_holds_lambdas_on_failure_record(moto: str, write_project: WriteProject) -> None:
-    root = write_project(
-        {
-            "p/pass.py": PASS_ON,
-            "p/poison.py": POISON,
-            "topology.yml": """
-            name: queue
-            processors: {spout: p/pass.py, picky: p/poison.py}
-            streams: [{from: spout, to: picky, retry_attempts: 0}]
-            """,
-        }
+def queue_project(write_project: WriteProject, poison: str) -> Topology:
+    return load_topology(
+        write_project(
+            {
+                "p/pass.py": PASS_ON,
+                "p/poison.py": poison,
+                "topology.yml": """
+                name: queue
+                processors: {spout: p/pass.py, picky: p/poison.py}
+                streams: [{from: spout, to: picky, retry_attempts: 0}]
+                """,
+            }
+        )
     )
-    topology = load_topology(root)
+
+
+def test_queue_holds_the_runtimes_letter_with_the_events_data_and_error(
+    moto: str, write_project: WriteProject
+) -> None:
+    topology = queue_project(write_project, POISON)
+    with kinesis.KinesisEngine(topology, endpoint_url=moto) as engine:
+        result = engine.run([InputEvent("spout", "poison")])
+        (message,) = engine.queue_messages("picky")
+    assert (message["attak"], message["processor"]) == ("dead-letter", "picky")
+    assert (message["data"], message["attempts"]) == ("poison", 1)
+    assert message["error"] == "ValueError: cannot take 'poison'"
+    assert "poison.py" in message["traceback"] and "raise ValueError" in message["traceback"]
+    (letter,) = result.dead_letters
+    assert message["trace"] == letter.trace and message["stream"].endswith("SpoutToPickyStream")
+
+
+def test_queue_holds_lambdas_on_failure_record_for_a_record_failing_whole(
+    moto: str, write_project: WriteProject
+) -> None:
+    # A letter over SQS's limit cannot be kept: the record fails, Lambda's net catches it.
+    topology = queue_project(write_project, UNLETTERED_POISON)
     with kinesis.KinesisEngine(topology, endpoint_url=moto) as engine:
         engine.run([InputEvent("spout", "poison")])
         (message,) = engine.queue_messages("picky")
