@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +24,7 @@ from typing import Any
 from botocore.exceptions import ReadTimeoutError
 
 from ..inputs import InputEvent
-from ..runtime.emitter import chunks
+from ..runtime.emitter import MAX_BYTES_PER_CALL, MAX_RECORDS_PER_CALL
 from ..runtime.envelope import EmitError, encode_input, new_id
 from .connection import RETRYABLE_CODES, backoff, error_code, error_text, with_backoff
 from .deployment import Deployment
@@ -67,6 +67,25 @@ class Delivery:
             "error": self.error,
             "result": self.result,
         }
+
+
+Entry = tuple[str, bytes]
+"""(partition key, data)"""
+
+
+def chunks(entries: Sequence[Entry]) -> Iterator[Sequence[Entry]]:
+    """Split entries into PutRecords calls of at most 500 records and 5 MiB, in order."""
+    start, size = 0, 0
+    for index, (key, data) in enumerate(entries):
+        entry_size = len(data) + len(key.encode())
+        if index > start and (
+            index - start == MAX_RECORDS_PER_CALL or size + entry_size > MAX_BYTES_PER_CALL
+        ):
+            yield entries[start:index]
+            start, size = index, 0
+        size += entry_size
+    if start < len(entries):
+        yield entries[start:]
 
 
 Clients = tuple[Any, Any]
@@ -120,7 +139,7 @@ def _put(
     report: OnDelivery,
     sleep: Callable[[float], None],
 ) -> None:
-    entries: list[tuple[str, bytes]] = []
+    entries: list[Entry] = []
     ready: list[Delivery] = []
     for delivery in group:
         try:
@@ -143,7 +162,7 @@ def _put_chunk(
     kinesis: Any,
     stream: str,
     deliveries: list[Delivery],
-    entries: Sequence[tuple[str, bytes]],
+    entries: Sequence[Entry],
     sleep: Callable[[float], None],
 ) -> None:
     """One PutRecords call, and retries of the records it refused, with backoff."""

@@ -1,21 +1,35 @@
-"""Buffered Kinesis PutRecords: how emits leave a processor in AWS.
+"""Kinesis PutRecords for a processor's emits: aggregated records, order kept per key.
 
-Records are sent in calls of at most 500 records and 5 MiB (PutRecords' limits). Entries
-that come back throttled or failed are retried alone, with exponential backoff and jitter;
-whole calls that are throttled, time out or fail with a 5xx are retried the same way. If
-records still fail after the last attempt, ``EmitError`` is raised so the handler fails
-and Lambda retries the batch: an emit is never lost.
+``put(stream, emits)`` writes ``records.records_for(emits)``: the emits packed into KPL
+aggregated records (compressed where that pays), keyed emits grouped by key bucket, every
+record of a bucket written with the bucket's explicit hash key so a key stays on one shard.
 
-Under partial failures a retried record lands after records sent later in the same call,
-so order per partition key is kept only when no entry had to be retried (as with any
-PutRecords producer).
+Order per key under partial failure. PutRecords writes each entry of a call on its own:
+an entry can come back throttled while later entries of the same call are written, so
+PutRecords alone does not keep order ("A single record failure does not stop the
+processing of subsequent records. As a result, PutRecords doesn't guarantee the ordering
+of records": https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html).
+The emitter therefore writes in rounds: a call carries at most ONE record of each key
+bucket, the oldest one not yet written, plus any number of records of keyless emits
+(which need no order), within 500 records and 5 MiB. A bucket's next record is sent only
+once the one before it has landed, so whatever fails and is retried, a bucket's records
+are written in emit order.
+
+Failures. Entries that come back failed are sent again in a later round, after
+exponential backoff with jitter. A whole call that is throttled, fails with a 5xx or a
+network error is retried as a round; when the answer was lost after the write happened,
+the records are written again, in order (at-least-once: duplicates, never gaps). A record
+that has failed ``max_attempts`` times raises ``EmitError``: the handler fails, Lambda
+retries the batch, and nothing is lost. A refusal retrying cannot cure (a missing
+stream, denied access) raises ``EmitError`` at once.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from botocore.exceptions import (
@@ -27,10 +41,12 @@ from botocore.exceptions import (
 )
 
 from .context import Emit
-from .envelope import EmitError, new_id
+from .envelope import EmitError
+from .records import OutgoingRecord, Tally, records_for
 
 MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 5 * 1024 * 1024
+"""PutRecords' limits on one call: records, and bytes of data plus partition keys."""
 RETRYABLE_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -50,23 +66,73 @@ _NETWORK_ERRORS = (
     ReadTimeoutError,
 )
 
-Entry = tuple[str, bytes]
-"""(partition key, data)"""
+
+def record_size(record: OutgoingRecord) -> int:
+    """What a record counts against a call's 5 MiB: its data and partition key."""
+    return len(record.data) + len(record.partition_key.encode())
 
 
-def chunks(entries: Sequence[Entry]) -> Iterator[Sequence[Entry]]:
-    """Split entries into PutRecords calls of at most 500 records and 5 MiB, in order."""
-    start, size = 0, 0
-    for index, (key, data) in enumerate(entries):
-        entry_size = len(data) + len(key.encode())
-        if index > start and (
-            index - start == MAX_RECORDS_PER_CALL or size + entry_size > MAX_BYTES_PER_CALL
-        ):
-            yield entries[start:index]
-            start, size = index, 0
-        size += entry_size
-    if start < len(entries):
-        yield entries[start:]
+def request_entry(record: OutgoingRecord) -> dict[str, Any]:
+    """A record as a PutRecords request entry."""
+    entry: dict[str, Any] = {"Data": record.data, "PartitionKey": record.partition_key}
+    if record.explicit_hash_key is not None:
+        entry["ExplicitHashKey"] = record.explicit_hash_key
+    return entry
+
+
+class _Unsent:
+    """The records of one ``put`` not yet written: a queue per key bucket (only its head
+    may be in flight) and the keyless records (any of them may be)."""
+
+    def __init__(self, records: Sequence[OutgoingRecord]) -> None:
+        self.records = records
+        self.buckets: dict[int, deque[int]] = {}
+        self.keyless: deque[int] = deque()
+        for index, record in enumerate(records):
+            if record.bucket is None:
+                self.keyless.append(index)
+            else:
+                self.buckets.setdefault(record.bucket, deque()).append(index)
+        self.count = len(records)
+
+    def next_call(self) -> list[int]:
+        """The records of the next call: each bucket's head, then keyless records, oldest
+        first, within 500 records and 5 MiB (the first record always fits: a record is at
+        most 1 MiB)."""
+        call: list[int] = []
+        size = 0
+        records = self.records
+        for queue in self.buckets.values():
+            grows = record_size(records[queue[0]])
+            if call and size + grows > MAX_BYTES_PER_CALL:
+                continue  # this bucket waits a round; a smaller head may still fit
+            call.append(queue[0])
+            size += grows
+            if len(call) == MAX_RECORDS_PER_CALL:
+                return call
+        keyless = self.keyless
+        while keyless and len(call) < MAX_RECORDS_PER_CALL:
+            grows = record_size(records[keyless[0]])
+            if call and size + grows > MAX_BYTES_PER_CALL:
+                break
+            call.append(keyless.popleft())
+            size += grows
+        return call
+
+    def landed(self, index: int) -> None:
+        self.count -= 1
+        bucket = self.records[index].bucket
+        if bucket is not None:
+            queue = self.buckets[bucket]
+            queue.popleft()  # only a bucket's head is ever sent
+            if not queue:
+                del self.buckets[bucket]
+
+    def failed(self, indexes: Sequence[int]) -> None:
+        """Keyless records that failed go back to the front; a bucket's head stays."""
+        for index in reversed(indexes):
+            if self.records[index].bucket is None:
+                self.keyless.appendleft(index)
 
 
 class KinesisEmitter:
@@ -90,6 +156,9 @@ class KinesisEmitter:
         self.jitter = jitter
         self.calls = 0
         """PutRecords calls made, retries included (for benchmarks and logs)."""
+        self.written: dict[str, Tally] = {}
+        """Per stream, what has landed: each record counted once, when PutRecords says
+        it was written (a record written twice after a lost answer counts once)."""
 
     @classmethod
     def from_environment(cls) -> KinesisEmitter:
@@ -100,29 +169,26 @@ class KinesisEmitter:
         return cls(boto3.client("kinesis", config=Config(retries={"max_attempts": 1})))
 
     def put(self, stream: str, emits: Sequence[Emit]) -> None:
-        self.put_entries(
-            stream,
-            [
-                (e.key or new_id(), e.payload.encode() if isinstance(e.payload, str) else e.payload)
-                for e in emits
-            ],
-        )
+        """Write ``emits`` to ``stream`` as aggregated records, a key's in emit order, or
+        raise ``EmitError`` (see the module docstring)."""
+        records = records_for(emits)
+        if records:
+            self.write(stream, records)
 
-    def put_entries(self, stream: str, entries: Sequence[Entry]) -> None:
-        """Write every entry to ``stream`` or raise ``EmitError`` saying how many failed."""
-        for chunk in chunks(entries):
-            self._put_chunk(stream, chunk)
-
-    def _put_chunk(self, stream: str, chunk: Sequence[Entry]) -> None:
-        remaining = list(chunk)
+    def write(self, stream: str, records: Sequence[OutgoingRecord]) -> None:
+        """Write ``records`` to ``stream``, a bucket's in order, or raise ``EmitError``."""
+        tally = self.written.setdefault(stream, Tally())
         target = {"StreamARN": stream} if stream.startswith("arn:") else {"StreamName": stream}
-        reasons: dict[str, int] = {}
-        for attempt in range(1, self.max_attempts + 1):
+        unsent = _Unsent(records)
+        failures = [0] * len(records)
+        reasons: Counter[str] = Counter()
+        while unsent.count:
+            call = unsent.next_call()
             self.calls += 1
+            failed: list[int] = []
             try:
                 response = self.client.put_records(
-                    Records=[{"Data": data, "PartitionKey": key} for key, data in remaining],
-                    **target,
+                    Records=[request_entry(records[i]) for i in call], **target
                 )
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
@@ -131,29 +197,46 @@ class KinesisEmitter:
                     raise EmitError(
                         f"PutRecords to stream '{stream}' was refused: {code}: {exc}"
                     ) from exc
-                reasons = {code or f"HTTP {status}": len(remaining)}
+                failed = call
+                reasons[code or f"HTTP {status}"] += len(call)
             except _NETWORK_ERRORS as exc:
-                reasons = {type(exc).__name__: len(remaining)}
+                # The write may have happened (a lost answer): sending the round again
+                # may write these records twice, still in their bucket's order.
+                failed = call
+                reasons[type(exc).__name__] += len(call)
             else:
-                if not response.get("FailedRecordCount"):
-                    return
-                failed = []
-                reasons = {}
-                for entry, result in zip(remaining, response["Records"], strict=True):
+                for index, result in zip(call, response["Records"], strict=True):
                     code = result.get("ErrorCode")
                     if code:
-                        failed.append(entry)
-                        reasons[code] = reasons.get(code, 0) + 1
-                remaining = failed
-                if not remaining:
-                    return
-            if attempt < self.max_attempts:
-                self.sleep(self.backoff(attempt))
+                        failed.append(index)
+                        reasons[code] += 1
+                    else:
+                        unsent.landed(index)
+                        tally.add(records[index])
+            if not failed:
+                continue
+            unsent.failed(failed)
+            worst = 0
+            for index in failed:
+                failures[index] += 1
+                worst = max(worst, failures[index])
+            if worst >= self.max_attempts:
+                raise self._gave_up(stream, records, unsent.count, reasons)
+            self.sleep(self.backoff(worst))
+
+    def _gave_up(
+        self,
+        stream: str,
+        records: Sequence[OutgoingRecord],
+        unsent: int,
+        reasons: Counter[str],
+    ) -> EmitError:
         detail = ", ".join(f"{count}x {code}" for code, count in sorted(reasons.items()))
-        raise EmitError(
-            f"{len(remaining)} of {len(chunk)} records could not be written to stream "
-            f"'{stream}' after {self.max_attempts} attempts ({detail}); the batch fails "
-            "so Lambda retries it and nothing is lost"
+        events = sum(r.events for r in records)
+        return EmitError(
+            f"{unsent} of {len(records)} records ({events} events) could not be written to "
+            f"stream '{stream}': a record failed {self.max_attempts} attempts ({detail}); "
+            "the batch fails so Lambda retries it and nothing is lost"
         )
 
     def backoff(self, attempt: int) -> float:

@@ -130,6 +130,9 @@ def _cut(emits: list[Emit]) -> list[list[Emit]]:
     return groups
 
 
+# Both from https://aws.amazon.com/kinesis/data-streams/pricing/: provisioned mode bills
+# PUT payload units, "25 KB payload chunks" of each record; on-demand mode bills data in
+# as "the size of each record rounded up to the nearest 1 KB (1,024 bytes)".
 PAYLOAD_UNIT = 25 * 1024
 """A PUT payload unit: provisioned streams bill each record by the started 25 KB."""
 BILLED_UNIT = 1024

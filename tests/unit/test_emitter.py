@@ -1,47 +1,110 @@
-"""``KinesisEmitter``: PutRecords in calls of <= 500 records and <= 5 MiB, failed entries
-retried with backoff, ``EmitError`` when records still fail (DESIGN.md "Delivery
-semantics": an emit is never lost). Driven through botocore's ``Stubber``; no network."""
+"""``KinesisEmitter``: emits written as aggregated records, a key's records in emit order
+whatever PutRecords fails, every event landing or ``EmitError`` raised (DESIGN.md
+"Delivery semantics"). Driven through an in-memory Kinesis that injects faults from a
+seeded random generator; no network."""
 
 from __future__ import annotations
 
-import functools
-import itertools
-from collections.abc import Iterator
+import hashlib
+import random
+import string
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import ANY, Stubber
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
+from attak_cdk.runtime.aggregate import unpack
 from attak_cdk.runtime.context import Emit
-from attak_cdk.runtime.emitter import (
-    MAX_BYTES_PER_CALL,
-    MAX_RECORDS_PER_CALL,
-    Entry,
-    KinesisEmitter,
-    chunks,
-)
-from attak_cdk.runtime.envelope import GENERATED_KEY_LENGTH, EmitError
+from attak_cdk.runtime.emitter import MAX_BYTES_PER_CALL, MAX_RECORDS_PER_CALL, KinesisEmitter
+from attak_cdk.runtime.envelope import GENERATED_KEY_LENGTH, EmitError, decode, encode
+from attak_cdk.runtime.records import bucket_hash_key, bucket_of, records_for
 
 STREAM = "attak-example-reverse"
 ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/attak-example-reverse"
-MIB = 1024 * 1024
+THROTTLED = "ProvisionedThroughputExceededException"
+Entry = dict[str, Any]
+"""A PutRecords request entry: Data, PartitionKey and maybe ExplicitHashKey."""
 
 
-@pytest.fixture
-def client() -> Any:
-    return boto3.client(
-        "kinesis", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
+class FakeKinesis:
+    """One stream in memory: PutRecords appends each written entry to its shard (by
+    explicit hash key, else the MD5 of the partition key, as Kinesis does). Faults are
+    drawn from a seeded generator: ``throttle`` of the entries come back throttled while
+    the rest of the call is written, ``server_errors`` of the calls fail whole with a
+    500 ``InternalFailure``, ``lost_answers`` of the calls are written and then raise a
+    network error, as a dropped connection does. ``refuse(entry)`` may name an error
+    code for an entry, for tests that script their failures."""
 
+    def __init__(
+        self,
+        *,
+        shards: int = 4,
+        throttle: float = 0.0,
+        server_errors: float = 0.0,
+        lost_answers: float = 0.0,
+        seed: int = 0,
+        refuse: Callable[[Entry], str | None] | None = None,
+    ) -> None:
+        self.shards: list[list[Entry]] = [[] for _ in range(shards)]
+        self.throttle = throttle
+        self.server_errors = server_errors
+        self.lost_answers = lost_answers
+        self.random = random.Random(seed)
+        self.refuse = refuse or (lambda entry: None)
+        self.requests: list[dict[str, Any]] = []
+        self.injected: Counter[str] = Counter()
+        self.written_unanswered: set[bytes] = set()
+        """Data of entries written by calls whose answer was lost (may be written again)."""
 
-@pytest.fixture
-def stubber(client: Any) -> Iterator[Stubber]:
-    with Stubber(client) as stub:
-        yield stub
-        stub.assert_no_pending_responses()
+    def shard_of(self, entry: Entry) -> int:
+        hash_key = entry.get("ExplicitHashKey")
+        if hash_key is None:
+            digest = hashlib.md5(entry["PartitionKey"].encode(), usedforsecurity=False).digest()
+            point = int.from_bytes(digest, "big")
+        else:
+            point = int(hash_key)
+        return point * len(self.shards) >> 128
+
+    def put_records(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        if self.random.random() < self.server_errors:
+            self.injected["server error"] += 1
+            raise ClientError(
+                {
+                    "Error": {"Code": "InternalFailure", "Message": "injected"},
+                    "ResponseMetadata": {"HTTPStatusCode": 500},
+                },
+                "PutRecords",
+            )
+        results: list[dict[str, str]] = []
+        for entry in request["Records"]:
+            code = self.refuse(entry)
+            if code is None and self.random.random() < self.throttle:
+                code = THROTTLED
+            if code is not None:
+                self.injected[code] += 1
+                results.append({"ErrorCode": code, "ErrorMessage": f"{code} (injected)"})
+                continue
+            shard = self.shard_of(entry)
+            self.shards[shard].append(entry)
+            sequence = f"{len(self.shards[shard]):056d}"
+            results.append({"SequenceNumber": sequence, "ShardId": f"shardId-{shard:012d}"})
+        if self.random.random() < self.lost_answers:
+            self.injected["lost answer"] += 1
+            self.written_unanswered.update(
+                e["Data"]
+                for e, r in zip(request["Records"], results, strict=True)
+                if "ShardId" in r
+            )
+            lost = ReadTimeoutError if self.random.random() < 0.5 else ConnectionClosedError
+            raise lost(endpoint_url="https://kinesis.us-east-1.amazonaws.com/")
+        failed = sum("ErrorCode" in r for r in results)
+        return {"FailedRecordCount": failed, "Records": results}
+
+    def written(self) -> list[Entry]:
+        return [entry for shard in self.shards for entry in shard]
 
 
 class Sleeps:
@@ -60,343 +123,291 @@ def emitter(client: Any, sleeps: Sleeps | None = None, **kwargs: Any) -> Kinesis
     )
 
 
-def entries(count: int, size: int = 10) -> list[Entry]:
-    return [(f"k{i}", f"{i:0{size}d}".encode()) for i in range(count)]
+def emit(data: Any, key: str | None) -> Emit:
+    payload = encode(data, topic="clicks", source="spout", trace="t1", hops=1)
+    return Emit("clicks", data, payload, key, (STREAM,))
 
 
-def records_param(chunk: list[Entry]) -> list[dict[str, Any]]:
-    return [{"Data": data, "PartitionKey": key} for key, data in chunk]
+def keyed(count: int, keys: int = 50, pad: int = 0, start: int = 0) -> list[Emit]:
+    """Emits i = start.. count-1 of key ``k{i % keys}``, valued (key, per-key counter)."""
+    out = []
+    for i in range(start, start + count):
+        key = f"k{i % keys}"
+        out.append(emit({"key": key, "n": i // keys, "pad": "p" * pad}, key))
+    return out
 
 
-def ok(count: int) -> dict[str, Any]:
-    # Kinesis sends "FailedRecordCount": 0 here, but botocore's model says its minimum is
-    # 1, so the Stubber refuses 0: a successful response leaves the count out.
-    return {
-        "Records": [
-            {"SequenceNumber": f"{i:056d}", "ShardId": "shardId-000000000000"} for i in range(count)
-        ],
-    }
+def events_of(entry: Entry) -> list[tuple[str, Any]]:
+    """The (partition key, data) of the events in one written record."""
+    return [(key, decode(data, "")["data"]) for key, data in unpack(entry["Data"], "")]
 
 
-def partial(codes: list[str | None]) -> dict[str, Any]:
-    """A PutRecords response where entry i failed with codes[i] (None: succeeded)."""
-    results: list[dict[str, Any]] = []
-    for i, code in enumerate(codes):
-        if code is None:
-            results.append({"SequenceNumber": f"{i:056d}", "ShardId": "shardId-000000000000"})
-        else:
-            results.append({"ErrorCode": code, "ErrorMessage": f"{code} for entry {i}"})
-    response: dict[str, Any] = {"Records": results}
-    failed = sum(c is not None for c in codes)
-    if failed:
-        response["FailedRecordCount"] = failed
-    return response
+# --- what is written -----------------------------------------------------------------
 
 
-def expect(stubber: Stubber, response: dict[str, Any], chunk: list[Entry], **target: str) -> None:
-    stubber.add_response(
-        "put_records",
-        response,
-        {"Records": records_param(chunk), **(target or {"StreamName": STREAM})},
-    )
+def test_keyed_emits_are_written_as_aggregates_with_their_bucket_hash_key() -> None:
+    kinesis = FakeKinesis()
+    emits = keyed(2000, pad=100)
+    sender = emitter(kinesis)
+
+    sender.put(STREAM, emits)
+
+    written = kinesis.written()
+    assert len(written) == len(records_for(emits)) < len(emits) // 10
+    by_key: dict[str, list[int]] = {}
+    for entry in written:
+        for key, data in events_of(entry):
+            assert entry["ExplicitHashKey"] == bucket_hash_key(bucket_of(key))
+            by_key.setdefault(key, []).append(data["n"])
+    assert by_key == {f"k{k}": list(range(40)) for k in range(50)}
 
 
-# --- splitting into calls ------------------------------------------------------------
+def test_keyless_emits_share_records_under_random_partition_keys_without_hash_key() -> None:
+    kinesis = FakeKinesis()
+    emits = [emit(i, None) for i in range(20_000)]
+
+    emitter(kinesis).put(STREAM, emits)
+
+    written = kinesis.written()
+    assert 1 < len(written) < 100
+    assert all("ExplicitHashKey" not in entry for entry in written)
+    keys = [entry["PartitionKey"] for entry in written]
+    assert all(len(k) == GENERATED_KEY_LENGTH for k in keys) and len(set(keys)) == len(keys)
+    assert sorted(data for entry in written for _, data in events_of(entry)) == list(range(20_000))
 
 
-def test_1200_entries_are_sent_in_three_calls_of_500_500_and_200_in_order(
-    client: Any, stubber: Stubber
-) -> None:
-    batch = entries(1200)
-    expect(stubber, ok(500), batch[:500])
-    expect(stubber, ok(500), batch[500:1000])
-    expect(stubber, ok(200), batch[1000:])
-    sender = emitter(client)
+def test_empty_put_makes_no_call() -> None:
+    kinesis = FakeKinesis()
+    sender = emitter(kinesis)
 
-    sender.put_entries(STREAM, batch)
-
-    assert sender.calls == 3
-
-
-def test_entries_over_5_mib_in_total_are_split_by_bytes(client: Any, stubber: Stubber) -> None:
-    batch = [(f"k{i}", bytes([65 + i]) * 1_000_000) for i in range(6)]  # 6 x 1 MB
-    expect(stubber, ok(5), batch[:5])
-    expect(stubber, ok(1), batch[5:])
-    sender = emitter(client)
-
-    sender.put_entries(STREAM, batch)
-
-    assert sender.calls == 2
-
-
-def test_a_call_of_exactly_5_mib_including_keys_is_not_split(client: Any, stubber: Stubber) -> None:
-    batch = [(f"k{i}", b"x" * (MIB - 2)) for i in range(5)]  # 5 x (1 MiB - 2 + 2-byte key)
-    batch.append(("k5", b"y"))
-    expect(stubber, ok(5), batch[:5])
-    expect(stubber, ok(1), batch[5:])
-
-    emitter(client).put_entries(STREAM, batch)
-
-
-def test_empty_put_makes_no_call(client: Any, stubber: Stubber) -> None:
-    sender = emitter(client)
-
-    sender.put_entries(STREAM, [])
     sender.put(STREAM, [])
 
-    assert sender.calls == 0
+    assert sender.calls == 0 and kinesis.requests == [] and sender.written == {}
 
 
-def test_put_sends_each_emit_payload_as_utf8_with_its_key(client: Any, stubber: Stubber) -> None:
-    emits = [
-        Emit("t", "héllo", '{"data":"héllo"}', "user-1", (STREAM,)),
-        Emit("t", "b", b'{"data":"b"}'.decode(), "user-2", (STREAM,)),
+def test_stream_given_as_an_arn_is_addressed_by_stream_arn() -> None:
+    kinesis = FakeKinesis()
+
+    emitter(kinesis).put(ARN, keyed(3))
+
+    assert [set(r) for r in kinesis.requests] == [{"StreamARN", "Records"}]
+    assert kinesis.requests[0]["StreamARN"] == ARN
+
+
+def test_tally_counts_each_landed_record_once_even_when_written_twice() -> None:
+    kinesis = FakeKinesis(lost_answers=0.5, seed=3)
+    sender = emitter(kinesis, max_attempts=30)
+    emits = keyed(3000, pad=200)
+
+    sender.put(STREAM, emits)
+
+    records = records_for(emits)  # deterministic for keyed emits
+    tally = sender.written[STREAM]
+    assert kinesis.injected["lost answer"] > 0
+    assert len(kinesis.written()) > tally.records == len(records)
+    assert tally.events == 3000
+    assert tally.bytes == sum(len(r.data) + len(r.partition_key) for r in records)
+    assert tally.billed_kb == sum(-(-(len(r.data) + len(r.partition_key)) // 1024) for r in records)
+    assert tally.payload_units >= tally.records
+
+
+# --- order per key bucket ------------------------------------------------------------
+
+
+def test_a_bucket_sends_its_next_record_only_after_the_one_before_landed() -> None:
+    # One key, three aggregates: the first is throttled twice; keyless records go freely.
+    first_attempts = Counter[bytes]()
+    emits = keyed(300, keys=1, pad=500)
+    records = records_for(emits)
+    assert len(records) == 3
+
+    def refuse(entry: Entry) -> str | None:
+        first_attempts[entry["Data"]] += 1
+        if entry["Data"] == records[0].data and first_attempts[entry["Data"]] <= 2:
+            return THROTTLED
+        return None
+
+    kinesis = FakeKinesis(refuse=refuse)
+    sleeps = Sleeps()
+    sender = emitter(kinesis, sleeps)
+
+    sender.put(STREAM, [*emits, emit("loose", None)])
+
+    keyed_per_call = [
+        [e["Data"] for e in r["Records"] if "ExplicitHashKey" in e] for r in kinesis.requests
     ]
-    expect(
-        stubber,
-        ok(2),
-        [("user-1", '{"data":"héllo"}'.encode()), ("user-2", b'{"data":"b"}')],
-    )
-
-    emitter(client).put(STREAM, emits)
-
-
-def test_put_draws_a_random_partition_key_for_emits_without_one(client: Any) -> None:
-    sent: list[dict[str, Any]] = []
-    client.meta.events.register(
-        "before-parameter-build.kinesis.PutRecords",
-        lambda params, **_: sent.extend(params["Records"]),
-    )
-    emits = [Emit("t", i, f'{{"data":{i}}}', None, (STREAM,)) for i in range(20)]
-    with Stubber(client) as stub:
-        stub.add_response(
-            "put_records",
-            ok(20),
-            {"StreamName": STREAM, "Records": [{"Data": ANY, "PartitionKey": ANY}] * 20},
-        )
-        emitter(client).put(STREAM, emits)
-        stub.assert_no_pending_responses()
-
-    keys = [record["PartitionKey"] for record in sent]
-    assert all(isinstance(k, str) and len(k) == GENERATED_KEY_LENGTH for k in keys)
-    assert len(set(keys)) > 1  # spread, not one constant key
-    assert [record["Data"] for record in sent] == [f'{{"data":{i}}}'.encode() for i in range(20)]
+    assert keyed_per_call == [[r.data] for r in (records[0], records[0], *records)]
+    assert sum(len(r["Records"]) for r in kinesis.requests) == 6  # the keyless one went first
+    assert len(sleeps.delays) == 2 and sleeps.delays[0] < sleeps.delays[1]
+    assert [e["Data"] for e in kinesis.shards[kinesis.shard_of(kinesis.written()[0])]][-3:] == [
+        r.data for r in records
+    ]
 
 
-def test_stream_given_as_an_arn_is_addressed_by_stream_arn(client: Any, stubber: Stubber) -> None:
-    batch = entries(3)
-    expect(stubber, ok(3), batch, StreamARN=ARN)
-
-    emitter(client).put_entries(ARN, batch)
-
-
-# --- retries -------------------------------------------------------------------------
-
-
-def test_partial_failure_resends_only_the_failed_entries_with_increasing_backoff(
-    client: Any, stubber: Stubber
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_under_throttling_server_errors_and_lost_answers_no_event_is_lost_or_reordered(
+    seed: int,
 ) -> None:
-    batch = entries(5)
-    throttled = "ProvisionedThroughputExceededException"
-    expect(stubber, partial([None, throttled, None, throttled, throttled]), batch)
-    expect(stubber, partial([None, throttled, None]), [batch[1], batch[3], batch[4]])
-    expect(stubber, ok(1), [batch[3]])
+    kinesis = FakeKinesis(throttle=0.30, server_errors=0.05, lost_answers=0.05, seed=seed)
+    sender = KinesisEmitter(kinesis, max_attempts=25, sleep=lambda s: None)
+    events, keys = 10_000, 50
+
+    for start in range(0, events, 2500):  # a handler's flushes
+        sender.put(STREAM, keyed(2500, keys=keys, pad=900, start=start))
+
+    assert kinesis.injected[THROTTLED] > 0
+    assert kinesis.injected["server error"] > 0 and kinesis.injected["lost answer"] > 0
+    hash_keys: dict[str, set[str]] = {}
+    shards: dict[str, set[int]] = {}
+    seen: dict[str, int] = {}  # key -> highest counter seen: firsts must come in order
+    out_of_order = duplicates = 0
+    for shard, entries in enumerate(kinesis.shards):
+        records_seen: set[bytes] = set()
+        for entry in entries:
+            if entry["Data"] in records_seen:
+                # A record written twice: only a call whose answer was lost does that.
+                assert entry["Data"] in kinesis.written_unanswered
+            records_seen.add(entry["Data"])
+            for key, data in events_of(entry):
+                hash_keys.setdefault(key, set()).add(entry["ExplicitHashKey"])
+                shards.setdefault(key, set()).add(shard)
+                last = seen.get(key, -1)
+                if data["n"] == last + 1:
+                    seen[key] = data["n"]
+                elif data["n"] <= last:
+                    duplicates += 1
+                else:
+                    out_of_order += 1
+    assert out_of_order == 0
+    assert seen == {f"k{k}": events // keys - 1 for k in range(keys)}  # every event landed
+    assert all(len(h) == 1 for h in hash_keys.values())
+    assert all(len(s) == 1 for s in shards.values())
+    assert sender.written[STREAM].events == events
+    for request in kinesis.requests:  # the rule that keeps the order
+        hash_keys_in_call = [e["ExplicitHashKey"] for e in request["Records"]]
+        assert len(hash_keys_in_call) == len(set(hash_keys_in_call))
+
+
+# --- PutRecords' limits --------------------------------------------------------------
+
+
+def call_bytes(request: dict[str, Any]) -> int:
+    return sum(len(e["Data"]) + len(e["PartitionKey"].encode()) for e in request["Records"])
+
+
+def test_600_small_records_are_sent_in_calls_of_500_and_100() -> None:
+    # 40 KB events: two do not fit in one aggregate, and each compresses to a few bytes.
+    kinesis = FakeKinesis()
+    emits = [emit("x" * 40_000 + str(i), None) for i in range(600)]
+    sender = emitter(kinesis)
+
+    sender.put(STREAM, emits)
+
+    assert [len(r["Records"]) for r in kinesis.requests] == [MAX_RECORDS_PER_CALL, 100]
+    assert sender.written[STREAM].records == 600
+
+
+def test_records_over_5_mib_in_total_are_split_by_bytes() -> None:
+    draw = random.Random(7)
+    letters = string.ascii_letters + string.digits + string.punctuation
+    emits = [emit("".join(draw.choices(letters, k=900_000)), None) for _ in range(12)]
+    kinesis = FakeKinesis()
+
+    emitter(kinesis).put(STREAM, emits)
+
+    sizes = [call_bytes(r) for r in kinesis.requests]
+    assert len(sizes) >= 2 and all(size <= MAX_BYTES_PER_CALL for size in sizes)
+    assert sum(len(r["Records"]) for r in kinesis.requests) == len(kinesis.written()) == 12
+    for before, after in zip(kinesis.requests, kinesis.requests[1:], strict=False):
+        # a call is cut only when the next record would not fit
+        first = after["Records"][0]
+        assert call_bytes(before) + len(first["Data"]) + len(first["PartitionKey"]) > (
+            MAX_BYTES_PER_CALL
+        )
+
+
+# --- failures ------------------------------------------------------------------------
+
+
+def test_whole_call_server_error_is_retried() -> None:
+    kinesis = FakeKinesis()
+    failures = iter([True])
+
+    def put_records(**request: Any) -> dict[str, Any]:
+        if next(failures, False):
+            kinesis.requests.append(request)
+            raise ClientError(
+                {"Error": {"Code": ""}, "ResponseMetadata": {"HTTPStatusCode": 503}}, "PutRecords"
+            )
+        return FakeKinesis.put_records(kinesis, **request)
+
+    kinesis.put_records = put_records  # type: ignore[method-assign]
     sleeps = Sleeps()
-    sender = emitter(client, sleeps)
+    sender = emitter(kinesis, sleeps)
 
-    sender.put_entries(STREAM, batch)
+    sender.put(STREAM, keyed(10))
 
-    assert sender.calls == 3
-    assert len(sleeps.delays) == 2
-    assert 0 < sleeps.delays[0] < sleeps.delays[1]
+    assert sender.calls == 2 and len(sleeps.delays) == 1
+    assert kinesis.requests[0] == kinesis.requests[1]
+    assert sender.written[STREAM].events == 10
 
 
-def test_backoff_grows_but_never_exceeds_max_delay(client: Any, stubber: Stubber) -> None:
-    batch = entries(1)
-    for _ in range(7):
-        expect(stubber, partial(["InternalFailure"]), batch)
-    expect(stubber, ok(1), batch)
+def test_non_retryable_client_error_raises_emit_error_at_once_naming_the_stream() -> None:
+    class Refusing:
+        def put_records(self, **request: Any) -> dict[str, Any]:
+            raise ClientError(
+                {
+                    "Error": {"Code": "ResourceNotFoundException", "Message": "not found"},
+                    "ResponseMetadata": {"HTTPStatusCode": 400},
+                },
+                "PutRecords",
+            )
+
     sleeps = Sleeps()
+    sender = emitter(Refusing(), sleeps)
 
-    emitter(client, sleeps, max_attempts=8, base_delay=0.1, max_delay=1.0).put_entries(
-        STREAM, batch
+    with pytest.raises(EmitError) as info:
+        sender.put(STREAM, keyed(5))
+
+    assert f"'{STREAM}'" in str(info.value)
+    assert "ResourceNotFoundException" in str(info.value)
+    assert sender.calls == 1 and sleeps.delays == []
+
+
+def test_a_record_that_never_lands_raises_emit_error_after_max_attempts() -> None:
+    # Key k0's records are always throttled; the other keys land.
+    doomed = bucket_hash_key(bucket_of("k0"))
+    kinesis = FakeKinesis(
+        refuse=lambda e: THROTTLED if e.get("ExplicitHashKey") == doomed else None
     )
+    sleeps = Sleeps()
+    sender = emitter(kinesis, sleeps, max_attempts=4)
+
+    with pytest.raises(EmitError) as info:
+        sender.put(STREAM, keyed(100, keys=3))
+
+    message = str(info.value)
+    assert f"'{STREAM}'" in message
+    assert "4 attempts" in message and f"4x {THROTTLED}" in message
+    assert "1 of 3 records (100 events)" in message
+    assert sender.calls == 4
+    assert len(sleeps.delays) == 3  # no sleep after the last attempt
+    assert sender.written[STREAM].records == 2
+
+
+def test_backoff_grows_but_never_exceeds_max_delay() -> None:
+    attempts = Counter[bytes]()
+
+    def refuse(entry: Entry) -> str | None:
+        attempts[entry["Data"]] += 1
+        return "InternalFailure" if attempts[entry["Data"]] <= 7 else None
+
+    sleeps = Sleeps()
+    sender = emitter(FakeKinesis(refuse=refuse), sleeps, base_delay=0.1, max_delay=1.0)
+
+    sender.put(STREAM, keyed(1))
 
     assert len(sleeps.delays) == 7
     assert all(0 < d <= 1.0 for d in sleeps.delays)
     assert sleeps.delays == sorted(sleeps.delays)
-    assert sleeps.delays[0] < sleeps.delays[-1]
-
-
-def test_entries_that_fail_every_attempt_raise_emit_error_with_count_and_codes(
-    client: Any, stubber: Stubber
-) -> None:
-    batch = entries(4)
-    throttled = "ProvisionedThroughputExceededException"
-    expect(stubber, partial([throttled, None, "InternalFailure", throttled]), batch)
-    expect(stubber, partial([throttled, "InternalFailure", None]), [batch[0], batch[2], batch[3]])
-    expect(stubber, partial([throttled, "InternalFailure"]), [batch[0], batch[2]])
-    sleeps = Sleeps()
-    sender = emitter(client, sleeps, max_attempts=3)
-
-    with pytest.raises(EmitError) as info:
-        sender.put_entries(STREAM, batch)
-
-    message = str(info.value)
-    assert "2 of 4 records" in message
-    assert STREAM in message
-    assert throttled in message
-    assert "InternalFailure" in message
-    assert "3 attempts" in message
-    assert sender.calls == 3
-    assert len(sleeps.delays) == 2  # no sleep after the last attempt
-
-
-def test_whole_call_throughput_exceeded_is_retried(client: Any, stubber: Stubber) -> None:
-    batch = entries(3)
-    stubber.add_client_error(
-        "put_records",
-        service_error_code="ProvisionedThroughputExceededException",
-        service_message="Rate exceeded for shard",
-        http_status_code=400,
-        expected_params={"StreamName": STREAM, "Records": records_param(batch)},
-    )
-    expect(stubber, ok(3), batch)
-    sleeps = Sleeps()
-    sender = emitter(client, sleeps)
-
-    sender.put_entries(STREAM, batch)
-
-    assert sender.calls == 2
-    assert len(sleeps.delays) == 1
-
-
-def test_whole_call_server_error_is_retried(client: Any, stubber: Stubber) -> None:
-    batch = entries(2)
-    stubber.add_client_error(
-        "put_records", service_error_code="InternalFailure", http_status_code=500
-    )
-    expect(stubber, ok(2), batch)
-
-    emitter(client).put_entries(STREAM, batch)
-
-
-def test_whole_call_throttling_on_every_attempt_raises_emit_error(
-    client: Any, stubber: Stubber
-) -> None:
-    batch = entries(3)
-    for _ in range(4):
-        stubber.add_client_error(
-            "put_records",
-            service_error_code="ProvisionedThroughputExceededException",
-            http_status_code=400,
-        )
-    sender = emitter(client, max_attempts=4)
-
-    with pytest.raises(EmitError) as info:
-        sender.put_entries(STREAM, batch)
-
-    assert "3 of 3 records" in str(info.value)
-    assert "ProvisionedThroughputExceededException" in str(info.value)
-    assert sender.calls == 4
-
-
-def test_non_retryable_client_error_raises_emit_error_at_once_naming_the_stream(
-    client: Any, stubber: Stubber
-) -> None:
-    stubber.add_client_error(
-        "put_records",
-        service_error_code="ResourceNotFoundException",
-        service_message=f"Stream {STREAM} under account 123456789012 not found.",
-        http_status_code=400,
-    )
-    sleeps = Sleeps()
-    sender = emitter(client, sleeps)
-
-    with pytest.raises(EmitError) as info:
-        sender.put_entries(STREAM, entries(2))
-
-    assert f"'{STREAM}'" in str(info.value)
-    assert "ResourceNotFoundException" in str(info.value)
-    assert sender.calls == 1
-    assert sleeps.delays == []
-
-
-def test_a_failing_chunk_stops_before_later_chunks_are_sent(client: Any, stubber: Stubber) -> None:
-    batch = entries(600)
-    stubber.add_client_error(
-        "put_records", service_error_code="AccessDeniedException", http_status_code=400
-    )
-    sender = emitter(client)
-
-    with pytest.raises(EmitError):
-        sender.put_entries(STREAM, batch)
-
-    assert sender.calls == 1
-
-
-# --- chunks, as a property -----------------------------------------------------------
-
-
-@functools.cache
-def blob(size: int) -> bytes:
-    return b"d" * size
-
-
-def entry_size(entry: Entry) -> int:
-    key, data = entry
-    return len(data) + len(key.encode())
-
-
-_run = st.tuples(
-    st.text(min_size=1, max_size=256),
-    st.one_of(
-        st.integers(min_value=0, max_value=300),
-        st.sampled_from([100_000, 700_000, MIB - 1024]),
-    ),
-    st.integers(min_value=1, max_value=450),
-)
-
-
-@st.composite
-def entry_lists(draw: st.DrawFn) -> list[Entry]:
-    """Entries of up to 1 MiB each (Kinesis' record limit), in runs so lists get long."""
-    result: list[Entry] = []
-    for key, size, repeat in draw(st.lists(_run, max_size=6)):
-        for i in range(repeat if size < 1000 else min(repeat, 12)):
-            result.append((f"{key}{i}"[:256], blob(size)))
-    return result
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(entry_lists())
-def test_chunks_keep_order_cover_every_entry_once_and_respect_limits(
-    batch: list[Entry],
-) -> None:
-    parts = [list(part) for part in chunks(batch)]
-
-    flattened = [entry for part in parts for entry in part]
-    assert flattened == batch
-    assert all(a is b for a, b in zip(flattened, batch, strict=True))
-    for part in parts:
-        assert 1 <= len(part) <= MAX_RECORDS_PER_CALL
-        assert sum(entry_size(e) for e in part) <= MAX_BYTES_PER_CALL
-    # A call is cut only when the next entry would break a limit: no needless calls.
-    for before, after in itertools.pairwise(parts):
-        assert (
-            len(before) == MAX_RECORDS_PER_CALL
-            or sum(entry_size(e) for e in before) + entry_size(after[0]) > MAX_BYTES_PER_CALL
-        )
-
-
-def test_chunks_count_multibyte_keys_in_utf8_bytes() -> None:
-    key = "é" * 128  # 128 characters, 256 bytes
-    batch = [(key, b"x" * (MIB - 256)) for _ in range(6)]
-
-    sizes = [len(part) for part in chunks(batch)]
-
-    assert sizes == [5, 1]
-
-
-def test_chunks_of_nothing_is_no_call() -> None:
-    assert list(chunks([])) == []
+    assert sleeps.delays[0] < sleeps.delays[-1] == 1.0
