@@ -129,7 +129,8 @@ def test_ten_thousand_events_none_lost(
     # duplicates are only what at-least-once allows: a write whose answer was lost, or a
     # batch retried as a whole, and the engine counts them
     assert engine["duplicates"] <= counts.lost_answers * 500 + engine["function_errors"] * 500
-    assert duplicates <= engine["duplicates"]
+    # a record carries many events: every event stored twice came in a record read twice
+    assert not duplicates or engine["duplicates"] > 0
 
 
 def test_emits_that_cannot_be_written_fail_the_batch_and_are_retried(
