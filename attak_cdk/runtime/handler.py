@@ -20,7 +20,6 @@ import base64
 import importlib
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -28,6 +27,7 @@ from typing import Any, Protocol
 from . import config
 from .context import Context, Emit, Routes
 from .envelope import DecodeError, Envelope, decode, encode_input, new_id
+from .logs import RecordLog, announced
 
 Handler = Callable[[Any, Any], Any]
 Observer = Callable[[Any, "Envelope | None", list[Emit], "BaseException | None", float], None]
@@ -141,43 +141,27 @@ _runner: Runner | None = None
 
 
 def _runner_from_environment() -> Runner:
-    """Build the runner once per container from what the CDK stack put in the environment."""
+    """Build the runner once per container from what the CDK stack put in the environment:
+    its observer is the function's log (``logs.RecordLog``), which also sees each handler
+    call begin."""
     from .emitter import KinesisEmitter
 
     module_name, _, function = os.environ[config.ENV_HANDLER].partition(":")
     module = importlib.import_module(module_name)
+    processor = os.environ[config.ENV_PROCESSOR]
+    log = RecordLog(
+        processor,
+        float(os.environ.get(config.ENV_TRACE_SAMPLING, config.DEFAULT_TRACE_SAMPLING)),
+    )
     return Runner(
-        handler=getattr(module, function or "handler"),
-        processor=os.environ[config.ENV_PROCESSOR],
+        handler=announced(getattr(module, function or "handler"), log),
+        processor=processor,
         topology=os.environ.get(config.ENV_TOPOLOGY, ""),
         routes=Routes.from_json(os.environ.get(config.ENV_ROUTES, "[]")),
         transport=KinesisEmitter.from_environment(),
         max_hops=int(os.environ.get(config.ENV_MAX_HOPS, config.DEFAULT_MAX_HOPS)),
-        observer=log_record,
+        observer=log,
     )
-
-
-def log_record(
-    record: Record,
-    envelope: Envelope | None,
-    emits: list[Emit],
-    error: BaseException | None,
-    seconds: float,
-) -> None:
-    """One structured log line per record: what ``attak logs --trace`` follows."""
-    line: dict[str, Any] = {
-        "attak": "record",
-        "processor": os.environ.get(config.ENV_PROCESSOR, ""),
-        "trace": envelope["trace"] if envelope else None,
-        "topic": envelope["topic"] if envelope else None,
-        "sequence": record.sequence,
-        "outcome": "error" if error else "ok",
-        "emits": [e.topic for e in emits] if not error else [],
-        "ms": round(seconds * 1000, 3),
-    }
-    if error is not None:
-        line["error"] = f"{type(error).__name__}: {error}"
-    sys.stdout.write(json.dumps(line, default=str) + "\n")
 
 
 def is_kinesis_event(event: Any) -> bool:
@@ -249,8 +233,20 @@ def handle_event(runner: Processes, event: Any, context: Any) -> dict[str, Any]:
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     """Lambda's entry point for every attak processor: ``handle_event`` with the runner
-    built, once per container, from the environment."""
+    built, once per container, from the environment, then the invocation's summary line
+    in the function's log (see ``logs``)."""
     global _runner
     if _runner is None:
         _runner = _runner_from_environment()
-    return handle_event(_runner, event, context)
+    log = _runner.observer
+    if not isinstance(log, RecordLog):
+        return handle_event(_runner, event, context)
+    log.begin()
+    records = len(event["Records"]) if is_kinesis_event(event) else 1
+    try:
+        answer = handle_event(_runner, event, context)
+    except BaseException as error:
+        log.end(records, error)
+        raise
+    log.end(records)
+    return answer
