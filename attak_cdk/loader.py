@@ -36,6 +36,7 @@ from .settings import (
     ON_DEMAND,
     PROCESSOR_SETTINGS,
     STREAM_SETTINGS,
+    TRACE_SAMPLING,
     Setting,
     check_value,
 )
@@ -43,7 +44,16 @@ from .settings import (
 TOPOLOGY_FILENAMES = ("topology.yml", "topology.yaml", "topology.json", "topology.py")
 """Searched in this order when a folder is given."""
 
-TOP_LEVEL_KEYS = ("name", "description", "processors", "streams", "defaults", "max_hops", "plan")
+TOP_LEVEL_KEYS = (
+    "name",
+    "description",
+    "processors",
+    "streams",
+    "defaults",
+    "max_hops",
+    "trace_sampling",
+    "plan",
+)
 PROCESSOR_KEYS = ("handler", "environment", *PROCESSOR_SETTINGS)
 PLAN_KEYS = ("rate", "size", "duration", "dead_letters", "region", "processors")
 PLAN_PROCESSOR_KEYS = ("emits", "duration", "size", "log")
@@ -335,16 +345,20 @@ class _Reader:
             name = ""
         max_hops = data.get("max_hops", MAX_HOPS.default)
         max_hops = self.setting(MAX_HOPS, max_hops, "max_hops")
+        sampling = data.get("trace_sampling", TRACE_SAMPLING.default)
+        sampling = self.setting(TRACE_SAMPLING, sampling, "trace_sampling")
         defaults = self.defaults(data.get("defaults", {}))
         processors = self.processors(data.get("processors"), defaults)
         streams = self.streams(data.get("streams", []), defaults)
         assert isinstance(max_hops, int)
+        assert isinstance(sampling, (int, float))
         ingest = {k: defaults.get(k, s.default) for k, s in STREAM_SETTINGS.items()}
         return Topology(
             name=name,
             processors=processors,
             streams=tuple(streams),
             max_hops=max_hops,
+            trace_sampling=float(sampling),
             file=self.file,
             ingest_settings=self.stream_settings(ingest, "defaults.shards"),
             plan=self.plan(data.get("plan"), processors),

@@ -22,7 +22,9 @@ from .settings import (
     DEFAULT_RETENTION_HOURS,
     DEFAULT_RETRY_ATTEMPTS,
     DEFAULT_STARTING_POSITION,
+    DEFAULT_SYSTEM_LOG_LEVEL,
     DEFAULT_TIMEOUT,
+    DEFAULT_TRACE_SAMPLING,
 )
 
 
@@ -41,6 +43,8 @@ class Processor:
     input: str = DEFAULT_INPUT
     """``direct``: invoked directly when it has no incoming stream; ``stream``: also gets an
     ingest stream that outside producers write to."""
+    system_log_level: str = DEFAULT_SYSTEM_LOG_LEVEL
+    """Lambda's system log level: ``WARN`` drops its START and REPORT lines."""
     where: str = ""
     handler_spec: str = ""
     """The handler as the user wrote it, for messages."""
@@ -121,6 +125,9 @@ class Topology:
     processors: Mapping[str, Processor]
     streams: tuple[Stream, ...] = ()
     max_hops: int = DEFAULT_MAX_HOPS
+    trace_sampling: float = DEFAULT_TRACE_SAMPLING
+    """The share of traces every processor logs record by record (the same traces in
+    each: see ``runtime/logs.py``)."""
     file: Path = Path("topology.yml")
     ingest_settings: StreamSettings = field(default_factory=StreamSettings)
     """Settings of the ingest streams of processors declared ``input: stream``: the

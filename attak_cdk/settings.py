@@ -12,6 +12,7 @@ from dataclasses import dataclass
 # The runtime needs this default too, and imports nothing of ours: it is defined there and
 # offered here with the other defaults.
 from .runtime.config import DEFAULT_MAX_HOPS as DEFAULT_MAX_HOPS
+from .runtime.config import DEFAULT_TRACE_SAMPLING as DEFAULT_TRACE_SAMPLING
 
 MAX_HOPS_LIMIT = 10_000
 
@@ -27,6 +28,9 @@ DEFAULT_PARALLELIZATION_FACTOR = 1
 DEFAULT_RETRY_ATTEMPTS = 10
 DEFAULT_BISECT_BATCH_ON_ERROR = True
 DEFAULT_RETENTION_HOURS = 24
+# Lambda's platform lines (START, END, REPORT) are INFO-level system logs: WARN keeps only
+# the platform's warnings, a line or two per invocation less at every invocation.
+DEFAULT_SYSTEM_LOG_LEVEL = "WARN"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class Setting:
             return "one of " + ", ".join(self.choices)
         if self.kind is bool:
             return "true or false"
+        if self.kind is float:
+            return f"a number from {self.minimum} to {self.maximum}"
         unit = f" {self.unit}" if self.unit else ""
         if self.minimum is not None and self.maximum is not None:
             return f"an integer from {self.minimum} to {self.maximum}{unit}"
@@ -75,6 +81,15 @@ PROCESSOR_SETTINGS: dict[str, Setting] = {
             DEFAULT_INPUT,
             choices=("direct", "stream"),
             help="'stream' gives the processor an ingest stream for outside producers",
+        ),
+        # Lambda's own names and values for its system log level (LoggingConfig):
+        # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
+        Setting(
+            "system_log_level",
+            str,
+            DEFAULT_SYSTEM_LOG_LEVEL,
+            choices=("DEBUG", "INFO", "WARN"),
+            help="Lambda's platform lines kept: INFO adds START and REPORT per invocation",
         ),
     )
 }
@@ -162,6 +177,14 @@ AUTO = "auto"
 MAX_HOPS = Setting(
     "max_hops", int, DEFAULT_MAX_HOPS, 1, MAX_HOPS_LIMIT, help="stream hops a trace may take"
 )
+TRACE_SAMPLING = Setting(
+    "trace_sampling",
+    float,
+    DEFAULT_TRACE_SAMPLING,
+    0,
+    1,
+    help="share of traces logged record by record (0.01: one in a hundred)",
+)
 
 
 def check_value(setting: Setting, value: object) -> str | None:
@@ -172,6 +195,8 @@ def check_value(setting: Setting, value: object) -> str | None:
         return None
     if setting.kind is bool:
         return None if isinstance(value, bool) else f"must be true or false (given {value!r})"
+    if setting.kind is float:
+        return _check_number(setting, value)
     if isinstance(value, bool) or not isinstance(value, int):
         hint = " without quotes" if isinstance(value, str) and value.strip().isdigit() else ""
         return f"must be {setting.allowed()}{hint} (given {value!r})"
@@ -180,3 +205,22 @@ def check_value(setting: Setting, value: object) -> str | None:
     if too_low or too_high:
         return f"must be {setting.allowed()} (given {value})"
     return None
+
+
+def _check_number(setting: Setting, value: object) -> str | None:
+    """A number (integer or decimal) within the setting's inclusive range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        hint = " without quotes" if isinstance(value, str) and _is_number(value) else ""
+        return f"must be {setting.allowed()}{hint} (given {value!r})"
+    low, high = setting.minimum, setting.maximum
+    if value != value or (low is not None and value < low) or (high is not None and value > high):
+        return f"must be {setting.allowed()} (given {value})"
+    return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

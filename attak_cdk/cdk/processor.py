@@ -24,7 +24,13 @@ from constructs import Construct
 from .. import graph
 from ..model import StreamSettings
 from ..runtime import config
-from ..settings import DEFAULT_MAX_HOPS, DEFAULT_MEMORY, DEFAULT_TIMEOUT
+from ..settings import (
+    DEFAULT_MAX_HOPS,
+    DEFAULT_MEMORY,
+    DEFAULT_SYSTEM_LOG_LEVEL,
+    DEFAULT_TIMEOUT,
+    DEFAULT_TRACE_SAMPLING,
+)
 from . import values
 from .asset import LAMBDA_ENTRY
 from .stream import TopologyStream
@@ -50,6 +56,12 @@ class ProcessorFunctionProps:
     """The user's variables; attak adds its own ``ATTAK_*`` ones."""
     max_hops: int = DEFAULT_MAX_HOPS
     """Stream hops a trace may take. Default: the runtime's (16)."""
+    trace_sampling: float = DEFAULT_TRACE_SAMPLING
+    """Share of traces the runtime logs record by record. Default: the runtime's (0.01),
+    which it knows without an environment variable."""
+    system_log_level: str = DEFAULT_SYSTEM_LOG_LEVEL
+    """Lambda's system log level: ``DEBUG``, ``INFO`` (START and REPORT lines per
+    invocation) or ``WARN`` (default: the platform's warnings only)."""
     architecture: str = "arm64"
     """``arm64`` (default: cheaper per GB-second) or ``x86_64``."""
     log_retention: logs.RetentionDays = logs.RetentionDays.TWO_WEEKS
@@ -90,6 +102,13 @@ class ProcessorFunction(Construct):
             timeout=values.seconds(props.timeout),
             reserved_concurrent_executions=props.reserved_concurrency,
             log_group=self.log_group,
+            # JSON log format: Lambda's own lines become JSON objects and can be filtered by
+            # level; the runtime's lines, printed JSON, pass through as they are. The system
+            # log level filters the platform's lines: START and REPORT are INFO.
+            # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html
+            # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
+            logging_format=lambda_.LoggingFormat.JSON,
+            system_log_level_v2=getattr(lambda_.SystemLogLevel, props.system_log_level),
             description=f"attak processor '{props.processor}' of topology '{props.topology}'",
             environment={
                 **props.environment,
@@ -99,6 +118,7 @@ class ProcessorFunction(Construct):
                 config.ENV_MAX_HOPS: str(props.max_hops),
                 # Failed events are dead-lettered by the runtime itself, with their data.
                 config.ENV_DEAD_LETTERS: self.dead_letter_queue.queue_url,
+                **_trace_sampling(props.trace_sampling),
             },
             # Direct invokes' retries and DLQ: as `configure_async_invoke` after, in one call.
             retry_attempts=config.DIRECT_RETRIES,
@@ -192,3 +212,11 @@ class ProcessorFunction(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description=description,
         )
+
+
+def _trace_sampling(rate: float) -> dict[str, str]:
+    """The runtime's sampling variable, only when the rate is not the runtime's default:
+    Lambda's environment holds 4 KB in all, most of it the routes."""
+    if rate == DEFAULT_TRACE_SAMPLING:
+        return {}
+    return {config.ENV_TRACE_SAMPLING: repr(float(rate))}

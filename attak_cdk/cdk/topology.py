@@ -105,6 +105,8 @@ def _build(
                 reserved_concurrency=processor.reserved_concurrency,
                 environment=dict(processor.environment),
                 max_hops=topology.max_hops,
+                trace_sampling=topology.trace_sampling,
+                system_log_level=processor.system_log_level,
                 architecture=architecture,
                 log_retention=log_retention,
             ),

@@ -3,12 +3,19 @@
 Each processor's log group comes from the manifest. Lines of all (or some) processors are
 read with FilterLogEvents and merged by time; ``LogFollower`` polls for new ones.
 
-The runtime writes one structured JSON line per record it processed,
-``{"attak": "record", "processor", "trace", "topic", "outcome", ...}``, after the
-handler ran. ``TraceFilter`` follows one trace with it: a record line of that trace is
-kept together with the lines its handler printed just before it (since the previous
-record or Lambda's START line in the same log stream) and, when the record failed,
-the error lines Lambda wrote after it.
+The runtime (``runtime/logs.py``) writes JSON lines of its own: a summary line per
+invocation (``{"attak": "batch", "records", "events", "errors", "emits", ...}``), and for
+the records of sampled traces and of errors a record line after the handler ran
+(``{"attak": "record", "processor", "trace", "topic", "outcome", ...}``), a sampled
+record's preceded by a start line (``{"attak": "start", "trace"}``). ``TraceFilter``
+follows one trace with them: a record line of that trace is kept with the lines its
+handler printed (those after its start line; without one, those since the previous
+attak line or Lambda line in the same log stream) and, when the record failed, the error
+lines Lambda wrote after it. Start lines only delimit: they are never shown.
+
+Lambda's own lines are read in either log format: text (``START RequestId: ...``) or JSON
+(``{"time", "type": "platform.start", "record"}``), which the stack sets; printed lines
+(the runtime's, a handler's ``print``) read the same in both.
 """
 
 from __future__ import annotations
@@ -27,7 +34,11 @@ from .deployment import Deployment
 
 DEFAULT_SINCE = "10m"
 LAMBDA_MARKERS = ("START RequestId:", "END RequestId:", "REPORT RequestId:", "INIT_START")
-"""Lines Lambda itself writes around each invocation: they close a record's lines."""
+"""Lines Lambda itself writes around each invocation in the text log format: they close
+a record's lines."""
+PLATFORM_EVENT = "platform."
+"""The ``type`` of Lambda's own lines in the JSON log format (``platform.start``,
+``platform.report``, ...): https://docs.aws.amazon.com/lambda/latest/dg/telemetry-schema-reference.html"""
 CALLS_PER_SECOND = 4.0
 """FilterLogEvents allows 5 calls a second per account and region; followers stay under."""
 LATE_MS = 30_000
@@ -50,6 +61,10 @@ class LogLine:
     event_id: str
     record: dict[str, Any] | None = None
     """The runtime's structured record line, parsed; None for any other line."""
+    summary: dict[str, Any] | None = None
+    """The runtime's summary line of an invocation, parsed; None for any other line."""
+    start: str | None = None
+    """The trace of the runtime's start line (a logged record's handler output follows)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +74,7 @@ class LogLine:
             "message": self.message,
             "stream": self.stream,
             "record": self.record,
+            "summary": self.summary,
         }
 
 
@@ -80,8 +96,9 @@ def parse_since(text: str, now: float | None = None) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def record_of(message: str) -> dict[str, Any] | None:
-    """The runtime's structured record line, if ``message`` is one."""
+def attak_line(message: str) -> dict[str, Any] | None:
+    """The runtime's own line (``attak``: ``record``, ``batch`` or ``start``), parsed, if
+    ``message`` is one."""
     text = message.strip()
     if not text.startswith('{"attak"'):
         return None
@@ -89,7 +106,48 @@ def record_of(message: str) -> dict[str, Any] | None:
         value = json.loads(text)
     except ValueError:
         return None
-    return value if isinstance(value, dict) and value.get("attak") == "record" else None
+    return value if isinstance(value, dict) and isinstance(value.get("attak"), str) else None
+
+
+def record_of(message: str) -> dict[str, Any] | None:
+    """The runtime's structured record line, if ``message`` is one."""
+    value = attak_line(message)
+    return value if value is not None and value["attak"] == "record" else None
+
+
+def is_lambda_line(message: str) -> bool:
+    """A line Lambda itself wrote around an invocation, in the text or JSON log format."""
+    if message.startswith(LAMBDA_MARKERS):
+        return True
+    if not message.startswith("{") or PLATFORM_EVENT not in message:
+        return False
+    try:
+        value = json.loads(message)
+    except ValueError:
+        return False
+    kind = value.get("type") if isinstance(value, dict) else None
+    return isinstance(kind, str) and kind.startswith(PLATFORM_EVENT)
+
+
+def log_line(processor: str, timestamp: int, message: str, stream: str, event_id: str) -> LogLine:
+    """A log event, with the runtime's own line parsed when it is one."""
+    own = attak_line(message)
+    kind = own["attak"] if own is not None else None
+    return LogLine(
+        processor=processor,
+        timestamp=timestamp,
+        message=message,
+        stream=stream,
+        event_id=event_id,
+        record=own if kind == "record" else None,
+        summary=own if kind == "batch" else None,
+        start=str(own.get("trace")) if own is not None and kind == "start" else None,
+    )
+
+
+def shown(lines: Iterable[LogLine]) -> list[LogLine]:
+    """The lines to show: all but the runtime's start lines, which only delimit."""
+    return [line for line in lines if line.start is None]
 
 
 def select(deployment: Deployment, processors: Sequence[str]) -> list[str]:
@@ -138,14 +196,12 @@ class LogReader:
                     return
                 raise
             for event in page.get("events", ()):
-                message = str(event.get("message", "")).rstrip("\n")
-                yield LogLine(
-                    processor=processor,
-                    timestamp=int(event.get("timestamp", 0)),
-                    message=message,
-                    stream=str(event.get("logStreamName", "")),
-                    event_id=str(event.get("eventId", "")),
-                    record=record_of(message),
+                yield log_line(
+                    processor,
+                    int(event.get("timestamp", 0)),
+                    str(event.get("message", "")).rstrip("\n"),
+                    str(event.get("logStreamName", "")),
+                    str(event.get("eventId", "")),
                 )
             token = page.get("nextToken")
             if not token or token == request.get("nextToken"):
@@ -204,7 +260,7 @@ class LogFollower:
             self.start = max(self.start, line.timestamp)
         horizon = self.start - LATE_MS
         self.seen = {key: at for key, at in self.seen.items() if at >= horizon}
-        return self.trace.feed(fresh) if self.trace is not None else fresh
+        return self.trace.feed(fresh) if self.trace is not None else shown(fresh)
 
     @property
     def interval(self) -> float:
@@ -215,7 +271,10 @@ class LogFollower:
 @dataclass
 class _StreamState:
     pending: list[LogLine] = field(default_factory=list)
-    """Lines since the last record or Lambda marker: the next record's handler output."""
+    """Lines since the last boundary (attak line or Lambda line): maybe the next record's
+    handler output."""
+    started: str | None = None
+    """The trace whose start line came last: the lines since are its handler's output."""
     capturing: bool = False
     """The last record line was the followed trace failing: its error lines follow it."""
 
@@ -231,18 +290,26 @@ class TraceFilter:
         kept: list[LogLine] = []
         for line in lines:
             state = self._streams.setdefault((line.processor, line.stream), _StreamState())
-            if line.record is not None:
-                if str(line.record.get("trace")) == self.trace:
-                    kept.extend(state.pending)
+            if line.start is not None:
+                state.pending, state.capturing, state.started = [], False, line.start
+            elif line.record is not None:
+                ours = str(line.record.get("trace")) == self.trace
+                if ours:
+                    # Without a start line (a failing record of a trace not sampled), the
+                    # lines since the last boundary are the best guess at its output.
+                    if state.started is None:
+                        kept.extend(state.pending)
                     kept.append(line)
-                    state.capturing = line.record.get("outcome") == "error"
-                else:
-                    state.capturing = False
-                state.pending = []
-            elif line.message.startswith(LAMBDA_MARKERS):
-                state.pending, state.capturing = [], False
-            elif state.capturing:
+                state.capturing = ours and line.record.get("outcome") == "error"
+                state.pending, state.started = [], None
+            elif line.summary is not None:
+                # An invocation that raised is followed by Lambda's report of the error.
+                state.capturing = state.capturing and "error" in line.summary
+                state.pending, state.started = [], None
+            elif is_lambda_line(line.message):
+                state.pending, state.capturing, state.started = [], False, None
+            elif state.capturing or state.started == self.trace:
                 kept.append(line)
-            else:
+            elif state.started is None:
                 state.pending.append(line)
         return kept

@@ -3,10 +3,12 @@
 An event for a processor with an ingest stream (``input: stream``) is written into that
 stream with PutRecords, in calls of at most 500 records and 5 MiB, as the same envelope
 ``simulate`` builds (partition key: the trace id). Any other processor is invoked
-directly with ``{"v": 1, "trace", "data"}``, which the runtime reads as input at hop 0:
-asynchronously (``Event``) by default, or waiting for the handler's result.
+directly with ``{"v": 1, "trace", "log": 1, "data"}``, which the runtime reads as input at
+hop 0: asynchronously (``Event``) by default, or waiting for the handler's result.
 
-Every event gets a trace id before it is sent, so ``attak logs --trace`` can follow it.
+Every event gets a trace id before it is sent, so ``attak logs --trace`` can follow it, and
+the envelope's ``log`` mark, so that every processor it reaches logs its records whatever
+the topology's ``trace_sampling`` (see ``runtime/logs.py``).
 Throttled calls and throttled records are retried with backoff; an event that still
 could not be sent comes back as a ``Delivery`` with ``sent=False`` and the reason,
 never dropped.
@@ -25,7 +27,7 @@ from botocore.exceptions import ReadTimeoutError
 
 from ..inputs import InputEvent
 from ..runtime.emitter import MAX_BYTES_PER_CALL, MAX_RECORDS_PER_CALL
-from ..runtime.envelope import EmitError, encode_input, new_id
+from ..runtime.envelope import LOG, EmitError, encode_input, new_id
 from .connection import RETRYABLE_CODES, backoff, error_code, error_text, with_backoff
 from .deployment import Deployment
 
@@ -143,7 +145,7 @@ def _put(
     ready: list[Delivery] = []
     for delivery in group:
         try:
-            payload = encode_input(delivery.event.data, delivery.trace).encode()
+            payload = encode_input(delivery.event.data, delivery.trace, logged=True).encode()
         except EmitError as exc:
             delivery.error = str(exc)
             report(delivery)
@@ -202,7 +204,7 @@ def _put_chunk(
 def _invoke(
     lambda_client: Any, delivery: Delivery, wait: bool, sleep: Callable[[float], None]
 ) -> Delivery:
-    payload = {"v": 1, "trace": delivery.trace, "data": delivery.event.data}
+    payload = {"v": 1, "trace": delivery.trace, LOG: 1, "data": delivery.event.data}
     try:
         body = json.dumps(payload, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:

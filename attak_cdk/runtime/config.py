@@ -24,11 +24,20 @@ ENV_DEAD_LETTERS = "ATTAK_DEAD_LETTERS"
 """The URL of the processor's dead-letter queue: where the runtime sends failed events."""
 ENV_MAX_HOPS = "ATTAK_MAX_HOPS"
 """The stream hops a trace may take (``DEFAULT_MAX_HOPS`` when unset)."""
+ENV_TRACE_SAMPLING = "ATTAK_TRACE_SAMPLING"
+"""The share of traces whose records are logged one line each (``DEFAULT_TRACE_SAMPLING``
+when unset: the stack sets it only when the topology's differs, as Lambda's environment
+holds 4 KB in all)."""
 
 # AWS Lambda stops a recursive chain after about 16 invocations (its "recursive loop
 # detection"); a topology loop gets the same default bound.
 DEFAULT_MAX_HOPS = 16
 """The stream hops a trace may take unless the topology sets ``max_hops``."""
+
+# One log line per record costs more than the records themselves at scale; a percent of
+# the traces, whole, is enough to see how events flow (see runtime/logs.py).
+DEFAULT_TRACE_SAMPLING = 0.01
+"""The share of traces logged record by record unless the topology sets ``trace_sampling``."""
 
 DIRECT_RETRIES = 2
 """Lambda retries a failed asynchronous (direct) invocation twice before its on-failure

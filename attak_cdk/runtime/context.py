@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from .envelope import (
     GENERATED_KEY_LENGTH,
+    LOG,
     MAX_PARTITION_KEY,
     MAX_RECORD_BYTES,
     DecodeError,
@@ -84,13 +85,16 @@ class Bindings(Protocol):
 class Context:
     """Passed to ``handler(event, context)``; anything else is read from Lambda's context."""
 
-    __slots__ = ("_emits", "_head", "_hops", "_lambda", "_run", "trace_id")
+    __slots__ = ("_emits", "_head", "_hops", "_lambda", "_run", "logged", "trace_id")
 
     def __init__(
         self, run: Bindings, envelope: Envelope, emits: list[Emit], lambda_context: Any = None
     ) -> None:
         self._run = run
         self.trace_id: str = envelope["trace"]
+        self.logged: bool = bool(envelope.get(LOG))
+        """The trace is marked to be logged record by record (``attak trigger`` sent it):
+        its emits carry the mark on."""
         self._hops: int = envelope["hops"] + 1
         self._emits = emits
         self._lambda = lambda_context
@@ -131,7 +135,7 @@ class Context:
             )
         head = self._head
         if not head:
-            head = self._head = header(run.processor, self.trace_id, self._hops)
+            head = self._head = header(run.processor, self.trace_id, self._hops, self.logged)
         try:
             payload = encode_with(head, topic, data)
         except EmitError as exc:

@@ -1,6 +1,9 @@
 """The record wire format: one Kinesis record's data, shared by Lambda and the simulator.
 
-Data is UTF-8 JSON ``{"v": 1, "from", "trace", "hops", "topic", "data"}``. Encoding is
+Data is UTF-8 JSON ``{"v": 1, "from", "trace", "hops", "topic", "data"}``, plus
+``"log": 1`` on the records of a trace that must be logged record by record whatever the
+topology's sampling (every event ``attak trigger`` sends): set where the trace starts,
+carried by every record it leads to, and absent (no bytes) otherwise. Encoding is
 done in two parts so the hot path pays for one JSON encode of the user's data: the header
 (source, trace, hops) is rendered once per incoming record and reused by every emit. A
 decoded envelope is the parsed dict itself, with every key present: no copy is made.
@@ -27,7 +30,13 @@ GENERATED_KEY_LENGTH = 16
 """Length of the random partition key drawn for an emit without ``key``."""
 
 Envelope = dict[str, Any]
-"""A decoded record: ``data``, ``topic``, ``from``, ``trace`` and ``hops`` always present."""
+"""A decoded record: ``data``, ``topic``, ``from``, ``trace`` and ``hops`` always present;
+``log`` only on a trace that is always logged (read it with ``envelope.get(LOG)``)."""
+
+LOG = "log"
+"""The envelope key that marks a trace to log record by record whatever the sampling."""
+_LOG_FIELD = f'"{LOG}":1,'
+
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _decoder = json.JSONDecoder()
@@ -48,11 +57,12 @@ class DecodeError(Exception):
     record that claims to be aggregated or compressed and is not."""
 
 
-def header(source: str, trace: str, hops: int) -> str:
-    """The envelope's fixed part for records emitted by one handler call."""
+def header(source: str, trace: str, hops: int, logged: bool = False) -> str:
+    """The envelope's fixed part for records emitted by one handler call; ``logged``
+    carries the trace's always-log mark on to them."""
     return (
         f'{{"v":{VERSION},"from":{encode_basestring(source)},'
-        f'"trace":{encode_basestring(trace)},"hops":{hops},'
+        f'"trace":{encode_basestring(trace)},"hops":{hops},{_LOG_FIELD if logged else ""}'
     )
 
 
@@ -65,18 +75,23 @@ def encode_with(head: str, topic: str, data: Any) -> str:
     return f'{head}"topic":{encode_basestring(topic)},"data":{body}}}'
 
 
-def encode(data: Any, *, topic: str, source: str, trace: str, hops: int) -> str:
+def encode(
+    data: Any, *, topic: str, source: str, trace: str, hops: int, logged: bool = False
+) -> str:
     """Encode one record (the convenience form of ``header`` + ``encode_with``)."""
-    return encode_with(header(source, trace, hops), topic, data)
+    return encode_with(header(source, trace, hops, logged), topic, data)
 
 
-def encode_input(data: Any, trace: str) -> str:
-    """Encode outside input sent to a processor (by ``simulate`` or ``trigger``): hop 0."""
+def encode_input(data: Any, trace: str, logged: bool = False) -> str:
+    """Encode outside input sent to a processor (by ``simulate`` or ``trigger``): hop 0.
+    ``logged`` marks the trace to be logged record by record in every processor it
+    reaches, whatever the topology's sampling (``attak trigger`` sets it)."""
     try:
         body = _encode(data)
     except (TypeError, ValueError) as exc:
         raise EmitError(f"input is not JSON-serializable: {exc}") from None
-    return f'{{"v":{VERSION},"trace":{encode_basestring(trace)},"hops":0,"data":{body}}}'
+    mark = _LOG_FIELD if logged else ""
+    return f'{{"v":{VERSION},"trace":{encode_basestring(trace)},"hops":0,{mark}"data":{body}}}'
 
 
 def decode(raw: bytes | str, default_trace: str) -> Envelope:

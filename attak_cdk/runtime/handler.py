@@ -35,6 +35,7 @@ from .aggregate import CorruptRecord
 from .context import Context, Emit, LoopError, Routes
 from .envelope import DecodeError, Envelope, decode, encode_input, new_id
 from .ingest import events
+from .logs import RecordLog, announced
 
 Handler = Callable[[Any, Any], Any]
 Observer = Callable[[Any, "Envelope | None", list[Emit], "BaseException | None", float, int], None]
@@ -281,54 +282,48 @@ _runner: Runner | None = None
 
 
 def _runner_from_environment() -> Runner:
-    """Build the runner once per container from what the CDK stack put in the environment."""
+    """Build the runner once per container from what the CDK stack put in the environment:
+    its observer is the function's log (``logs.RecordLog``), which also sees each handler
+    call begin."""
     from .emitter import KinesisEmitter
 
     module_name, _, function = os.environ[config.ENV_HANDLER].partition(":")
     module = importlib.import_module(module_name)
+    processor = os.environ[config.ENV_PROCESSOR]
+    log = RecordLog(
+        processor,
+        float(os.environ.get(config.ENV_TRACE_SAMPLING, config.DEFAULT_TRACE_SAMPLING)),
+    )
     queue = os.environ.get(config.ENV_DEAD_LETTERS)
     letters = None
     if queue:
         import boto3
 
-        letters = dead_letters.SqsDeadLetters(boto3.client("sqs"), queue)
+        letters = _Counted(dead_letters.SqsDeadLetters(boto3.client("sqs"), queue), log)
     return Runner(
-        handler=getattr(module, function or "handler"),
-        processor=os.environ[config.ENV_PROCESSOR],
+        handler=announced(getattr(module, function or "handler"), log),
+        processor=processor,
         topology=os.environ.get(config.ENV_TOPOLOGY, ""),
         routes=Routes.from_json(os.environ.get(config.ENV_ROUTES, "[]")),
         transport=KinesisEmitter.from_environment(),
         max_hops=int(os.environ.get(config.ENV_MAX_HOPS, config.DEFAULT_MAX_HOPS)),
-        observer=log_record,
+        observer=log,
         retries=json.loads(os.environ.get(config.ENV_RETRIES, "{}")),
         dead_letters=letters,
     )
 
 
-def log_record(
-    record: Record,
-    envelope: Envelope | None,
-    emits: list[Emit],
-    error: BaseException | None,
-    seconds: float,
-    attempt: int = 1,
-) -> None:
-    """One structured log line per handler call: what ``attak logs --trace`` follows."""
-    line: dict[str, Any] = {
-        "attak": "record",
-        "processor": os.environ.get(config.ENV_PROCESSOR, ""),
-        "trace": envelope["trace"] if envelope else None,
-        "topic": envelope["topic"] if envelope else None,
-        "sequence": record.sequence,
-        "outcome": "error" if error else "ok",
-        "emits": [e.topic for e in emits] if not error else [],
-        "ms": round(seconds * 1000, 3),
-    }
-    if error is not None:
-        line["error"] = f"{type(error).__name__}: {error}"
-    if attempt > 1:
-        line["attempt"] = attempt
-    sys.stdout.write(json.dumps(line, default=str) + "\n")
+class _Counted:
+    """The processor's dead-letter queue, counting what it keeps for the invocation's
+    summary line."""
+
+    def __init__(self, queue: dead_letters.SqsDeadLetters, log: RecordLog) -> None:
+        self.queue = queue
+        self.log = log
+
+    def send(self, document: dict[str, Any], error: BaseException) -> None:
+        self.queue.send(document, error)
+        self.log.dead_lettered()
 
 
 def is_kinesis_event(event: Any) -> bool:
@@ -414,8 +409,20 @@ def handle_event(runner: Processes, event: Any, context: Any) -> dict[str, Any]:
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     """Lambda's entry point for every attak processor: ``handle_event`` with the runner
-    built, once per container, from the environment."""
+    built, once per container, from the environment, then the invocation's summary line
+    in the function's log (see ``logs``)."""
     global _runner
     if _runner is None:
         _runner = _runner_from_environment()
-    return handle_event(_runner, event, context)
+    log = _runner.observer
+    if not isinstance(log, RecordLog):
+        return handle_event(_runner, event, context)
+    log.begin()
+    records = len(event["Records"]) if is_kinesis_event(event) else 1
+    try:
+        answer = handle_event(_runner, event, context)
+    except BaseException as error:
+        log.end(records, error)
+        raise
+    log.end(records)
+    return answer

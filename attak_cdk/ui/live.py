@@ -20,7 +20,7 @@ from ..errors import AttakError, UsageError
 from ..live.alarms import read_alarms
 from ..live.connection import Connection
 from ..live.deployment import Deployment, differences, find_deployment
-from ..live.logs import LATE_MS, LogReader, TraceFilter
+from ..live.logs import LATE_MS, LogReader, TraceFilter, shown
 from ..live.metrics import read_metrics
 from ..loader import read_topology
 from ..model import Topology
@@ -109,8 +109,10 @@ class LiveView:
         """Log lines of all (or some) processors written since ``after`` (epoch ms).
 
         ``trace`` keeps one input's lines: its record lines, what its handler printed and
-        its errors. The page asks again from just before the newest line it has (lines
-        can arrive late) and drops the ones it already shows, by ``id``.
+        its errors. Each invocation's summary line comes as ``summary``, a record line as
+        ``record``; the runtime's start lines are left out. The page asks again from just
+        before the newest line it has (lines can arrive late) and drops the ones it already
+        shows, by ``id``.
         """
         deployment = self.deployment()
         now = int(self.clock() * 1000)
@@ -118,8 +120,7 @@ class LiveView:
         reader = LogReader(self.connection.client("logs"), deployment, processors)
         with self.connection.errors("reading the processors' logs"):
             lines = reader.read(start)
-        if trace:
-            lines = TraceFilter(trace).feed(lines)
+        lines = TraceFilter(trace).feed(lines) if trace else shown(lines)
         newest = max((line.timestamp for line in lines), default=start)
         return {
             "lines": [{**line.as_dict(), "id": line.event_id} for line in lines[-MAX_LOG_LINES:]],

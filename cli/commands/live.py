@@ -153,7 +153,7 @@ def logs_command(
     only = logs.TraceFilter(trace) if trace else None
     with connection.errors("reading the processors' logs"):
         lines = reader.read(start)
-        printer(only.feed(lines) if only else lines)
+        printer(only.feed(lines) if only else logs.shown(lines))
         if follow:
             newest = max((line.timestamp for line in lines), default=start)
             follower = logs.LogFollower(reader, start=newest, trace=only)

@@ -1,5 +1,5 @@
 """``attak logs`` (and ``trigger --follow``): processors' log lines, interleaved, each with
-its processor's name in its own colour; the runtime's record lines summarised."""
+its processor's name in its own colour; the runtime's record and summary lines put in words."""
 
 from __future__ import annotations
 
@@ -48,7 +48,10 @@ def _clock(timestamp: int) -> str:
 
 
 def _log_text(line: LogLine) -> str:
-    """A log line; the runtime's record lines summarised (``--json`` keeps them whole)."""
+    """A log line; the runtime's record and summary lines in words (``--json`` keeps them
+    whole)."""
+    if line.summary is not None:
+        return _summary_text(line.summary)
     record = line.record
     if record is None:
         return escape(line.message)
@@ -65,6 +68,37 @@ def _log_text(line: LogLine) -> str:
     if record.get("ms") is not None:
         text += f"  [dim]{record['ms']} ms[/]"
     return text
+
+
+def _summary_text(summary: dict[str, object]) -> str:
+    """An invocation's summary line: ``▤ 100 records, 100 events, 1 error  → 99 'out'  12 ms``."""
+    errors = _count(summary.get("errors"))
+    mark = "[red]▤[/]" if errors or summary.get("error") else "[dim]▤[/]"
+    text = (
+        f"{mark} {_plural(_count(summary.get('records')), 'record')}, "
+        f"{_plural(_count(summary.get('events')), 'event')}"
+    )
+    if errors:
+        text += f", [red]{_plural(errors, 'error')}[/]"
+    emits = summary.get("emits")
+    if isinstance(emits, dict) and emits:
+        text += "  → " + ", ".join(f"{n} '{escape(str(t))}'" for t, n in emits.items())
+    dead = _count(summary.get("dead_letters"))
+    if dead:
+        text += f"  [red]{_plural(dead, 'dead letter')}[/]"
+    if summary.get("error"):
+        text += f"  [red]{escape(str(summary['error']))}[/]"
+    if summary.get("ms") is not None:
+        text += f"  [dim]{summary['ms']} ms[/]"
+    return text
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def logs_end(count: int, reason: str, trace: str | None) -> None:

@@ -1,5 +1,6 @@
 """``lambda_handler``: a Kinesis event-source-mapping batch or a direct invocation in,
-``batchItemFailures`` (or the handler's exception) out, one JSON log line per record.
+``batchItemFailures`` (or the handler's exception) out, a JSON log line per record of a
+logged trace or that failed, and one per invocation.
 
 The runner is built from the environment the CDK stack sets (ATTAK_*); the Kinesis
 transport is replaced by building the ``Runner`` with a list transport and installing
@@ -30,7 +31,8 @@ from attak_cdk.runtime.aggregate import compress, pack
 from attak_cdk.runtime.context import Emit, Routes
 from attak_cdk.runtime.emitter import KinesisEmitter
 from attak_cdk.runtime.envelope import EmitError, decode, encode, encode_input
-from attak_cdk.runtime.handler import Runner, lambda_handler, log_record
+from attak_cdk.runtime.handler import Runner, lambda_handler
+from attak_cdk.runtime.logs import RecordLog, announced
 from attak_cdk.simulate import lambda_events
 from attak_cdk.simulate.kinesis import KinesisEngine
 from tests.conftest import PASS_ON, SINK, WriteProject
@@ -100,16 +102,20 @@ def processor_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     sys.modules.pop(name, None)
 
 
-def install_runner(monkeypatch: pytest.MonkeyPatch, module: Any, transport: Any) -> Runner:
-    """The runner ``_runner_from_environment`` would build, with ``transport`` for Kinesis."""
+def install_runner(
+    monkeypatch: pytest.MonkeyPatch, module: Any, transport: Any, sampling: float = 1.0
+) -> Runner:
+    """The runner ``_runner_from_environment`` would build, with ``transport`` for Kinesis;
+    every trace logged unless ``sampling`` says otherwise."""
+    log = RecordLog(os.environ["ATTAK_PROCESSOR"], sampling)
     runner = Runner(
-        handler=module.handler,
+        handler=announced(module.handler, log),
         processor=os.environ["ATTAK_PROCESSOR"],
         topology=os.environ["ATTAK_TOPOLOGY"],
         routes=Routes.from_json(os.environ["ATTAK_ROUTES"]),
         transport=transport,
         max_hops=int(os.environ["ATTAK_MAX_HOPS"]),
-        observer=log_record,
+        observer=log,
     )
     monkeypatch.setattr(handler_module, "_runner", runner)
     return runner
@@ -157,9 +163,10 @@ def upstream(data: Any, trace: str, hops: int = 1) -> bytes:
     return encode(data, topic="in", source="spout", trace=trace, hops=hops).encode()
 
 
-def log_lines(read: Callable[[], Any]) -> list[dict[str, Any]]:
-    out = read().out
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
+def log_lines(read: Callable[[], Any], kind: str = "record") -> list[dict[str, Any]]:
+    """The runtime's lines of one kind (``record``, ``batch``, ``start``) in stdout."""
+    lines = [json.loads(line) for line in read().out.splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("attak") == kind]
 
 
 # --- Kinesis batches -----------------------------------------------------------------
@@ -445,14 +452,15 @@ def test_runner_is_built_once_from_the_environment_and_cached(
     runner = handler_module._runner
     assert result == {"processor": "reverse", "outcome": "ok"}
     assert runner is not None
-    assert runner.handler is processor_module.handler
     assert runner.processor == "reverse"
     assert runner.topology == "attak-example"
     assert runner.max_hops == 5
     assert runner.routes.streams_for("other") == ("s",)
     assert runner.routes.streams_for("out") == ()
     assert isinstance(runner.transport, KinesisEmitter)
-    assert runner.observer is log_record
+    assert isinstance(runner.observer, RecordLog)
+    assert runner.observer.sampling == 0.01
+    assert runner.handler.__wrapped__ is processor_module.handler  # type: ignore[attr-defined]
 
     lambda_handler("again", LambdaContext())
     assert handler_module._runner is runner
@@ -530,3 +538,128 @@ def test_kinesis_engine_answers_a_batch_exactly_as_lambda_handler_does(
         assert len(letters) == 2
         assert letters[0] == dataclasses.replace(letters[1], invocation=letters[0].invocation)
         assert (letters[0].source, letters[0].processor) == ("spout->reverse", "reverse")
+
+
+# --- sampled trace logs and the summary line --------------------------------------------
+
+
+def test_each_invocation_writes_one_summary_line_with_counts_and_emits_per_topic(
+    processor_module: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install_runner(monkeypatch, processor_module, ListTransport(), sampling=0.0)
+    event = kinesis_event(upstream("a", "t-1"), upstream("b", "t-2"), upstream({"fail": 1}, "t"))
+
+    lambda_handler(event, LambdaContext())
+
+    out = capsys.readouterr
+    [summary] = log_lines(out, "batch")
+    assert summary["processor"] == "reverse"
+    assert (summary["records"], summary["events"], summary["errors"]) == (3, 3, 1)
+    assert summary["emits"] == {"out": 2, "side": 2}, "a failed record's emits are discarded"
+    assert summary["ms"] >= 0
+    assert "error" not in summary and "dead_letters" not in summary
+
+
+def test_records_of_traces_not_sampled_are_not_logged_but_errors_always_are(
+    processor_module: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install_runner(monkeypatch, processor_module, ListTransport(), sampling=0.0)
+
+    lambda_handler(kinesis_event(upstream("a", "t-1"), upstream({"fail": 2}, "t-2")), None)
+
+    out = capsys.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [(line["attak"], line.get("trace")) for line in lines] == [
+        ("record", "t-2"),
+        ("batch", None),
+    ]
+    assert lines[0]["error"] == "Boom: cannot handle 2"
+
+
+def test_a_trace_marked_to_be_logged_is_logged_at_any_sampling_and_passes_the_mark_on(
+    processor_module: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    transport = ListTransport()
+    install_runner(monkeypatch, processor_module, transport, sampling=0.0)
+    marked = encode_input("hello", "t-marked", logged=True)
+
+    lambda_handler(kinesis_event(marked, upstream("b", "t-plain")), LambdaContext())
+
+    out = capsys.readouterr
+    assert [line["trace"] for line in log_lines(out)] == ["t-marked"]
+    marks = {e["trace"]: e.get("log") for e in transport.envelopes("stream-out")}
+    assert marks == {"t-marked": 1, "t-plain": None}
+
+
+def test_a_sampled_records_handler_output_sits_between_its_start_and_record_lines(
+    processor_module: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install_runner(monkeypatch, processor_module, ListTransport(), sampling=1.0)
+    original = processor_module.handler
+
+    def printing(event: Any, context: Any) -> None:
+        print(f"handling {event}")
+        original(event, context)
+
+    runner = handler_module._runner
+    assert runner is not None
+    assert isinstance(runner.observer, RecordLog)
+    monkeypatch.setattr(runner, "handler", announced(printing, runner.observer))
+
+    lambda_handler(kinesis_event(upstream("a", "t-1"), upstream("b", "t-2")), LambdaContext())
+
+    kinds = [
+        json.loads(line)["attak"] + ":" + json.loads(line).get("trace", "")
+        if line.startswith("{")
+        else line
+        for line in capsys.readouterr().out.splitlines()
+    ]
+    assert kinds == [
+        "start:t-1",
+        "handling a",
+        "record:t-1",
+        "start:t-2",
+        "handling b",
+        "record:t-2",
+        "batch:",
+    ]
+
+
+def test_a_failed_direct_invocation_is_summarised_with_its_error_before_it_is_raised(
+    transport: ListTransport, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(RuntimeError):
+        lambda_handler({"fail": 4}, LambdaContext("req-4"))
+
+    [summary] = log_lines(capsys.readouterr, "batch")
+    assert (summary["records"], summary["events"], summary["errors"]) == (1, 1, 1)
+    assert summary["error"] == "Boom: cannot handle 4"
+
+
+def test_sampling_rate_is_read_from_the_environment(
+    processor_module: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("ATTAK_TRACE_SAMPLING", "0.25")
+    monkeypatch.setattr(handler_module, "_runner", None)
+
+    runner = handler_module._runner_from_environment()
+
+    assert isinstance(runner.observer, RecordLog)
+    assert runner.observer.sampling == 0.25
+
+
+def test_log_bytes_per_event_stay_under_five_at_the_default_sampling(
+    processor_module: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What CloudWatch Logs ingests per event for batches of 100, the default 1% of traces
+    # logged record by record: the budget that makes a TB a day affordable.
+    install_runner(monkeypatch, processor_module, ListTransport(), sampling=0.01)
+    batches, size = 50, 100
+    for batch in range(batches):
+        # Trace ids as ``new_id`` draws them: 16 hex digits, here reproducible.
+        traces = [uuid.uuid5(uuid.NAMESPACE_OID, f"{batch}.{i}").hex[:16] for i in range(size)]
+        lambda_handler(kinesis_event(*(upstream(t, t) for t in traces)), LambdaContext())
+
+    written = len(capsys.readouterr().out.encode())
+    assert written / (batches * size) < 5

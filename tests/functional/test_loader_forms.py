@@ -134,6 +134,35 @@ def test_defaults_apply_and_processor_settings_win(write_project: WriteProject) 
     assert topology.streams[1].settings.shards is None  # on-demand
 
 
+def test_trace_sampling_and_system_log_level_are_read_with_their_defaults(
+    write_project: WriteProject,
+) -> None:
+    root = write_project(
+        {
+            **HANDLERS,
+            "topology.yml": """
+                name: logged
+                trace_sampling: 1
+                defaults: {system_log_level: INFO}
+                processors:
+                  spout: processors/spout.py
+                  reverse: {handler: processors/reverse.py, system_log_level: DEBUG}
+                streams:
+                  - [spout, reverse]
+            """,
+        }
+    )
+    topology = load_topology(root)
+    assert topology.trace_sampling == 1.0
+    assert topology.processors["spout"].system_log_level == "INFO"
+    assert topology.processors["reverse"].system_log_level == "DEBUG"
+    bare = write_project(
+        {**HANDLERS, "topology.yml": "name: b\nprocessors: {spout: processors/spout.py}\n"}
+    )
+    assert load_topology(bare).trace_sampling == 0.01
+    assert load_topology(bare).processors["spout"].system_log_level == "WARN"
+
+
 def test_folder_search_order_prefers_yml(write_project: WriteProject) -> None:
     root = write_project({"topology.json": "{}", "topology.yml": "name: x\n"})
     assert find_topology_file(root).name == "topology.yml"

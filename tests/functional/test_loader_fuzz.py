@@ -60,7 +60,7 @@ json_values = _nested(st.text(max_size=12))
 # --- documents shaped like a topology -----------------------------------------------------
 
 NAMES = ["hello", "reverse", "hello_world", "hello-world", "9lives", "has space", "x" * 70]
-SETTING_NAMES = [*PROCESSOR_SETTINGS, *STREAM_SETTINGS, "max_hops"]
+SETTING_NAMES = [*PROCESSOR_SETTINGS, *STREAM_SETTINGS, "max_hops", "trace_sampling"]
 
 names = st.one_of(st.sampled_from(NAMES), st.text(max_size=12))
 setting_values = st.one_of(
@@ -134,6 +134,7 @@ shaped_documents = st.fixed_dictionaries(
         "streams": streams,
         "defaults": st.one_of(settings_maps, json_values),
         "max_hops": setting_values,
+        "trace_sampling": setting_values,
     },
 ).flatmap(
     # Sometimes a misspelt or unknown top-level key as well.

@@ -51,6 +51,17 @@ TOPOLOGY_CASES: dict[str, tuple[str, list[Expectation]]] = {
         [("stream", "unknown key 'stream'", "did you mean 'streams'")],
     ),
     "max_hops_zero": ("topology.json", [("max_hops", "from 1 to 10000", "given 0")]),
+    "trace_sampling_out_of_range": (
+        "topology.yml",
+        [
+            ("trace_sampling", "must be a number from 0 to 1", "given 1.5"),
+            ("processors.reverse.system_log_level", "one of DEBUG, INFO, WARN", "given 'ERROR'"),
+        ],
+    ),
+    "trace_sampling_quoted": (
+        "topology.yml",
+        [("trace_sampling", "a number from 0 to 1 without quotes", "given '0.1'")],
+    ),
     # --- processors
     "processors_missing": ("topology.yml", [("processors", "at least one processor")]),
     "processors_wrong_type": ("topology.json", [("processors", "given a list")]),

@@ -226,6 +226,7 @@ def only_template(result: Path | dict[str, Path]) -> Path:
 TUNED = """
     name: tuned
     max_hops: 7
+    trace_sampling: 0.25
     processors:
       src:
         handler: processors/src.py
@@ -233,6 +234,7 @@ TUNED = """
         timeout: 30
         reserved_concurrency: 3
         environment: {GREETING: hi}
+        system_log_level: INFO
       dst: processors/dst.py
       other: processors/other.py
     streams:
@@ -477,10 +479,30 @@ def test_memory_timeout_concurrency_environment_and_hops_come_from_the_topology(
     variables = props["Environment"]["Variables"]
     assert variables["GREETING"] == "hi"
     assert variables["ATTAK_MAX_HOPS"] == "7"
+    assert variables["ATTAK_TRACE_SAMPLING"] == "0.25"
     assert json.loads(flatten(variables["ATTAK_ROUTES"])) == [
         {"stream": "<<Ref:SrcToDstStream>>", "topic": None, "to": "dst"},
         {"stream": "<<Ref:SrcToOtherStream>>", "topic": None, "to": "other"},
     ]
+
+
+def test_functions_log_json_without_lambdas_per_invocation_lines_by_default(
+    sample: Built,
+) -> None:
+    # START and REPORT are INFO-level platform lines: WARN drops them; the runtime's
+    # sampling rate is the default, so no variable spends environment bytes on it.
+    for function_id in ("HelloWorldSpoutFunction", "ReverseFunction"):
+        props = sample.props(function_id)
+        assert props["LoggingConfig"]["LogFormat"] == "JSON"
+        assert props["LoggingConfig"]["SystemLogLevel"] == "WARN"
+        assert "ApplicationLogLevel" not in props["LoggingConfig"]
+        assert "ATTAK_TRACE_SAMPLING" not in props["Environment"]["Variables"]
+
+
+def test_system_log_level_comes_from_the_processor(tuned: Built) -> None:
+    assert tuned.props("SrcFunction")["LoggingConfig"]["SystemLogLevel"] == "INFO"
+    assert tuned.props("DstFunction")["LoggingConfig"]["SystemLogLevel"] == "WARN"
+    assert tuned.props("DstFunction")["Environment"]["Variables"]["ATTAK_TRACE_SAMPLING"] == "0.25"
 
 
 def test_each_function_logs_to_its_own_log_group_kept_two_weeks(sample: Built) -> None:

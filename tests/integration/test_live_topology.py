@@ -211,10 +211,24 @@ def written_logs(sample: dict[str, Any], aws: Client) -> int:
                 "END RequestId: r1", "START RequestId: r2", "bonjour", record_line("hello_world_spout", "trace-two", None)],
         reverse: [record_line("reverse", "trace-one", "greetings"), "about to fail",
                   record_line("reverse", "trace-two", "greetings", "error"), "[ERROR] ValueError: boom",
-                  "END RequestId: r3"],
+                  "END RequestId: r3",
+                  # The runtime's lines in Lambda's JSON log format, as the stack sets it: a
+                  # sampled record between its start and record lines, among others' output.
+                  "printed by an unsampled record", START_THREE, "reversing three",
+                  record_line("reverse", "trace-three", "greetings"), BATCH, JSON_REPORT],
     }  # fmt: skip
     write_log_lines(aws, lines, now)
     return now
+
+
+START_THREE = '{"attak":"start","trace":"trace-three"}'
+BATCH = (
+    '{"attak":"batch","processor":"reverse","records":2,"events":2,"errors":0,'
+    '"emits":{"reversed strings":2},"ms":4.25}'
+)
+JSON_REPORT = (
+    '{"time":"2026-11-27T00:00:00.000Z","type":"platform.report","record":{"status":"success"}}'
+)
 
 
 def logs_json(*arguments: str) -> list[dict[str, Any]]:
@@ -229,12 +243,16 @@ def test_logs_interleaves_every_processor_by_time(
 ) -> None:
     lines = logs_json("--endpoint-url", moto_server, "--since", "1h")
     ours = [line for line in lines if line["timestamp"] >= written_logs]
-    assert [line["processor"] for line in ours] == ["hello_world_spout"] * 7 + ["reverse"] * 5
+    # The runtime's start line only delimits: it is never shown.
+    assert [line["processor"] for line in ours] == ["hello_world_spout"] * 7 + ["reverse"] * 10
     assert ours[2]["record"]["trace"] == "trace-one"
+    assert ours[-2]["summary"]["emits"] == {"reversed strings": 2}
     result = attak("logs", str(SAMPLE), "--endpoint-url", moto_server, "--since", "1h")
     assert re.search(r"^hello_world_spout \d\d:\d\d:\d\d  hello world$", result.stdout, re.M)
     assert re.search(r"^reverse {11}\d\d:\d\d:\d\d  about to fail$", result.stdout, re.M)
     assert "✗ record ← 'greetings'  trace trace-two  ValueError: boom" in result.stdout
+    assert "▤ 2 records, 2 events  → 2 'reversed strings'  4.25 ms" in result.stdout
+    assert 'trace-three"}' not in result.stdout
 
 
 def test_logs_trace_follows_one_input_across_processors(
@@ -248,6 +266,11 @@ def test_logs_trace_follows_one_input_across_processors(
         ("reverse", "about to fail"),
         ("reverse", '{"attak": "record", '),
         ("reverse", "[ERROR] ValueError: "),
+    ]
+    sampled = logs_json("--endpoint-url", moto_server, "--since", "1h", "--trace", "trace-three")
+    assert [line["message"][:20] for line in sampled] == [
+        "reversing three",
+        '{"attak": "record", ',
     ]
 
 

@@ -1,4 +1,5 @@
-"""logs: --since, reading pages by time, following, and one trace's lines."""
+"""logs: --since, reading pages by time, following, one trace's lines, and the runtime's
+record, summary and start lines in Lambda's text and JSON log formats."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ import pytest
 
 from attak_cdk.errors import UsageError
 from attak_cdk.live.deployment import DeployedProcessor, Deployment
-from attak_cdk.live.logs import LogFollower, LogLine, LogReader, TraceFilter, follow, parse_since
+from attak_cdk.live.logs import (
+    LogFollower,
+    LogLine,
+    LogReader,
+    TraceFilter,
+    follow,
+    is_lambda_line,
+    log_line,
+    parse_since,
+)
 
 DEPLOYMENT = Deployment(
     topology="t",
@@ -52,9 +62,32 @@ class FakeLogs:
 
 
 def line(message: str, stream: str = "s", processor: str = "p") -> LogLine:
-    from attak_cdk.live.logs import record_of
+    return log_line(processor, 0, message, stream, message)
 
-    return LogLine(processor, 0, message, stream, message, record_of(message))
+
+def start(trace: str) -> str:
+    """The runtime's line before a logged record's handler runs (compact, as it writes)."""
+    return json.dumps({"attak": "start", "trace": trace}, separators=(",", ":"))
+
+
+def batch(**fields: Any) -> str:
+    """The runtime's summary line of an invocation."""
+    summary = {"attak": "batch", "processor": "p", "records": 2, "events": 2, "errors": 0}
+    return json.dumps({**summary, "emits": {}, **fields, "ms": 3.5}, separators=(",", ":"))
+
+
+# Lambda's own lines in the JSON log format (the stack's): platform events by type.
+# https://docs.aws.amazon.com/lambda/latest/dg/telemetry-schema-reference.html
+JSON_START = (
+    '{"time":"2026-01-01T00:00:00.000Z","type":"platform.start","record":{"requestId":"r"}}'
+)
+JSON_REPORT = (
+    '{"time":"2026-01-01T00:00:01.000Z","type":"platform.report","record":{"status":"error"}}'
+)
+JSON_ERROR = (
+    '{"timestamp":"2026-01-01T00:00:00Z","level":"ERROR","message":{"errorMessage":"boom",'
+    '"errorType":"ValueError","stackTrace":[]},"requestId":"r"}'
+)
 
 
 def test_since_reads_durations_and_times() -> None:
@@ -142,3 +175,60 @@ def test_lines_that_look_like_records_but_are_not_stay_plain() -> None:
         "trace": "x",
         "outcome": "ok",
     }
+
+
+def test_the_runtimes_summary_and_start_lines_are_read_apart_from_record_lines() -> None:
+    summary = line(batch(errors=1, emits={"out": 1}))
+    assert summary.summary is not None and summary.summary["emits"] == {"out": 1}
+    assert (summary.record, summary.start) == (None, None)
+    marker = line(start("t-1"))
+    assert (marker.start, marker.record, marker.summary) == ("t-1", None, None)
+    assert line(record("t-1")).summary is None
+    assert line(batch()).as_dict()["summary"]["records"] == 2
+
+
+def test_lambdas_own_lines_are_known_in_the_text_and_the_json_log_formats() -> None:
+    assert is_lambda_line("START RequestId: 1 Version: $LATEST")
+    assert is_lambda_line(JSON_START) and is_lambda_line(JSON_REPORT)
+    assert not is_lambda_line(JSON_ERROR)
+    assert not is_lambda_line('{"msg": "platform.start of my own"}')
+    assert not is_lambda_line(batch())
+
+
+def test_a_sampled_trace_keeps_only_its_own_handler_output_in_a_batch_of_others() -> None:
+    # Records of traces that are not sampled write no line: what their handlers print
+    # is not the followed trace's, even when it comes just before its record line.
+    lines = [
+        line("printed by an unsampled record"),
+        line(start("two")), line("printed for two"), line(record("two")),
+        line("printed by another unsampled record"),
+        line(batch()),
+    ]  # fmt: skip
+    kept = TraceFilter("two").feed(lines)
+    assert [ln.message for ln in kept] == ["printed for two", record("two")]
+
+
+def test_a_failed_direct_invocation_keeps_lambdas_json_error_after_the_summary_line() -> None:
+    lines = [
+        line(start("one")), line("about to fail"), line(record("one", "error")),
+        line(batch(records=1, events=1, errors=1, error="ValueError: boom")),
+        line(JSON_ERROR), line(JSON_REPORT), line("next invocation's output"),
+    ]  # fmt: skip
+    kept = TraceFilter("one").feed(lines)
+    assert [ln.message for ln in kept] == ["about to fail", record("one", "error"), JSON_ERROR]
+
+
+def test_a_failed_record_in_a_batch_stops_capturing_at_its_summary_line() -> None:
+    # The batch answered with its failed record: Lambda writes no error after it.
+    lines = [
+        line(record("one", "error")), line(batch(errors=1)), line("printed later"),
+    ]  # fmt: skip
+    assert [ln.message for ln in TraceFilter("one").feed(lines)] == [record("one", "error")]
+
+
+def test_a_follower_never_shows_the_runtimes_start_lines() -> None:
+    groups: dict[str, list[tuple[int, str, str]]] = {
+        "group-spout": [(1, start("t"), "s"), (2, "printed", "s"), (3, record("t"), "s")]
+    }
+    follower = LogFollower(LogReader(FakeLogs(groups), DEPLOYMENT), start=0)
+    assert [ln.message for ln in follower.poll()] == ["printed", record("t")]

@@ -102,8 +102,22 @@ def test_ingest_stream_events_become_envelopes_keyed_by_their_trace() -> None:
     (invoke,) = lam.calls
     assert invoke["FunctionName"] == "shop-Audit"
     assert invoke["InvocationType"] == "Event"
-    assert json.loads(invoke["Payload"]) == {"v": 1, "trace": "trace-1", "data": "x"}
+    assert json.loads(invoke["Payload"]) == {"v": 1, "trace": "trace-1", "log": 1, "data": "x"}
     assert all(d.sent and d.error is None for d in deliveries)
+
+
+def test_every_event_sent_is_marked_to_be_logged_whatever_the_sampling() -> None:
+    # The mark makes every processor the trace reaches log its records, so that
+    # `attak logs --trace` finds them at any trace_sampling.
+    deliveries = plan(
+        DEPLOYMENT, [InputEvent("orders", {"n": 1}), InputEvent("audit", "x")], traces()
+    )
+    kinesis, lam = FakeKinesis(), FakeLambda()
+    send(deliveries, kinesis, lam, sleep=no_sleep)
+    (records,) = kinesis.calls
+    assert decode(records[0]["Data"], "")["log"] == 1
+    (invoke,) = lam.calls
+    assert decode(invoke["Payload"], "")["log"] == 1
 
 
 def test_many_events_go_in_calls_of_at_most_500_records() -> None:

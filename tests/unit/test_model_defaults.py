@@ -8,8 +8,14 @@ from dataclasses import MISSING, fields
 import pytest
 
 from attak_cdk.model import Processor, StreamSettings, Topology
-from attak_cdk.runtime.config import DEFAULT_MAX_HOPS
-from attak_cdk.settings import MAX_HOPS, PROCESSOR_SETTINGS, STREAM_SETTINGS, Setting
+from attak_cdk.runtime.config import DEFAULT_MAX_HOPS, DEFAULT_TRACE_SAMPLING
+from attak_cdk.settings import (
+    MAX_HOPS,
+    PROCESSOR_SETTINGS,
+    STREAM_SETTINGS,
+    TRACE_SAMPLING,
+    Setting,
+)
 
 
 def model_defaults(model: type) -> dict[str, object]:
@@ -43,3 +49,8 @@ def test_every_stream_settings_field_is_a_setting() -> None:
 def test_topology_max_hops_default_is_the_setting_and_the_runtimes() -> None:
     assert model_defaults(Topology)["max_hops"] == (MAX_HOPS.default, int)
     assert MAX_HOPS.default == DEFAULT_MAX_HOPS
+
+
+def test_topology_trace_sampling_default_is_the_setting_and_the_runtimes() -> None:
+    assert model_defaults(Topology)["trace_sampling"] == (TRACE_SAMPLING.default, float)
+    assert TRACE_SAMPLING.default == DEFAULT_TRACE_SAMPLING == 0.01

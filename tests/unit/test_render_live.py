@@ -60,3 +60,20 @@ def test_record_lines_are_summarised_and_other_lines_kept(
         "✗ record ← input  trace abd  ValueError: boom",
     ]
     assert printer.count == 3
+
+
+def test_summary_lines_say_what_an_invocation_did(capsys: pytest.CaptureFixture[str]) -> None:
+    quiet = {"records": 100, "events": 100, "errors": 0, "emits": {"out": 99}, "ms": 12.5}
+    failed = {**quiet, "records": 1, "events": 1, "errors": 1, "emits": {}, "dead_letters": 1}
+    printer = LogPrinter(["reverse"])
+    printer(
+        [
+            LogLine("reverse", 0, "{...}", "s", "e1", summary=quiet),
+            LogLine("reverse", 0, "{...}", "s", "e2", summary={**failed, "error": "E: x"}),
+        ]
+    )
+    lines = [line.split(maxsplit=2)[2] for line in capsys.readouterr().out.splitlines()]
+    assert lines == [
+        "▤ 100 records, 100 events  → 99 'out'  12.5 ms",
+        "▤ 1 record, 1 event, 1 error  1 dead letter  E: x  12.5 ms",
+    ]

@@ -380,7 +380,24 @@ function logRow(line) {
   const record = line.record;
   const row = el("li", { "data-id": line.id, "data-processor": line.processor });
   row.append(el("span", { class: "time" }, time), el("span", { class: "proc" }, line.processor));
-  if (record) {
+  const summary = line.summary;
+  if (summary) {
+    // One line per invocation: what the batch held and what became of it.
+    const failed = summary.errors > 0 || Boolean(summary.error);
+    row.classList.add(failed ? "failed" : "summary");
+    const emits = Object.entries(summary.emits || {}).map(([topic, n]) => `${n} '${topic}'`).join(", ");
+    const parts = [`▤ ${plural(summary.records, "record")}, ${plural(summary.events, "event")}`];
+    if (summary.errors) parts.push(plural(summary.errors, "error"));
+    if (summary.dead_letters) parts.push(plural(summary.dead_letters, "dead letter"));
+    row.append(
+      el(
+        "span",
+        { class: "message" },
+        `${parts.join(", ")}${emits ? ` → ${emits}` : ""} · ${summary.ms} ms`,
+        summary.error ? el("span", { class: "sev-error" }, "  " + summary.error) : null,
+      ),
+    );
+  } else if (record) {
     const failed = record.outcome === "error";
     row.classList.add(failed ? "failed" : "record");
     const trace = record.trace
@@ -398,8 +415,9 @@ function logRow(line) {
       ),
     );
   } else {
-    if (/^(START|END|REPORT) RequestId:|^INIT_START/.test(line.message)) row.classList.add("lambda");
-    if (/Traceback|\bError\b|\[ERROR\]|Task timed out/.test(line.message)) row.classList.add("failed");
+    // Lambda's own lines, in the text log format or the JSON one ({"type": "platform.start"}).
+    if (/^(START|END|REPORT) RequestId:|^INIT_START|^\{.*"type": ?"platform\./.test(line.message)) row.classList.add("lambda");
+    if (/Traceback|\bError\b|\[ERROR\]|"level": ?"(ERROR|FATAL)"|Task timed out/.test(line.message)) row.classList.add("failed");
     row.append(el("span", { class: "message" }, line.message));
   }
   return row;
