@@ -54,6 +54,7 @@ from ..runtime.context import Emit
 from ..runtime.emitter import KinesisEmitter
 from ..runtime.envelope import EmitError, Envelope
 from ..runtime.handler import Record, Runner, direct_record, handle_event, record_events
+from ..runtime.records import Tally
 from . import emulator
 from .dead_letters import RECORD_AGE_EXCEEDED, DeadLetterQueues, batch_message, direct_message
 from .engine import Call, Engine
@@ -182,6 +183,7 @@ class KinesisEngine(Engine):
         (The envelope carries no record id: it would cost bytes on every record in AWS.)"""
         self._created = False
         self._input_calls = 0
+        self._input_written: dict[str, Tally] = {}
 
     # --- Setting up and tearing down ------------------------------------------------------
 
@@ -227,7 +229,19 @@ class KinesisEngine(Engine):
         figures.duplicates = self.reading.duplicates
         figures.dead_letter_messages = self.queues.sent
         self.result.engine = figures.as_dict()
+        result.transport = self._transport()
         return result
+
+    def _transport(self) -> dict[str, dict[str, int]]:
+        """What was written to each stream, by its topology name: the processors' emits
+        and the outside input (raw records are the producer's, not counted)."""
+        table = {name: Tally().as_dict() for name in self.streams}
+        for written in (self.emitter.written, self._input_written):
+            for physical, tally in written.items():
+                row = table[self._local_name(physical)]
+                for figure, value in tally.as_dict().items():
+                    row[figure] += value
+        return table
 
     def send(self, events: Iterable[InputEvent]) -> None:
         """Deliver outside events: one direct invocation per event, as they come, then
@@ -278,6 +292,8 @@ class KinesisEngine(Engine):
             raise EndpointError(f"outside input could not be written: {exc}") from None
         finally:
             self._input_calls += producer.calls
+            for physical, tally in producer.written.items():
+                self._input_written[physical] = tally
 
     def _invoke_direct(self, processor: str, event: Any, request_id: str) -> None:
         """One direct invocation, as Lambda's entry point receives it from ``attak trigger``."""
