@@ -11,6 +11,8 @@ import pytest
 
 from attak_cdk.runtime.aggregate import CorruptRecord
 from attak_cdk.runtime.context import Emit, LoopError, Routes
+from attak_cdk.runtime.dead_letters import DeadLetterError
+from attak_cdk.runtime.dead_letters import encode as encode_letter
 from attak_cdk.runtime.envelope import DecodeError, EmitError, decode, encode, encode_input
 from attak_cdk.runtime.handler import FLUSH_EVERY, Record, Runner
 
@@ -386,3 +388,152 @@ def test_failure_after_a_mid_batch_flush_delivers_each_earlier_emit_exactly_once
     assert result[0] == fail_at
     assert transport.data("all") == list(range(fail_at))
     assert transport.data("evens") == list(range(0, fail_at, 2))
+
+
+# --- an event's retries in place and the runtime's own dead letters ----------------------
+
+
+class Letters:
+    """A dead-letter queue that keeps what it is sent, or refuses it."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.refuse = refuse
+
+    def send(self, document: dict[str, Any], error: BaseException) -> None:
+        if self.refuse:
+            raise DeadLetterError("the queue is unreachable")
+        self.sent.append(document)
+
+
+class Clock:
+    """Lambda's context as far as retries care: the time left, shrinking as it sleeps."""
+
+    def __init__(self, remaining: float) -> None:
+        self.remaining = remaining
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.remaining -= seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.remaining * 1000)
+
+
+def retrying_runner(
+    handler: Any, transport: Any, letters: Letters, clock: Clock, retries: int = 3
+) -> Runner:
+    return make_runner(
+        handler, transport, retries={"in": retries}, dead_letters=letters, sleep=clock.sleep
+    )
+
+
+def test_a_failing_event_is_retried_in_place_then_dead_lettered_and_the_rest_goes_on() -> None:
+    handler, transport, letters, clock = (
+        RecordingHandler(fail_on=(3,)),
+        ListTransport(),
+        Letters(),
+        Clock(60),
+    )
+    runner = retrying_runner(handler, transport, letters, clock)
+
+    assert runner.process(records(2, 3, 4), clock, source="in") is None
+
+    assert handler.seen == [2, 3, 3, 3, 3, 4]  # 1 attempt + 3 retries, the others once
+    assert clock.slept == [0.1, 0.2, 0.4]  # doubling backoff
+    assert transport.data("all") == [2, 4]  # the failed event's emits are discarded
+    (letter,) = letters.sent
+    assert letter["attak"] == "dead-letter" and letter["processor"] == "proc"
+    assert (letter["stream"], letter["sequence"], letter["attempts"]) == ("in", "seq-1", 4)
+    assert (letter["data"], letter["trace"]) == (3, "trace-1")
+    assert letter["error"] == "RuntimeError: cannot handle 3"
+    assert "raise RuntimeError" in letter["traceback"]
+    assert "runtime/handler.py" not in letter["traceback"]  # the user's frames only
+
+
+def test_retries_stop_when_the_invocation_would_run_out_of_time() -> None:
+    handler, letters, clock = RecordingHandler(fail_on=(1,)), Letters(), Clock(1.5)
+    runner = retrying_runner(handler, ListTransport(), letters, clock, retries=10)
+
+    assert runner.process(records(1), clock, source="in") is None
+
+    # 1.5 s left and a 1 s reserve: waits of 0.1 and 0.2 s fit, the next 0.4 s would not
+    assert clock.slept == [0.1, 0.2] and handler.seen == [1, 1, 1]
+    assert letters.sent[0]["attempts"] == 3
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        Record("seq-0", "pk", b"x", error=CorruptRecord("stream 's', record seq-0: corrupt")),
+        Record("seq-0", "pk", json.dumps({"v": 1, "data": 1, "hops": -1})),
+    ],
+    ids=["corrupt-record", "bad-envelope"],
+)
+def test_a_record_that_cannot_be_read_is_dead_lettered_at_once_with_its_raw_data(
+    broken: Record,
+) -> None:
+    letters, clock = Letters(), Clock(60)
+    runner = retrying_runner(RecordingHandler(), ListTransport(), letters, clock)
+
+    assert runner.process([broken], clock, source="in") is None
+
+    assert clock.slept == []  # reading it again would not help
+    (letter,) = letters.sent
+    assert letter["attempts"] == 1 and "record" in letter and "data" not in letter
+
+
+def test_a_runaway_loop_is_not_retried() -> None:
+    letters, clock = Letters(), Clock(60)
+
+    def loops(event: Any, context: Any) -> None:
+        context.emit("odd", event)
+
+    runner = retrying_runner(loops, ListTransport(), letters, clock)
+    runner.max_hops = 1
+    assert (
+        runner.process(
+            [Record("s", "k", encode(1, topic="t", source="p", trace="x", hops=1))],
+            clock,
+            source="in",
+        )
+        is None
+    )
+    assert clock.slept == [] and letters.sent[0]["error"].startswith("LoopError")
+
+
+def test_an_event_whose_letter_cannot_be_kept_fails_its_record_for_lambda_to_retry() -> None:
+    handler, transport, clock = RecordingHandler(fail_on=(3,)), ListTransport(), Clock(60)
+    runner = retrying_runner(handler, transport, Letters(refuse=True), clock, retries=0)
+
+    failed = runner.process(records(2, 3, 4), clock, source="in")
+
+    assert failed is not None and failed[0] == 1
+    assert transport.data("all") == [2]  # what came before is sent; nothing after ran
+    assert handler.seen == [2, 3]
+
+
+def test_without_a_known_source_a_failing_record_fails_the_batch_as_lambda_expects() -> None:
+    handler, letters, clock = RecordingHandler(fail_on=(3,)), Letters(), Clock(60)
+    runner = retrying_runner(handler, ListTransport(), letters, clock)
+
+    failed = runner.process(records(2, 3, 4), clock, source=None)  # a direct invocation
+
+    assert failed is not None and failed[0] == 1 and letters.sent == [] and clock.slept == []
+
+
+def test_separate_records_have_their_emits_sent_as_each_ends() -> None:
+    transport = ListTransport()
+    runner = make_runner(RecordingHandler(), transport)
+
+    assert runner.process(records(1, 2, 3), separate=True) is None
+
+    assert [len(emits) for stream, emits in transport.calls if stream == "all"] == [1, 1, 1]
+
+
+def test_a_letter_over_sqs_size_limit_is_refused() -> None:
+    document = {"attak": "dead-letter", "data": "x" * (256 * 1024)}
+    with pytest.raises(DeadLetterError, match="over SQS's 256 KiB"):
+        encode_letter(document)
+    assert json.loads(encode_letter({"data": "ü"})) == {"data": "ü"}
