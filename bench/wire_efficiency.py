@@ -28,11 +28,13 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from attak_cdk.runtime import aggregate, handler
+from attak_cdk.runtime import aggregate
+from attak_cdk.runtime.config import DEFAULT_TRACE_SAMPLING
 from attak_cdk.runtime.context import Context, Emit, Routes
 from attak_cdk.runtime.emitter import KinesisEmitter
 from attak_cdk.runtime.envelope import decode, encode_input
 from attak_cdk.runtime.handler import Record, Runner
+from attak_cdk.runtime.logs import RecordLog, announced
 from attak_cdk.runtime.records import OutgoingRecord, Tally, records_for
 from attak_cdk.simulate import emulator
 from attak_cdk.simulate.resources import connect
@@ -391,14 +393,15 @@ def compression_levels(aggregates: list[bytes], events: int) -> None:
         )
 
 
-# ===================== LOG BYTES PER EVENT =============================================
-# Another change reworks the runtime's per-record logs (sampling by trace). Measured here
-# by capturing what ``Runner.process`` writes to stdout with the Lambda observer,
-# ``handler.log_record``: if that function is renamed, point LOG_OBSERVER at the new one.
-LOG_OBSERVER: Any = handler.log_record
+# --- log bytes per event ----------------------------------------------------------------
 
 
-def log_bytes_per_event(events: list[dict[str, Any]], batch: int) -> float:
+def log_bytes_per_event(events: list[dict[str, Any]], batch: int, *, every_record: bool) -> float:
+    """What the Lambda entry writes to CloudWatch Logs per event, captured from stdout:
+    as it runs in AWS (``RecordLog`` at the default sampling, the start mark of a sampled
+    trace, one summary line per invocation), or, with ``every_record``, the line per
+    record the runtime wrote before sampling."""
+
     class Discard:
         def put(self, stream: str, emits: Sequence[Emit]) -> None:
             pass
@@ -406,23 +409,26 @@ def log_bytes_per_event(events: list[dict[str, Any]], batch: int) -> float:
     def emit_each(event: Any, context: Context) -> None:
         context.emit("clicks", event, key=event["user_id"])
 
+    log = RecordLog("collector", 1.0 if every_record else DEFAULT_TRACE_SAMPLING)
     runner = Runner(
-        handler=emit_each,
+        handler=emit_each if every_record else announced(emit_each, log),
         processor="collector",
         topology="bench",
         routes=Routes([{"stream": "clicks", "topic": None}]),
         transport=Discard(),
         max_hops=16,
+        observer=log,
     )
-    inputs = [Record(str(i), "k", encode_input(e, f"t{i}")) for i, e in enumerate(events)]
+    inputs = [Record(str(i), "k", encode_input(e, f"{i:016x}")) for i, e in enumerate(events)]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         for start in range(0, len(inputs), batch):
-            runner.process(inputs[start : start + batch], observer=LOG_OBSERVER)
+            log.begin()
+            chunk = inputs[start : start + batch]
+            runner.process(chunk)
+            if not every_record:
+                log.end(len(chunk))
     return len(out.getvalue().encode()) / len(events)
-
-
-# =======================================================================================
 
 
 def main() -> None:
@@ -437,11 +443,14 @@ def main() -> None:
         compare(local.endpoint_url, "100B", small, args.batch)
     compression_levels(aggregates, len(large))
     print(f"(the runtime compresses at level {aggregate.COMPRESSION_LEVEL})")
-    print(
-        f"\nlog bytes per event (stdout of Runner.process with {LOG_OBSERVER.__name__}): "
-        f"1 KB events {log_bytes_per_event(large[:20_000], args.batch):,.0f} B, "
-        f"100 B events {log_bytes_per_event(small[:20_000], args.batch):,.0f} B"
-    )
+    print("\nlog bytes per event (what the Lambda entry prints, batches of --batch records):")
+    for name, events in (("1 KB", large[:20_000]), ("100 B", small[:20_000])):
+        before = log_bytes_per_event(events, args.batch, every_record=True)
+        after = log_bytes_per_event(events, args.batch, every_record=False)
+        print(
+            f"{name:>6} events: a line per record {before:,.1f} B; sampled at "
+            f"{DEFAULT_TRACE_SAMPLING:.0%} with a summary per invocation {after:,.2f} B"
+        )
 
 
 if __name__ == "__main__":
