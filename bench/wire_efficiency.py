@@ -381,14 +381,20 @@ def compare(endpoint: str, name: str, events: list[dict[str, Any]], batch: int) 
 def compression_levels(aggregates: list[bytes], events: int) -> None:
     raw = sum(len(a) for a in aggregates)
     print(f"\nzlib on the 1 KB events' {len(aggregates):,} aggregates ({raw:,} B before):")
-    print(f"{'level':>5} {'ratio':>7} {'compress us/event':>18} {'inflate us/event':>17}")
+    billed = sum(-(-len(a) // 1024) for a in aggregates)
+    print(f"uncompressed, these aggregates would bill {billed:,} KB on-demand")
+    print(
+        f"{'level':>5} {'ratio':>7} {'billed KB':>10} {'compress us/event':>18} "
+        f"{'inflate us/event':>17}"
+    )
     for level in (1, 6, 9):
         packed = [zlib.compress(a, level) for a in aggregates]
         squeezed = cpu(lambda level=level: [zlib.compress(a, level) for a in aggregates])
         inflated = cpu(lambda packed=packed: [zlib.decompress(p) for p in packed])
         ratio = raw / sum(len(p) for p in packed)
+        kb = sum(-(-(len(p) + 4) // 1024) for p in packed)
         print(
-            f"{level:>5} {ratio:>6.2f}x {squeezed / events * 1e6:>18.2f} "
+            f"{level:>5} {ratio:>6.2f}x {kb:>10,} {squeezed / events * 1e6:>18.2f} "
             f"{inflated / events * 1e6:>17.2f}"
         )
 

@@ -36,7 +36,15 @@ from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime.context import Emit
 from ..runtime.handler import Record, record_events
-from ..runtime.records import KEY_BUCKETS, Tally, groups_for, record_for
+from ..runtime.records import (
+    KEY_BUCKETS,
+    Group,
+    Tally,
+    bucket_of,
+    bucket_partition_key,
+    groups_for,
+    record_for,
+)
 from .engine import (
     INPUT,
     Call,
@@ -79,8 +87,15 @@ class StreamState:
     lanes: list[Lane]
     """``shards * parallelization_factor`` lanes, shard by shard: lane ``i`` reads shard
     ``i // parallelization_factor``."""
-    tally: Tally = field(default_factory=Tally)
-    """What the runtime would have written to the stream in AWS."""
+    written: list[Group] = field(default_factory=list)
+    """The records the runtime would have written to the stream in AWS, as their events:
+    encoded (packed, compressed) only if the run's transport figures are asked for."""
+
+    def tally(self) -> Tally:
+        tally = Tally()
+        for group in self.written:
+            tally.add(record_for(group))
+        return tally
 
 
 class MemoryEngine(Engine):
@@ -127,9 +142,13 @@ class MemoryEngine(Engine):
         state = self.streams[stream]
         lanes = state.lanes
         factor = state.settings.parallelization_factor
-        for group in groups_for(emits):
-            record = record_for(group)
-            state.tally.add(record)
+        if len(emits) == 1:  # one emit is one record: the common case, made cheap
+            key = emits[0].key
+            groups: Sequence[Group] = ((None if key is None else bucket_of(key), [*emits]),)
+        else:
+            groups = groups_for(emits)
+        for group in groups:
+            state.written.append(group)
             bucket, members = group
             if len(lanes) == 1:
                 lane = lanes[0]
@@ -138,7 +157,7 @@ class MemoryEngine(Engine):
                 lane = lanes[self._spread % len(lanes)]
             else:
                 shard = bucket * (len(lanes) // factor) // KEY_BUCKETS
-                lane = lanes[shard * factor + key_lane(record.partition_key, factor)]
+                lane = lanes[shard * factor + key_lane(bucket_partition_key(bucket), factor)]
             lane.records.append(members)
 
     # --- Lambda's context ----------------------------------------------------------------
@@ -153,7 +172,8 @@ class MemoryEngine(Engine):
 
     def run(self, events: Iterable[InputEvent]) -> SimulationResult:
         result = super().run(events)
-        result.transport = {name: state.tally.as_dict() for name, state in self.streams.items()}
+        streams = self.streams
+        result.count_transport(lambda: {name: s.tally().as_dict() for name, s in streams.items()})
         return result
 
     def pending(self) -> int:

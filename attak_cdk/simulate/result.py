@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -95,14 +95,31 @@ class SimulationResult:
     processors: tuple[str, ...] = ()
     targets: dict[str, str] = field(default_factory=dict)
     """Stream name -> consuming processor, to say where each emit went."""
-    transport: dict[str, dict[str, int]] = field(default_factory=dict)
-    """Per stream, what the runtime writes to it in AWS: Kinesis records, the events they
-    carry, bytes, PUT payload units and on-demand billed KB (``runtime.records.Tally``)."""
+    _transport: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    _count: Callable[[], dict[str, dict[str, int]]] | None = field(default=None, repr=False)
     engine: dict[str, Any] | None = None
     """What an engine other than the memory one measured on the wire (the Kinesis engine:
     calls, duplicates, dead-letter messages); ``None`` for the memory engine."""
 
     _built: list[Invocation] = field(default_factory=list, repr=False)
+
+    @property
+    def transport(self) -> dict[str, dict[str, int]]:
+        """Per stream, what the runtime writes to it in AWS: Kinesis records, the events
+        they carry, bytes, PUT payload units and on-demand billed KB
+        (``runtime.records.Tally``)."""
+        if self._count is not None:
+            self._transport, self._count = self._count(), None
+        return self._transport
+
+    @transport.setter
+    def transport(self, figures: dict[str, dict[str, int]]) -> None:
+        self._transport, self._count = figures, None
+
+    def count_transport(self, count: Callable[[], dict[str, dict[str, int]]]) -> None:
+        """Have ``transport`` counted by ``count`` when first asked for: packing and
+        compressing every record costs more than a run that does not need it."""
+        self._transport, self._count = {}, count
 
     def invocation(self, index: int) -> Invocation:
         """The invocation recorded at ``index`` (ids count from 1)."""
