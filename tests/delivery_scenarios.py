@@ -219,19 +219,19 @@ def order_is_kept_per_key_while_several_shards_really_interleave(
     assert [e["n"] for e in result.emitted["consumer"]["seen"]] != list(range(60))
 
 
-# Its error is longer than a dead letter may be (SQS's 256 KiB), so the record it is in
+# Its error is longer than a dead letter may be (SQS's 1 MiB), so the record it is in
 # fails as a whole and Lambda's own rules (retry, bisect, lanes) decide what follows.
 KEY_POISON = """
 def handler(event, context):
     if event.get("poison"):
-        raise ValueError(f"cannot take {event['user']}{event['n']} " + "!" * 300_000)
+        raise ValueError(f"cannot take {event['user']}{event['n']} " + "!" * 1_100_000)
     context.emit("seen", event)
 """
 
 UNLETTERED_POISON = """
 def handler(event, context):
     if event == "poison":
-        raise ValueError("cannot take 'poison' " + "!" * 300_000)
+        raise ValueError("cannot take 'poison' " + "!" * 1_100_000)
     context.emit("seen", event)
 """
 

@@ -8,9 +8,10 @@ handler's traceback, the processor, the stream and sequence number, the trace an
 attempts. Lambda's own on-failure destination stays the net for whole records (a timeout,
 emits that could not be written), and it keeps only pointers to them.
 
-SQS takes messages of up to 256 KiB (the ``MaximumMessageSize`` a queue has by default:
-https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html).
-A larger letter is refused here, so the record fails and Lambda's net catches it.
+SQS takes messages of up to 1 MiB since 2025 (up from 256 KiB, for existing queues too:
+https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb).
+A larger letter is refused here, and one the queue refuses fails too: the record then
+fails as a whole and Lambda's net catches it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .envelope import Envelope
 VERSION = 1
 KIND = "dead-letter"
 """The ``attak`` field of a letter: tells it from Lambda's on-failure records in a queue."""
-MAX_LETTER_BYTES = 256 * 1024
+MAX_LETTER_BYTES = 1024 * 1024
 _RUNTIME_DIR = str(Path(__file__).resolve().parent)
 
 
@@ -94,7 +95,7 @@ def encode(document: dict[str, Any]) -> str:
     if size > MAX_LETTER_BYTES:
         raise DeadLetterError(
             f"the dead letter of this event is {size} bytes, over SQS's "
-            f"{MAX_LETTER_BYTES // 1024} KiB: the record fails instead"
+            f"{MAX_LETTER_BYTES // (1024 * 1024)} MiB: the record fails instead"
         )
     return body
 

@@ -533,7 +533,7 @@ def test_separate_records_have_their_emits_sent_as_each_ends() -> None:
 
 
 def test_a_letter_over_sqs_size_limit_is_refused() -> None:
-    document = {"attak": "dead-letter", "data": "x" * (256 * 1024)}
-    with pytest.raises(DeadLetterError, match="over SQS's 256 KiB"):
+    document = {"attak": "dead-letter", "data": "x" * (1024 * 1024)}
+    with pytest.raises(DeadLetterError, match="over SQS's 1 MiB"):
         encode_letter(document)
     assert json.loads(encode_letter({"data": "ü"})) == {"data": "ü"}
