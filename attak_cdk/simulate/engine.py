@@ -504,6 +504,10 @@ class Engine:
             else:
                 self._dead_letter(processor, source, skipped, skipped_error(message), 0)
 
+    def _keep_letter(self, document: dict[str, Any]) -> None:
+        """Where an engine keeps a letter besides the run's dead letters (none here);
+        ``DeadLetterError`` when it cannot, as SQS refusing it in AWS."""
+
     def _wire_name(self, stream: str) -> str:
         """The name the runtime knows ``stream`` by: in AWS, the one in the event's ARN."""
         return stream
@@ -518,6 +522,7 @@ class Engine:
         if type(error) is LoopError:
             raise LoopStopped
         letters.encode(document)  # refused past SQS's limit, as in AWS: the record fails
+        self._keep_letter(document)
         if "record" in document:  # it could not be decoded: the raw data, as text
             event: Any = base64.b64decode(document["record"]).decode(errors="replace")
         elif "data_base64" in document:

@@ -51,6 +51,7 @@ from ..handlers import Handler
 from ..inputs import InputEvent
 from ..model import Topology
 from ..runtime.context import Emit
+from ..runtime.dead_letters import DeadLetterError
 from ..runtime.emitter import KinesisEmitter
 from ..runtime.envelope import EmitError, Envelope
 from ..runtime.handler import Record, Runner, direct_record, handle_event, record_events
@@ -441,11 +442,12 @@ class KinesisEngine(Engine):
     def _local_name(self, stream: str) -> str:
         return self._local_names.get(stream, stream)
 
-    def _dead_letter_event(self, document: dict[str, Any], error: BaseException) -> None:
-        """An event the runtime dead-lettered: a dead letter of the run, and the runtime's
-        letter in the consumer's queue, as it sends it in AWS."""
-        super()._dead_letter_event(document, error)
-        self.queues.send(document["processor"], document)
+    def _keep_letter(self, document: dict[str, Any]) -> None:
+        """The runtime's letter in the consumer's queue, as it sends it in AWS."""
+        try:
+            self.queues.send(document["processor"], document)
+        except EndpointError as exc:
+            raise DeadLetterError(str(exc)) from exc
 
     def queue_messages(self, processor: str) -> list[dict[str, Any]]:
         """The on-failure records in ``processor``'s dead-letter queue (empty without SQS)."""
