@@ -11,9 +11,11 @@ the handler imports itself are Python's to cache, as usual.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.machinery
 import importlib.util
 import inspect
+import io
 import sys
 import traceback
 from collections.abc import Callable
@@ -29,6 +31,8 @@ Handler = Callable[[Any, Any], Any]
 
 _modules: dict[Path, tuple[ModuleType, tuple[int, int]]] = {}
 """Each handler file's module, with the file's (modification time, size) when imported."""
+_printed: dict[Path, str] = {}
+"""What each handler file printed as it was imported (its init log in Lambda)."""
 
 
 class HandlerError(AttakError):
@@ -74,6 +78,11 @@ def describe_exception(exc: BaseException, file: Path) -> str:
     return f"{where}: {type(exc).__name__}: {exc}"
 
 
+def printed_at_import(processor: Processor) -> str:
+    """What the processor's module printed when it was last imported."""
+    return _printed.get(processor.file, "")
+
+
 def load_handler(processor: Processor) -> Handler:
     """Import the processor's module (again if its file changed since) and return its
     handler function."""
@@ -95,8 +104,12 @@ def load_handler(processor: Processor) -> Handler:
         folder = str(file.parent)
         if folder not in sys.path:
             sys.path.insert(0, folder)
+        output = io.StringIO()
         try:
-            module = import_file(file, name)
+            # Output at import time is the function's init log in Lambda; it must never
+            # mix with attak's own output (a `--json` document, for one).
+            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+                module = import_file(file, name)
         except BaseException as exc:
             # A user module calling sys.exit() or raising KeyboardInterrupt at import time
             # is still a broken handler, not a reason to stop attak.
@@ -104,6 +117,7 @@ def load_handler(processor: Processor) -> Handler:
                 f"importing the handler failed: {describe_exception(exc, file)}"
             ) from exc
         _modules[file] = module, version
+        _printed[file] = output.getvalue()
     function = getattr(module, processor.function, None)
     if function is None:
         public = sorted(

@@ -17,6 +17,7 @@ from .envelope import (
     DecodeError,
     EmitError,
     Envelope,
+    decode,
     encode_with,
     header,
 )
@@ -36,20 +37,23 @@ class Emit:
     simulator links each record to the handler call that emitted it.
     """
 
-    __slots__ = ("data", "key", "payload", "streams", "tag", "topic")
+    __slots__ = ("key", "payload", "streams", "tag", "topic")
     sequence = ""
     sub = 0
     error: DecodeError | None = None
 
-    def __init__(
-        self, topic: str, data: Any, payload: str, key: str | None, streams: tuple[str, ...]
-    ) -> None:
+    def __init__(self, topic: str, payload: str, key: str | None, streams: tuple[str, ...]) -> None:
         self.topic = topic
-        self.data = data
         self.payload = payload
         self.key = key
         self.streams = streams
         self.tag: object = None
+
+    @property
+    def data(self) -> Any:
+        """The data as it was sent: read back from the record, so a handler that changes
+        an object after emitting it does not change what its emit reports."""
+        return decode(self.payload, "")["data"]
 
 
 class Routes:
@@ -122,7 +126,9 @@ class Context:
                 f"processor '{run.processor}': emit's topic must be a non-empty string "
                 f"(given {topic!r})"
             )
-        if self._hops > run.max_hops:
+        streams = run.routes.streams_for(topic)
+        # max_hops counts stream hops: an emit to a sink topic goes nowhere and is no hop.
+        if self._hops > run.max_hops and streams:
             raise LoopError(
                 f"processor '{run.processor}' emitting on topic '{topic}' would take trace "
                 f"{self.trace_id} to hop {self._hops}, past max_hops {run.max_hops}: "
@@ -158,7 +164,7 @@ class Context:
                 f"over Kinesis' limit of {MAX_RECORD_BYTES} (1 MiB); emit smaller pieces or "
                 "store the payload elsewhere and emit a reference"
             )
-        self._emits.append(Emit(topic, data, payload, key, run.routes.streams_for(topic)))
+        self._emits.append(Emit(topic, payload, key, streams))
 
     def __getattr__(self, name: str) -> Any:
         if self._lambda is None:

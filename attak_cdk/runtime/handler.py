@@ -27,7 +27,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, Protocol
 
 from . import config, dead_letters
@@ -154,6 +154,7 @@ class Runner:
         self.retries = dict(retries or {})
         self.dead_letters = dead_letters
         self.sleep = sleep
+        self._loop: Any = None
         self.position = 0
         """The index of the record ``process`` is on: where an invocation cut short (a
         timeout) stopped."""
@@ -193,7 +194,11 @@ class Runner:
                     if record.error is not None:
                         raise record.error
                     envelope = decode(record.payload, default_trace(record))
-                    handler(envelope["data"], Context(self, envelope, emits, lambda_context))
+                    result = handler(
+                        envelope["data"], Context(self, envelope, emits, lambda_context)
+                    )
+                    if result is not None and isinstance(result, Coroutine):
+                        self._await(result)
                 except Exception as error:
                     if observer is not None:
                         observer(record, envelope, emits, error, clock() - started, attempt)
@@ -217,6 +222,18 @@ class Runner:
                 break
         self.flush(pending)
         return None
+
+    def _await(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        """Run an ``async def`` handler's coroutine to its end. Lambda's Python runtime
+        would not await it (the handler would silently do nothing); attak's runtime runs
+        it on one event loop per container, so async handlers work alike in AWS and in
+        simulate."""
+        loop = self._loop
+        if loop is None:
+            import asyncio
+
+            loop = self._loop = asyncio.new_event_loop()
+        loop.run_until_complete(coroutine)
 
     def _retry(self, error: BaseException, attempt: int, retries: int, lambda_context: Any) -> bool:
         """Wait and say yes when a failed event gets another attempt: not for errors that

@@ -39,7 +39,7 @@ from typing import Any, TextIO
 
 from .. import graph
 from ..errors import InputError
-from ..handlers import Handler, load_handler
+from ..handlers import Handler, load_handler, printed_at_import
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime import dead_letters as letters
@@ -47,9 +47,11 @@ from ..runtime.config import DIRECT_RETRIES
 from ..runtime.context import Emit, LoopError, Routes
 from ..runtime.envelope import DecodeError, EmitError, Envelope, decode, encode_input
 from ..runtime.handler import Record, Runner, Transport, default_trace
+from .failures import InvocationFailed, process_exits_caught, runtime_exited
 from .lambda_events import LOCAL_REGION, LambdaContext
+from .lambda_logging import lambda_logging
 from .result import DeadLetter, Invocation, Row, SimulationResult, describe_error
-from .timeouts import TaskTimedOut, Timer, debugging
+from .timeouts import Timer, debugging
 
 INPUT = "input"
 _new_row = tuple.__new__
@@ -137,6 +139,13 @@ class _Printed(io.TextIOBase):
         self.parts.append(text)
         return len(text)
 
+    def fileno(self) -> int:
+        """The terminal's: what writes to ``sys.stdout`` by descriptor (a console handling
+        a closed pipe) reaches the real one."""
+        if self.terminal is None:
+            raise io.UnsupportedOperation("fileno")
+        return self.terminal.fileno()
+
     def take(self) -> str:
         text = "".join(self.parts)
         self.parts.clear()
@@ -158,6 +167,15 @@ class Call:
     between: Callable[[BaseException | None], None] | None = None
     """Called after each record with its error: the hook of an engine that hands the
     runtime several direct invocations together."""
+
+
+class _CallerFailed(BaseException):
+    """What ``on_invocation`` raised (a closed pipe, Ctrl-C in a renderer): carried past
+    the runtime and the engine's handling of handler failures, raised again by ``run``."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 class LoopStopped(BaseException):
@@ -235,6 +253,8 @@ class Engine:
         )
         self._last_invocation: int | None = None
         self._printed = _Printed()
+        self._init_logs: dict[str, str] = {}
+        """What each processor's module printed at import, until its first invocation."""
         self._timer = Timer(timeouts)
         self._timeouts = {name: p.timeout for name, p in topology.processors.items()}
         self._sending: _Sending | None = None
@@ -268,9 +288,17 @@ class Engine:
         given = dict(handlers or {})
         sending = self._sending = _Sending(transport)
         letters = _Letters(self)
+        loaded: dict[str, Handler] = {}
+        for name, processor in self.topology.processors.items():
+            loaded[name] = given[name] if name in given else load_handler(processor)
+            # What the module printed as it was imported is its init log in Lambda: it
+            # opens the log of the processor's first invocation.
+            printed = "" if name in given else printed_at_import(processor)
+            if printed:
+                self._init_logs[name] = printed
         return {
             name: Runner(
-                handler=given[name] if name in given else load_handler(processor),
+                handler=loaded[name],
                 processor=name,
                 topology=self.topology.name,
                 routes=Routes.from_json(
@@ -306,6 +334,8 @@ class Engine:
             raise timer.expired()
         rows = self.result.rows
         printed = self._printed.take() if self._printed.parts else ""
+        if self._init_logs and call.processor in self._init_logs:
+            printed = self._init_logs.pop(call.processor) + printed
         if record is call.head:  # the batch's retries by Lambda, then the event's in place
             attempt += call.attempt - 1
         # Once per handler call: the Row made as the tuple it is, without the Python-level
@@ -333,7 +363,10 @@ class Engine:
         if error is not None and type(error) is LoopError and self.result.stopped is None:
             self.result.stopped = str(error)
         if self._on_invocation is not None:
-            self._on_invocation(self.result.invocation(number - 1))
+            try:
+                self._on_invocation(self.result.invocation(number - 1))
+            except BaseException as failed:  # the caller's, not the handler's: it ends the run
+                raise _CallerFailed(failed) from failed
         if timer.each:  # a run of direct invokes: the next record's own time starts now
             timer.started = time.perf_counter()
         if call.between is not None:
@@ -357,10 +390,13 @@ class Engine:
         gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
         self._timer.install()
         try:
-            self.send(events)
-            self.drain()
+            with process_exits_caught(), lambda_logging(self._printed):
+                self.send(events)
+                self.drain()
         except LoopStopped:
             self.result.unprocessed = self.pending()
+        except _CallerFailed as failed:
+            raise failed.error from None
         finally:
             self._timer.restore()
             sys.stdout, sys.stderr = saved
@@ -414,30 +450,37 @@ class Engine:
         observer = partial(self._observe, call)
         source = self._wire_name(call.source) if call.source != INPUT else None
         timer = self._timer
-        if not timer.active:
-            return runner.process(records, lambda_context, observer, source=source, separate=each)
         first = len(self.result.rows)
-        timer.arm(self._timeouts[runner.processor], each=each)
+        started = time.perf_counter()
+        armed = timer.active
+        if armed:
+            timer.arm(self._timeouts[runner.processor], each=each)
         try:
             return runner.process(records, lambda_context, observer, source=source, separate=each)
-        except TaskTimedOut as error:
-            timeout = error
+        except InvocationFailed as error:
+            failure = error
+        except SystemExit as exit:  # sys.exit or os._exit in the handler
+            failure = runtime_exited(exit)
         finally:
-            timer.disarm()
-        return self._timed_out(runner, records, call, first, timeout, each=each)
+            if armed:
+                timer.disarm()
+        seconds = time.perf_counter() - (timer.started if armed else started)
+        return self._cut_short(runner, records, call, first, failure, seconds, each=each)
 
-    def _timed_out(
+    def _cut_short(
         self,
         runner: Runner,
         records: Sequence[Record | Emit],
         call: Call,
         first: int,
-        error: TaskTimedOut,
+        error: InvocationFailed,
+        seconds: float,
         *,
         each: bool,
     ) -> tuple[int, BaseException]:
-        """Record the handler call that ran out of time, with its logs and Lambda's log line,
-        and settle what the handler calls before it emitted (see the module docstring)."""
+        """Record the handler call the invocation failed in (it ran out of time, or ended
+        the process), with its logs and Lambda's log line, and settle what the handler
+        calls before it emitted (see the module docstring)."""
         rows = self.result.rows
         finished = range(first, len(rows))
         index = runner.position
@@ -454,11 +497,11 @@ class Engine:
             envelope: Envelope | None = decode(record.payload, default_trace(record))
         except DecodeError:
             envelope = None
-        self._observe(call, record, envelope, [], error, time.perf_counter() - self._timer.started)
+        self._observe(call, record, envelope, [], error, seconds)
         if each:  # the records before were invocations of their own, and finished
             runner.flush([emit for n in unsent for emit in rows[n].emits])
             return index, error
-        discarded = TaskTimedOut(
+        discarded = type(error)(
             f"{error} later in this invocation: this record's emits were discarded with it"
         )
         for n in unsent:
@@ -499,7 +542,7 @@ class Engine:
         for failed in failing[:together]:
             self._dead_letter(processor, source, failed, message, attempts)
         for skipped in failing[together:]:
-            if isinstance(error, TaskTimedOut):
+            if isinstance(error, InvocationFailed):
                 self._dead_letter(processor, source, skipped, message, attempts)
             else:
                 self._dead_letter(processor, source, skipped, skipped_error(message), 0)

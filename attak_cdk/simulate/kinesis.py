@@ -60,6 +60,7 @@ from . import emulator
 from .dead_letters import RECORD_AGE_EXCEEDED, DeadLetterQueues, batch_message, direct_message
 from .engine import Call, Engine
 from .event_source import EventSourceMapping
+from .failures import InvocationFailed
 from .resources import (
     EndpointError,
     KinesisStream,
@@ -73,7 +74,6 @@ from .resources import (
 )
 from .result import Invocation, SimulationResult, describe_error
 from .shard_reading import ShardReading
-from .timeouts import TaskTimedOut
 
 INPUT_ATTEMPTS = 30
 """PutRecords attempts for outside input."""
@@ -260,7 +260,7 @@ class KinesisEngine(Engine):
             into = processors[event.processor].ingest
             if into is not None:
                 stream = self.streams[into.name].physical
-                ingest.setdefault(stream, []).append(Emit("", event.data, payload, None, ()))
+                ingest.setdefault(stream, []).append(Emit("", payload, None, ()))
             else:
                 self._invoke_direct(event.processor, json.loads(payload), trace)
         for stream, items in ingest.items():
@@ -328,7 +328,7 @@ class KinesisEngine(Engine):
         except Exception as error:  # raised by a flush: the function errored as a whole
             self.figures.function_errors += 1
             return WHOLE, error
-        if failed is not None and isinstance(failed[1], TaskTimedOut):
+        if failed is not None and isinstance(failed[1], InvocationFailed):
             self.figures.function_errors += 1
             return WHOLE, failed[1]
         return failed
@@ -360,7 +360,7 @@ class KinesisEngine(Engine):
         consumer = _Consumer(self, runner, source, attempt)
         try:
             response = handle_event(consumer, event, self._lambda_context(runner.processor))
-        except (Exception, TaskTimedOut) as error:  # the function failed as a whole
+        except (Exception, InvocationFailed) as error:  # the function failed as a whole
             return None, error
         return response, consumer.error
 

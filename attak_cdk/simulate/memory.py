@@ -201,7 +201,7 @@ class MemoryEngine(Engine):
             trace, payload = self._input_record(event)
             ingest = processors[event.processor].ingest
             if ingest is not None:
-                emit = Emit("", event.data, payload, None, ())
+                emit = Emit("", payload, None, ())
                 ingested.setdefault(ingest.name, []).append(emit)
                 continue
             if event.processor != target:

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from ..runtime.context import Emit, LoopError
 from ..runtime.envelope import Envelope
-from .timeouts import TaskTimedOut
+from .failures import InvocationFailed
 
 _RUNTIME_DIR = str(Path(__file__).resolve().parent.parent)
 
@@ -203,7 +203,7 @@ class SimulationResult:
 
 def describe_error(error: BaseException) -> str:
     """``Type: message``; a timeout in Lambda's own words."""
-    if isinstance(error, TaskTimedOut):
+    if isinstance(error, InvocationFailed):
         return str(error)
     return f"{type(error).__name__}: {error}"
 

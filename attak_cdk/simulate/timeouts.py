@@ -39,6 +39,7 @@ from types import FrameType
 from typing import Any
 
 from ..runtime.handler import Runner
+from .failures import InvocationFailed
 
 TIMED_OUT = "Task timed out after"
 REFIRE = 0.05
@@ -54,7 +55,7 @@ _ATTAK = str(Path(__file__).parent.parent) + os.sep
 """The package's folder, as its code objects name it: frames from files in it are attak's."""
 
 
-class TaskTimedOut(BaseException):
+class TaskTimedOut(InvocationFailed):
     """An invocation ran past its processor's timeout; the message is Lambda's."""
 
 

@@ -135,10 +135,13 @@ def _exit_when_stdin_closes() -> None:
     os.dup2(empty, 0)
     os.close(empty)
 
+    # Bound now: during a run a handler's os._exit is caught (simulate/failures.py).
+    exit_process = os._exit
+
     def watch() -> None:
         while os.read(server, 4096):
             pass
-        os._exit(1)
+        exit_process(1)
 
     threading.Thread(target=watch, name="attak-ui-server-watch", daemon=True).start()
 

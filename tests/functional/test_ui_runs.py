@@ -140,25 +140,28 @@ def test_two_runs_at_once_each_complete_with_their_own_logs(
         assert events[1][1]["logs"] == f"I am {name}\n"
 
 
-@pytest.mark.parametrize(
-    ("death", "told"),
-    [
-        ("os.write(2, b'last words\\n'); os._exit(3)", "its process exited with code 3"),
-        ("os.kill(os.getpid(), signal.SIGKILL)", "its process was killed by SIGKILL"),
-    ],
-)
-def test_a_worker_that_dies_is_a_failed_event_saying_how(
-    write_project: WriteProject, death: str, told: str
-) -> None:
+def test_a_worker_that_dies_is_a_failed_event_saying_how(write_project: WriteProject) -> None:
+    death = "os.write(2, b'last words\\n'); os.kill(os.getpid(), signal.SIGKILL)"
     root = one_processor(
         write_project, f"import os, signal\n\ndef handler(event, context):\n    {death}\n"
     )
     events = run_to_end(root, 1)
     assert [kind for kind, _ in events] == ["start", "failed"]
     message = events[-1][1]["message"]
-    assert f"the run stopped: {told} before the run ended" in message
-    if "last words" in death:
-        assert message.endswith("the last lines it wrote to stderr:\nlast words")
+    assert "the run stopped: its process was killed by SIGKILL before the run ended" in message
+    assert message.endswith("the last lines it wrote to stderr:\nlast words")
+
+
+def test_a_handler_that_ends_the_process_fails_its_invocation_as_in_lambda(
+    write_project: WriteProject,
+) -> None:
+    root = one_processor(
+        write_project, "import os\n\ndef handler(event, context):\n    os._exit(3)\n"
+    )
+    events = run_to_end(root, 1)
+    assert events[0][0] == "start" and events[-1][0] == "end"
+    errors = {e[1]["error"]["message"] for e in events if e[0] == "invocation"}
+    assert errors == {"Runtime.ExitError: Runtime exited with error: exit status 3"}
 
 
 def test_a_topology_broken_since_the_page_checked_it_is_a_failed_run(

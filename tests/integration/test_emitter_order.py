@@ -39,7 +39,7 @@ def emits(start: int, count: int) -> list[Emit]:
         key = f"user-{i % KEYS}"
         data = {"user": key, "n": i // KEYS, "page": f"/products/{i % 97}", "pad": "x" * 1000}
         payload = encode(data, topic="clicks", source="spout", trace=f"t{i}", hops=1)
-        out.append(Emit("clicks", data, payload, key, (STREAM,)))
+        out.append(Emit("clicks", payload, key, (STREAM,)))
     return out
 
 

@@ -125,7 +125,7 @@ def emitter(client: Any, sleeps: Sleeps | None = None, **kwargs: Any) -> Kinesis
 
 def emit(data: Any, key: str | None) -> Emit:
     payload = encode(data, topic="clicks", source="spout", trace="t1", hops=1)
-    return Emit("clicks", data, payload, key, (STREAM,))
+    return Emit("clicks", payload, key, (STREAM,))
 
 
 def keyed(count: int, keys: int = 50, pad: int = 0, start: int = 0) -> list[Emit]:

@@ -22,7 +22,7 @@ from attak_cdk.runtime.records import (
 
 
 def emit(data: object, key: str | None = None) -> Emit:
-    return Emit("t", data, json.dumps({"v": 1, "data": data}), key, ("s",))
+    return Emit("t", json.dumps({"v": 1, "data": data}), key, ("s",))
 
 
 def events_of(record_data: bytes, key: str) -> list[object]:
