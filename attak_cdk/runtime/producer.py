@@ -57,6 +57,7 @@ class Landing:
     trace: str
     """The trace id the event was sent with."""
     shard: str | None = None
+    """The id of the shard that holds the event's record."""
     sequence: str | None = None
     """The sequence number of the Kinesis record that carries it."""
     index: int | None = None
@@ -144,6 +145,6 @@ class Producer:
             self.emitter.write(self.stream, records, landed)
         except WriteError as exc:
             reason = f"not written to stream '{self.stream}': {exc.reason}"
-        except BotoCoreError as exc:  # no credentials, a bad parameter: nothing was written
+        except BotoCoreError as exc:  # no credentials, a bad parameter: not retried
             reason = f"not written to stream '{self.stream}': {exc}"
         return [landings.get(id(e)) or Landing(str(e.tag), error=reason) for e in pending]
