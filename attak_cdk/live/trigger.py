@@ -1,24 +1,27 @@
 """``attak trigger``: sends input events to a deployed topology, and says what became of each.
 
 An event for a processor with an ingest stream (``input: stream``) is written into that
-stream with PutRecords, in calls of at most 500 records and 5 MiB, as the same envelope
-``simulate`` builds (partition key: the trace id). Any other processor is invoked
-directly with ``{"v": 1, "trace", "log": 1, "data"}``, which the runtime reads as input at
-hop 0: asynchronously (``Event``) by default, or waiting for the handler's result.
+stream by the runtime's ``Producer``, as the same envelope ``simulate`` builds, aggregated
+with the other events into few records like every record attak writes; each event's
+``result`` says where it landed (shard, sequence number, index inside the record). Events
+have no key: they need no order among themselves, and so spread over the shards. Any other
+processor is invoked directly with ``{"v": 1, "trace", "log": 1, "data"}``, which the
+runtime reads as input at hop 0: asynchronously (``Event``) by default, or waiting for the
+handler's result.
 
 Every event gets a trace id before it is sent, so ``attak logs --trace`` can follow it, and
 the envelope's ``log`` mark, so that every processor it reaches logs its records whatever
 the topology's ``trace_sampling`` (see ``runtime/logs.py``).
-Throttled calls and throttled records are retried with backoff; an event that still
-could not be sent comes back as a ``Delivery`` with ``sent=False`` and the reason,
-never dropped.
+Throttled calls and throttled records are retried with backoff (the emitter's, for
+streams); an event that still could not be sent comes back as a ``Delivery`` with
+``sent=False`` and the reason, never dropped.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -26,9 +29,10 @@ from typing import Any
 from botocore.exceptions import ReadTimeoutError
 
 from ..inputs import InputEvent
-from ..runtime.emitter import MAX_BYTES_PER_CALL, MAX_RECORDS_PER_CALL
-from ..runtime.envelope import LOG, EmitError, encode_input, new_id
-from .connection import RETRYABLE_CODES, backoff, error_code, error_text, with_backoff
+from ..runtime.emitter import MAX_BYTES_PER_CALL
+from ..runtime.envelope import LOG, EmitError, new_id
+from ..runtime.producer import Producer
+from .connection import error_text, with_backoff
 from .deployment import Deployment
 
 MAX_INVOKE_PAYLOAD = {"RequestResponse": 6 * 1024 * 1024, "Event": 1024 * 1024}
@@ -36,6 +40,9 @@ MAX_INVOKE_PAYLOAD = {"RequestResponse": 6 * 1024 * 1024, "Event": 1024 * 1024}
 INVOKE_CONCURRENCY = 16
 """Direct invocations in flight at once: Lambda's Invoke takes one event per call."""
 MAX_ATTEMPTS = 8
+FLUSH_BYTES = MAX_BYTES_PER_CALL
+"""Events buffered for an ingest stream before they are written: about one PutRecords
+call's worth, so a long input shows its progress as it goes."""
 
 
 @dataclass
@@ -52,7 +59,9 @@ class Delivery:
     error: str | None = None
     """Why it was not sent, or (waiting) the error the handler raised."""
     result: Any = None
-    """Waiting: what the handler's invocation returned. Streams: the shard and sequence."""
+    """Waiting: what the handler's invocation returned. Streams: where the event landed,
+    ``{"shard", "sequence", "index"}`` (its record's shard id and sequence number, and its
+    place among the record's events)."""
 
     @property
     def failed(self) -> bool:
@@ -69,25 +78,6 @@ class Delivery:
             "error": self.error,
             "result": self.result,
         }
-
-
-Entry = tuple[str, bytes]
-"""(partition key, data)"""
-
-
-def chunks(entries: Sequence[Entry]) -> Iterator[Sequence[Entry]]:
-    """Split entries into PutRecords calls of at most 500 records and 5 MiB, in order."""
-    start, size = 0, 0
-    for index, (key, data) in enumerate(entries):
-        entry_size = len(data) + len(key.encode())
-        if index > start and (
-            index - start == MAX_RECORDS_PER_CALL or size + entry_size > MAX_BYTES_PER_CALL
-        ):
-            yield entries[start:index]
-            start, size = index, 0
-        size += entry_size
-    if start < len(entries):
-        yield entries[start:]
 
 
 Clients = tuple[Any, Any]
@@ -141,64 +131,37 @@ def _put(
     report: OnDelivery,
     sleep: Callable[[float], None],
 ) -> None:
-    entries: list[Entry] = []
-    ready: list[Delivery] = []
+    """Write a stream's events through a ``Producer``, flushing about a call's worth at a
+    time; each delivery learns where its event landed, or why it did not."""
+    producer = Producer(kinesis, stream, max_attempts=MAX_ATTEMPTS, sleep=sleep)
+    buffered: list[Delivery] = []
+
+    def flush() -> None:
+        for delivery, landing in zip(buffered, producer.flush(), strict=True):
+            if landing.sent:
+                delivery.sent = True
+                delivery.result = {
+                    "shard": landing.shard,
+                    "sequence": landing.sequence,
+                    "index": landing.index,
+                }
+            else:
+                delivery.error = landing.error
+            report(delivery)
+        buffered.clear()
+
     for delivery in group:
         try:
-            payload = encode_input(delivery.event.data, delivery.trace, logged=True).encode()
+            # Logged: every processor the trace reaches logs it, whatever the sampling.
+            producer.send(delivery.event.data, trace=delivery.trace, logged=True)
         except EmitError as exc:
             delivery.error = str(exc)
             report(delivery)
             continue
-        entries.append((delivery.trace, payload))
-        ready.append(delivery)
-    start = 0
-    for chunk in chunks(entries):
-        _put_chunk(kinesis, stream, ready[start : start + len(chunk)], chunk, sleep)
-        for delivery in ready[start : start + len(chunk)]:
-            report(delivery)
-        start += len(chunk)
-
-
-def _put_chunk(
-    kinesis: Any,
-    stream: str,
-    deliveries: list[Delivery],
-    entries: Sequence[Entry],
-    sleep: Callable[[float], None],
-) -> None:
-    """One PutRecords call, and retries of the records it refused, with backoff."""
-    pending = list(zip(deliveries, entries, strict=True))
-    reason = ""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            response = kinesis.put_records(
-                StreamName=stream,
-                Records=[{"Data": data, "PartitionKey": key} for _, (key, data) in pending],
-            )
-        except Exception as exc:
-            reason = error_text(exc)
-            if error_code(exc) not in RETRYABLE_CODES:
-                break
-        else:
-            refused = []
-            for (delivery, entry), result in zip(pending, response["Records"], strict=True):
-                if result.get("ErrorCode"):
-                    refused.append((delivery, entry))
-                    reason = f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}"
-                else:
-                    delivery.sent = True
-                    delivery.result = {
-                        "shard": result.get("ShardId"),
-                        "sequence": result.get("SequenceNumber"),
-                    }
-            pending = refused
-            if not pending:
-                return
-        if attempt < MAX_ATTEMPTS:
-            sleep(backoff(attempt))
-    for delivery, _ in pending:
-        delivery.error = f"not written to stream {stream}: {reason}"
+        buffered.append(delivery)
+        if producer.buffered_bytes >= FLUSH_BYTES:
+            flush()
+    flush()
 
 
 def _invoke(

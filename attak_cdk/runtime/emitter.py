@@ -22,6 +22,12 @@ the records are written again, in order (at-least-once: duplicates, never gaps).
 that has failed ``max_attempts`` times raises ``EmitError``: the handler fails, Lambda
 retries the batch, and nothing is lost. A refusal retrying cannot cure (a missing
 stream, denied access) raises ``EmitError`` at once.
+
+Where records landed. ``write`` may be given a ``landed`` callback: it is called once per
+record as PutRecords answers that it was written, with the record's index in ``records``,
+its shard id and its sequence number (a written record's result entry carries both:
+https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecordsResultEntry.html).
+Outside producers (``producer.Producer``) report each event's place from it.
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ from .context import Emit
 from .envelope import EmitError
 from .records import OutgoingRecord, Tally, records_for
 
+Landed = Callable[[int, str, str], None]
+"""Told of each record written: its index in the records given, shard id, sequence number."""
+
 MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 5 * 1024 * 1024
 """PutRecords' limits on one call: records, and bytes of data plus partition keys."""
@@ -65,6 +74,15 @@ _NETWORK_ERRORS = (
     EndpointConnectionError,
     ReadTimeoutError,
 )
+
+
+class WriteError(EmitError):
+    """Records that could not be written to a stream. ``reason`` says why, without what
+    the handler's caller does about it (the message adds that Lambda retries the batch)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def record_size(record: OutgoingRecord) -> int:
@@ -175,8 +193,11 @@ class KinesisEmitter:
         if records:
             self.write(stream, records)
 
-    def write(self, stream: str, records: Sequence[OutgoingRecord]) -> None:
-        """Write ``records`` to ``stream``, a bucket's in order, or raise ``EmitError``."""
+    def write(
+        self, stream: str, records: Sequence[OutgoingRecord], landed: Landed | None = None
+    ) -> None:
+        """Write ``records`` to ``stream``, a bucket's in order, or raise ``WriteError``;
+        ``landed`` is told where each record was written, as PutRecords answers."""
         tally = self.written.setdefault(stream, Tally())
         target = {"StreamARN": stream} if stream.startswith("arn:") else {"StreamName": stream}
         unsent = _Unsent(records)
@@ -194,8 +215,9 @@ class KinesisEmitter:
                 code = exc.response.get("Error", {}).get("Code", "")
                 status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
                 if code not in RETRYABLE_CODES and status < 500:
-                    raise EmitError(
-                        f"PutRecords to stream '{stream}' was refused: {code}: {exc}"
+                    raise WriteError(
+                        f"PutRecords to stream '{stream}' was refused: {code}: {exc}",
+                        f"PutRecords was refused: {code}: {exc}",
                     ) from exc
                 failed = call
                 reasons[code or f"HTTP {status}"] += len(call)
@@ -213,6 +235,8 @@ class KinesisEmitter:
                     else:
                         unsent.landed(index)
                         tally.add(records[index])
+                        if landed is not None:
+                            landed(index, result["ShardId"], result["SequenceNumber"])
             if not failed:
                 continue
             unsent.failed(failed)
@@ -230,13 +254,15 @@ class KinesisEmitter:
         records: Sequence[OutgoingRecord],
         unsent: int,
         reasons: Counter[str],
-    ) -> EmitError:
+    ) -> WriteError:
         detail = ", ".join(f"{count}x {code}" for code, count in sorted(reasons.items()))
         events = sum(r.events for r in records)
-        return EmitError(
+        reason = f"a record failed {self.max_attempts} attempts ({detail})"
+        return WriteError(
             f"{unsent} of {len(records)} records ({events} events) could not be written to "
-            f"stream '{stream}': a record failed {self.max_attempts} attempts ({detail}); "
-            "the batch fails so Lambda retries it and nothing is lost"
+            f"stream '{stream}': {reason}; the batch fails so Lambda retries it and nothing "
+            "is lost",
+            reason,
         )
 
     def backoff(self, attempt: int) -> float:

@@ -142,7 +142,8 @@ class LiveView:
         with self.connection.errors("sending the input to the deployed topology"):
             trigger.send(
                 deliveries,
-                self.connection.client("kinesis"),
+                # One attempt: the runtime's emitter retries PutRecords itself.
+                self.connection.client("kinesis", attempts=1),
                 # One attempt: a retried invoke could run the handler twice; attak retries
                 # throttling itself, knowing the call did not run.
                 self.connection.client("lambda", attempts=1),

@@ -80,7 +80,8 @@ def trigger(
     deployment_differs(path, differences(topology, deployment))
     deliveries = live_trigger.plan(deployment, events)  # unknown processors fail before any send
     clients = (
-        connection.client("kinesis"),
+        # One attempt: the runtime's emitter retries PutRecords itself, record by record.
+        connection.client("kinesis", attempts=1),
         # One attempt: a retried invoke could run the handler twice; throttling is
         # retried by attak, which knows the call did not run.
         connection.client("lambda", attempts=1, read_timeout=timeout if wait else 60),

@@ -26,6 +26,8 @@ import boto3
 import pytest
 from typer.testing import CliRunner, Result
 
+from attak_cdk.runtime.aggregate import unpack
+from attak_cdk.runtime.envelope import Envelope, decode
 from cli.main import app
 from tests.conftest import SAMPLE
 
@@ -203,6 +205,30 @@ def read_stream(aws: Client, stream: str) -> list[dict[str, Any]]:
         )["ShardIterator"]
         records.extend(kinesis.get_records(ShardIterator=iterator)["Records"])
     return records
+
+
+def landed_events(aws: Client, stream: str) -> dict[tuple[str, str, int], Envelope]:
+    """Every event in a Kinesis stream of the emulator, unpacked from its records (KPL
+    aggregates, compressed or not), by where it is: (shard id, sequence number, index
+    inside the record), as ``attak trigger`` reports it."""
+    kinesis = aws("kinesis")
+    events = {}
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        for record in kinesis.get_records(ShardIterator=iterator)["Records"]:
+            unpacked = unpack(record["Data"], record["PartitionKey"])
+            for index, (_, data) in enumerate(unpacked):
+                place = (shard["ShardId"], record["SequenceNumber"], index)
+                events[place] = decode(data, "")
+    return events
+
+
+def landing(event: dict[str, Any]) -> tuple[str, str, int]:
+    """Where ``attak trigger --json`` says one streamed event landed."""
+    result = event["result"]
+    return (result["shard"], result["sequence"], result["index"])
 
 
 def record_line(processor: str, trace: str, topic: str | None, outcome: str = "ok") -> str:

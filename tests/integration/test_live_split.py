@@ -27,14 +27,14 @@ import pytest
 
 from attak_cdk.cdk.stack import MAX_PROCESSORS_PER_STACK, RESOURCE_BUDGET, estimate_resources
 from attak_cdk.project import load_topology
-from attak_cdk.runtime.envelope import decode
 from tests.integration.conftest_live import (
     Client,
     attak,
     deploy,
     invocation_attempts,
+    landed_events,
+    landing,
     manifest,
-    read_stream,
     record_line,
     wait_for,
     write_log_lines,
@@ -210,10 +210,10 @@ def test_trigger_reaches_an_ingest_stream_and_a_function_in_different_stacks(
         ("intake", "stream", ingest, True),
         ("audit", "invoke", audit, True),
     ]
-    envelopes = {r["PartitionKey"]: decode(r["Data"], "") for r in read_stream(aws, ingest)}
+    landed = landed_events(aws, ingest)
     for event in events[:2]:
-        assert envelopes[event["trace"]]["trace"] == event["trace"]
-        assert envelopes[event["trace"]]["data"] == event["data"]
+        assert landed[landing(event)]["trace"] == event["trace"]
+        assert landed[landing(event)]["data"] == event["data"]
     assert wait_for(lambda: invocation_attempts(aws, audit) > before)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from attak_cdk.runtime.envelope import decode
+from attak_cdk.runtime.aggregate import KPL_MAGIC
 from tests.conftest import SAMPLE, WriteProject
 from tests.integration.conftest_live import (
     DEPLOY_SECONDS,
@@ -26,6 +26,8 @@ from tests.integration.conftest_live import (
     attak,
     deploy,
     invocation_attempts,
+    landed_events,
+    landing,
     manifest,
     read_stream,
     record_line,
@@ -185,14 +187,21 @@ def test_trigger_writes_envelopes_into_the_ingest_stream_and_invokes_the_rest(
     assert events[2]["target"] == deployed["processors"]["audit"]["function"]
     ingest = deployed["processors"]["orders"]["ingest_stream"]
     assert ingest == deployed["streams"]["input->orders"]
-    records = read_stream(aws, ingest)
-    envelopes = {record["PartitionKey"]: decode(record["Data"], "") for record in records}
-    for event in events[:2]:
-        envelope = envelopes[event["trace"]]
+    # Each event is where trigger says it landed: both in one aggregated record.
+    landed = landed_events(aws, ingest)
+    streamed = events[:2]
+    assert [landing(e)[1:] for e in streamed] == [
+        (streamed[0]["result"]["sequence"], i) for i in (0, 1)
+    ]
+    for event in streamed:
+        envelope = landed[landing(event)]
         assert envelope["data"] == event["data"]
         assert envelope["trace"] == event["trace"]
+        assert envelope["log"] == 1  # every triggered event is logged, whatever the sampling
         assert (envelope["topic"], envelope["from"], envelope["hops"]) == (None, None, 0)
-    assert sorted(e["data"]["order"] for e in envelopes.values()) == [1, 2]
+    assert sorted(e["data"]["order"] for e in landed.values()) == [1, 2]
+    (record,) = read_stream(aws, ingest)
+    assert record["Data"].startswith(KPL_MAGIC)
     audit = deployed["processors"]["audit"]["function"]
     assert wait_for(lambda: invocation_attempts(aws, audit) > 0)
 

@@ -195,7 +195,7 @@ def test_stream_given_as_an_arn_is_addressed_by_stream_arn() -> None:
 
 
 def test_tally_counts_each_landed_record_once_even_when_written_twice() -> None:
-    kinesis = FakeKinesis(lost_answers=0.5, seed=3)
+    kinesis = FakeKinesis(lost_answers=0.5, seed=1)
     sender = emitter(kinesis, max_attempts=30)
     emits = keyed(3000, pad=200)
 
@@ -411,3 +411,22 @@ def test_backoff_grows_but_never_exceeds_max_delay() -> None:
     assert all(0 < d <= 1.0 for d in sleeps.delays)
     assert sleeps.delays == sorted(sleeps.delays)
     assert sleeps.delays[0] < sleeps.delays[-1] == 1.0
+
+
+# --- where records landed ------------------------------------------------------------
+
+
+def test_write_tells_where_each_record_landed_once_whatever_was_retried() -> None:
+    kinesis = FakeKinesis(throttle=0.3, server_errors=0.2, lost_answers=0.2, seed=1)
+    sender = emitter(kinesis, max_attempts=30)
+    records = records_for(keyed(2000, pad=200))
+    places: list[tuple[int, str, str]] = []
+
+    sender.write(STREAM, records, lambda *place: places.append(place))
+
+    assert kinesis.injected[THROTTLED] > 0 and kinesis.injected["server error"] > 0
+    assert kinesis.injected["lost answer"] > 0
+    assert sorted(index for index, _, _ in places) == list(range(len(records)))
+    for index, shard, sequence in places:
+        entry = kinesis.shards[int(shard.removeprefix("shardId-"))][int(sequence) - 1]
+        assert entry["Data"] == records[index].data

@@ -1,4 +1,5 @@
-"""trigger: routing, batching, retries of throttled calls and records, nothing dropped."""
+"""trigger: routing, aggregation into few records, where each event landed, retries of
+throttled calls and records, nothing dropped."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from botocore.exceptions import ClientError
 from attak_cdk.inputs import InputEvent
 from attak_cdk.live.connection import LiveError
 from attak_cdk.live.deployment import DeployedProcessor, Deployment
-from attak_cdk.live.trigger import plan, send
-from attak_cdk.runtime.envelope import decode
+from attak_cdk.live.trigger import FLUSH_BYTES, plan, send
+from attak_cdk.runtime.aggregate import unpack
+from attak_cdk.runtime.envelope import Envelope, decode
 
 DEPLOYMENT = Deployment(
     topology="shop",
@@ -83,27 +85,44 @@ def no_sleep(_: float) -> None:
     pass
 
 
+def envelopes(record: dict[str, Any]) -> list[Envelope]:
+    """The envelopes of the events one PutRecords entry carries."""
+    return [decode(data, "") for _, data in unpack(record["Data"], record["PartitionKey"])]
+
+
+BIG = "x" * 40_000
+"""An event too big to share a 64 KiB aggregate with another: one record per event."""
+
+
 def traces() -> Any:
     counter = iter(range(10_000))
     return lambda: f"trace-{next(counter)}"
 
 
-def test_ingest_stream_events_become_envelopes_keyed_by_their_trace() -> None:
-    deliveries = plan(
-        DEPLOYMENT, [InputEvent("orders", {"n": 1}), InputEvent("audit", "x")], traces()
-    )
+def test_ingest_stream_events_are_input_envelopes_aggregated_into_one_record() -> None:
+    events = [InputEvent("orders", {"n": 1}), InputEvent("audit", "x"), InputEvent("orders", 2)]
+    deliveries = plan(DEPLOYMENT, events, traces())
     kinesis, lam = FakeKinesis(), FakeLambda()
     send(deliveries, kinesis, lam, sleep=no_sleep)
     (records,) = kinesis.calls
     (record,) = records
-    assert record["PartitionKey"] == "trace-0"
-    envelope = decode(record["Data"], "")
-    assert (envelope["data"], envelope["trace"], envelope["hops"]) == ({"n": 1}, "trace-0", 0)
+    assert [(e["data"], e["trace"], e["hops"]) for e in envelopes(record)] == [
+        ({"n": 1}, "trace-0", 0),
+        (2, "trace-2", 0),
+    ]
     (invoke,) = lam.calls
     assert invoke["FunctionName"] == "shop-Audit"
     assert invoke["InvocationType"] == "Event"
     assert json.loads(invoke["Payload"]) == {"v": 1, "trace": "trace-1", "log": 1, "data": "x"}
     assert all(d.sent and d.error is None for d in deliveries)
+
+
+def test_each_streamed_event_says_where_it_landed() -> None:
+    deliveries = plan(DEPLOYMENT, [InputEvent("orders", i) for i in range(3)], traces())
+    send(deliveries, FakeKinesis(), FakeLambda(), sleep=no_sleep)
+    assert [d.result for d in deliveries] == [
+        {"shard": "shardId-0", "sequence": "0", "index": i} for i in range(3)
+    ]
 
 
 def test_every_event_sent_is_marked_to_be_logged_whatever_the_sampling() -> None:
@@ -115,26 +134,46 @@ def test_every_event_sent_is_marked_to_be_logged_whatever_the_sampling() -> None
     kinesis, lam = FakeKinesis(), FakeLambda()
     send(deliveries, kinesis, lam, sleep=no_sleep)
     (records,) = kinesis.calls
-    assert decode(records[0]["Data"], "")["log"] == 1
+    assert [e["log"] for e in envelopes(records[0])] == [1]
     (invoke,) = lam.calls
     assert decode(invoke["Payload"], "")["log"] == 1
 
 
-def test_many_events_go_in_calls_of_at_most_500_records() -> None:
+def test_many_events_share_few_records_in_one_call() -> None:
     deliveries = plan(DEPLOYMENT, [InputEvent("orders", i) for i in range(1201)], traces())
     kinesis = FakeKinesis()
     send(deliveries, kinesis, FakeLambda(), sleep=no_sleep)
-    assert [len(call) for call in kinesis.calls] == [500, 500, 201]
+    (records,) = kinesis.calls
+    assert len(records) <= 3
+    carried = [e for record in records for e in envelopes(record)]
+    assert sorted(e["data"] for e in carried) == list(range(1201))
+    assert all(d.sent for d in deliveries)
+
+
+def test_a_long_input_is_written_and_reported_as_it_goes() -> None:
+    count = 2 * FLUSH_BYTES // len(BIG) + 1  # over two flushes' worth
+    deliveries = plan(DEPLOYMENT, [InputEvent("orders", BIG) for _ in range(count)], traces())
+    kinesis = FakeKinesis()
+    calls_when_reported: list[int] = []
+    send(
+        deliveries,
+        kinesis,
+        FakeLambda(),
+        on_delivery=lambda _: calls_when_reported.append(len(kinesis.calls)),
+        sleep=no_sleep,
+    )
+    assert len(calls_when_reported) == count
+    assert calls_when_reported[0] < len(kinesis.calls) == 3
     assert all(d.sent for d in deliveries)
 
 
 def test_refused_records_are_retried_alone_with_backoff() -> None:
-    deliveries = plan(DEPLOYMENT, [InputEvent("orders", i) for i in range(3)], traces())
+    deliveries = plan(DEPLOYMENT, [InputEvent("orders", [i, BIG]) for i in range(3)], traces())
     kinesis = FakeKinesis(refuse={1: {1}}, fail_calls=0)
     pauses: list[float] = []
     send(deliveries, kinesis, FakeLambda(), sleep=pauses.append)
     assert [len(call) for call in kinesis.calls] == [3, 1]
-    assert decode(kinesis.calls[1][0]["Data"], "")["data"] == 1
+    assert [e["data"][0] for e in envelopes(kinesis.calls[1][0])] == [1]
     assert len(pauses) == 1 and all(d.sent for d in deliveries)
 
 
@@ -147,18 +186,31 @@ def test_throttled_calls_are_retried() -> None:
 
 
 def test_events_that_could_not_be_sent_are_reported_not_dropped() -> None:
-    deliveries = plan(DEPLOYMENT, [InputEvent("orders", i) for i in range(2)], traces())
+    deliveries = plan(DEPLOYMENT, [InputEvent("orders", [i, BIG]) for i in range(2)], traces())
     always = {1: {1}} | {n: {0} for n in range(2, 100)}  # the second record, every time
     send(deliveries, FakeKinesis(refuse=always), FakeLambda(), sleep=no_sleep)
     assert deliveries[0].sent
-    assert not deliveries[1].sent
+    assert not deliveries[1].sent and deliveries[1].result is None
     assert deliveries[1].error == (
-        "not written to stream shop-Ingest: ProvisionedThroughputExceededException: busy"
+        "not written to stream 'shop-Ingest': a record failed 8 attempts "
+        "(8x ProvisionedThroughputExceededException)"
     )
     invokes = plan(DEPLOYMENT, [InputEvent("audit", 1)], traces())
     send(invokes, FakeKinesis(), FakeLambda(throttle=100), sleep=no_sleep)
     assert not invokes[0].sent
     assert invokes[0].error == "not invoked: TooManyRequestsException: Rate exceeded"
+
+
+def test_an_event_that_cannot_be_a_record_is_reported_and_the_others_go() -> None:
+    events = [InputEvent("orders", {1, 2}), InputEvent("orders", "ok")]
+    deliveries = plan(DEPLOYMENT, events, traces())
+    kinesis = FakeKinesis()
+    send(deliveries, kinesis, FakeLambda(), sleep=no_sleep)
+    assert not deliveries[0].sent
+    assert (deliveries[0].error or "").startswith("input is not JSON-serializable")
+    assert deliveries[1].sent
+    (records,) = kinesis.calls
+    assert [e["data"] for record in records for e in envelopes(record)] == ["ok"]
 
 
 def test_waiting_shows_the_result_or_the_handlers_error() -> None:
