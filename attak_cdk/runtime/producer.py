@@ -121,7 +121,7 @@ class Producer:
                 f"{MAX_RECORD_BYTES} (1 MiB) for a record; send smaller pieces or store the "
                 "payload elsewhere and send a reference"
             )
-        emit = Emit("", None, payload, key, (self.stream,))
+        emit = Emit("", payload, key, (self.stream,))
         emit.tag = trace
         self._pending.append(emit)
         self.buffered_bytes += size
