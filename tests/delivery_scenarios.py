@@ -197,6 +197,98 @@ def the_batch_then_the_record_alone_failed(result: SimulationResult) -> None:
     assert result.engine["function_errors"] >= 2  # the batch, then "slow" alone
 
 
+# --- handlers that misbehave ---------------------------------------------------------------
+
+EXITS = """
+import os, sys
+
+class Fatal(BaseException):
+    pass
+
+def handler(event, context):
+    if event == "exit 3":
+        sys.exit(3)
+    if event == "os exit":
+        os._exit(0)
+    if event == "fatal":
+        raise Fatal("not an Exception")
+    context.emit("seen", event)
+"""
+
+
+def a_handler_that_ends_the_process_fails_its_invocation_as_lambda_does(
+    result: SimulationResult,
+) -> None:
+    errors = {d.event: d.error for d in result.dead_letters}
+    assert errors == {
+        "exit 3": "Runtime.ExitError: Runtime exited with error: exit status 3",
+        "os exit": "Runtime.ExitError: Runtime exited without providing a reason",
+        "fatal": "Runtime.ExitError: Runtime exited with error: exit status 1 (the handler "
+        "raised Fatal: not an Exception, which is not an Exception)",
+    }
+    # each failed its whole invocation and was retried; the others went through, once
+    assert all(d.attempts >= 2 for d in result.dead_letters)
+    assert sorted(calls(result, "quits", ok=True)) == ["a", "b", "c"]
+
+
+ASYNC = """
+import asyncio
+
+async def handler(event, context):
+    await asyncio.sleep(0)
+    context.emit("seen", event)
+"""
+
+
+def an_async_handler_runs_to_its_end(result: SimulationResult) -> None:
+    assert result.ok
+    assert sorted(result.emitted["worker"]["seen"]) == ["a", "b"]
+
+
+LOGS = """
+import logging
+print("warming up")  # at import: Lambda's init log
+
+logger = logging.getLogger()
+named = logging.getLogger("orders")
+
+def handler(event, context):
+    logger.info("took %s", event)
+    logger.debug("not at INFO")
+    named.warning("checked %s", event)
+"""
+
+
+def logging_and_import_output_reach_the_invocations_log(result: SimulationResult) -> None:
+    logs = [i.logs for i in result.invocations if i.processor == "worker"]
+    assert logs == [
+        "warming up\n[INFO] took a\n[WARNING] orders: checked a\n",
+        "[INFO] took b\n[WARNING] orders: checked b\n",
+    ]
+
+
+MUTATES = """
+def handler(event, context):
+    data = {"n": 0}
+    for n in range(3):
+        data["n"] = n
+        context.emit("out", data)
+    data["n"] = 99
+"""
+
+
+def an_emit_reports_what_was_sent_not_what_the_object_became(result: SimulationResult) -> None:
+    assert result.emitted["spout"]["out"] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert calls(result, "worker") == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert [e.data for e in result.invocations[0].emits] == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+
+def max_hops_counts_stream_hops_not_emits_to_a_sink(result: SimulationResult) -> None:
+    assert result.ok and result.stopped is None
+    # spout -> worker is the one stream hop; worker's emit goes to a sink, no hop
+    assert result.emitted["worker"] == {"out": ["a"]}
+
+
 # --- order, shards and lanes -------------------------------------------------------------
 
 ORDER_EVENTS = [("spout", {"user": f"u{n % 5}", "n": n}) for n in range(60)]
@@ -514,5 +606,44 @@ SCENARIOS = [
         {"pass": PASS_ON},
         [("a", "x")],
         trace_and_parent_link_every_hop,
+    ),
+    Scenario(
+        "a_handler_that_ends_the_process_fails_its_invocation_as_lambda_does",
+        """
+        name: exits
+        processors: {spout: p/pass.py, quits: p/exits.py}
+        streams: [{from: spout, to: quits, retry_attempts: 1}]
+        """,
+        {"pass": PASS_ON, "exits": EXITS},
+        [("spout", v) for v in ("a", "exit 3", "b", "os exit", "c", "fatal")],
+        a_handler_that_ends_the_process_fails_its_invocation_as_lambda_does,
+    ),
+    Scenario(
+        "an_async_handler_runs_to_its_end",
+        "name: a\nprocessors: {spout: p/pass.py, worker: p/async.py}\nstreams: [[spout, worker]]\n",
+        {"pass": PASS_ON, "async": ASYNC},
+        [("spout", "a"), ("spout", "b")],
+        an_async_handler_runs_to_its_end,
+    ),
+    Scenario(
+        "logging_and_import_output_reach_the_invocations_log",
+        "name: l\nprocessors: {spout: p/pass.py, worker: p/logs.py}\nstreams: [[spout, worker]]\n",
+        {"pass": PASS_ON, "logs": LOGS},
+        [("spout", "a"), ("spout", "b")],
+        logging_and_import_output_reach_the_invocations_log,
+    ),
+    Scenario(
+        "an_emit_reports_what_was_sent_not_what_the_object_became",
+        "name: m\nprocessors: {spout: p/mutates.py, worker: p/record.py}\nstreams: [[spout, worker]]\n",
+        {"mutates": MUTATES, "record": RECORD},
+        [("spout", None)],
+        an_emit_reports_what_was_sent_not_what_the_object_became,
+    ),
+    Scenario(
+        "max_hops_counts_stream_hops_not_emits_to_a_sink",
+        "name: h\nmax_hops: 1\nprocessors: {spout: p/pass.py, worker: p/pass.py}\nstreams: [[spout, worker]]\n",
+        {"pass": PASS_ON},
+        [("spout", "a")],
+        max_hops_counts_stream_hops_not_emits_to_a_sink,
     ),
 ]

@@ -47,7 +47,7 @@ from ..runtime.config import DIRECT_RETRIES
 from ..runtime.context import Emit, LoopError, Routes
 from ..runtime.envelope import DecodeError, EmitError, Envelope, decode, encode_input
 from ..runtime.handler import Record, Runner, Transport, default_trace
-from .failures import InvocationFailed, process_exits_caught, runtime_exited
+from .failures import InvocationFailed, process_exits_caught, runtime_died, runtime_exited
 from .lambda_events import LOCAL_REGION, LambdaContext
 from .lambda_logging import lambda_logging
 from .result import DeadLetter, Invocation, Row, SimulationResult, describe_error
@@ -461,6 +461,10 @@ class Engine:
             failure = error
         except SystemExit as exit:  # sys.exit or os._exit in the handler
             failure = runtime_exited(exit)
+        except (KeyboardInterrupt, LoopStopped, _CallerFailed):
+            raise  # the person at the terminal, or the engine itself: the run stops
+        except BaseException as error:  # past the runtime's `except Exception`: it dies
+            failure = runtime_died(error)
         finally:
             if armed:
                 timer.disarm()

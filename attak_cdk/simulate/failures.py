@@ -40,6 +40,16 @@ def runtime_exited(exit: SystemExit) -> RuntimeExited:
     return RuntimeExited(f"Runtime.ExitError: {reason}")
 
 
+def runtime_died(error: BaseException) -> RuntimeExited:
+    """Lambda's error for a handler that raised a ``BaseException`` other than
+    ``SystemExit``: past the runtime's ``except Exception``, it ends the process as an
+    uncaught exception does (exit status 1)."""
+    return RuntimeExited(
+        "Runtime.ExitError: Runtime exited with error: exit status 1 "
+        f"(the handler raised {type(error).__name__}: {error}, which is not an Exception)"
+    )
+
+
 @contextmanager
 def process_exits_caught() -> Iterator[None]:
     """While a run lasts, ``os._exit`` in a handler ends its invocation, not attak: in
