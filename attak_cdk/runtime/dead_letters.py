@@ -107,7 +107,7 @@ class SqsDeadLetters:
         self.client = client
         self.queue_url = queue_url
 
-    def send(self, document: dict[str, Any], error: BaseException) -> None:
+    def send(self, document: dict[str, Any], error: BaseException, record: object) -> None:
         body = encode(document)
         try:
             self.client.send_message(QueueUrl=self.queue_url, MessageBody=body)

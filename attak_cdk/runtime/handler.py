@@ -117,7 +117,7 @@ class DeadLetters(Protocol):
     the processor's SQS queue in AWS, the run's dead letters in a simulator. ``send``
     raises when the letter cannot be kept, and the record then fails as a whole."""
 
-    def send(self, document: dict[str, Any], error: BaseException) -> None: ...
+    def send(self, document: dict[str, Any], error: BaseException, record: Any) -> None: ...
 
 
 class Runner:
@@ -271,7 +271,7 @@ class Runner:
             attempts=attempts,
         )
         try:
-            self.dead_letters.send(document, error)
+            self.dead_letters.send(document, error, record)
         except dead_letters.DeadLetterError as failed:
             sys.stderr.write(f"attak: {failed}\n")
             return False
@@ -338,8 +338,8 @@ class _Counted:
         self.queue = queue
         self.log = log
 
-    def send(self, document: dict[str, Any], error: BaseException) -> None:
-        self.queue.send(document, error)
+    def send(self, document: dict[str, Any], error: BaseException, record: Any) -> None:
+        self.queue.send(document, error, record)
         self.log.dead_lettered()
 
 

@@ -85,20 +85,29 @@ class RetryState:
     """Batch size limit while bisecting; 0 when not bisecting."""
 
 
-def batch_failed(lane: RetryState, settings: StreamSettings, index: int, remaining: int) -> bool:
+def batch_failed(
+    lane: RetryState, settings: StreamSettings, index: int, remaining: int, *, whole: bool
+) -> bool:
     """Update ``lane`` after its batch failed at record ``index`` with ``remaining`` records
     from it on; return ``True`` when retries ran out and those records become dead letters.
 
-    This is Lambda's event-source mapping: the records before the failing one are
-    checkpointed, bisecting halves the batch without using up a retry, and a record that
-    still fails alone is retried ``retry_attempts`` times.
+    This is Lambda's event-source mapping, as its guide describes it ("Configuring partial
+    batch response with Kinesis Data Streams and Lambda"): the records before the failing
+    one are checkpointed. An invocation that failed as a ``whole`` (an error, a timeout)
+    is bisected when ``bisect_batch_on_error`` is on, halving the batch without using up a
+    retry. A partial batch response is split at the record it names, and with bisect on
+    only the remaining records of that batch are retried; either way that is a retry, and
+    a record is retried ``retry_attempts`` times.
     """
     if index:
         lane.failures = lane.counted = 0
     lane.failures += 1
-    if settings.bisect_batch_on_error and remaining > 1:
-        lane.window = (remaining + 1) // 2
-        return False
+    if settings.bisect_batch_on_error:
+        if whole and remaining > 1:
+            lane.window = (remaining + 1) // 2
+            return False
+        if not whole:
+            lane.window = remaining
     lane.counted += 1
     return lane.counted > settings.retry_attempts
 
@@ -184,6 +193,12 @@ class LoopStopped(BaseException):
     raises)."""
 
 
+def _event_key(record: Record | Emit) -> object:
+    """What identifies an event across its retries: its Kinesis record and place in it,
+    or, for an emit the memory engine queues, the object itself (kept for the run)."""
+    return (record.sequence, record.sub) if record.sequence else id(record)
+
+
 def _no_wait(seconds: float) -> None:
     """The runner's wait between an event's attempts, in a local run."""
 
@@ -195,8 +210,8 @@ class _Letters:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def send(self, document: dict[str, Any], error: BaseException) -> None:
-        self.engine._dead_letter_event(document, error)
+    def send(self, document: dict[str, Any], error: BaseException, record: Record | Emit) -> None:
+        self.engine._dead_letter_event(document, error, record)
 
 
 class _Sending:
@@ -253,6 +268,8 @@ class Engine:
         )
         self._last_invocation: int | None = None
         self._printed = _Printed()
+        self._tries: dict[object, int] = {}
+        """Handler calls so far on each event (``_event_key``)."""
         self._init_logs: dict[str, str] = {}
         """What each processor's module printed at import, until its first invocation."""
         self._timer = Timer(timeouts)
@@ -308,7 +325,7 @@ class Engine:
                 max_hops=self.max_hops,
                 retries={
                     self._wire_name(stream.name): stream.settings.retry_attempts
-                    for stream in self.resolved.processors[name].inputs
+                    for stream in self.resolved.processors[name].reads
                 },
                 dead_letters=letters,
                 # An event's retries in place wait in AWS; a local run need not.
@@ -336,8 +353,10 @@ class Engine:
         printed = self._printed.take() if self._printed.parts else ""
         if self._init_logs and call.processor in self._init_logs:
             printed = self._init_logs.pop(call.processor) + printed
-        if record is call.head:  # the batch's retries by Lambda, then the event's in place
-            attempt += call.attempt - 1
+        # Every handler call on an event counts, whoever retried it (Lambda, a batch at a
+        # time, or the runtime in place): the attempt is the event's own count.
+        key = _event_key(record)
+        attempt = self._tries[key] = self._tries.get(key, 0) + 1
         # Once per handler call: the Row made as the tuple it is, without the Python-level
         # __new__ a named tuple adds. The parent is the tag the engine gave the emit.
         rows.append(
@@ -563,15 +582,17 @@ class Engine:
         """The topology's name of a stream the runtime named (``_wire_name``'s inverse)."""
         return stream
 
-    def _dead_letter_event(self, document: dict[str, Any], error: BaseException) -> None:
+    def _dead_letter_event(
+        self, document: dict[str, Any], error: BaseException, record: Record | Emit
+    ) -> None:
         """An event the runtime dead-lettered itself, as its letter says. A runaway loop
         stops the run instead, at once."""
         if type(error) is LoopError:
             raise LoopStopped
         letters.encode(document)  # refused past SQS's limit, as in AWS: the record fails
         self._keep_letter(document)
-        if "record" in document:  # it could not be decoded: the raw data, as text
-            event: Any = base64.b64decode(document["record"]).decode(errors="replace")
+        if "record" in document:  # it could not be decoded: the record's data, as written
+            event: Any = base64.b64decode(document["record"])
         elif "data_base64" in document:
             event = base64.b64decode(document["data_base64"])
         else:
@@ -581,9 +602,10 @@ class Engine:
                 document["processor"],
                 self._local_name(document["stream"]),
                 event,
-                document.get("trace", ""),
+                # an event that could not be read is traced by its record's sequence number
+                document.get("trace") or document["sequence"],
                 describe_error(error),
-                document["attempts"],
+                self._tries.get(_event_key(record), document["attempts"]),
                 self._last_invocation,
                 document["traceback"],
             )
@@ -603,6 +625,8 @@ class Engine:
             raw = record.payload
             event, trace = raw if isinstance(raw, str) else raw.decode(errors="replace"), ""
         last = self._last_invocation if attempts else None
+        if attempts:  # the handler calls it had, however they were retried
+            attempts = self._tries.get(_event_key(record), attempts)
         self.result.dead_letters.append(
             DeadLetter(processor, source, event, trace, error, attempts, last)
         )

@@ -150,7 +150,8 @@ class EventSourceMapping:
             del lane.buffer[:index]  # checkpointed: the failing record is the new head
         if error is None:
             error = RuntimeError("the batch response reported a failure")
-        if not batch_failed(lane, stream.settings, index, len(batch) - index):
+        whole = response is None
+        if not batch_failed(lane, stream.settings, index, len(batch) - index, whole=whole):
             return
         failing = batch[index:]
         del lane.buffer[: len(failing)]

@@ -54,6 +54,7 @@ from .engine import (
     batch_succeeded,
     key_lane,
 )
+from .failures import InvocationFailed
 from .lambda_events import LambdaContext
 from .result import Invocation, SimulationResult
 
@@ -281,7 +282,8 @@ class MemoryEngine(Engine):
         if at:
             # Records before the failing one are checkpointed; the failing one is the new head.
             lane.position += at
-        if not batch_failed(lane, settings, at, len(records) - at):
+        whole = isinstance(error, InvocationFailed)
+        if not batch_failed(lane, settings, at, len(records) - at, whole=whole):
             return
         events = [e for record in records[at:] for e in record]
         failing = events[index - before]

@@ -78,21 +78,31 @@ def test_stream_names_are_valid_and_unique_per_run() -> None:
     assert physical_name("a", "S") != physical_name("b", "S")
 
 
-def test_retry_policy_bisects_before_it_counts_retries() -> None:
+def test_a_failed_invocation_is_bisected_before_retries_count() -> None:
     settings = StreamSettings(retry_attempts=1, bisect_batch_on_error=True)
     shard = Lane()
-    assert not batch_failed(shard, settings, index=0, remaining=4)  # bisect to 2
+    assert not batch_failed(shard, settings, index=0, remaining=4, whole=True)  # bisect to 2
     assert shard.window == 2
-    assert not batch_failed(shard, settings, index=0, remaining=2)  # bisect to 1
-    assert not batch_failed(shard, settings, index=0, remaining=1)  # first counted retry
-    assert batch_failed(shard, settings, index=0, remaining=1)  # retries used up
+    assert not batch_failed(shard, settings, index=0, remaining=2, whole=True)  # bisect to 1
+    assert not batch_failed(shard, settings, index=0, remaining=1, whole=True)  # a retry
+    assert batch_failed(shard, settings, index=0, remaining=1, whole=True)  # retries used up
     assert shard.failures == 4
+
+
+def test_a_partial_response_splits_at_its_record_and_retries_the_rest_counted() -> None:
+    # AWS: with bisect on, the batch is split at the returned sequence number and only the
+    # remaining records are retried (Lambda guide, partial batch response with Kinesis).
+    settings = StreamSettings(retry_attempts=1, bisect_batch_on_error=True)
+    shard = Lane()
+    assert not batch_failed(shard, settings, index=1, remaining=3, whole=False)
+    assert (shard.window, shard.counted) == (3, 1)  # the remaining 3, no halving, counted
+    assert batch_failed(shard, settings, index=0, remaining=3, whole=False)  # used up
 
 
 def test_records_before_the_failing_one_reset_the_count() -> None:
     settings = StreamSettings(retry_attempts=0, bisect_batch_on_error=False)
     shard = Lane(failures=3, counted=3)
-    assert batch_failed(shard, settings, index=2, remaining=1)
+    assert batch_failed(shard, settings, index=2, remaining=1, whole=False)
     assert (shard.failures, shard.counted) == (1, 1)
 
 

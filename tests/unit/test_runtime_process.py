@@ -400,7 +400,7 @@ class Letters:
         self.sent: list[dict[str, Any]] = []
         self.refuse = refuse
 
-    def send(self, document: dict[str, Any], error: BaseException) -> None:
+    def send(self, document: dict[str, Any], error: BaseException, record: Any) -> None:
         if self.refuse:
             raise DeadLetterError("the queue is unreachable")
         self.sent.append(document)
