@@ -55,7 +55,7 @@ TOP_LEVEL_KEYS = (
     "plan",
 )
 PROCESSOR_KEYS = ("handler", "environment", *PROCESSOR_SETTINGS)
-PLAN_KEYS = ("rate", "size", "duration", "dead_letters", "region", "processors")
+PLAN_KEYS = ("rate", "size", "duration", "dead_letters", "compression", "region", "processors")
 PLAN_PROCESSOR_KEYS = ("emits", "duration", "size", "log")
 STREAM_KEYS = ("from", "to", "topic", *STREAM_SETTINGS)
 DEFAULT_KEYS = (
@@ -395,6 +395,7 @@ class _Reader:
             sizes=sizes,
             duration=_plan_value(data, "duration", "plan"),
             dead_letters=_plan_value(data, "dead_letters", "plan"),
+            compression=_plan_value(data, "compression", "plan"),
             region=region,
             processors=self.plan_processors(data.get("processors") or {}, processors),
         )

@@ -115,6 +115,7 @@ class PlanSection:
     dead_letters: PlanValue | None = None
     region: str | None = None
     processors: Mapping[str, ProcessorPlan] = field(default_factory=dict)
+    compression: PlanValue | None = None
 
 
 @dataclass(frozen=True)

@@ -23,22 +23,21 @@ from constructs import Construct
 
 from .. import graph
 from ..model import Topology as TopologyModel
+from ..stacks import (
+    MAX_PROCESSORS_PER_STACK,
+    MAX_STREAMS_PER_STACK,
+    PROCESSOR_RESOURCES,
+    RESOURCE_BUDGET,
+    estimate_resources,
+    fits_one_stack,
+    processor_stacks,
+    stream_stacks,
+)
 from .nag import acknowledge_findings
 from .topology import MAX_STACK_RESOURCES, Topology, build
 
 TOPOLOGY_ID = "Topology"
 _DROPPED = {"Resource", "Default"}
-
-PROCESSOR_RESOURCES = 10
-"""Function, role, policy, log group, queue, queue policy, invoke config, three alarms."""
-RESOURCE_BUDGET = 450
-"""Resources planned per stack, below 500 to leave room for what the CDK adds."""
-MAX_PROCESSORS_PER_STACK = 40
-"""Bounds a processor stack's manifest part (about 250 characters a processor once
-resolved) and its outputs (one per processor, and the manifest). Changing it moves
-processors between stacks, which replaces them."""
-MAX_STREAMS_PER_STACK = 60
-"""Each stream exports its ARN and name and outputs its name: 180 outputs at most."""
 
 
 class ReadableIdsStack(Stack):
@@ -103,18 +102,11 @@ class TopologyStack(ReadableIdsStack):
         self.name_resources(self.topology.outputs)
 
 
-def estimate_resources(topology: TopologyModel) -> int:
-    """How many CloudFormation resources the topology needs (what sizes the split)."""
-    streams = len(graph.resolve(topology).streams)
-    mappings = streams  # one event-source mapping per stream
-    return PROCESSOR_RESOURCES * len(topology.processors) + streams + mappings + 1
-
-
 def build_stacks(
     app: App, topology: TopologyModel, env: Environment | None = None
 ) -> list[ReadableIdsStack]:
     """The stacks for ``topology``: one when it fits, else streams and processors apart."""
-    if estimate_resources(topology) <= RESOURCE_BUDGET:
+    if fits_one_stack(topology):
         return [TopologyStack(app, topology=topology, env=env)]
     layout = _SplitLayout(app, topology, env)
     built = build(layout, topology)
@@ -132,25 +124,15 @@ class _SplitLayout:
         self.stacks: list[ReadableIdsStack] = []
         self._scopes: dict[str, Construct] = {}
         self._processor_scopes: list[Construct] = []
-        resolved = graph.resolve(topology)
-        streams = list(resolved.streams)
-        for start in range(0, len(streams), MAX_STREAMS_PER_STACK):
-            part = start // MAX_STREAMS_PER_STACK + 1
+        for part, names in enumerate(stream_stacks(topology), start=1):
             stream_scope = self._new_scope(f"{topology.name}-streams-{part}")
-            for name in streams[start : start + MAX_STREAMS_PER_STACK]:
+            for name in names:
                 self._scopes[name] = stream_scope
-        part, used, count = 0, 0, 0
-        scope: Construct | None = None
-        for name, processor in resolved.processors.items():
-            cost = PROCESSOR_RESOURCES + len(processor.reads)
-            full = used + cost > RESOURCE_BUDGET or count >= MAX_PROCESSORS_PER_STACK
-            if scope is None or full:
-                part += 1
-                scope = self._new_scope(f"{topology.name}-{part}")
-                self._processor_scopes.append(scope)
-                used, count = 1, 0  # the part's dashboard
-            self._scopes[name] = scope
-            used, count = used + cost, count + 1
+        for part, names in enumerate(processor_stacks(topology), start=1):
+            scope = self._new_scope(f"{topology.name}-{part}")
+            self._processor_scopes.append(scope)
+            for name in names:
+                self._scopes[name] = scope
 
     def _new_scope(self, stack_name: str) -> Construct:
         stack = ReadableIdsStack(
@@ -175,4 +157,14 @@ class _SplitLayout:
         return list(self._processor_scopes)
 
 
-__all__ = ["MAX_STACK_RESOURCES", "ReadableIdsStack", "TopologyStack", "build_stacks"]
+__all__ = [
+    "MAX_PROCESSORS_PER_STACK",
+    "MAX_STACK_RESOURCES",
+    "MAX_STREAMS_PER_STACK",
+    "PROCESSOR_RESOURCES",
+    "RESOURCE_BUDGET",
+    "ReadableIdsStack",
+    "TopologyStack",
+    "build_stacks",
+    "estimate_resources",
+]

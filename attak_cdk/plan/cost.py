@@ -10,31 +10,31 @@ rounded to the cent and the totals are sums of the lines, so the table adds up.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from decimal import Decimal
 
 from .. import graph
 from ..model import Topology
-from .assumptions import PLATFORM_LOG_BYTES, Assumptions
+from ..stacks import ALARMS_PER_PROCESSOR, processor_stacks
+from .assumptions import PLATFORM_LOG_BYTES, PLATFORM_LOG_LEVELS, Assumptions
 from .load import (
-    ON_DEMAND_START_SHARDS,
+    INGEST_FLUSH,
     Load,
     ShardNeed,
     StreamLoad,
-    invocations_per_second,
+    deployed_shards,
     propagate,
     stream_shard_needs,
 )
 from .prices import ARCHITECTURES, PriceTable, RegionPrices
 from .quantities import format_size
 from .result import CostLine, Plan, ProcessorPlan, StreamPlan, cents
+from .wire import UNKNOWN_TOPIC, dead_letter_bytes, log_lines
 
 GIB = Decimal(1024**3)
-KIB = Decimal(1024)
-PUT_PAYLOAD_UNIT = Decimal(25 * 1024)
-"""Kinesis bills provisioned writes in 25 KB chunks of each record."""
-ALARMS_PER_PROCESSOR = 3
-"""Errors, iterator age and dead letters (see the synthesized stack)."""
-DASHBOARDS = 1
+SQS_CHUNK = 64 * 1024
+"""SQS bills each 64 KB chunk of a message as one request
+(https://aws.amazon.com/sqs/pricing/)."""
 STORM_INSTANCES = 4
 """The seed's comparison: Apache Storm's usual cluster of 4 m1.large instances."""
 ACCOUNT_CONCURRENCY = 1000
@@ -70,7 +70,8 @@ def plan_topology(
         for name in topology.processors
     )
     alarms = cents(len(topology.processors) * ALARMS_PER_PROCESSOR * price.alarm_month)
-    dashboard = cents(DASHBOARDS * price.dashboard_month)
+    dashboards = len(processor_stacks(topology))
+    dashboard = cents(dashboards * price.dashboard_month)
     other = next(a for a in ARCHITECTURES if a != architecture)
     lines = (
         CostLine(
@@ -103,12 +104,17 @@ def plan_topology(
             alarms,
             f"{ALARMS_PER_PROCESSOR} per processor, ${price.alarm_month} each",
         ),
-        CostLine("CloudWatch dashboard", dashboard, dashboard, f"{DASHBOARDS}"),
+        CostLine(
+            "CloudWatch dashboards",
+            dashboard,
+            dashboard,
+            f"{dashboards}: one per processor stack, ${price.dashboard_month} each",
+        ),
         CostLine(
             "SQS dead letters",
             cents(Decimal(0)),
             sum((p.dead_letters for p in processors), Decimal(0)),
-            f"{_percent(assumptions.dead_letters)} of records",
+            f"{_percent(assumptions.dead_letters)} of events, a message each",
         ),
     )
     storm = cents(STORM_INSTANCES * price.storm_instance_hour * prices.hours_per_month)
@@ -129,7 +135,7 @@ def plan_topology(
         lines=lines,
         storm=storm,
         storm_detail=f"{STORM_INSTANCES} x m1.large on-demand, running or idle",
-        assumptions=tuple(_assumptions(topology, assumptions, prices)),
+        assumptions=tuple(_assumptions(topology, assumptions, prices, load)),
         warnings=tuple(_warnings(topology, load, streams, processors)),
     )
 
@@ -144,9 +150,9 @@ def _stream(
 ) -> StreamPlan:
     records = stream.records_per_second
     record = stream.record_bytes
-    units = records * math.ceil(record / PUT_PAYLOAD_UNIT) if records else Decimal(0)
+    units = stream.payload_units_per_second
     # On-demand bills each record rounded up to the next whole KB, going in and coming out.
-    billed_gb = records * math.ceil(record / KIB) * KIB * seconds / GIB if records else Decimal(0)
+    billed_gb = stream.billed_bytes_per_second * seconds / GIB
     on_demand_idle = hours * price.on_demand_stream_hour
     on_demand = cents(
         on_demand_idle
@@ -158,7 +164,7 @@ def _stream(
     declared = stream.settings.shards
     if declared is None:
         # AWS sizes an on-demand stream by the data written, whatever its consumer needs.
-        mode, shards = "on-demand", max(ON_DEMAND_START_SHARDS, need.throughput)
+        mode, shards = "on-demand", deployed_shards(stream.settings, need)
         idle, at_load = cents(on_demand_idle), on_demand
     else:
         mode, shards = "provisioned", declared
@@ -169,6 +175,10 @@ def _stream(
         source=stream.source,
         target=stream.target,
         topic=stream.topic,
+        events_per_second=stream.events_per_second,
+        events_per_record=stream.events_per_second / records if records else Decimal(0),
+        compression=stream.wire.compression,
+        flush=stream.flush,
         records_per_second=records,
         bytes_per_second=stream.bytes_per_second,
         record_bytes=record,
@@ -196,24 +206,23 @@ def _processor(
     architecture: str,
 ) -> ProcessorPlan:
     processor = topology.processors[name]
-    events = load.processors[name].events_per_second
-    direct = load.processors[name].direct_events_per_second
+    planned = load.processors[name]
+    events = planned.events_per_second
+    direct = planned.direct_events_per_second
     duration = assumptions.duration_of(name)
-    invocations = direct
+    invocations = planned.invocations_per_second
     concurrency = math.ceil(direct * duration)
     settings = {s.name: s.settings for s in load.streams}
     for stream in (s for s in streams if s.target == name):
-        read = settings[stream.name]
-        slots = stream.shards * read.parallelization_factor
-        concurrency += slots
-        invocations += invocations_per_second(
-            stream.records_per_second, slots, read.batch_size, read.max_batching_window
-        )
+        concurrency += stream.shards * settings[stream.name].parallelization_factor
     gb_seconds = events * duration * Decimal(processor.memory) / 1024 * seconds
-    log_bytes = invocations * PLATFORM_LOG_BYTES + events * (assumptions.of(name).log or 0)
+    log_bytes = _log_bytes(topology, name, load, assumptions)
     log_gb = log_bytes * seconds / GIB
     other = next(a for a in ARCHITECTURES if a != architecture)
-    dead = events * assumptions.dead_letters * seconds
+    reads = [s for s in load.streams if s.target == name]
+    letter = dead_letter_bytes(name, reads[0].name if reads else "input", planned.event_bytes)
+    messages = events * assumptions.dead_letters * seconds
+    dead = messages * math.ceil(letter / SQS_CHUNK)
     return ProcessorPlan(
         name=name,
         memory=processor.memory,
@@ -227,12 +236,51 @@ def _processor(
         compute=cents(gb_seconds * price.lambda_gb_second[architecture]),
         compute_other_architecture=cents(gb_seconds * price.lambda_gb_second[other]),
         log_gb_per_month=log_gb,
+        log_bytes_per_event=log_bytes / events if events else Decimal(0),
         logs=cents(log_gb * price.log_ingestion_per_gb),
         dead_letters=cents(dead / 1_000_000 * price.sqs_requests_per_million),
     )
 
 
-def _assumptions(topology: Topology, assumptions: Assumptions, prices: PriceTable) -> list[str]:
+def _log_bytes(topology: Topology, name: str, load: Load, assumptions: Assumptions) -> Decimal:
+    """Bytes a second in the processor's log: the runtime's summary line per invocation,
+    the start mark and record line of each sampled trace's event, the line of each failed
+    event, what the handler prints, and Lambda's own lines when its level lets them."""
+    planned = load.processors[name]
+    events, invocations = planned.events_per_second, planned.invocations_per_second
+    if not events:
+        return Decimal(0)
+    routes = graph.resolve(topology).processors[name].routes
+    own = assumptions.of(name).emits
+    if isinstance(own, Mapping):
+        emits = {topic: round(ratio) for topic, ratio in own.items()}
+    else:
+        topic = routes[0].topic if routes and routes[0].topic else UNKNOWN_TOPIC
+        emits = {topic: round(assumptions.emits_per_event(name))} if routes else {}
+    per_invocation = planned.events_per_invocation
+    records = sum((s.records_per_second for s in load.streams if s.target == name), Decimal(0))
+    lines = log_lines(
+        name,
+        emits,
+        round(per_invocation),
+        max(1, round(records / invocations)) if invocations else 1,
+        direct=bool(planned.direct_events_per_second),
+    )
+    sampling = Decimal(str(topology.trace_sampling))
+    total = (
+        invocations * lines.summary
+        + events * sampling * (lines.start + lines.record)
+        + events * assumptions.error_share(name) * lines.error
+        + events * (assumptions.of(name).log or 0)
+    )
+    if topology.processors[name].system_log_level in PLATFORM_LOG_LEVELS:
+        total += invocations * PLATFORM_LOG_BYTES
+    return total
+
+
+def _assumptions(
+    topology: Topology, assumptions: Assumptions, prices: PriceTable, load: Load
+) -> list[str]:
     lines = []
     resolved = graph.resolve(topology)
     for entry in resolved.entries:
@@ -254,7 +302,7 @@ def _assumptions(topology: Topology, assumptions: Assumptions, prices: PriceTabl
         parts = [f"{_quantity(duration * 1000)} ms per event{' (assumed)' if assumed else ''}"]
         if outgoing:
             if own.emits is None:
-                parts.append("emits 1 record per event into each stream (assumed)")
+                parts.append("emits 1 event per event into each stream (assumed)")
             elif isinstance(own.emits, Decimal):
                 parts.append(f"emits {_quantity(own.emits)} per event into each stream")
             else:
@@ -267,16 +315,48 @@ def _assumptions(topology: Topology, assumptions: Assumptions, prices: PriceTabl
         if own.log:
             parts.append(f"prints {format_size(own.log)} per event")
         lines.append(f"{name}: {'; '.join(parts)}")
+    for stream in load.streams:
+        lines.append(_wire_line(stream, assumptions))
+    sampling = _percent(Decimal(str(topology.trace_sampling)))
+    loud = [n for n, p in topology.processors.items() if p.system_log_level in PLATFORM_LOG_LEVELS]
+    platform = (
+        f"Lambda's own lines ({int(PLATFORM_LOG_BYTES)} B an invocation) for "
+        f"{', '.join(loud)} (system_log_level INFO or DEBUG)"
+        if loud
+        else "no Lambda START/END/REPORT lines (system_log_level WARN)"
+    )
     lines += [
         f"a steady load for the whole month ({_quantity(prices.hours_per_month)} hours); "
         "provisioned shards sized for that rate, not for peaks",
-        "each record carries attak's envelope and a 16-character partition key; "
-        "on-demand bills every record rounded up to a whole KB",
-        f"Lambda logs {int(PLATFORM_LOG_BYTES)} B per invocation (START, END, REPORT) plus "
-        "what handlers print; free tiers and Savings Plans not applied",
+        f"logs: the runtime's summary line per invocation, a start mark and a record line "
+        f"for the {sampling} of traces sampled (trace_sampling), a line per failed event "
+        f"(at the dead-letter rate unless measured), as the runtime writes them; {platform}; "
+        "free tiers and Savings Plans not applied",
         f"prices: {prices.name or prices.file}, checked {prices.checked}",
     ]
     return lines
+
+
+def _wire_line(stream: StreamLoad, assumptions: Assumptions) -> str:
+    """How a stream's events travel: flush, aggregation, compression, and whence."""
+    wire = stream.wire
+    if assumptions.compression is not None:
+        how = "as written"
+    elif stream.name in assumptions.samples:
+        how = "measured"
+    else:
+        how = "assumed"
+    writer = (
+        f"producers write {INGEST_FLUSH} events a call (assumed)"
+        if stream.source is None
+        else f"{stream.flush} event{'s' if stream.flush != 1 else ''} per flush"
+    )
+    per_record = 1 / wire.records if wire.records else Decimal(0)
+    return (
+        f"stream {stream.name}: {writer}, {_quantity(per_record)} events a record, "
+        f"{_quantity(wire.bytes)} B an event on the wire ({_quantity(wire.compression)}x "
+        f"compression, {how}; {_quantity(wire.raw_bytes)} B with envelope and key before)"
+    )
 
 
 def _warnings(

@@ -1,25 +1,31 @@
-"""How load flows through a topology, and how many shards each stream needs for it.
+"""How load flows through a topology, and what it writes to each stream.
 
 Input enters at the entry processors; every processor emits, per event received, the
-records its assumptions say into each outgoing stream; a processor fed by several streams
-receives their sum. The load is propagated hop by hop, as records really travel, so a
+events its assumptions say into each outgoing stream; a processor fed by several streams
+receives their sum. The load is propagated hop by hop, as events really travel, so a
 loop settles (emits below one per event) or is cut at ``max_hops`` as the runtime cuts it.
 
-Records on a stream are larger than the events in them: each carries attak's envelope
-(source, trace, hops, topic) and a partition key, and Kinesis counts both.
+Events are not records: the runtime packs a flush's emits into aggregated, compressed
+records (``wire.py``), so a stream's records and bytes follow from how many events a
+flush holds, which follows from the events each invocation of its writer handles, which
+follows from the records of the streams it reads. ``propagate`` settles that chain by
+repeating it until the flush sizes stop changing.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from .. import graph
 from ..model import StreamSettings, Topology
-from ..runtime.envelope import GENERATED_KEY_LENGTH, header
+from ..runtime.context import Emit
+from ..runtime.handler import FLUSH_EVERY
 from .assumptions import Assumptions
+from .wire import PerEvent, average_flush, flush_figures, input_emit, synthetic_emit
 
 # AWS's documented limits of one Kinesis shard.
 SHARD_WRITE_RECORDS = Decimal(1000)
@@ -34,8 +40,11 @@ ON_DEMAND_START_SHARDS = 4
 """A new on-demand stream starts with 4 MB/s and 4,000 records/s of write capacity."""
 LAMBDA_POLLS_PER_SECOND = Decimal(1)
 """Lambda reads each shard (each parallelization slot) about once a second when idle."""
-UNKNOWN_TOPIC = "x" * 16
-"""Stands in for the topic of a stream that carries every topic, to size its envelope."""
+INGEST_FLUSH = FLUSH_EVERY
+"""Events per PutRecords an outside producer writes into an ingest stream: attak's own
+producer (``attak trigger``) writes in bulk, as a processor's emits are flushed."""
+SETTLE_PASSES = 12
+"""Rounds of flush sizing at most: a chain of N streams settles in about N."""
 
 _SETTLED = Decimal("1e-9")
 """Events per second below which a loop's remaining load is taken as settled."""
@@ -43,7 +52,7 @@ _SETTLED = Decimal("1e-9")
 
 @dataclass(frozen=True)
 class StreamLoad:
-    """Records on one stream: how many, how large, and how it is read."""
+    """Events on one stream, the records they travel in, and how it is read."""
 
     name: str
     """The local stream name: ``from->to``, ``from->to[topic]`` or ``input->to``."""
@@ -53,9 +62,31 @@ class StreamLoad:
     topic: str | None
     where: str
     settings: StreamSettings
-    records_per_second: Decimal
-    bytes_per_second: Decimal
-    """Data blob plus partition key, as Kinesis counts throughput."""
+    events_per_second: Decimal
+    event_bytes: Decimal
+    """The average event's data (no envelope)."""
+    wire: PerEvent
+    """What one event costs on the stream, as the runtime writes it."""
+    flush: int
+    """Events its writer sends in one flush (one PutRecords' worth of records)."""
+
+    @property
+    def records_per_second(self) -> Decimal:
+        return self.events_per_second * self.wire.records
+
+    @property
+    def bytes_per_second(self) -> Decimal:
+        """Data blob plus partition key, as Kinesis counts throughput."""
+        return self.events_per_second * self.wire.bytes
+
+    @property
+    def payload_units_per_second(self) -> Decimal:
+        return self.events_per_second * self.wire.payload_units
+
+    @property
+    def billed_bytes_per_second(self) -> Decimal:
+        """On-demand's billed bytes: each record rounded up to a whole KB."""
+        return self.events_per_second * self.wire.billed_bytes
 
     @property
     def record_bytes(self) -> Decimal:
@@ -77,6 +108,14 @@ class ProcessorLoad:
     """The average event it receives (data only, no envelope)."""
     dropped_per_second: Decimal = Decimal(0)
     """Emits refused because the trace reached ``max_hops``."""
+    invocations_per_second: Decimal = Decimal(0)
+    """Direct invocations, and a batch per poll of each slot of the streams it reads."""
+
+    @property
+    def events_per_invocation(self) -> Decimal:
+        if not self.invocations_per_second:
+            return Decimal(1)
+        return self.events_per_second / self.invocations_per_second
 
 
 @dataclass(frozen=True)
@@ -87,87 +126,179 @@ class Load:
     processors: dict[str, ProcessorLoad]
 
 
-def envelope_bytes(source: str, topic: str | None, hops: int = 1) -> int:
-    """Bytes a record adds around its data: envelope fields and a random partition key."""
-    trace = "0" * GENERATED_KEY_LENGTH
-    head = header(source, trace, hops)
-    around = f'"topic":"{topic if topic is not None else UNKNOWN_TOPIC}","data":}}'
-    return len(head.encode()) + len(around.encode()) + GENERATED_KEY_LENGTH
-
-
 def propagate(topology: Topology, assumptions: Assumptions) -> Load:
     """Push the entry rates through the topology; see the module docstring."""
     resolved = graph.resolve(topology)
-    stream_records: dict[str, Decimal] = defaultdict(Decimal)
-    stream_bytes: dict[str, Decimal] = defaultdict(Decimal)
-    events: dict[str, Decimal] = defaultdict(Decimal)
-    event_bytes: dict[str, Decimal] = defaultdict(Decimal)
-    direct: dict[str, Decimal] = defaultdict(Decimal)
-    dropped: dict[str, Decimal] = defaultdict(Decimal)
+    flow = _flow(topology, resolved, assumptions)
+    writers = {name: stream.producer for name, stream in resolved.streams.items()}
+    flush = {name: INGEST_FLUSH if writer is None else 1 for name, writer in writers.items()}
+    figures: dict[tuple[str, int], PerEvent] = {}
+    load = Load((), {})
+    for _ in range(SETTLE_PASSES):
+        streams = []
+        for name, stream in resolved.streams.items():
+            key = (name, flush[name])
+            if key not in figures:
+                figures[key] = flush_figures(
+                    assumptions.samples.get(name) or flow.samples[name],
+                    flush[name],
+                    assumptions.compression_of(name),
+                )
+            streams.append(
+                StreamLoad(
+                    name=name,
+                    source=stream.producer,
+                    target=stream.consumer,
+                    topic=stream.topic,
+                    where=stream.where,
+                    settings=stream.settings,
+                    events_per_second=flow.stream_events[name],
+                    event_bytes=_average(flow.stream_bytes[name], flow.stream_events[name]),
+                    wire=figures[key],
+                    flush=flush[name],
+                )
+            )
+        load = Load(tuple(streams), _processors(topology, flow, streams, assumptions))
+        settled = {stream.name: _flush_of(stream, load, assumptions) for stream in load.streams}
+        if settled == flush:
+            break
+        flush = settled
+    return load
 
+
+@dataclass
+class _Flow:
+    """Events per second along the topology, before they become records."""
+
+    stream_events: dict[str, Decimal]
+    stream_bytes: dict[str, Decimal]
+    """Bytes per second of the events' data."""
+    events: dict[str, Decimal]
+    event_bytes: dict[str, Decimal]
+    direct: dict[str, Decimal]
+    dropped: dict[str, Decimal]
+    samples: dict[str, Sequence[Emit]]
+    """Per stream, an emit of the planned size, as the runtime encodes it."""
+
+
+def _flow(topology: Topology, resolved: graph.ResolvedTopology, assumptions: Assumptions) -> _Flow:
+    flow = _Flow(
+        stream_events=defaultdict(Decimal),
+        stream_bytes=defaultdict(Decimal),
+        events=defaultdict(Decimal),
+        event_bytes=defaultdict(Decimal),
+        direct=defaultdict(Decimal),
+        dropped=defaultdict(Decimal),
+        samples={},
+    )
     # This hop's arrivals: processor -> (events/s, bytes/s of their data).
     arriving: dict[str, tuple[Decimal, Decimal]] = {}
     for entry in resolved.entries:
         rate = assumptions.entry_rate(entry)
-        if rate is None:
-            continue
         size = assumptions.entry_size(entry)
-        per_second = rate.events_per_second(size)
-        arriving[entry] = (per_second, per_second * size)
         ingest = resolved.processors[entry].ingest
         if ingest is not None:
-            stream_records[ingest.name] += per_second
-            stream_bytes[ingest.name] += per_second * (size + GENERATED_KEY_LENGTH)
+            flow.samples[ingest.name] = [input_emit(size)]
+        if rate is None:
+            continue
+        per_second = rate.events_per_second(size)
+        arriving[entry] = (per_second, per_second * size)
+        if ingest is not None:
+            flow.stream_events[ingest.name] += per_second
+            flow.stream_bytes[ingest.name] += per_second * size
         else:
-            direct[entry] += per_second
+            flow.direct[entry] += per_second
 
     for hop in range(topology.max_hops + 1):
         following: dict[str, tuple[Decimal, Decimal]] = {}
         for name, (count, data) in arriving.items():
-            events[name] += count
-            event_bytes[name] += data
+            flow.events[name] += count
+            flow.event_bytes[name] += data
             mine = assumptions.of(name)
             out_size = mine.size if mine.size is not None else data / count if count else Decimal(0)
             for route in resolved.processors[name].routes:
-                records = count * assumptions.emits_into(name, route.topic)
-                if not records:
+                if route.stream not in flow.samples:
+                    flow.samples[route.stream] = [
+                        synthetic_emit(name, route.topic, out_size or Decimal(1), hop + 1)
+                    ]
+                emitted = count * assumptions.emits_into(name, route.topic)
+                if not emitted:
                     continue
                 if hop + 1 > topology.max_hops:  # the runtime refuses this emit
-                    dropped[name] += records
+                    flow.dropped[name] += emitted
                     continue
-                overhead = envelope_bytes(name, route.topic, hop + 1)
-                stream_records[route.stream] += records
-                stream_bytes[route.stream] += records * (out_size + overhead)
+                flow.stream_events[route.stream] += emitted
+                flow.stream_bytes[route.stream] += emitted * out_size
                 before = following.get(route.target, (Decimal(0), Decimal(0)))
-                following[route.target] = (before[0] + records, before[1] + records * out_size)
+                following[route.target] = (before[0] + emitted, before[1] + emitted * out_size)
         arriving = {k: v for k, v in following.items() if v[0] > _SETTLED}
         if not arriving:
             break
+    for name, stream in resolved.streams.items():
+        if name not in flow.samples:  # nothing reaches its writer: any emit will do
+            writer = stream.producer or ""
+            flow.samples[name] = [synthetic_emit(writer, stream.topic, Decimal(1024), 1)]
+    return flow
 
-    loads = tuple(
-        StreamLoad(
-            name=name,
-            source=stream.producer,
-            target=stream.consumer,
-            topic=stream.topic,
-            where=stream.where,
-            settings=stream.settings,
-            records_per_second=stream_records[name],
-            bytes_per_second=stream_bytes[name],
+
+def _processors(
+    topology: Topology, flow: _Flow, streams: list[StreamLoad], assumptions: Assumptions
+) -> dict[str, ProcessorLoad]:
+    invocations = {name: flow.direct[name] for name in topology.processors}
+    for stream in streams:
+        need = shards_needed(
+            stream.records_per_second,
+            stream.bytes_per_second,
+            stream.records_per_second * assumptions.duration_of(stream.target),
+            stream.settings.parallelization_factor,
         )
-        for name, stream in resolved.streams.items()
-    )
-    processors = {
+        invocations[stream.target] += invocations_per_second(
+            stream.records_per_second,
+            slots(stream.settings, need),
+            stream.settings.batch_size,
+            stream.settings.max_batching_window,
+        )
+    return {
         name: ProcessorLoad(
             name=name,
-            events_per_second=events[name],
-            direct_events_per_second=direct[name],
-            event_bytes=event_bytes[name] / events[name] if events[name] else Decimal(0),
-            dropped_per_second=dropped[name],
+            events_per_second=flow.events[name],
+            direct_events_per_second=flow.direct[name],
+            event_bytes=_average(flow.event_bytes[name], flow.events[name]),
+            dropped_per_second=flow.dropped[name],
+            invocations_per_second=invocations[name],
         )
         for name in topology.processors
     }
-    return Load(loads, processors)
+
+
+def _flush_of(stream: StreamLoad, load: Load, assumptions: Assumptions) -> int:
+    """Events per flush into ``stream``: its writer's emits per invocation, sent every
+    ``FLUSH_EVERY`` emits and at the invocation's end, this stream's share of them."""
+    if stream.source is None:
+        return INGEST_FLUSH
+    writer = load.processors[stream.source]
+    share = assumptions.emits_into(stream.source, stream.topic)
+    total = assumptions.emits_per_event(stream.source)
+    if not share or not total:
+        return 1
+    flushed = average_flush(writer.events_per_invocation * total) * share / total
+    return max(1, round(flushed))
+
+
+def deployed_shards(settings: StreamSettings, need: ShardNeed) -> int:
+    """Shards as deployed: declared, or what AWS gives an on-demand stream for its data."""
+    if settings.shards is not None:
+        return settings.shards
+    return max(ON_DEMAND_START_SHARDS, need.throughput)
+
+
+def slots(settings: StreamSettings, need: ShardNeed) -> int:
+    """Batches Lambda can run at once on a stream: shards x parallelization factor."""
+    return deployed_shards(settings, need) * settings.parallelization_factor
+
+
+def _average(total: Decimal, count: Decimal) -> Decimal:
+    return total / count if count else Decimal(0)
 
 
 @dataclass(frozen=True)

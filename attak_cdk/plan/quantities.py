@@ -152,6 +152,21 @@ def parse_emits(value: object, where: str = "emits") -> Decimal:
     return number
 
 
+def parse_compression(value: object, where: str = "compression") -> Decimal:
+    """``4x``, ``4`` or ``1x`` (none): how many times smaller zlib makes a record."""
+    problem = (
+        f"{where} must be how many times smaller compression makes a record, from 1x "
+        f"(none) to 100x, such as 4x (given {_given(value)})"
+    )
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise PlanError(problem)
+    text = str(value).strip().lower().removesuffix("x").strip()
+    number = _number(text) if text else None
+    if number is None or not number.is_finite() or not 1 <= number <= 100:
+        raise PlanError(problem)
+    return number
+
+
 def parse_fraction(value: object, where: str = "dead_letters") -> Decimal:
     """``0.1%`` or ``0.001``: a share of records, from 0 to 1."""
     problem = f"{where} must be a share of records such as 0.1% or 0.001 (given {_given(value)})"

@@ -31,6 +31,13 @@ class StreamPlan:
     source: str | None
     target: str
     topic: str | None
+    events_per_second: Decimal
+    events_per_record: Decimal
+    """Events an aggregated record carries, on average."""
+    compression: Decimal
+    """How many times smaller compression made the records (1: not compressed)."""
+    flush: int
+    """Events its writer sends at once: what the records are packed from."""
     records_per_second: Decimal
     bytes_per_second: Decimal
     record_bytes: Decimal
@@ -63,6 +70,10 @@ class StreamPlan:
             "from": self.source,
             "to": self.target,
             "topic": self.topic,
+            "events_per_second": _number(self.events_per_second),
+            "events_per_record": _number(self.events_per_record),
+            "compression": _number(self.compression, 2),
+            "flush_events": self.flush,
             "records_per_second": _number(self.records_per_second),
             "mb_per_second": _number(self.bytes_per_second / 1024**2, 6),
             "record_bytes": _number(self.record_bytes, 1),
@@ -102,6 +113,8 @@ class ProcessorPlan:
     compute: Decimal
     compute_other_architecture: Decimal
     log_gb_per_month: Decimal
+    log_bytes_per_event: Decimal
+    """The runtime's (and Lambda's, when enabled) log bytes per event received."""
     logs: Decimal
     dead_letters: Decimal
 
@@ -116,6 +129,7 @@ class ProcessorPlan:
             "busy": _number(self.busy),
             "gb_seconds_per_month": _number(self.gb_seconds_per_month),
             "log_gb_per_month": _number(self.log_gb_per_month),
+            "log_bytes_per_event": _number(self.log_bytes_per_event, 1),
             "monthly": {
                 "requests": str(self.requests),
                 "compute": str(self.compute),

@@ -41,6 +41,13 @@ def plan(
         list[str] | None,
         typer.Option(help="Handler time per event, or PROCESSOR=TIME: 20 ms. Default: 10 ms."),
     ] = None,
+    compression: Annotated[
+        str | None,
+        typer.Option(
+            help="How many times smaller zlib makes the runtime's records: 4x, 1x (none). "
+            "Default: the topology's plan: compression, else 4x (assumed).",
+        ),
+    ] = None,
     region: Annotated[
         str | None, typer.Option(help="AWS region to price in. Default: us-east-1.")
     ] = None,
@@ -77,6 +84,7 @@ def plan(
         durations=duration or [],
         emits=emits or [],
         region=region,
+        compression=compression,
     )
     result = plan_topology(
         planned.topology,

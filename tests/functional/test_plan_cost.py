@@ -18,7 +18,7 @@ from attak_cdk.loader import read_topology
 from attak_cdk.model import PlanValue
 from attak_cdk.plan.assumptions import Assumptions, plan_assumptions, with_command_line
 from attak_cdk.plan.cost import plan_topology
-from attak_cdk.plan.load import envelope_bytes, propagate
+from attak_cdk.plan.load import propagate
 from attak_cdk.plan.prices import default_table_file, read_prices
 from attak_cdk.plan.quantities import PlanError
 from attak_cdk.plan.result import Plan
@@ -29,7 +29,9 @@ from tests.conftest import PASS_ON, SINK, WriteProject
 PRICES = read_prices()
 
 
-def plan(root: Path, *options: tuple[str, list[str]], prices_file: Path | None = None) -> Plan:
+def plan(
+    root: Path, *options: tuple[str, list[str] | str], prices_file: Path | None = None
+) -> Plan:
     planned = check_topology_plan(root)
     assumptions = with_command_line(
         planned.assumptions, planned.topology.processors, **dict(options)
@@ -39,8 +41,7 @@ def plan(root: Path, *options: tuple[str, list[str]], prices_file: Path | None =
 
 
 def ingest_project(write_project: WriteProject, extra: str = "") -> Path:
-    """One processor reading an ingest stream: its records are the event plus a 16-byte key,
-    so an event of 1,008 B is a record of exactly 1 KB on the stream."""
+    """One processor reading an ingest stream, which producers write 500 events a call."""
     return write_project(
         {
             "sink.py": SINK,
@@ -53,31 +54,31 @@ def ingest_project(write_project: WriteProject, extra: str = "") -> Path:
     )
 
 
-def test_an_edge_at_1000_records_per_second_of_1_kb(write_project: WriteProject) -> None:
+def test_an_ingest_stream_carries_its_events_aggregated_500_to_a_call(
+    write_project: WriteProject,
+) -> None:
     root = ingest_project(write_project)
-    result = plan(root, ("rates", ["1000/s"]), ("sizes", ["1008 B"]), ("durations", ["0.5 ms"]))
+    options = (("rates", ["1000/s"]), ("sizes", ["1008 B"]), ("durations", ["0.5 ms"]))
+    result = plan(root, *options, ("compression", "1x"))
     (stream,) = result.streams
-    assert (stream.name, stream.records_per_second, stream.record_bytes) == (
-        "input->sink",
-        1000,
-        1024,
-    )
-    assert (stream.shards_needed, stream.limit) == (1, "write records/s")
-    # 1 shard x 730 h x $0.015 = 10.95; 1,000 units/s x 2,628,000 s x $0.014/M = 36.792
-    assert stream.provisioned == Decimal("47.74")
-    # 29.20 + 2,506.2561 GB x ($0.08 + $0.04) = 329.9507
-    assert stream.on_demand == Decimal("329.95")
-    assert stream.cheaper == "provisioned"
-    assert (stream.mode, stream.idle, stream.at_load) == (
-        "on-demand",
-        Decimal("29.20"),
-        stream.on_demand,
-    )
-    one_more = plan(root, ("rates", ["1001/s"]), ("sizes", ["1008 B"]), ("durations", ["0.5 ms"]))
-    assert one_more.streams[0].shards_needed == 2
+    assert (stream.name, stream.events_per_second, stream.flush) == ("input->sink", 1000, 500)
+    # A call of 500 events of ~1,050 B (event, input envelope, KPL entry) fills 8 records
+    # of 64 KiB and a ninth: 9 records per 500 events.
+    assert stream.records_per_second == 18
+    assert stream.events_per_record == pytest.approx(Decimal(500) / 9, rel=Decimal("1e-6"))
+    # Each full record is 3 PUT payload units (64 KiB is past 50 KB): 25 units per 500.
+    assert stream.put_payload_units_per_second == 50
+    # Bytes are the events', with about 60 B of envelope, KPL entry and key each.
+    assert 1008 + 40 < stream.bytes_per_second / 1000 < 1008 + 80
+    assert (stream.shards_needed, stream.limit) == (2, "write MB/s")
+    # 2 shards x 730 h x $0.015 = 21.90; 50 units/s x 2,628,000 s x $0.014/M = 1.8396
+    assert stream.provisioned == Decimal("23.74")
+    compressed = plan(root, *options).streams[0]  # the assumed 4x
+    assert compressed.bytes_per_second == pytest.approx(stream.bytes_per_second / 4, rel=0.01)
+    assert (compressed.shards_needed, compressed.records_per_second) == (1, 18)
 
 
-def test_the_envelope_pushes_1000_events_of_1_kb_past_one_shard(
+def test_a_direct_entry_writes_each_events_emits_as_one_record(
     write_project: WriteProject,
 ) -> None:
     root = write_project(
@@ -87,10 +88,13 @@ def test_the_envelope_pushes_1000_events_of_1_kb_past_one_shard(
             "topology.yml": "name: env\nprocessors: {a: a.py, b: b.py}\nstreams: [[a, b]]\n",
         }
     )
-    result = plan(root, ("rates", ["1000/s"]), ("sizes", ["1 KB"]), ("durations", ["0.1 ms"]))
+    options = (("rates", ["1000/s"]), ("sizes", ["1 KB"]), ("durations", ["0.1 ms"]))
+    result = plan(root, *options, ("compression", "1x"))
     (stream,) = result.streams
-    overhead = envelope_bytes("a", None)
-    assert stream.record_bytes == 1024 + overhead
+    # Invoked once per event, a flushes each emit as a lone record: the envelope (from,
+    # trace, hops, topic) and a 16-character partition key push it past 1 MB/s.
+    assert (stream.records_per_second, stream.flush) == (1000, 1)
+    assert 1024 + 60 < stream.record_bytes < 1024 + 130
     assert (stream.shards_needed, stream.limit) == (2, "write MB/s")
 
 
@@ -113,8 +117,10 @@ def test_fan_out_multiplies_by_each_topics_emits(write_project: WriteProject) ->
     )
     result = plan(root)
     by_name = {s.name: s for s in result.streams}
-    assert by_name["a->b[x]"].records_per_second == 200
-    assert by_name["a->c[y]"].records_per_second == 50
+    assert by_name["a->b[x]"].events_per_second == 200
+    assert by_name["a->c[y]"].events_per_second == 50
+    # An invocation's two emits on x are flushed together: one record.
+    assert by_name["a->b[x]"].records_per_second == 100
     events = {p.name: p.events_per_second for p in result.processors}
     assert events == {"a": 100, "b": 200, "c": 50}
     # a is invoked once per event: 100/s x 2,628,000 s x $0.20/M = 52.56
@@ -153,12 +159,19 @@ def test_on_demand_and_provisioned_cross_over(write_project: WriteProject, tmp_p
     table["regions"]["us-east-1"]["kinesis"]["on_demand_stream_hour"] = "0.001"
     cheap_hours = tmp_path / "prices.json"
     cheap_hours.write_text(json.dumps(table))
-    root = ingest_project(write_project)
+    root = write_project(
+        {
+            "a.py": PASS_ON,
+            "b.py": SINK,
+            "topology.yml": "name: x\nprocessors: {a: a.py, b: b.py}\nstreams: [[a, b]]\n",
+        }
+    )
 
     def stream_at(rate: str):  # type: ignore[no-untyped-def]
-        options = (("rates", [rate]), ("sizes", ["1008 B"]), ("durations", ["1 ms"]))
-        return plan(root, *options, prices_file=cheap_hours).streams[0]
+        options = (("rates", [rate]), ("sizes", ["900 B"]), ("durations", ["1 ms"]))
+        return plan(root, *options, ("compression", "1x"), prices_file=cheap_hours).streams[0]
 
+    # Lone records of about 1 KB: on-demand bills 1 KB each, in and out.
     # on-demand: 0.73 + r x 0.3007507 ; provisioned: 10.95 + r x 0.036792 ; equal at r = 38.7
     below, above = stream_at("38/s"), stream_at("39/s")
     assert (below.on_demand, below.provisioned, below.cheaper) == (

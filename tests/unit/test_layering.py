@@ -20,6 +20,8 @@ ui} <- cli``. Placed around it:
 - ``inputs`` reads ``input.json`` beside the topology, a reader beside the loader.
 - ``manifest`` is the schema of what a deployed stack says it holds: ``cdk`` writes it,
   ``live`` reads it, so it sits below both, beside the loader.
+- ``stacks`` decides how a topology is spread over CloudFormation stacks: ``cdk`` builds
+  that layout and ``plan`` prices its dashboards, so it sits below both, without the CDK.
 - ``review`` summarizes a synthesized template: a feature beside ``cdk``, read by the CLI.
 - ``project`` puts the loader, the plan (``shards: auto``) and validation together: above
   the features, since it uses ``plan``, and below every place that loads a topology.
@@ -55,7 +57,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("attak_cdk.graph",),
     ("attak_cdk.handlers",),
     ("attak_cdk.validate",),
-    ("attak_cdk.loader", "attak_cdk.inputs", "attak_cdk.manifest"),
+    ("attak_cdk.loader", "attak_cdk.inputs", "attak_cdk.manifest", "attak_cdk.stacks"),
     (
         "attak_cdk.simulate",
         "attak_cdk.cdk",

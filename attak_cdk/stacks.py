@@ -1,0 +1,64 @@
+"""How a topology is spread over CloudFormation stacks: which processors share a stack.
+
+A topology past CloudFormation's 500 resources per stack is split (``cdk/stack.py``
+builds it): its streams in ``<name>-streams-N`` stacks, its processors in ``<name>-N``
+stacks, each processor stack with a dashboard of its own. The layout is decided here,
+without the CDK, so ``attak plan`` prices the dashboards the stacks really get and
+``attak simulate`` never starts jsii.
+"""
+
+from __future__ import annotations
+
+from . import graph
+from .model import Topology
+
+PROCESSOR_RESOURCES = 10
+"""Function, role, policy, log group, queue, queue policy, invoke config, three alarms."""
+ALARMS_PER_PROCESSOR = 3
+"""Errors, iterator age and dead letters (``cdk/processor.py``)."""
+RESOURCE_BUDGET = 450
+"""Resources planned per stack, below 500 to leave room for what the CDK adds."""
+MAX_PROCESSORS_PER_STACK = 40
+"""Bounds a processor stack's manifest part (about 250 characters a processor once
+resolved) and its outputs (one per processor, and the manifest). Changing it moves
+processors between stacks, which replaces them."""
+MAX_STREAMS_PER_STACK = 60
+"""Each stream exports its ARN and name and outputs its name: 180 outputs at most."""
+
+
+def estimate_resources(topology: Topology) -> int:
+    """How many CloudFormation resources the topology needs (what sizes the split)."""
+    streams = len(graph.resolve(topology).streams)
+    mappings = streams  # one event-source mapping per stream
+    return PROCESSOR_RESOURCES * len(topology.processors) + streams + mappings + 1
+
+
+def fits_one_stack(topology: Topology) -> bool:
+    """Whether the whole topology is built into one stack."""
+    return estimate_resources(topology) <= RESOURCE_BUDGET
+
+
+def processor_stacks(topology: Topology) -> list[list[str]]:
+    """The processors of each processor stack, in part order (one list when the topology
+    fits one stack): processors fill a stack in order until its resources or its count
+    would pass the budget."""
+    resolved = graph.resolve(topology)
+    if fits_one_stack(topology):
+        return [list(resolved.processors)]
+    parts: list[list[str]] = []
+    used = count = 0
+    for name, processor in resolved.processors.items():
+        cost = PROCESSOR_RESOURCES + len(processor.reads)
+        if not parts or used + cost > RESOURCE_BUDGET or count >= MAX_PROCESSORS_PER_STACK:
+            parts.append([])
+            used, count = 1, 0  # the part's dashboard
+        parts[-1].append(name)
+        used, count = used + cost, count + 1
+    return parts
+
+
+def stream_stacks(topology: Topology) -> list[list[str]]:
+    """The local stream names of each stream stack of a split topology, in part order."""
+    streams = list(graph.resolve(topology).streams)
+    step = MAX_STREAMS_PER_STACK
+    return [streams[start : start + step] for start in range(0, len(streams), step)]
