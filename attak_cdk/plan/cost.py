@@ -352,8 +352,9 @@ def _wire_line(stream: StreamLoad, assumptions: Assumptions) -> str:
         else f"{stream.flush} event{'s' if stream.flush != 1 else ''} per flush"
     )
     per_record = 1 / wire.records if wire.records else Decimal(0)
+    events = "event" if per_record == 1 else "events"
     return (
-        f"stream {stream.name}: {writer}, {_quantity(per_record)} events a record, "
+        f"stream {stream.name}: {writer}, {_quantity(per_record)} {events} a record, "
         f"{_quantity(wire.bytes)} B an event on the wire ({_quantity(wire.compression)}x "
         f"compression, {how}; {_quantity(wire.raw_bytes)} B with envelope and key before)"
     )

@@ -62,9 +62,7 @@ def measured(topology: Topology, run: Run) -> Assumptions:
             events[name] += 1
             received[name] += _size(call.event)
             if call.source in ingest and len(samples[call.source]) < SAMPLE_EMITS:
-                samples[call.source].append(
-                    Emit("", None, encode_input(call.event, TRACE), None, ())
-                )
+                samples[call.source].append(Emit("", encode_input(call.event, TRACE), None, ()))
         if call.error is not None:
             failed[name] += 1
             continue

@@ -8,8 +8,9 @@ KB, rounded per record); the per-event figures are the flush's divided by its ev
 
 Emits measured from a run (``measure.py``) carry their real data, so zlib compresses
 them as it will in AWS. Emits of an assumed size are filler: their records are counted
-uncompressed, then each record the runtime would compress (from ``COMPRESS_FROM`` bytes,
-and only when smaller) is given the assumed compression ratio. A written ``compression``
+uncompressed, then each aggregate the runtime would compress (from ``COMPRESS_FROM``
+bytes, and only when smaller) is given the assumed compression ratio; a record of one
+event is counted uncompressed. A written ``compression``
 replaces what zlib did to measured emits the same way.
 
 Log lines are written by ``logs.RecordLog`` itself and measured: the summary line of an
@@ -77,12 +78,12 @@ def synthetic_emit(source: str, topic: str | None, size: Decimal, hops: int) -> 
     """An emit of ``size`` bytes of data by ``source``, keyless, as the runtime encodes it."""
     topic = topic if topic is not None else UNKNOWN_TOPIC
     payload = encode(filler(size), topic=topic, source=source, trace=TRACE, hops=hops)
-    return Emit(topic, None, payload, None, ())
+    return Emit(topic, payload, None, ())
 
 
 def input_emit(size: Decimal) -> Emit:
     """An outside event of ``size`` bytes as attak's producer writes it to an ingest stream."""
-    return Emit("", None, encode_input(filler(size), TRACE), None, ())
+    return Emit("", encode_input(filler(size), TRACE), None, ())
 
 
 def flush_figures(
@@ -105,7 +106,9 @@ def flush_figures(
         raw += size + len(record.partition_key.encode())
         if compression is not None:
             modelled = size
-            if size >= COMPRESS_FROM:
+            # The ratio is one of aggregates; a lone event compresses far less (zlib has
+            # little to find in one event), so it is counted as it is: the safe side.
+            if size >= COMPRESS_FROM and record.events > 1:
                 modelled = min(size, len(COMPRESSED_MAGIC) + math.ceil(size / compression))
             record = record._replace(data=bytes(modelled))
         tally.add(record)
@@ -154,7 +157,7 @@ def log_lines(
     record = SimpleNamespace(sequence=REQUEST_ID if direct else SEQUENCE)
     envelope: dict[str, Any] = {"trace": TRACE, "topic": None if direct else UNKNOWN_TOPIC}
     envelope["log"] = 1  # logged whatever the sampling: the line is written
-    one = [Emit(topic, None, "", None, ()) for topic, n in emits.items() for _ in range(n)]
+    one = [Emit(topic, "", None, ()) for topic, n in emits.items() for _ in range(n)]
     log.begin()
     log.before(cast(Context, SimpleNamespace(logged=True, trace_id=TRACE)))
     log(record, envelope, one, None, HANDLER_MS / 1000)

@@ -74,7 +74,9 @@ def test_an_ingest_stream_carries_its_events_aggregated_500_to_a_call(
     # 2 shards x 730 h x $0.015 = 21.90; 50 units/s x 2,628,000 s x $0.014/M = 1.8396
     assert stream.provisioned == Decimal("23.74")
     compressed = plan(root, *options).streams[0]  # the assumed 4x
-    assert compressed.bytes_per_second == pytest.approx(stream.bytes_per_second / 4, rel=0.01)
+    assert compressed.bytes_per_second == pytest.approx(
+        stream.bytes_per_second / 4, rel=Decimal("0.01")
+    )
     assert (compressed.shards_needed, compressed.records_per_second) == (1, 18)
 
 
