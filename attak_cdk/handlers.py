@@ -16,9 +16,12 @@ import importlib.machinery
 import importlib.util
 import inspect
 import io
+import signal
 import sys
+import threading
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from stat import S_ISREG
 from types import CodeType, ModuleType
@@ -78,6 +81,46 @@ def describe_exception(exc: BaseException, file: Path) -> str:
     return f"{where}: {type(exc).__name__}: {exc}"
 
 
+INIT_SECONDS = 10
+"""Lambda's init phase limit: importing the handler's module must end within it."""
+
+
+class InitTimedOut(BaseException):
+    """A handler module still importing when Lambda's init phase would have ended."""
+
+
+@contextlib.contextmanager
+def _init_phase(file: Path) -> Iterator[None]:
+    """Bound an import as Lambda bounds its init phase: 10 s. Past it, Lambda retries the
+    init inside the first invocation under the function's timeout, which then times out
+    ("Understanding the Lambda execution environment lifecycle", Lambda developer guide):
+    the handler can never run, so attak says so instead of waiting. Bounded with SIGALRM:
+    only in the main thread, on POSIX; elsewhere the import is not timed."""
+    timed = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not timed:
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise InitTimedOut(
+            f"importing the handler {file} did not finish within Lambda's {INIT_SECONDS} s "
+            "init phase (in AWS its first invocation would retry it and time out): move "
+            "slow work out of the module's top level, into the handler or a lazy helper"
+        )
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, INIT_SECONDS)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer:  # an outer timer was running: give it back what is left of it
+            left = outer - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-6))
+
+
 def printed_at_import(processor: Processor) -> str:
     """What the processor's module printed when it was last imported."""
     return _printed.get(processor.file, "")
@@ -108,8 +151,14 @@ def load_handler(processor: Processor) -> Handler:
         try:
             # Output at import time is the function's init log in Lambda; it must never
             # mix with attak's own output (a `--json` document, for one).
-            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            with (
+                contextlib.redirect_stdout(output),
+                contextlib.redirect_stderr(output),
+                _init_phase(file),
+            ):
                 module = import_file(file, name)
+        except InitTimedOut as exc:
+            raise HandlerError(str(exc)) from None
         except BaseException as exc:
             # A user module calling sys.exit() or raising KeyboardInterrupt at import time
             # is still a broken handler, not a reason to stop attak.

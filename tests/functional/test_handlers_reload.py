@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import py_compile
+import time
 from importlib.util import cache_from_source
 from pathlib import Path
 
 import pytest
 
+from attak_cdk import handlers
 from attak_cdk.handlers import HandlerError, load_handler
 from attak_cdk.model import Processor
 
@@ -70,3 +72,25 @@ def test_a_broken_edit_fails_and_its_fix_loads(tmp_path: Path) -> None:
         load_handler(processor)
     processor.file.write_text(COUNTING.format(answer="3"))
     assert load_handler(processor)(None, None) == 3
+
+
+def test_a_module_still_importing_past_the_init_phase_is_refused_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_alarm_left: None
+) -> None:
+    monkeypatch.setattr(handlers, "INIT_SECONDS", 0.2)  # Lambda's is 10 s
+    (tmp_path / "stuck.py").write_text(
+        "import time\ntime.sleep(30)\n\ndef handler(event, context):\n    pass\n"
+    )
+    started = time.monotonic()
+    with pytest.raises(HandlerError, match=r"did not finish within Lambda's 0.2 s init phase"):
+        load_handler(Processor(name="stuck", file=tmp_path / "stuck.py"))
+    assert time.monotonic() - started < 5  # cut at the bound, not after the 30 s sleep
+
+
+def test_what_a_module_prints_at_import_is_kept_as_its_init_log(tmp_path: Path) -> None:
+    (tmp_path / "loud.py").write_text(
+        "print('warming up')\n\ndef handler(event, context):\n    pass\n"
+    )
+    processor = Processor(name="loud", file=tmp_path / "loud.py")
+    load_handler(processor)
+    assert handlers.printed_at_import(processor) == "warming up\n"
