@@ -45,7 +45,15 @@ from ..model import StreamSettings, Topology
 from ..runtime import dead_letters as letters
 from ..runtime.config import DIRECT_RETRIES
 from ..runtime.context import Emit, LoopError, Routes
-from ..runtime.envelope import DecodeError, EmitError, Envelope, decode, encode_input
+from ..runtime.envelope import (
+    GENERATED_KEY_LENGTH,
+    MAX_RECORD_BYTES,
+    DecodeError,
+    EmitError,
+    Envelope,
+    decode,
+    encode_input,
+)
 from ..runtime.handler import Record, Runner, Transport, default_trace
 from .failures import InvocationFailed, process_exits_caught, runtime_died, runtime_exited
 from .lambda_events import LOCAL_REGION, LambdaContext
@@ -287,15 +295,34 @@ class Engine:
                 f"{event.where or event.processor}: raw record data goes into an ingest "
                 f"stream, and '{event.processor}' has none; give it `input: stream`"
             )
+        size = len(event.raw or b"") + GENERATED_KEY_LENGTH
+        if size > MAX_RECORD_BYTES:
+            raise InputError(
+                f"{event.where or event.processor}: the record is {size} bytes with its "
+                f"partition key, over Kinesis' limit of {MAX_RECORD_BYTES} (1 MiB): Kinesis "
+                "refuses it; split it, or store it elsewhere and send a reference"
+            )
         return ingest.name
 
     def _input_record(self, event: InputEvent) -> tuple[str, str]:
         """A new trace id for an outside event, and the envelope that carries it in."""
         trace = self._new_id()
         try:
-            return trace, encode_input(event.data, trace)
+            payload = encode_input(event.data, trace)
         except EmitError as exc:
             raise InputError(f"{event.where or event.processor}: {exc}") from None
+        # Kinesis takes a record of 1 MiB with its key; Lambda, an asynchronous invoke of
+        # 1 MB (https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb):
+        # what would be refused in AWS is refused here, before anything runs.
+        size = (len(payload) if payload.isascii() else len(payload.encode())) + GENERATED_KEY_LENGTH
+        if size > MAX_RECORD_BYTES:
+            raise InputError(
+                f"{event.where or event.processor}: the event is {size} bytes as sent, over "
+                f"the {MAX_RECORD_BYTES}-byte (1 MiB) limit of a Kinesis record or an "
+                "asynchronous Lambda invoke; split it, or store it elsewhere and send a "
+                "reference"
+            )
+        return trace, payload
 
     def _build_runners(
         self, transport: Transport, handlers: Mapping[str, Handler] | None

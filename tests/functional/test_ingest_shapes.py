@@ -14,6 +14,7 @@ import json
 import pytest
 
 from attak_cdk.errors import InputError
+from attak_cdk.inputs import InputEvent
 from attak_cdk.simulate.result import document, invocation_document
 from attak_cdk.testing import raw_record, run_topology
 from attak_cdk.ui import worker
@@ -67,3 +68,21 @@ def test_the_ui_stream_carries_a_binary_event(write_project: WriteProject) -> No
 
     sent = json.loads(line.split("data: ", 1)[1])
     assert sent["event"] == {"base64": base64.b64encode(b"\x80\x81").decode()}
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        raw_record("reader", b"x" * (1024 * 1024)),
+        InputEvent("reader", "x" * (1024 * 1024), "input.json: reader"),
+    ],
+    ids=["raw-record", "json-event"],
+)
+def test_input_over_kinesis_record_limit_is_refused_before_anything_runs(
+    write_project: WriteProject, event: InputEvent
+) -> None:
+    root = write_project(
+        {**{f"p/{n}.py": s for n, s in HANDLERS.items()}, "topology.yml": TOPOLOGY}
+    )
+    with pytest.raises(InputError, match=r"over .*1048576.* \(1 MiB\)"):
+        run_topology(root, [event])
