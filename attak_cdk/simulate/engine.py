@@ -276,8 +276,8 @@ class Engine:
         )
         self._last_invocation: int | None = None
         self._printed = _Printed()
-        self._tries: dict[object, int] = {}
-        """Handler calls so far on each event (``_event_key``)."""
+        self._tries: dict[object, tuple[int, int]] = {}
+        """Each event's handler calls so far and the number of the last (``_event_key``)."""
         self._init_logs: dict[str, str] = {}
         """What each processor's module printed at import, until its first invocation."""
         self._timer = Timer(timeouts)
@@ -383,7 +383,8 @@ class Engine:
         # Every handler call on an event counts, whoever retried it (Lambda, a batch at a
         # time, or the runtime in place): the attempt is the event's own count.
         key = _event_key(record)
-        attempt = self._tries[key] = self._tries.get(key, 0) + 1
+        tried = self._tries.get(key)
+        attempt = tried[0] + 1 if tried is not None else 1
         # Once per handler call: the Row made as the tuple it is, without the Python-level
         # __new__ a named tuple adds. The parent is the tag the engine gave the emit.
         rows.append(
@@ -403,6 +404,7 @@ class Engine:
             )
         )
         number = len(rows)
+        self._tries[key] = (attempt, number)
         for emit in emits:
             emit.tag = number
         self._last_invocation = number
@@ -632,11 +634,26 @@ class Engine:
                 # an event that could not be read is traced by its record's sequence number
                 document.get("trace") or document["sequence"],
                 describe_error(error),
-                self._tries.get(_event_key(record), document["attempts"]),
+                self._tries.get(_event_key(record), (document["attempts"], 0))[0],
                 self._last_invocation,
                 document["traceback"],
             )
         )
+
+    def _dead_letter_expired(
+        self, processor: str, source: str, record: Record | Emit, error: BaseException
+    ) -> None:
+        """A record older than ``max_record_age``: a dead letter with the handler calls it
+        had and, if the last one failed, that error too (what kept it from going through)."""
+        tried = self._tries.get(_event_key(record))
+        message = describe_error(error)
+        if tried is None:
+            self._dead_letter(processor, source, record, message, 0)
+            return
+        last = self.result.rows[tried[1] - 1].error
+        if last is not None:
+            message = f"{message}; its last attempt failed with {describe_error(last)}"
+        self._dead_letter(processor, source, record, message, tried[0])
 
     def _stop_at_loop(self) -> None:
         if self.result.stopped is not None:
@@ -652,8 +669,9 @@ class Engine:
             raw = record.payload
             event, trace = raw if isinstance(raw, str) else raw.decode(errors="replace"), ""
         last = self._last_invocation if attempts else None
-        if attempts:  # the handler calls it had, however they were retried
-            attempts = self._tries.get(_event_key(record), attempts)
+        tried = self._tries.get(_event_key(record))
+        if attempts and tried is not None:  # its handler calls, however they were retried
+            attempts, last = tried
         self.result.dead_letters.append(
             DeadLetter(processor, source, event, trace, error, attempts, last)
         )

@@ -72,7 +72,7 @@ from .resources import (
     delete_streams,
     run_streams,
 )
-from .result import Invocation, SimulationResult, describe_error
+from .result import Invocation, SimulationResult
 from .shard_reading import ShardReading
 
 INPUT_ATTEMPTS = 30
@@ -425,7 +425,7 @@ class KinesisEngine(Engine):
         failing = [event for record in events for event in record]
         if condition == RECORD_AGE_EXCEEDED:
             for record in failing:
-                self._dead_letter(stream.consumer, stream.name, record, describe_error(error), 0)
+                self._dead_letter_expired(stream.consumer, stream.name, record, error)
         elif failing:
             together = len(events[0]) or 1
             self._dead_letter_batch(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -134,3 +136,41 @@ def test_queue_holds_lambdas_on_failure_record_for_a_record_failing_whole(
     info = message["KinesisBatchInfo"]
     assert info["batchSize"] == 1
     assert info["streamArn"].endswith("SpoutToPickyStream")
+
+
+def test_a_record_past_max_record_age_is_a_dead_letter_with_its_attempts_and_last_error(
+    kinesalite: str, write_project: WriteProject
+) -> None:
+    shift = [0.0]
+
+    def picky(event: Any, context: Any) -> None:
+        if event == "old":
+            shift[0] += 61  # each attempt ages the record by a minute
+            sys.exit(1)  # its invocation fails as a whole: Lambda retries the record
+        context.emit("seen", event)
+
+    root = write_project(
+        {
+            "p/pass.py": PASS_ON,
+            "p/picky.py": "def handler(event, context):\n    pass\n",
+            "topology.yml": """
+            name: aging
+            processors: {spout: p/pass.py, picky: p/picky.py}
+            streams: [{from: spout, to: picky, retry_attempts: 100, max_record_age: 60}]
+            """,
+        }
+    )
+    engine = kinesis.KinesisEngine(
+        load_topology(root),
+        endpoint_url=kinesalite,
+        handlers={"picky": picky},
+        clock=lambda: time.time() + shift[0],
+    )
+    with engine:
+        result = engine.run([InputEvent("spout", "old")])
+    (letter,) = result.dead_letters
+    assert letter.event == "old" and letter.attempts >= 1 and letter.invocation is not None
+    assert letter.error == (
+        "TimeoutError: record older than max_record_age 60 s; its last attempt failed with "
+        "Runtime.ExitError: Runtime exited with error: exit status 1"
+    )
