@@ -4,6 +4,9 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CDK := node_modules/.bin/cdk
+# The UI's browser test drives Debian's Chromium (Playwright never downloads a browser).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # Keep jsii and the cdk CLI from printing Node-version and telemetry notices.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
@@ -28,7 +31,11 @@ demo: setup  ## the main job: simulate the sample topology, then synthesize its 
 	$(BIN)/attak simulate sample_topology
 	$(BIN)/attak synth sample_topology
 
-test: setup  ## the whole test suite
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y --no-install-recommends chromium
+
+test: setup $(CHROMIUM)  ## the whole test suite (installs Debian's Chromium if missing)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)  ## ruff (lint + format check) and mypy strict

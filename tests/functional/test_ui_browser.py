@@ -1,6 +1,6 @@
 """`attak ui` in a real browser: Debian's headless Chromium driven by Playwright.
 
-The browser is the system's (`/usr/bin/chromium`, installed by `.ci/run`), never one that
+The browser is the system's (`/usr/bin/chromium`, installed by `make test`), never one that
 Playwright downloads. Without it this test fails rather than skips: the page is only
 known to work once a browser has run it.
 """
@@ -59,7 +59,7 @@ def sample_url() -> Iterator[str]:
 def page() -> Iterator[Page]:
     assert CHROMIUM.is_file(), (
         f"{CHROMIUM} is missing: install Debian's chromium "
-        "(apt-get install -y --no-install-recommends chromium; .ci/run does)"
+        "(apt-get install -y --no-install-recommends chromium; `make test` does)"
     )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
