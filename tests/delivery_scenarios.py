@@ -414,6 +414,12 @@ def trace_and_parent_link_every_hop(result: SimulationResult) -> None:
     assert (first.sender, second.sender) == (None, "a")
 
 
+NO_BISECT = """
+name: nobisect
+processors: {spout: p/pass.py, picky: p/poison.py}
+streams: [{from: spout, to: picky, retry_attempts: 1, batch_size: 4, bisect_batch_on_error: false}]
+"""
+
 SCENARIOS = [
     Scenario(
         "fan_out_by_topic",
@@ -480,22 +486,14 @@ SCENARIOS = [
     ),
     Scenario(
         "a_poison_event_is_dead_lettered_alone_and_its_neighbours_run_once",
-        """
-        name: nobisect
-        processors: {spout: p/pass.py, picky: p/poison.py}
-        streams: [{from: spout, to: picky, retry_attempts: 1, batch_size: 4, bisect_batch_on_error: false}]
-        """,
+        NO_BISECT,
         {"pass": PASS_ON, "poison": POISON},
         [("spout", v) for v in ("a", "poison", "b", "c", "d", "e")],
         a_poison_event_is_dead_lettered_alone_and_its_neighbours_run_once,
     ),
     Scenario(
         "without_bisect_a_record_that_fails_as_a_whole_takes_its_batch_with_it",
-        """
-        name: nobisect
-        processors: {spout: p/pass.py, picky: p/poison.py}
-        streams: [{from: spout, to: picky, retry_attempts: 1, batch_size: 4, bisect_batch_on_error: false}]
-        """,
+        NO_BISECT,
         {"pass": PASS_ON, "poison": UNLETTERED_POISON},
         [("spout", v) for v in ("a", "poison", "b", "c", "d", "e")],
         without_bisect_a_record_that_fails_as_a_whole_takes_its_batch_with_it,
