@@ -281,6 +281,10 @@ class Runner:
         """Hand the emits to the transport, one call per stream, keeping emit order."""
         if not pending:
             return
+        if len(pending) == 1:  # one emit (a direct invocation's, often): no grouping
+            for stream in pending[0].streams:
+                self.transport.put(stream, pending)
+            return
         by_stream: dict[str, list[Emit]] = {}
         for emit in pending:
             for stream in emit.streams:

@@ -382,8 +382,9 @@ class Engine:
             printed = self._init_logs.pop(call.processor) + printed
         # Every handler call on an event counts, whoever retried it (Lambda, a batch at a
         # time, or the runtime in place): the attempt is the event's own count.
-        key = _event_key(record)
-        tried = self._tries.get(key)
+        tries = self._tries
+        key = (record.sequence, record.sub) if record.sequence else id(record)  # _event_key
+        tried = tries.get(key)
         attempt = tried[0] + 1 if tried is not None else 1
         # Once per handler call: the Row made as the tuple it is, without the Python-level
         # __new__ a named tuple adds. The parent is the tag the engine gave the emit.
@@ -404,7 +405,7 @@ class Engine:
             )
         )
         number = len(rows)
-        self._tries[key] = (attempt, number)
+        tries[key] = (attempt, number)
         for emit in emits:
             emit.tag = number
         self._last_invocation = number
