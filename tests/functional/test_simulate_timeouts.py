@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -21,7 +23,7 @@ import pytest
 from attak_cdk.simulate import timeouts
 from attak_cdk.simulate.result import SimulationResult, document
 from attak_cdk.testing import run_topology
-from tests.conftest import WriteProject
+from tests.conftest import REPO, WriteProject
 
 TIMED_OUT = "Task timed out after 1.00 seconds"
 SECOND = 0.25
@@ -322,3 +324,33 @@ def test_a_run_in_another_thread_completes_untimed(write_project: WriteProject) 
     (result,) = results
     assert result.ok  # signals reach only the main thread: no timeout there
     assert received(result, "sink") == ["x"]
+
+
+def test_a_second_ctrl_c_ends_a_run_stuck_in_one_long_c_call(write_project: WriteProject) -> None:
+    # One C call: neither the timeout nor the first Ctrl-C can interrupt it (Python runs
+    # signal handlers between bytecodes); the second Ctrl-C still ends the run.
+    root = write_project(
+        {
+            "p/busy.py": "def handler(event, context):\n    sum(range(10**12))\n",
+            "topology.yml": "name: c\nprocessors: {busy: {handler: p/busy.py, timeout: 1}}\n",
+            "input.json": '{"busy": 1}',
+        }
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "simulate", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert process.stdout is not None
+    assert "simulating" in process.stdout.readline()
+    time.sleep(1.5)  # inside the C call by now
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=10)
+    assert time.monotonic() - started < 5
+    assert process.returncode != 0
+    assert "interrupted again: ending the run now" in stderr
