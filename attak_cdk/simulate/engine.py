@@ -400,6 +400,7 @@ class Engine:
                     seconds,
                     printed,
                     attempt,
+                    tried[1] if tried is not None else None,
                 ),
             )
         )
