@@ -1,11 +1,12 @@
-"""Run a topology in your own tests: ``run_topology`` simulates it and returns the result.
+"""Test a topology in your own tests: run it whole, or call one processor's handler.
 
-from attak_cdk.testing import run_topology
-
-def test_reverse():
-    result = run_topology("sample_topology", {"hello_world_spout": "hello world"})
-    assert result.emitted["reverse"]["reversed strings"] == ["dlrow olleh"]
-    assert result.ok
+``run_topology`` simulates the topology with the memory engine (the runtime Lambda runs)
+and returns the ``SimulationResult``; ``result.assert_ok()`` fails with every dead
+letter's processor, data, error, trace and traceback. ``invoke`` calls one processor's
+handler with one event, as a direct invocation, and returns what it emitted, without
+running the rest of the topology; ``lambda_context`` is the fake Lambda context both use.
+The README's "Test your topology" shows them together
+(``sample_topology/tests/test_sample_topology.py``).
 """
 
 from __future__ import annotations
@@ -14,34 +15,63 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from . import graph
+from .errors import InputError, did_you_mean, known
+from .handlers import Handler, load_handler
 from .inputs import InputEvent, check_processors, default_input, raw_record, read_inputs
 from .model import Topology
 from .project import load_topology
+from .runtime.context import Emit, Routes
+from .runtime.envelope import Envelope, encode_input, new_id
+from .runtime.handler import Record, Runner
+from .simulate.lambda_events import LOCAL_REGION, LambdaContext
 from .simulate.memory import simulate
 from .simulate.result import DeadLetter, Invocation, SimulationResult
 
-__all__ = ["DeadLetter", "Invocation", "SimulationResult", "raw_record", "run_topology"]
+__all__ = [
+    "DeadLetter",
+    "Emit",
+    "Invocation",
+    "LambdaContext",
+    "SimulationResult",
+    "invoke",
+    "lambda_context",
+    "raw_record",
+    "run_topology",
+]
+
+Inputs = Mapping[str, Any] | Iterable[tuple[str, Any] | InputEvent] | str | Path
 
 
 def run_topology(
     topology: str | Path | Topology,
-    inputs: Mapping[str, Any] | Iterable[tuple[str, Any] | InputEvent] | None = None,
+    inputs: Inputs | None = None,
     *,
     input_file: str | Path | None = None,
+    handlers: Mapping[str, Handler] | None = None,
     max_hops: int | None = None,
     seed: int = 0,
     timeouts: bool = True,
 ) -> SimulationResult:
-    """Simulate ``topology`` (a path or a loaded model) with ``inputs`` and return the result.
+    """Simulate ``topology`` (a path, ``str`` or ``Path``, or a loaded model) with
+    ``inputs`` and return the result.
 
-    ``inputs`` maps processor names to data like ``input.json``, or is a sequence of
-    ``(processor, data)`` pairs to send several events to one processor; a pair may also
-    be an ``InputEvent``, such as ``raw_record(processor, data)``: bytes an outside
-    producer wrote into the processor's ingest stream (a KPL aggregate, a CloudWatch Logs
-    subscription's gzip data), which the processor reads as Lambda would. Without
-    ``inputs``, ``input_file`` (default: ``input.json`` beside the topology) is read.
+    ``inputs`` is an input file's path (``str`` or ``Path``: ``input.json``'s form, or
+    JSON Lines in a ``.jsonl`` file; a relative path not found from the current folder is
+    looked for beside the topology), or events in memory: a mapping of processor names to
+    data like ``input.json``, or a sequence of ``(processor, data)`` pairs to send several
+    events to one processor; a pair may also be an ``InputEvent``, such as
+    ``raw_record(processor, data)``: bytes an outside producer wrote into the processor's
+    ingest stream (a KPL aggregate, a CloudWatch Logs subscription's gzip data), which the
+    processor reads as Lambda would. Without ``inputs``, ``input_file`` (default:
+    ``input.json`` beside the topology) is read.
+
+    ``handlers`` maps processor names to functions that replace their handlers for this
+    run (a fake, a spy); the other processors run their own.
+
     The result's ``emitted`` maps processor -> topic -> data; ``dead_letters`` lists the
-    records that failed for good; ``ok`` is true when every record was processed.
+    records that failed for good; ``ok`` is true when every record was processed, and
+    ``assert_ok()`` fails with what went wrong otherwise.
 
     Each invocation runs under its processor's ``timeout``, as in Lambda: one that runs
     past it fails with "Task timed out after N.NN seconds" and is retried, then
@@ -50,16 +80,130 @@ def run_topology(
     timer of your own (pytest-timeout's) keeps working. An active debugger
     (``breakpoint()``) is never interrupted; ``timeouts=False`` turns timing off.
     """
-    model = topology if isinstance(topology, Topology) else load_topology(topology)
-    if inputs is None:
-        events = read_inputs(input_file or default_input(model.file), model.processors)
+    model = _load(topology)
+    if inputs is not None and input_file is not None:
+        raise InputError("run_topology: give the events as inputs or as input_file, not both")
+    if handlers:
+        for name in handlers:
+            _check_processor(model, name, "handlers")
+    if inputs is None or isinstance(inputs, (str, Path)):
+        file = inputs if inputs is not None else input_file
+        events = read_inputs(
+            _input_path(file, model) if file is not None else default_input(model.file),
+            model.processors,
+        )
     else:
         pairs = inputs.items() if isinstance(inputs, Mapping) else inputs
-        events = [
-            pair
-            if isinstance(pair, InputEvent)
-            else InputEvent(str(pair[0]), pair[1], f"inputs[{pair[0]!r}]")
-            for pair in pairs
-        ]
+        events = [_input_event(pair) for pair in pairs]
         check_processors(events, model.processors)
-    return simulate(model, events, max_hops=max_hops, seed=seed, timeouts=timeouts)
+    return simulate(
+        model, events, max_hops=max_hops, seed=seed, timeouts=timeouts, handlers=handlers
+    )
+
+
+def invoke(
+    topology: str | Path | Topology,
+    processor: str,
+    event: Any,
+    *,
+    context: LambdaContext | None = None,
+    handler: Handler | None = None,
+) -> dict[str, list[Any]]:
+    """Call ``processor``'s handler once with ``event`` and return what it emitted, topic
+    -> data in emit order; the handler's exception is raised as it is.
+
+    The call goes through the runtime as a direct invocation does in Lambda: ``event``
+    travels as JSON (a tuple arrives as a list), ``context.emit`` checks and routes each
+    emit as in AWS (a sink topic too), and ``context`` is the processor's Lambda context
+    (``lambda_context``) unless one is given. Nothing else runs: what it emitted goes
+    nowhere, and the processor's timeout is not enforced (``run_topology`` enforces it).
+    ``handler`` replaces the processor's own, to test one not yet in the topology file.
+    """
+    model = _load(topology)
+    _check_processor(model, processor, "invoke")
+    routes = graph.resolve(model).processors[processor].routes
+    runner = Runner(
+        handler=handler or load_handler(model.processors[processor]),
+        processor=processor,
+        topology=model.name,
+        routes=Routes.from_json(graph.routes_payload(routes)),
+        transport=_Nowhere(),
+        max_hops=model.max_hops,
+    )
+    trace = new_id()
+    emitted: list[Emit] = []
+
+    def observe(
+        record: object,
+        envelope: Envelope | None,
+        emits: list[Emit],
+        error: BaseException | None,
+        seconds: float,
+        attempt: int,
+    ) -> None:
+        emitted.extend(emits)
+
+    if context is None:
+        settings = model.processors[processor]
+        context = lambda_context(processor, timeout=settings.timeout, memory=settings.memory)
+    failed = runner.process([Record(trace, trace, encode_input(event, trace))], context, observe)
+    if failed is not None:
+        raise failed[1]
+    table: dict[str, list[Any]] = {}
+    for emit in emitted:
+        table.setdefault(emit.topic, []).append(emit.data)
+    return table
+
+
+def lambda_context(
+    processor: str = "handler", *, timeout: int = 60, memory: int = 256, request_id: str = ""
+) -> LambdaContext:
+    """A fake of the context object Lambda hands a handler: ``function_name``,
+    ``aws_request_id`` (a random UUID unless given), ``memory_limit_in_mb``,
+    ``invoked_function_arn``, ``log_group_name`` and ``get_remaining_time_in_millis()``
+    counting down from ``timeout`` seconds. Pass it to a handler you call yourself, or
+    to ``invoke``."""
+    return LambdaContext(processor, timeout, memory, LOCAL_REGION, request_id)
+
+
+class _Nowhere:
+    """The transport of a lone handler call: its emits are returned, not sent."""
+
+    def put(self, stream: str, emits: object) -> None:
+        pass
+
+
+def _load(topology: str | Path | Topology) -> Topology:
+    return topology if isinstance(topology, Topology) else load_topology(topology)
+
+
+def _check_processor(model: Topology, name: str, where: str) -> None:
+    if name not in model.processors:
+        raise InputError(
+            f"{where}: unknown processor '{name}'"
+            f"{did_you_mean(name, model.processors)} ({known(model.processors)})"
+        )
+
+
+def _input_path(file: str | Path, model: Topology) -> Path:
+    """An input file's path: as given, or beside the topology when a relative path is
+    not found from the current folder (a test names the file next to its topology)."""
+    path = Path(file)
+    if not path.is_absolute() and not path.exists():
+        beside = model.file.parent / path
+        if beside.exists():
+            return beside
+    return path
+
+
+def _input_event(pair: tuple[str, Any] | InputEvent) -> InputEvent:
+    if isinstance(pair, InputEvent):
+        return pair
+    try:
+        processor, data = pair
+    except (TypeError, ValueError):
+        raise InputError(
+            f"inputs: each event is a (processor, data) pair or an InputEvent (given {pair!r}); "
+            "for an input file, pass its path as a str or Path"
+        ) from None
+    return InputEvent(str(processor), data, f"inputs[{processor!r}]")

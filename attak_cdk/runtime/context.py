@@ -55,6 +55,16 @@ class Emit:
         an object after emitting it does not change what its emit reports."""
         return decode(self.payload, "")["data"]
 
+    def __repr__(self) -> str:
+        # For people reading a test failure or a debugger; never called on the hot path.
+        try:
+            data = repr(self.data)
+        except DecodeError:
+            data = f"<undecodable {self.payload!r:.60}>"
+        key = f", key={self.key!r}" if self.key is not None else ""
+        to = f", streams={list(self.streams)!r}" if self.streams else ", sink"
+        return f"Emit({self.topic!r}, {data}{key}{to})"
+
 
 class Routes:
     """Which streams an emit on a topic goes to: streams with that topic or with none."""

@@ -402,6 +402,7 @@ class Engine:
                     seconds,
                     printed,
                     attempt,
+                    tried[1] if tried is not None else None,
                 ),
             )
         )

@@ -323,12 +323,19 @@ def simulate(
     seed: int = 0,
     on_invocation: Callable[[Invocation], None] | None = None,
     timeouts: bool = True,
+    handlers: Mapping[str, Handler] | None = None,
 ) -> SimulationResult:
     """Run ``events`` through ``topology`` in-process and return the result.
 
     ``timeouts=False`` lets every invocation run as long as it takes (see ``timeouts.py``
-    for when they are enforced)."""
+    for when they are enforced); ``handlers`` replaces the handlers of the processors it
+    names."""
     engine = MemoryEngine(
-        topology, max_hops=max_hops, seed=seed, on_invocation=on_invocation, timeouts=timeouts
+        topology,
+        max_hops=max_hops,
+        seed=seed,
+        handlers=handlers,
+        on_invocation=on_invocation,
+        timeouts=timeouts,
     )
     return engine.run(events)

@@ -20,6 +20,16 @@ from .failures import InvocationFailed
 _RUNTIME_DIR = str(Path(__file__).resolve().parent.parent)
 
 
+def _short(data: Any, limit: int = 60) -> str:
+    """Data in a repr: its own repr, cut to ``limit`` characters."""
+    text = repr(data)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _count(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 @dataclass(slots=True)
 class Invocation:
     """One handler call on one record (a retry is another invocation)."""
@@ -40,10 +50,23 @@ class Invocation:
     seconds: float
     logs: str = ""
     """What the handler printed (in Lambda: its log lines)."""
+    previous: int | None = None
+    """The invocation that tried this event before (its previous attempt); ``None`` on
+    its first."""
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    def __repr__(self) -> str:
+        attempt = f" attempt {self.attempt}" if self.attempt > 1 else ""
+        head = f"<Invocation #{self.id} {self.processor} <- {self.sender or self.source}{attempt}"
+        event = f"event={_short(self.event)}"
+        if self.error is not None:
+            return f"{head}: {event} failed: {describe_error(self.error)}>"
+        emits = ", ".join(f"{e.topic!r}: {_short(e.data)}" for e in self.emits[:3])
+        more = f", ... {len(self.emits) - 3} more" if len(self.emits) > 3 else ""
+        return f"{head}: {event} emitted {{{emits}{more}}}>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +85,23 @@ class DeadLetter:
     traceback: str = ""
     """The handler's traceback, for an event the runtime dead-lettered itself."""
 
+    def __repr__(self) -> str:
+        return (
+            f"<DeadLetter {self.processor} <- {self.source}: event={_short(self.event)} "
+            f"error={self.error!r} attempts={self.attempts} trace={self.trace!r}>"
+        )
+
+    def explain(self) -> str:
+        """The letter for a person: where it was, its data, its error, its trace, and the
+        handler's traceback when there is one."""
+        lines = [
+            f"{self.processor} <- {self.source}: {_short(self.event, 200)}",
+            f"  error: {self.error}",
+            f"  attempts: {self.attempts}, trace: {self.trace or '-'}",
+        ]
+        lines += [f"  {line}" for line in self.traceback.rstrip().splitlines()]
+        return "\n".join(lines)
+
 
 class Row(NamedTuple):
     """How the engine records a handler call cheaply, as it happens: the envelope as read,
@@ -79,6 +119,8 @@ class Row(NamedTuple):
     seconds: float
     logs: str
     attempt: int
+    previous: int | None
+    """The number of the invocation that tried the same event before, if any."""
 
 
 @dataclass
@@ -102,6 +144,40 @@ class SimulationResult:
     calls, duplicates, dead-letter messages); ``None`` for the memory engine."""
 
     _built: list[Invocation] = field(default_factory=list, repr=False)
+
+    def __repr__(self) -> str:
+        """Short: the counts, whether it is ok, and the dead letters (the first few)."""
+        emits = sum(len(row.emits) for row in self.rows if row.error is None)
+        head = (
+            f"<SimulationResult {self.topology!r}: {_count(len(self.rows), 'invocation')}, "
+            f"{_count(emits, 'emit')}, {_count(len(self.dead_letters), 'dead letter')}"
+        )
+        if self.ok:
+            return f"{head}, ok>"
+        letters = "; ".join(
+            f"{d.processor} <- {d.source} {_short(d.event)}: {d.error}"
+            for d in self.dead_letters[:3]
+        )
+        more = f"; ... {len(self.dead_letters) - 3} more" if len(self.dead_letters) > 3 else ""
+        stopped = f", stopped: {self.stopped}" if self.stopped else ""
+        return f"{head}, not ok{stopped}{': ' if letters else ''}{letters}{more}>"
+
+    def assert_ok(self) -> None:
+        """Raise ``AssertionError`` unless every record was processed, saying for each
+        dead letter its processor, data, error, trace and traceback, and why the run
+        stopped if a loop stopped it."""
+        if self.ok:
+            return
+        parts = [f"simulation of {self.topology!r} is not ok:"]
+        if self.stopped is not None:
+            parts.append(
+                f"stopped: {self.stopped} "
+                f"({_count(self.unprocessed, 'record')} left unprocessed in streams)"
+            )
+        if self.dead_letters:
+            parts.append(f"{_count(len(self.dead_letters), 'dead letter')}:")
+            parts += [letter.explain() for letter in self.dead_letters]
+        raise AssertionError("\n".join(parts))
 
     @property
     def transport(self) -> dict[str, dict[str, int]]:
@@ -138,6 +214,7 @@ class SimulationResult:
             error=row.error,
             seconds=row.seconds,
             logs=row.logs,
+            previous=row.previous,
         )
 
     @property
@@ -245,6 +322,7 @@ def invocation_document(result: SimulationResult, invocation: Invocation) -> dic
         "from": invocation.sender,
         "trace": invocation.trace,
         "attempt": invocation.attempt,
+        "previous": invocation.previous,
         "emits": _emits(result, invocation.emits) if error is None else [],
         "discarded_emits": len(invocation.emits) if error is not None else 0,
         "error": None

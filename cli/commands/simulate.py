@@ -115,6 +115,12 @@ def simulate(
             timeouts=timeouts,
         )
         trace.finish()
-        simulation_summary(result, time.perf_counter() - started)
+        simulation_summary(
+            result,
+            time.perf_counter() - started,
+            topology,
+            path=str(path),
+            warnings=[w for w in warnings if w.severity == "warning"],
+        )
     if not result.ok:
         raise typer.Exit(1)
