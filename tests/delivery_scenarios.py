@@ -232,6 +232,27 @@ def a_handler_that_ends_the_process_fails_its_invocation_as_lambda_does(
     assert sorted(calls(result, "quits", ok=True)) == ["a", "b", "c"]
 
 
+RECURSES = """
+def down(n):
+    return down(n + 1)
+
+def handler(event, context):
+    if event == "deep":
+        down(0)
+    context.emit("seen", event)
+"""
+
+
+def a_runaway_recursion_is_an_event_failure_with_its_traceback_folded(
+    result: SimulationResult,
+) -> None:
+    (letter,) = result.dead_letters
+    assert (letter.event, letter.attempts) == ("deep", 1)
+    assert letter.error.startswith("RecursionError: maximum recursion depth exceeded")
+    assert "more times]" in letter.traceback and len(letter.traceback) < 2000
+    assert calls(result, "worker", ok=True) == ["a"]
+
+
 ASYNC = """
 import asyncio
 
@@ -620,6 +641,17 @@ SCENARIOS = [
         {"pass": PASS_ON, "exits": EXITS},
         [("spout", v) for v in ("a", "exit 3", "b", "os exit", "c", "fatal")],
         a_handler_that_ends_the_process_fails_its_invocation_as_lambda_does,
+    ),
+    Scenario(
+        "a_runaway_recursion_is_an_event_failure_with_its_traceback_folded",
+        """
+        name: r
+        processors: {spout: p/pass.py, worker: p/recurses.py}
+        streams: [{from: spout, to: worker, retry_attempts: 0}]
+        """,
+        {"pass": PASS_ON, "recurses": RECURSES},
+        [("spout", "deep"), ("spout", "a")],
+        a_runaway_recursion_is_an_event_failure_with_its_traceback_folded,
     ),
     Scenario(
         "an_async_handler_runs_to_its_end",

@@ -43,7 +43,10 @@ def handler_traceback(error: BaseException) -> str:
         for frame in traceback.extract_tb(error.__traceback__)
         if not frame.filename.startswith(_RUNTIME_DIR)
     ]
-    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+    # StackSummary.format folds a frame repeated over and over (a runaway recursion) into
+    # one "[Previous line repeated N more times]", as Python's own tracebacks do.
+    stack = traceback.StackSummary.from_list(frames).format()
+    lines = ["Traceback (most recent call last):\n", *stack]
     return "".join(lines + traceback.format_exception_only(type(error), error))
 
 

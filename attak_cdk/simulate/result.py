@@ -292,7 +292,8 @@ def user_traceback(error: BaseException) -> list[str]:
         for frame in traceback.extract_tb(error.__traceback__)
         if not frame.filename.startswith(_RUNTIME_DIR)
     ]
-    return traceback.format_list(frames)
+    # Folds a frame repeated over and over (a runaway recursion), as Python's tracebacks do.
+    return traceback.StackSummary.from_list(frames).format()
 
 
 def document(result: SimulationResult) -> dict[str, Any]:

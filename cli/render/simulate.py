@@ -41,6 +41,8 @@ INPUT = "input"
 LETTERS_IN_FULL = 20
 """Dead letters the summary details; the rest are counted (``--json`` lists them all)."""
 
+_RECURSION_SHOWN = 3
+"""Consecutive calls at one place shown before the rest are counted (Python's own cutoff)."""
 _ATTAK = str(Path(attak_cdk.__file__).resolve().parent)
 _STDLIB = tuple(
     str(Path(sysconfig.get_paths()[name]).resolve()) for name in ("stdlib", "platstdlib")
@@ -86,6 +88,13 @@ def traceback_lines(error: BaseException) -> list[str]:
             )
             folded.clear()
 
+    last: tuple[str, int | None, str] | None = None
+    count = 0  # consecutive calls at ``last``: a runaway recursion is folded, as Python does
+
+    def repeated() -> None:
+        if count > _RECURSION_SHOWN:
+            lines.append(f"  [Previous line repeated {count - _RECURSION_SHOWN} more times]")
+
     for frame in traceback.extract_tb(error.__traceback__):
         if frame.filename.startswith(_ATTAK):
             continue
@@ -93,7 +102,16 @@ def traceback_lines(error: BaseException) -> list[str]:
             folded.append(frame)
             continue
         fold()
+        where = (frame.filename, frame.lineno, frame.name)
+        if where == last:
+            count += 1
+            if count > _RECURSION_SHOWN:
+                continue
+        else:
+            repeated()
+            last, count = where, 1
         lines += traceback.format_list([frame])[0].rstrip().splitlines()
+    repeated()
     fold()
     return lines
 
