@@ -1,5 +1,5 @@
 // attak ui, run history: the last runs of this page, to look at one again after an edit.
-// Loaded after ui.js, whose run view it fills (addInvocation, finishRun, markUnfinished).
+// Loaded after ui.js, whose run view it fills (addInvocations, finishRun, markUnfinished).
 "use strict";
 
 const HISTORY_SIZE = 10; // runs kept, newest first; each holds what its page showed
@@ -49,7 +49,7 @@ function showPastRun(index) {
   if (!record || state.running) return;
   resetRun();
   $("input").value = record.input;
-  for (const invocation of record.invocations) addInvocation(invocation, true);
+  addInvocations(record.invocations, true);
   if (record.end) finishRun(record.end);
   else if (record.failed) showInputError(record.failed);
   else markUnfinished();

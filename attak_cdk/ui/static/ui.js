@@ -18,13 +18,24 @@ const state = {
   counts: new Map(), // processor -> {invocations, errors, emits, seconds, dead}
   carried: new Map(), // edge id -> records
   selected: null,
+  selectedRow: null, // the <li> marked selected
+  tracedRows: [], // the <li>s marked in-trace
   filter: null, // the processor whose invocations the list keeps, or null
   visible: 0, // rows the filters let through
   dots: 0,
   running: null, // the AbortController of the run in progress: aborting it cancels the run
   mode: "simulate", // or "live" (live.js)
   camera: { x: 0, y: 0, w: 1, h: 1 },
+  cameraMoved: false, // the user zoomed or panned: Reload, Replay and resizes keep the view
+  graphBox: null, // the graph's size on screen when the camera was last set
 };
+
+// Invocations arrive faster than the screen refreshes (thousands a second): they are
+// queued and drawn once a frame, in one batch, so the page does its layout once a frame
+// instead of once an invocation.
+const pending = { invocations: [], frame: 0 };
+// Edge labels are measured (getBBox forces a layout) once a frame, all together.
+const labels = { edges: new Set(), frame: 0 };
 
 const $ = (id) => document.getElementById(id);
 
@@ -50,6 +61,10 @@ function svg(tag, attrs = {}, ...children) {
 
 function preview(data, limit = 60) {
   const text = data === undefined ? "" : JSON.stringify(data);
+  return text.length > limit ? text.slice(0, limit - 1) + "…" : text;
+}
+
+function clipText(text, limit) {
   return text.length > limit ? text.slice(0, limit - 1) + "…" : text;
 }
 
@@ -108,7 +123,7 @@ async function loadTopology(keepInput) {
   }
   drawGraph(view);
   showIssues(view); // after drawing: each issue links to the node it is shown on
-  fit(true);
+  if (!state.cameraMoved) fit(); // a view the user chose survives a Reload
   applyCounts();
   if (state.mode === "live") showLiveNodes();
 }
@@ -232,8 +247,7 @@ function drawNode(node) {
     event.stopPropagation();
     selectNode(node.id);
   });
-  group.addEventListener("animationend", () => group.classList.remove("pulse", "pulse-error"));
-  state.nodes.set(node.id, { data: node, group, counts });
+  state.nodes.set(node.id, { data: node, group, counts, rect: group.firstChild, title });
   return group;
 }
 
@@ -290,53 +304,85 @@ function drawEdge(edge) {
   const title = svg("title");
   title.textContent = [edge.stream ?? `sink: ${edge.topic}`, ...edge.issues.map((i) => `${i.severity}: ${i.message}`)].join("\n");
   group.append(title);
-  state.edges.set(edge.id, { data: edge, group, path, label });
+  const entry = { data: edge, group, path, label, middle: null, length: null };
+  if (label) Object.assign(entry, { text: label.lastChild, box: label.firstChild, count: label.lastChild.lastChild });
+  state.edges.set(edge.id, entry);
   if (edge.stream) state.edgeByStream.set(edge.stream, edge.id);
-  requestAnimationFrame(() => placeLabel(state.edges.get(edge.id)));
+  placeLabel(entry);
   return group;
 }
 
 function placeLabel(edge) {
-  if (!edge || !edge.label || !edge.path.isConnected) return;
-  const length = edge.path.getTotalLength();
-  const middle = edge.path.getPointAtLength(length / 2);
-  const text = edge.label.querySelector("text");
-  edge.label.style.display = text.textContent.trim() ? "" : "none";
-  text.setAttribute("x", middle.x);
-  text.setAttribute("y", middle.y + 4);
-  const box = text.getBBox();
-  const rect = edge.label.querySelector("rect");
-  rect.setAttribute("x", box.x - 5);
-  rect.setAttribute("y", box.y - 2);
-  rect.setAttribute("width", box.width + 10);
-  rect.setAttribute("height", box.height + 4);
+  if (!edge || !edge.label) return;
+  labels.edges.add(edge);
+  if (!labels.frame) labels.frame = requestAnimationFrame(placeLabels);
+}
+
+function pathLength(edge) {
+  // The path's geometry never changes once drawn: measured once.
+  if (edge.length === null) edge.length = edge.path.getTotalLength();
+  return edge.length;
+}
+
+function placeLabels() {
+  labels.frame = 0;
+  const edges = [...labels.edges].filter((edge) => edge.path.isConnected);
+  labels.edges.clear();
+  // Writes first, then every read, then the writes that depend on them: one layout in all.
+  for (const edge of edges) {
+    if (!edge.middle) edge.middle = edge.path.getPointAtLength(pathLength(edge) / 2);
+    edge.label.style.display = edge.text.textContent.trim() ? "" : "none";
+    edge.text.setAttribute("x", edge.middle.x);
+    edge.text.setAttribute("y", edge.middle.y + 4);
+  }
+  const boxes = edges.map((edge) => edge.text.getBBox());
+  edges.forEach((edge, i) => {
+    const box = boxes[i];
+    edge.box.setAttribute("x", box.x - 5);
+    edge.box.setAttribute("y", box.y - 2);
+    edge.box.setAttribute("width", box.width + 10);
+    edge.box.setAttribute("height", box.height + 4);
+  });
 }
 
 // --- pan and zoom ------------------------------------------------------------------------
 
-function setCamera(camera) {
+function setCamera(camera, moved = true) {
   state.camera = camera;
+  state.cameraMoved = moved;
   $("graph").setAttribute("viewBox", `${camera.x} ${camera.y} ${camera.w} ${camera.h}`);
 }
 
-function fit(readable) {
-  // readable: a big topology starts at its entries, at a size its names can be read, and is
-  // panned from there; the Fit button (readable = false) always shows all of it.
+function fit() {
+  // The whole topology, centred (the first view, and the Fit button).
   const view = state.view;
   const box = $("graph").getBoundingClientRect();
   if (!view || !box.width || !box.height) return;
+  state.graphBox = { width: box.width, height: box.height };
   const width = Math.max(view.width, 200);
   const height = Math.max(view.height, 120);
   // Never larger than 1.5x: a three-processor topology should not fill the screen with boxes.
-  let scale = Math.min(box.width / width, box.height / height, 1.5);
-  let left = null;
-  if (readable === true && scale < 0.7) {
-    scale = Math.max(0.7, Math.min(box.height / height, 1));
-    left = 0;
-  }
+  const scale = Math.min(box.width / width, box.height / height, 1.5);
   const w = box.width / scale;
   const h = box.height / scale;
-  setCamera({ x: left ?? (width - w) / 2, y: (height - h) / 2, w, h });
+  setCamera({ x: (width - w) / 2, y: (height - h) / 2, w, h }, false);
+}
+
+function keepScale(width, height) {
+  // The graph's pane changed size (the detail drawer opened or closed, the window was
+  // resized): the same scale about the same centre, so a zoom is not undone. A view the
+  // user never moved is fitted again instead.
+  const before = state.graphBox;
+  if (!state.cameraMoved || !before) {
+    fit();
+    return;
+  }
+  const c = state.camera;
+  const scale = before.width / c.w;
+  const w = width / scale;
+  const h = height / scale;
+  state.graphBox = { width, height };
+  setCamera({ x: c.x + (c.w - w) / 2, y: c.y + (c.h - h) / 2, w, h });
 }
 
 function zoom(factor, cx, cy) {
@@ -379,8 +425,11 @@ function setupPanZoom() {
   root.addEventListener("pointerleave", end);
   $("zoom-in").addEventListener("click", () => zoom(1 / 1.25));
   $("zoom-out").addEventListener("click", () => zoom(1.25));
-  $("fit").addEventListener("click", () => fit(false));
-  window.addEventListener("resize", () => fit(true));
+  $("fit").addEventListener("click", () => fit());
+  new ResizeObserver(([entry]) => {
+    const { width, height } = entry.contentRect;
+    if (width && height) keepScale(width, height);
+  }).observe(root);
 }
 
 function focusOn(nodeId) {
@@ -389,15 +438,18 @@ function focusOn(nodeId) {
   const c = state.camera;
   const d = node.data;
   setCamera({ ...c, x: d.x + d.width / 2 - c.w / 2, y: d.y + d.height / 2 - c.h / 2 });
-  node.group.classList.remove("pulse");
-  void node.group.getBBox();
-  node.group.classList.add("pulse");
+  pulse(node, false);
   selectNode(nodeId, true);
 }
 
 // --- running a simulation ----------------------------------------------------------------
 
 function resetRun() {
+  if (pending.frame) cancelAnimationFrame(pending.frame);
+  pending.frame = 0;
+  pending.invocations = [];
+  state.selectedRow = null;
+  state.tracedRows = [];
   state.invocations.clear();
   state.rows.clear();
   state.children.clear();
@@ -454,6 +506,7 @@ async function run() {
     await readEvents(response.body);
     $("run-state").textContent = `done in ${((performance.now() - started) / 1000).toFixed(2)} s`;
   } catch (error) {
+    flushInvocations(); // what arrived before the stop is shown
     if (controller.signal.aborted) {
       $("run-state").textContent = `stopped after ${((performance.now() - started) / 1000).toFixed(1)} s`;
       markUnfinished();
@@ -508,10 +561,12 @@ async function readEvents(body) {
     const { value, done } = await reader.read();
     if (done) break;
     buffer += decoder.decode(value, { stream: true });
+    // One cut per chunk, not one per event: a chunk may hold thousands of events.
+    let start = 0;
     let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
+    while ((end = buffer.indexOf("\n\n", start)) >= 0) {
+      const block = buffer.slice(start, end);
+      start = end + 2;
       let kind = "message";
       let data = "";
       for (const line of block.split("\n")) {
@@ -520,6 +575,7 @@ async function readEvents(body) {
       }
       onEvent(kind, data ? JSON.parse(data) : null);
     }
+    buffer = buffer.slice(start);
   }
 }
 
@@ -528,10 +584,13 @@ function onEvent(kind, data) {
   if (kind === "start") {
     $("run-state").textContent = `running ${plural(data.events, "input event")}…`;
   } else if (kind === "invocation") {
-    addInvocation(data);
+    pending.invocations.push(data);
+    if (!pending.frame) pending.frame = requestAnimationFrame(flushInvocations);
   } else if (kind === "end") {
+    flushInvocations();
     finishRun(data);
   } else if (kind === "failed") {
+    flushInvocations();
     showInputError(data.message);
   }
 }
@@ -543,38 +602,57 @@ function counter(processor) {
   return state.counts.get(processor);
 }
 
-function addInvocation(invocation, quiet) {
-  state.invocations.set(invocation.id, invocation);
-  if (invocation.parent !== null) {
-    if (!state.children.has(invocation.parent)) state.children.set(invocation.parent, []);
-    state.children.get(invocation.parent).push(invocation.id);
+function flushInvocations() {
+  if (pending.frame) cancelAnimationFrame(pending.frame);
+  pending.frame = 0;
+  const batch = pending.invocations;
+  pending.invocations = [];
+  if (batch.length) addInvocations(batch, false);
+}
+
+function addInvocations(batch, quiet) {
+  // quiet: a past run is shown at once, not replayed.
+  const nodes = new Set();
+  const edges = new Set();
+  const rows = document.createDocumentFragment();
+  for (const invocation of batch) {
+    state.invocations.set(invocation.id, invocation);
+    if (invocation.parent !== null) {
+      if (!state.children.has(invocation.parent)) state.children.set(invocation.parent, []);
+      state.children.get(invocation.parent).push(invocation.id);
+    }
+    if (!state.byTrace.has(invocation.trace)) state.byTrace.set(invocation.trace, []);
+    state.byTrace.get(invocation.trace).push(invocation.id);
+
+    const count = counter(invocation.processor);
+    count.invocations += 1;
+    count.seconds += invocation.seconds;
+    if (invocation.error) count.errors += 1;
+    else count.emits += invocation.emits.length;
+    const edgeId = state.edgeByStream.get(invocation.source);
+    if (edgeId) {
+      state.carried.set(edgeId, (state.carried.get(edgeId) || 0) + 1);
+      edges.add(edgeId);
+    }
+    nodes.add(invocation.processor);
+
+    const row = invocationRow(invocation);
+    state.rows.set(invocation.id, row);
+    rows.append(row);
+    if (!row.classList.contains("hidden")) state.visible += 1;
   }
-  if (!state.byTrace.has(invocation.trace)) state.byTrace.set(invocation.trace, []);
-  state.byTrace.get(invocation.trace).push(invocation.id);
-
-  const count = counter(invocation.processor);
-  count.invocations += 1;
-  count.seconds += invocation.seconds;
-  if (invocation.error) count.errors += 1;
-  else count.emits += invocation.emits.length;
-  const edgeId = state.edgeByStream.get(invocation.source);
-  if (edgeId) state.carried.set(edgeId, (state.carried.get(edgeId) || 0) + 1);
-  updateNode(invocation.processor);
-  if (edgeId) updateEdge(edgeId);
-
-  const row = invocationRow(invocation);
-  state.rows.set(invocation.id, row);
-  $("invocations").append(row);
-  if (!row.classList.contains("hidden")) state.visible += 1;
+  $("invocations").append(rows);
+  for (const processor of nodes) updateNode(processor);
+  for (const edgeId of edges) updateEdge(edgeId);
   showCount();
-  if (!quiet) animate(invocation, edgeId); // a past run is shown at once, not replayed
+  if (!quiet) animate(batch);
 }
 
 function invocationRow(invocation) {
   const flow = el("span", { class: "flow" });
   flow.append(preview(invocation.event, 40));
   if (invocation.error) {
-    flow.append(el("span", { class: "arrow" }, " ✗ "), invocation.error.message);
+    flow.append(el("span", { class: "arrow" }, " ✗"));
   } else if (invocation.emits.length) {
     const first = invocation.emits[0];
     const more = invocation.emits.length > 1 ? ` +${invocation.emits.length - 1}` : "";
@@ -593,6 +671,8 @@ function invocationRow(invocation) {
     el("span", { class: "id" }, "#" + invocation.id),
     el("span", {}, el("span", { class: "proc" }, invocation.processor + attempt + " "), flow),
     el("span", { class: "ms" }, ms(invocation.seconds)),
+    // The error on a line of its own, wrapped: the reason is what a failed row is read for.
+    invocation.error ? el("span", { class: "why" }, clipText(invocation.error.message, 300)) : null,
   );
   if (!shown(invocation)) row.classList.add("hidden");
   return row;
@@ -620,8 +700,7 @@ function updateNode(processor) {
     part(`${compact(count.dead)} dead`, true);
   }
   node.group.classList.toggle("failed", count.errors > 0);
-  const title = node.group.querySelector("title");
-  title.textContent =
+  node.title.textContent =
     tooltip(node.data) +
     `\n${plural(count.invocations, "invocation")}, ${plural(count.errors, "error")}, ` +
     `${plural(count.emits, "emit")}, ${plural(count.dead, "dead letter")}; ` +
@@ -633,8 +712,11 @@ function updateEdge(edgeId) {
   const carried = state.carried.get(edgeId) || 0;
   edge.group.classList.toggle("carried", carried > 0);
   if (edge.label) {
-    edge.label.querySelector(".count").textContent = carried ? ` ×${compact(carried)}` : "";
-    placeLabel(edge);
+    const text = carried ? ` ×${compact(carried)}` : "";
+    if (edge.count.textContent !== text) {
+      edge.count.textContent = text;
+      placeLabel(edge);
+    }
   }
 }
 
@@ -650,35 +732,55 @@ function applyCounts() {
   for (const id of state.edges.keys()) updateEdge(id);
 }
 
-function animate(invocation, edgeId) {
-  const target = state.nodes.get(invocation.processor);
-  const failed = Boolean(invocation.error);
-  const arrive = () => {
-    if (!target) return;
-    const cls = failed ? "pulse-error" : "pulse";
-    target.group.classList.remove("pulse", "pulse-error");
-    void target.group.getBBox(); // restart the CSS animation
-    target.group.classList.add(cls);
-  };
-  if (edgeId) travel(state.edges.get(edgeId).path, failed, arrive);
-  else arrive();
-  if (!failed) {
+function animate(batch) {
+  // A batch is what arrived in one frame: each node pulses once for it (red if any of its
+  // invocations failed), and the latest records travel as dots while there is room.
+  const pulses = new Map(); // processor -> failed
+  for (const invocation of batch) {
+    pulses.set(invocation.processor, pulses.get(invocation.processor) || Boolean(invocation.error));
+  }
+  const travelled = new Set();
+  for (let i = batch.length - 1; i >= 0 && state.dots < MAX_DOTS; i--) {
+    const invocation = batch[i];
+    const edgeId = state.edgeByStream.get(invocation.source);
+    if (!edgeId || travelled.has(edgeId)) continue;
+    travelled.add(edgeId);
+    const processor = invocation.processor;
+    const failed = pulses.get(processor);
+    pulses.delete(processor); // it pulses when its dot arrives
+    travel(state.edges.get(edgeId), failed, () => pulse(state.nodes.get(processor), failed));
+  }
+  for (const [processor, failed] of pulses) pulse(state.nodes.get(processor), failed);
+  for (let i = batch.length - 1; i >= 0 && state.dots < MAX_DOTS; i--) {
+    const invocation = batch[i];
+    if (invocation.error) continue;
     for (const emit of invocation.emits) {
-      if (emit.to.length === 0) {
-        const sink = state.edges.get(`sink:${invocation.processor}:${emit.topic}:edge`);
-        if (sink) travel(sink.path, false, () => {});
+      if (emit.to.length) continue;
+      const sink = state.edges.get(`sink:${invocation.processor}:${emit.topic}:edge`);
+      if (sink && !travelled.has(sink.data.id)) {
+        travelled.add(sink.data.id);
+        travel(sink, false, () => {});
       }
     }
   }
 }
 
-function travel(path, failed, done) {
+function pulse(node, failed) {
+  // The Web Animations API restarts an animation without the forced layout a CSS class
+  // toggled off and on again needs.
+  if (!node || !node.rect.animate) return;
+  const colours = failed ? ["#b53b3b", "#3a1d21"] : ["#2e6fb5", "#1d2632"];
+  node.rect.animate([{ fill: colours[0] }, { fill: colours[1] }], { duration: failed ? 900 : 600, easing: "ease-out" });
+}
+
+function travel(edge, failed, done) {
+  const path = edge.path;
   if (state.dots >= MAX_DOTS || !path.isConnected) {
     done();
     return;
   }
   state.dots += 1;
-  const length = path.getTotalLength();
+  const length = pathLength(edge);
   const dot = svg("circle", { r: 5, class: failed ? "dot error" : "dot" });
   $("dots").append(dot);
   const start = performance.now();
@@ -725,8 +827,10 @@ function finishRun(end) {
   letters.replaceChildren();
   $("dead-letters-pane").hidden = end.dead_letters.length === 0;
   $("dead-letter-count").textContent = `(${end.dead_letters.length})`;
+  letters.style.paddingLeft = `${String(end.dead_letters.length).length + 2}ch`;
+  const items = document.createDocumentFragment();
   for (const letter of end.dead_letters) {
-    letters.append(
+    items.append(
       el(
         "li",
         { onclick: () => letter.invocation && selectInvocation(letter.invocation) },
@@ -735,6 +839,7 @@ function finishRun(end) {
       ),
     );
   }
+  letters.append(items);
   const firstFailure = [...state.invocations.values()].find((i) => i.error);
   if (firstFailure && state.selected === null) selectInvocation(firstFailure.id);
 }
@@ -745,8 +850,9 @@ function selectInvocation(id) {
   const invocation = state.invocations.get(id);
   if (!invocation) return;
   state.selected = id;
-  for (const row of state.rows.values()) row.classList.remove("selected");
+  state.selectedRow?.classList.remove("selected");
   const row = state.rows.get(id);
+  state.selectedRow = row ?? null;
   if (row) {
     row.classList.add("selected");
     row.scrollIntoView({ block: "nearest" });
@@ -758,14 +864,19 @@ function selectInvocation(id) {
 function highlightTrace(invocation) {
   for (const node of state.nodes.values()) node.group.classList.remove("in-trace", "selected");
   for (const edge of state.edges.values()) edge.group.classList.remove("in-trace");
-  for (const row of state.rows.values()) row.classList.remove("in-trace");
+  for (const row of state.tracedRows) row.classList.remove("in-trace");
+  state.tracedRows = [];
   if (!invocation) return;
   for (const id of state.byTrace.get(invocation.trace) || []) {
     const step = state.invocations.get(id);
     state.nodes.get(step.processor)?.group.classList.add("in-trace");
     const edgeId = state.edgeByStream.get(step.source);
     if (edgeId) state.edges.get(edgeId).group.classList.add("in-trace");
-    state.rows.get(id)?.classList.add("in-trace");
+    const row = state.rows.get(id);
+    if (row) {
+      row.classList.add("in-trace");
+      state.tracedRows.push(row);
+    }
   }
   state.nodes.get(invocation.processor)?.group.classList.add("selected");
 }
@@ -896,7 +1007,8 @@ function traceTree(current) {
 function closeDetail() {
   $("detail").hidden = true;
   state.selected = null;
-  for (const row of state.rows.values()) row.classList.remove("selected");
+  state.selectedRow?.classList.remove("selected");
+  state.selectedRow = null;
   highlightTrace(null);
 }
 
