@@ -217,7 +217,9 @@ def test_a_run_of_5000_invocations_is_shown_and_answers_clicks_within_seconds(
     with served(str(folder)) as url:
         page.goto(url)
         expect(page.locator("#run")).to_be_enabled()
+        page.wait_for_load_state("networkidle")  # the page has filled in its own input
         page.evaluate("text => { document.getElementById('input').value = text; }", text)
+        assert page.evaluate("document.getElementById('input').value.length") == len(text)
         page.locator("#run").click()
         expect(page.locator("#verdict")).to_contain_text(
             "every record processed: 5001 invocations, 3334 emits, 0 dead letters", timeout=60_000
