@@ -53,8 +53,9 @@ class PassthroughCommand(TyperCommand):
             return super().parse_args(ctx, args)
         split = args.index("--")
         super().parse_args(ctx, args[:split])
-        ctx.args = [*ctx.args, *args[split + 1 :]]
-        return ctx.args
+        passed_on: list[str] = [*ctx.args, *args[split + 1 :]]
+        ctx.args = passed_on
+        return passed_on
 
 
 RegionOption = Annotated[

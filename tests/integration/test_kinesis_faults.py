@@ -69,9 +69,7 @@ def out_of_order(result: SimulationResult, sender: str, receiver: str) -> int:
         if n is not None and n not in seen:
             seen.add(n)
             handled.setdefault(str(n % 64), []).append(emitted[n])
-    return sum(
-        1 for order in handled.values() for a, b in itertools.pairwise(order) if b < a
-    )
+    return sum(1 for order in handled.values() for a, b in itertools.pairwise(order) if b < a)
 
 
 def test_ten_thousand_events_none_lost(
