@@ -191,12 +191,13 @@ TRACE_SAMPLING = Setting(
 _SHORT = reprlib.Repr()
 _SHORT.maxstring = _SHORT.maxother = 80
 _SHORT.maxlist = _SHORT.maxdict = 4
-_SHORT.maxlevel = 3
+_SHORT.maxlevel = 2
 
 
 def shown(value: object) -> str:
     """``repr(value)`` cut short: a message quotes what was given, never megabytes of it."""
-    return _SHORT.repr(value)
+    text = _SHORT.repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def check_value(setting: Setting, value: object) -> str | None:
