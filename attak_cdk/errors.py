@@ -7,11 +7,13 @@ an exit code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 Severity = Literal["error", "warning"]
 
@@ -69,7 +71,15 @@ class InputError(AttakError):
 
 
 class UsageError(AttakError):
-    """A command was given options that cannot work together or a value out of range."""
+    """A command was given options that cannot work together or a value out of range.
+
+    The command line itself is wrong, whatever the files and services it names: the CLI
+    exits 2 for it, as for the usage errors its option parser finds.
+    """
+
+
+class OutputError(AttakError):
+    """A file or folder attak was asked to write cannot be written there (checked first)."""
 
 
 def did_you_mean(value: str, allowed: Iterable[str]) -> str:
@@ -95,6 +105,39 @@ def path_problem(text: str) -> str | None:
             return "is not valid Unicode text"
     if len(text.encode()) > 4096 or any(len(part.encode()) > 255 for part in Path(text).parts):
         return "is longer than file systems allow"
+    return None
+
+
+ENDPOINT_SCHEMES = ("http", "https")
+_HOST = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
+
+
+def endpoint_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an AWS endpoint (``http(s)://host[:port][/path]``), or None.
+
+    botocore and the cdk CLI accept only http and https with a host; anything else fails
+    deep inside them (a bare ``ValueError``, or an unsupported-scheme error at the first call).
+    """
+    if not url.strip():
+        return "is empty"
+    if url != url.strip() or any(c.isspace() or not c.isprintable() for c in url):
+        return "contains spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # reading it checks it: a number from 0 to 65535
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if parts.scheme not in ENDPOINT_SCHEMES:
+        if not parts.scheme or not parts.netloc:
+            example = f"http://{url}" if "://" not in url else "http://localhost:5000"
+            return f"is not a URL: it needs http:// or https:// and a host, e.g. {example}"
+        return f"has the scheme '{parts.scheme}': AWS endpoints use http or https"
+    host = parts.hostname or ""
+    bracketed = parts.netloc.split("@")[-1].startswith("[")
+    if not host or (not bracketed and not _HOST.match(host)):
+        return "has no valid host name, e.g. http://localhost:5000"
+    if port == 0:
+        return "has port 0; give the port the endpoint listens on"
     return None
 
 

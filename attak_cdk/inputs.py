@@ -83,9 +83,77 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON data (JSON has no NaN or Infinity); use null or a string")
 
 
+class DuplicateKey(ValueError):
+    """One JSON object names a key twice: json keeps the last value, silently."""
+
+    def __init__(self, key: str, line: int, depth: int) -> None:
+        super().__init__(f"key {key[:80]!r} appears twice in one object (line {line})")
+        self.key, self.line, self.depth = key, line, depth
+
+    def message(self, where: str, *, events: bool) -> str:
+        """The input error, at ``where`` (``file:line``); ``events``: the key names an event
+        (a processor in input.json), so one of two events would be lost."""
+        lost = (
+            "only the second event would be sent: to send several events to one processor, "
+            'write JSON Lines (.jsonl), one {"processor": ..., "data": ...} per line'
+            if events
+            else "the second would silently replace the first: rename or merge them"
+        )
+        return f"{where}: key {self.key[:80]!r} appears twice in one object; {lost}"
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise DuplicateKey("", 0, 0)  # located in the text by ``_loads``: the hook sees none
+    return document
+
+
 def _loads(text: str) -> Any:
-    """``json.loads`` that refuses NaN and Infinity, which no consumer could read back."""
-    return json.loads(text, parse_constant=_refuse_constant)
+    """``json.loads`` that refuses NaN and Infinity, which no consumer could read back, and
+    an object naming a key twice, whose first value would be lost without a word."""
+    try:
+        return json.loads(
+            text, parse_constant=_refuse_constant, object_pairs_hook=_refuse_duplicates
+        )
+    except DuplicateKey:
+        located = first_duplicate_key(text)
+        raise located if located else DuplicateKey("?", 1, 0) from None
+
+
+def first_duplicate_key(text: str) -> DuplicateKey | None:
+    """The first key (in reading order) that an object of JSON ``text`` names twice, with
+    its second line and its depth (0: a key of the outermost object), or None.
+
+    A scan of the text, run only once ``json`` found a duplicate: its hook sees no
+    positions. Keys are compared decoded (``"p"`` and ``"\\u0070"`` are one key).
+    """
+    objects: list[set[str] | None] = []  # per open bracket: the keys seen, None for a list
+    index, length = 0, len(text)
+    while index < length:
+        char = text[index]
+        if char in "{[":
+            objects.append(set() if char == "{" else None)
+        elif char in "}]":
+            if objects:
+                objects.pop()
+        elif char == '"':
+            end = index + 1
+            while end < length and text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            after = end + 1
+            while after < length and text[after] in " \t\r\n":
+                after += 1
+            keys = objects[-1] if objects else None
+            if keys is not None and after < length and text[after] == ":":
+                key = json.loads(text[index : end + 1])
+                if key in keys:
+                    line = text.count("\n", 0, index) + 1
+                    return DuplicateKey(key, line, len(objects) - 1)
+                keys.add(key)
+            index = end
+        index += 1
+    return None
 
 
 def read_input_object(path: Path, text: str) -> list[InputEvent]:
@@ -93,6 +161,8 @@ def read_input_object(path: Path, text: str) -> list[InputEvent]:
         document = _loads(text)
     except RecursionError:
         raise InputError(f"{path}: the input is nested too deeply to read") from None
+    except DuplicateKey as exc:
+        raise InputError(exc.message(f"{path}:{exc.line}", events=exc.depth == 0)) from None
     except ValueError as exc:
         if not isinstance(exc, json.JSONDecodeError):
             raise InputError(f"{path}: {exc}") from None
@@ -144,6 +214,8 @@ def _json_lines(path: Path, text: str) -> list[InputEvent]:
             item = _loads(line)
         except RecursionError:
             raise InputError(f"{where}: the line is nested too deeply to read") from None
+        except DuplicateKey as exc:
+            raise InputError(exc.message(where, events=False)) from None
         except json.JSONDecodeError as exc:
             raise InputError(f"{where}: invalid JSON at column {exc.colno}: {exc.msg}") from None
         except ValueError as exc:

@@ -164,6 +164,8 @@ def _parse(text: str, suffix: str, label: str) -> Any:
         return yaml.load(text, Loader=_StrictYamlLoader)
     except _DuplicateKey as exc:
         raise TopologyError([Issue("duplicate-key", "", str(exc), label)]) from exc
+    except _AliasBomb as exc:
+        raise TopologyError([Issue("alias-expansion", "", str(exc), label)]) from None
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
@@ -190,8 +192,54 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+MAX_ALIAS_NODES = 100_000
+"""Nodes YAML aliases may add to a topology document once expanded.
+
+An alias (``*name``) stands for a copy of its anchored node: a 1 KB file of aliases of
+aliases stands for billions of nodes, which reading, checking and quoting in a message
+would each walk (a multi-megabyte message, then a hang). Real topologies share a few
+settings this way, far below the limit.
+"""
+
+
+class _AliasBomb(ValueError):
+    """The document's aliases expand past ``MAX_ALIAS_NODES`` (or into themselves)."""
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_nodes: set[int]) -> int:
+    """Nodes in ``node`` with every alias written out: linear in the distinct nodes, since
+    an aliased node is counted once and its size reused (``sizes``)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    if id(node) in open_nodes:
+        raise _AliasBomb("an alias refers to a node it is inside: the document never ends")
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.SequenceNode):
+        children = node.value
+    elif isinstance(node, yaml.MappingNode):
+        children = [part for pair in node.value for part in pair]
+    open_nodes.add(id(node))
+    size = 1 + sum(_expanded_size(child, sizes, open_nodes) for child in children)
+    open_nodes.discard(id(node))
+    sizes[id(node)] = size
+    return size
+
+
 class _StrictYamlLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses duplicate mapping keys instead of keeping the last one."""
+    """A SafeLoader that refuses duplicate mapping keys instead of keeping the last one,
+    and documents whose aliases expand past ``MAX_ALIAS_NODES``."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        sizes: dict[int, int] = {}
+        added = _expanded_size(node, sizes, set()) - len(sizes)
+        if added > MAX_ALIAS_NODES:
+            raise _AliasBomb(
+                "YAML aliases (*name) expand this document by more than "
+                f"{MAX_ALIAS_NODES:,} nodes, the most attak reads; write the repeated parts "
+                "out, or share settings with `defaults:`"
+            )
+        return super().construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()

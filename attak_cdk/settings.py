@@ -7,6 +7,7 @@ that passes here is one that Lambda and Kinesis accept.
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 
 # The runtime needs this default too, and imports nothing of ours: it is defined there and
@@ -187,19 +188,31 @@ TRACE_SAMPLING = Setting(
 )
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 80
+_SHORT.maxlist = _SHORT.maxdict = 4
+_SHORT.maxlevel = 2
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` cut short: a message quotes what was given, never megabytes of it."""
+    text = _SHORT.repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 def check_value(setting: Setting, value: object) -> str | None:
     """Say what is wrong with ``value`` for ``setting``, or return ``None`` if it is fine."""
     if setting.choices:
         if value not in setting.choices:
-            return f"must be {setting.allowed()} (given {value!r})"
+            return f"must be {setting.allowed()} (given {shown(value)})"
         return None
     if setting.kind is bool:
-        return None if isinstance(value, bool) else f"must be true or false (given {value!r})"
+        return None if isinstance(value, bool) else f"must be true or false (given {shown(value)})"
     if setting.kind is float:
         return _check_number(setting, value)
     if isinstance(value, bool) or not isinstance(value, int):
         hint = " without quotes" if isinstance(value, str) and value.strip().isdigit() else ""
-        return f"must be {setting.allowed()}{hint} (given {value!r})"
+        return f"must be {setting.allowed()}{hint} (given {shown(value)})"
     too_low = setting.minimum is not None and value < setting.minimum
     too_high = setting.maximum is not None and value > setting.maximum
     if too_low or too_high:
@@ -211,7 +224,7 @@ def _check_number(setting: Setting, value: object) -> str | None:
     """A number (integer or decimal) within the setting's inclusive range."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         hint = " without quotes" if isinstance(value, str) and _is_number(value) else ""
-        return f"must be {setting.allowed()}{hint} (given {value!r})"
+        return f"must be {setting.allowed()}{hint} (given {shown(value)})"
     low, high = setting.minimum, setting.maximum
     if value != value or (low is not None and value < low) or (high is not None and value > high):
         return f"must be {setting.allowed()} (given {value})"

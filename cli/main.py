@@ -3,8 +3,11 @@ place errors become exit codes.
 
 Commands load and validate the topology, call the library, and hand results to
 ``cli.render``. An ``AttakError`` anywhere is printed on stderr (no traceback) and exits 1;
-usage errors exit 2 (click's convention). ``aws_cdk`` is imported only by the commands that
-synthesize, so ``attak --help`` and ``attak simulate`` stay fast.
+usage errors exit 2 (click's convention): those click's parser finds (an unknown option, a
+value outside an option's choices or form) and attak's ``UsageError`` (options that cannot
+work together, a value that can never work, whatever the files and services named).
+``aws_cdk`` is imported only by the commands that synthesize, so ``attak --help`` and
+``attak simulate`` stay fast.
 """
 
 from __future__ import annotations
@@ -15,19 +18,24 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from attak_cdk.errors import AttakError
+from attak_cdk.errors import AttakError, UsageError
 
 from .commands import cdk, live, plan, project, simulate, ui
-from .options import PASSTHROUGH
+from .options import PASSTHROUGH, PassthroughCommand
 from .render.problems import error
 
 
 class _AttakGroup(TyperGroup):
-    """Turns attak's own errors into a message on stderr and exit code 1."""
+    """Turns attak's own errors into a message on stderr and exit code 1 (2 for usage)."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageError as exc:
+            error(exc)
+            command = f"{ctx.command_path} {ctx.invoked_subcommand or ''}".strip()
+            sys.stderr.write(f"Try '{command} --help' for help.\n")
+            raise typer.Exit(2) from None
         except AttakError as exc:
             error(exc)
             raise typer.Exit(1) from None
@@ -48,9 +56,9 @@ app.command()(project.validate)
 app.command()(project.graph)
 app.command()(simulate.simulate)
 app.command()(cdk.synth)
-app.command(context_settings=PASSTHROUGH)(cdk.deploy)
-app.command(context_settings=PASSTHROUGH)(cdk.diff)
-app.command(context_settings=PASSTHROUGH)(cdk.destroy)
+app.command(cls=PassthroughCommand, context_settings=PASSTHROUGH)(cdk.deploy)
+app.command(cls=PassthroughCommand, context_settings=PASSTHROUGH)(cdk.diff)
+app.command(cls=PassthroughCommand, context_settings=PASSTHROUGH)(cdk.destroy)
 app.command()(live.trigger)
 app.command("logs")(live.logs_command)
 app.command()(plan.plan)

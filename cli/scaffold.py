@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from attak_cdk.errors import UsageError
+from attak_cdk.errors import OutputError, UsageError
+from attak_cdk.output import check_writable_folder
 
 TOPOLOGY = """\
 # {name}: the topology. Processors are Python files; streams connect them.
@@ -69,18 +70,45 @@ def scaffold(directory: Path, *, name: str | None = None, force: bool = False) -
         "input.json": INPUT,
         "tests/test_topology.py": TEST,
     }
+    _check_target(directory, list(files), force=force)
+    created = []
+    try:
+        for relative, text in files.items():
+            path = directory / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            created.append(path)
+    except OSError as exc:  # checked above: only a race or a full disk gets here
+        raise OutputError(f"{exc.filename or directory}: cannot write the project: {exc}") from None
+    return created
+
+
+def _check_target(directory: Path, files: list[str], *, force: bool) -> None:
+    """Refuse, before writing anything, a target that is a file, is not empty (unless
+    ``force``), or where a project file cannot be written even with ``force``."""
+    fix = "choose a new or empty folder"
+    check_writable_folder(directory, "the project folder", fix)
     existing = [directory / f for f in files if (directory / f).exists()]
     if existing and not force:
-        raise UsageError(
+        raise OutputError(
             f"{existing[0]} already exists; choose an empty folder or pass --force to overwrite"
         )
-    created = []
-    for relative, text in files.items():
-        path = directory / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        created.append(path)
-    return created
+    if directory.is_dir() and not force:
+        present = sorted(p.name for p in directory.iterdir())
+        if present:
+            shown = ", ".join(present[:3]) + (", ..." if len(present) > 3 else "")
+            raise OutputError(
+                f"{directory} is not empty (it holds {shown}); {fix}, or pass --force "
+                "to add the project's files to it"
+            )
+    for relative in files:
+        target = directory / relative
+        blocking = [p for p in (target, *target.parents) if p.is_relative_to(directory)]
+        for place in blocking:
+            if place == target and place.is_dir():
+                raise OutputError(f"{place} is a folder, where attak init writes a file; {fix}")
+            if place != target and place.exists() and not place.is_dir():
+                raise OutputError(f"{place} is a file, where attak init makes a folder; {fix}")
 
 
 def _name_from(directory: Path) -> str:

@@ -31,7 +31,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from ..errors import AttakError
+from ..errors import AttakError, UsageError, endpoint_problem
 
 EMULATOR_ACCOUNT = "123456789012"
 """The account moto (and LocalStack) report for any credentials."""
@@ -111,6 +111,13 @@ class Connection:
     endpoint_url: str | None = None
     _session: list[Any] = field(default_factory=list, repr=False, compare=False)
     """The boto3 session, made on first use (a list: the dataclass is frozen)."""
+
+    def __post_init__(self) -> None:
+        # botocore would fail on the first call with a bare ValueError (or, for another
+        # scheme, an unhandled-exception message): refuse it here, saying what to give.
+        problem = self.endpoint_url is not None and endpoint_problem(self.endpoint_url)
+        if problem:
+            raise UsageError(f"--endpoint-url {self.endpoint_url!r} {problem}")
 
     @property
     def session(self) -> Any:

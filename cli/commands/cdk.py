@@ -15,6 +15,7 @@ from ..options import (
     ProfileOption,
     RegionOption,
     aws_connection,
+    given_path,
 )
 from ..render.console import print_json, print_yaml
 from ..render.deployment import layout_left_behind
@@ -25,7 +26,10 @@ from ..render.review import environment_for_cdk, review, synthesized
 def synth(
     path: PathArgument = Path(),
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Where to write the cloud assembly.")
+        Path,
+        typer.Option(
+            "--output", "-o", parser=given_path, help="Where to write the cloud assembly."
+        ),
     ] = Path("cdk.out"),
     print_template: Annotated[
         bool, typer.Option("--print", help="Write the template to stdout as YAML.")
@@ -40,10 +44,16 @@ def synth(
 
     Example: attak synth sample_topology -o cdk.out
     """
+    from attak_cdk.output import check_writable_folder
     from attak_cdk.project import check_topology
     from attak_cdk.review import names, review_stacks
 
     topology, warnings = check_topology(path)
+    check_writable_folder(
+        output,
+        "the cloud assembly folder (--output)",
+        "pass a new or existing folder with -o, e.g. -o cdk.out",
+    )
     issues(warnings)
     environment_for_cdk()
     from attak_cdk.cdk.app import synthesize  # imports aws_cdk: only this command pays for it

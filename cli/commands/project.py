@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -12,10 +12,13 @@ from attak_cdk.errors import TopologyError
 from ..options import (
     JsonOption,
     PathArgument,
+    given_path,
 )
 from ..render.console import print_json
 from ..render.graph import graph_dot, graph_mermaid, graph_text
 from ..render.project import scaffolded, validated
+
+GraphFormat = Literal["text", "mermaid", "dot"]
 
 
 def validate(path: PathArgument = Path(), as_json: JsonOption = False) -> None:
@@ -43,26 +46,28 @@ def validate(path: PathArgument = Path(), as_json: JsonOption = False) -> None:
 def graph(
     path: PathArgument = Path(),
     format: Annotated[
-        str,
-        typer.Option("--format", "-f", help="text, mermaid (for Markdown) or dot (for Graphviz)."),
+        GraphFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text, mermaid (for Markdown) or dot (for Graphviz).",
+        ),
     ] = "text",
 ) -> None:
     """Show how processors connect: streams, topics, entries and sinks.
 
     Example: attak graph sample_topology --format mermaid
     """
-    from attak_cdk.errors import UsageError
     from attak_cdk.project import load_topology
 
     formats = {"text": graph_text, "mermaid": graph_mermaid, "dot": graph_dot}
-    if format not in formats:
-        raise UsageError(f"--format must be one of {', '.join(formats)} (given '{format}')")
     formats[format](load_topology(path))
 
 
 def init(
     directory: Annotated[
-        Path, typer.Argument(help="Where to create the project (created if missing).")
+        Path,
+        typer.Argument(help="Where to create the project (created if missing).", parser=given_path),
     ] = Path(),
     name: Annotated[
         str | None, typer.Option(help="Topology name (default: the folder's name).")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -14,9 +14,12 @@ from ..options import (
     JsonOption,
     PathArgument,
 )
+from ..options import endpoint_url as check_endpoint_url
 from ..render.console import print_json
 from ..render.problems import issues
 from ..render.simulate import TracePrinter, simulation_header, simulation_summary
+
+Engine = Literal["memory", "kinesis"]
 
 
 def simulate(
@@ -43,7 +46,7 @@ def simulate(
         bool, typer.Option("--quiet", "-q", help="Only the summary, no trace.")
     ] = False,
     engine: Annotated[
-        str,
+        Engine,
         typer.Option(
             help="memory: in-process (fast, the default); kinesis: records travel through a "
             "Kinesis API, read by Lambda's event-source-mapping rules.",
@@ -54,6 +57,7 @@ def simulate(
         typer.Option(
             help="With --engine kinesis: a Kinesis endpoint you run (kinesalite, moto server, "
             "LocalStack). Default: attak starts kinesalite on 127.0.0.1 for the run.",
+            callback=check_endpoint_url,
         ),
     ] = None,
     timeouts: Annotated[
@@ -82,8 +86,6 @@ def simulate(
     from attak_cdk.project import check_topology
     from attak_cdk.simulate.result import SimulationResult, document
 
-    if engine not in ("memory", "kinesis"):
-        raise UsageError(f"--engine must be memory or kinesis (given '{engine}')")
     if engine == "memory" and endpoint_url is not None:
         raise UsageError("--endpoint-url needs --engine kinesis (the memory engine has none)")
     run: Callable[..., SimulationResult]

@@ -198,8 +198,8 @@ def test_graph_formats() -> None:
     code, out, _ = run("graph", str(SAMPLE), "-f", "dot")
     assert '"hello_world_spout" -> "reverse";' in out
     code, _, err = run("graph", str(SAMPLE), "-f", "png")
-    assert code == 1
-    assert "--format must be one of text, mermaid, dot (given 'png')" in err
+    assert code == 2  # a usage error, as the README says
+    assert "'png' is not one of 'text', 'mermaid', 'dot'" in err
 
 
 def test_graph_shows_loops(write_project: WriteProject) -> None:

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, currently_in_test_context, given, note, settings
+from hypothesis import HealthCheck, assume, currently_in_test_context, given, note, settings
 from hypothesis import strategies as st
 
-from attak_cdk.errors import AttakError, TopologyError
-from attak_cdk.loader import TOP_LEVEL_KEYS, read_topology
+from attak_cdk.errors import AttakError, InputError, TopologyError
+from attak_cdk.inputs import read_inputs
+from attak_cdk.loader import MAX_ALIAS_NODES, TOP_LEVEL_KEYS, read_topology
 from attak_cdk.model import Topology
 from attak_cdk.project import load_topology
 from attak_cdk.settings import PROCESSOR_SETTINGS, STREAM_SETTINGS
@@ -329,3 +330,123 @@ def test_deeply_nested_document_loads_or_raises_topology_error(
         _check(_folder(workdir, "json-deep"), "topology.json", f'{{"processors": {nested}}}')
     else:
         _check(_folder(workdir, "yaml-deep"), "topology.yml", f"processors: {nested}\n")
+
+
+# --- YAML aliases: however they nest, a short refusal, never a hang -----------------------
+
+ALIAS_PLACES = ["lol: {}\n", "processors: {}\n", "max_hops: {}\n", "streams: {}\n"]
+
+
+def _alias_document(width: int, depth: int, as_map: bool, place: str) -> str:
+    def body(item: str) -> str:
+        if as_map:
+            return "{" + ", ".join(f"k{i}: {item}" for i in range(width)) + "}"
+        return "[" + ", ".join([item] * width) + "]"
+
+    lines = ["name: fuzz", "anchors:", f"  a0: &a0 {body('x')}"]
+    lines += [f"  a{d}: &a{d} {body(f'*a{d - 1}')}" for d in range(1, depth)]
+    return "\n".join(lines) + "\n" + place.format(f"*a{depth - 1}")
+
+
+@FUZZ
+@given(
+    width=st.integers(1, 12),
+    depth=st.integers(1, 12),
+    as_map=st.booleans(),
+    place=st.sampled_from(ALIAS_PLACES),
+)
+def test_aliases_expanding_past_the_limit_are_refused_in_short(
+    workdir: Path, width: int, depth: int, as_map: bool, place: str
+) -> None:
+    """Aliases of aliases: a TopologyError with one short issue past the limit, whatever
+    the shape, and the same reading as before below it."""
+    text = _alias_document(width, depth, as_map, place)
+    file = _folder(workdir, "yaml-alias") / "topology.yml"
+    file.write_text(text, encoding="utf-8")
+    # Nodes of each anchor written out: a list holds `width` copies of the level below; a
+    # map as many keys (one node each) and copies. The document holds every anchor once
+    # and the deepest once more; it has fewer than 400 nodes of its own.
+    sizes = [1 + width * (2 if as_map else 1)]
+    for _ in range(1, depth):
+        sizes.append(1 + width * ((1 if as_map else 0) + sizes[-1]))
+    expanded = sum(sizes) + sizes[-1] + depth + 6
+    try:
+        read_topology(file)
+    except TopologyError as exc:
+        assert all(len(issue.message) < 1000 for issue in exc.issues), str(exc)[:2000]
+        refused = [i.code for i in exc.issues] == ["alias-expansion"]
+        if expanded - 400 > MAX_ALIAS_NODES:
+            assert refused, str(exc)[:2000]
+            assert f"more than {MAX_ALIAS_NODES:,} nodes" in exc.issues[0].message
+        elif expanded <= MAX_ALIAS_NODES:
+            assert not refused
+    else:
+        assert expanded <= MAX_ALIAS_NODES + 400
+
+
+# --- duplicate keys in input files: the file, the line and the key --------------------------
+
+
+def _with_duplicate(value: Any, target: int) -> tuple[str, int, str] | None:
+    """``value`` as JSON text, one key per line, with the ``target``-th object (in reading
+    order) naming its first key again last: the text, that line and the key (or None if
+    there are not that many non-empty objects)."""
+    parts: list[str] = []
+    found: list[tuple[int, str]] = []
+    seen = [0]
+
+    def write(item: Any) -> None:
+        if isinstance(item, dict):
+            pairs = list(item.items())
+            if seen[0] == target and pairs and not found:
+                pairs.append(pairs[0])
+                found.append((-1, pairs[0][0]))
+            seen[0] += 1
+            parts.append("{")
+            for index, (key, child) in enumerate(pairs):
+                parts.append(",\n" if index else "\n")
+                last = index == len(pairs) - 1 and index > 0
+                if found and found[0][0] == -1 and last and key == found[0][1]:
+                    found[0] = ("".join(parts).count("\n") + 1, key)
+                parts.append(json.dumps(key) + ": ")
+                write(child)
+            parts.append("}")
+        elif isinstance(item, list):
+            parts.append("[")
+            for index, child in enumerate(item):
+                parts.append(", " if index else "")
+                write(child)
+            parts.append("]")
+        else:
+            parts.append(json.dumps(item))
+
+    write(value)
+    if not found or found[0][0] == -1:
+        return None
+    return "".join(parts), found[0][0], found[0][1]
+
+
+@FUZZ
+@given(data=json_values, target=st.integers(0, 6), as_lines=st.booleans())
+def test_a_key_named_twice_in_input_is_refused_with_file_line_and_key(
+    workdir: Path, data: Any, target: int, as_lines: bool
+) -> None:
+    """One object anywhere in input.json (or a JSON Lines line) naming a key twice is an
+    InputError naming the file, the line of the second key, and the key."""
+    document = {"processor": "reverse", "data": data} if as_lines else {"reverse": data}
+    written = _with_duplicate(document, target)
+    assume(written is not None)
+    assert written is not None
+    text, line, key = written
+    assume("Infinity" not in text and "NaN" not in text)  # refused first, for what they are
+    folder = _folder(workdir, "input-duplicates")
+    if as_lines:
+        file = folder / "events.jsonl"
+        line, text = 2, '{"processor": "reverse", "data": 1}\n' + text.replace("\n", " ") + "\n"
+    else:
+        file = folder / "input.json"
+    file.write_text(text, encoding="utf-8")
+    note(text)
+    with pytest.raises(InputError) as error:
+        read_inputs(file, ["reverse"])
+    assert f"{file}:{line}: key {key[:80]!r} appears twice in one object" in str(error.value)

@@ -29,6 +29,8 @@ SAMPLE = Path(__file__).resolve().parent.parent.parent / "sample_topology"
 #   where = ""               the file as a whole (it is not a topology at all)
 Expectation = tuple[str, ...]
 
+ALIAS_BOMB: Expectation = ("", "YAML aliases (*name) expand", "more than 100,000 nodes")
+
 # case folder -> (topology file name, every issue that must be reported)
 TOPOLOGY_CASES: dict[str, tuple[str, list[Expectation]]] = {
     # --- syntax and document shape
@@ -42,6 +44,21 @@ TOPOLOGY_CASES: dict[str, tuple[str, list[Expectation]]] = {
     "yaml_complex_key": ("topology.yml", [("line 3", "invalid YAML")]),
     "yaml_bad_int_tag": ("topology.yml", [("line 6", "invalid YAML")]),
     "yaml_bad_bool_tag": ("topology.yml", [("line 8", "invalid YAML")]),
+    # --- YAML aliases that expand to millions of nodes (or forever): one short issue
+    "yaml_alias_bomb_lists": ("topology.yml", [ALIAS_BOMB]),
+    "yaml_alias_bomb_mappings": ("topology.yml", [ALIAS_BOMB]),
+    "yaml_alias_bomb_in_processors": ("topology.yml", [ALIAS_BOMB]),
+    "yaml_alias_bomb_in_streams": ("topology.yml", [ALIAS_BOMB]),
+    "yaml_alias_bomb_in_setting": ("topology.yml", [ALIAS_BOMB]),
+    "yaml_alias_bomb_in_environment": ("topology.yml", [ALIAS_BOMB]),
+    "yaml_alias_bomb_in_name": ("topology.yml", [ALIAS_BOMB]),
+    "yaml_alias_bomb_wide": ("topology.yml", [ALIAS_BOMB]),
+    "yaml_alias_bomb_deep_chain": ("topology.yml", [ALIAS_BOMB]),
+    "yaml_alias_bomb_flow_style": ("topology.yml", [ALIAS_BOMB]),
+    "yaml_alias_bomb_mixed_in_defaults": ("topology.yml", [ALIAS_BOMB]),
+    "yaml_alias_bomb_merge_keys": ("topology.yml", [ALIAS_BOMB]),
+    "yaml_alias_bomb_as_key": ("topology.yml", [ALIAS_BOMB]),
+    "yaml_alias_recursive": ("topology.yml", [("", "an alias refers to a node it is inside")]),
     # --- name and top-level keys
     "missing_name": ("topology.json", [("name", "a topology name is required")]),
     "name_not_string": ("topology.yml", [("name", "must be a string", "given a list")]),
@@ -241,6 +258,55 @@ INPUT_CASES: dict[str, Expectation] = {
         "did you mean 'reverse'",
     ),
     "line_not_object.jsonl": ("line_not_object.jsonl:2", "each line must be"),
+    # --- one object naming a key twice: refused with the file, the line and the key
+    "duplicate_processor.json": (
+        "duplicate_processor.json:2",
+        "key 'hello_world_spout' appears twice",
+        "only the second event would be sent",
+        "JSON Lines",
+    ),
+    "duplicate_processor_three_times.json": (
+        "duplicate_processor_three_times.json:4",
+        "key 'hello_world_spout' appears twice",
+    ),
+    "duplicate_key_unicode_escape.json": (
+        "duplicate_key_unicode_escape.json:2",
+        "key 'hello_world_spout' appears twice",
+    ),
+    "duplicate_key_in_data.json": (
+        "duplicate_key_in_data.json:3",
+        "key 'user' appears twice",
+        "rename or merge them",
+    ),
+    "duplicate_key_deep.json": ("duplicate_key_deep.json:2", "key 'e' appears twice"),
+    "duplicate_key_in_list_item.json": (
+        "duplicate_key_in_list_item.json:3",
+        "key 'id' appears twice",
+    ),
+    "duplicate_empty_key.json": ("duplicate_empty_key.json:2", "key '' appears twice"),
+    "duplicate_key_escaped_quote.json": (
+        "duplicate_key_escaped_quote.json:2",
+        """key 'say "hi"' appears twice""",
+    ),
+    "duplicate_key_beside_nested_same_key.json": (
+        "duplicate_key_beside_nested_same_key.json:3",
+        "key 'x' appears twice",
+    ),
+    "duplicate_key_pretty_printed.json": (
+        "duplicate_key_pretty_printed.json:7",
+        "key 'order' appears twice",
+    ),
+    "duplicate_processor_key.jsonl": (
+        "duplicate_processor_key.jsonl:2",
+        "key 'processor' appears twice",
+    ),
+    "duplicate_data_key.jsonl": ("duplicate_data_key.jsonl:1", "key 'data' appears twice"),
+    "duplicate_key_in_data.jsonl": ("duplicate_key_in_data.jsonl:3", "key 'k' appears twice"),
+    "duplicate_key_deep.jsonl": ("duplicate_key_deep.jsonl:2", "key 'c' appears twice"),
+    "duplicate_key.ndjson": ("duplicate_key.ndjson:1", "key 'n' appears twice"),
+    # --- YAML in an input file: input is JSON, so an alias bomb is one short syntax error
+    "yaml_alias_bomb.json": ("yaml_alias_bomb.json", "invalid JSON at line 1"),
+    "yaml_alias_bomb.jsonl": ("yaml_alias_bomb.jsonl:1", "invalid JSON"),
     # Not in the corpus on purpose: the file that is not there.
     "missing_input.json": ("missing_input.json", "input file not found"),
 }
@@ -263,14 +329,16 @@ def _run(*args: str) -> Result:
     return runner.invoke(app, list(args))
 
 
-def _assert_clean_failure(result: Result) -> None:
-    """Exit 1 by attak's own error handling: no escaped exception, no traceback."""
+def _assert_clean_failure(result: Result, code: int = 1) -> None:
+    """Exit 1 (2: usage) by attak's own error handling: no escaped exception, no traceback."""
     escaped = result.exception
     if escaped is not None and not isinstance(escaped, SystemExit):
         stack = "".join(traceback.format_exception(escaped))
         pytest.fail(f"an exception escaped attak instead of an AttakError:\n{stack}")
     assert "Traceback" not in result.output
-    assert result.exit_code == 1, f"exit code {result.exit_code}, output:\n{result.output}"
+    assert result.exit_code == code, f"exit code {result.exit_code}, output:\n{result.output}"
+    # No value is quoted whole: a message stays readable whatever the file held.
+    assert len(result.output) < 4000, f"{len(result.output)} characters of output"
 
 
 def _line_matches(line: str, label: str, where: str, fragments: tuple[str, ...]) -> bool:
@@ -357,6 +425,50 @@ def test_simulate_reports_malformed_input(name: str) -> None:
     ), f"no stderr line names {where!r} with {fragments}; stderr was:\n{result.stderr}"
 
 
+# Command lines whose option values can never work: usage errors, exit 2, before any
+# file is read or any service called. (argv, *fragments of the stderr message)
+NOT_URLS = ("notaurl", "http://[::1", "ftp://x", "", "localhost:4566", "http://:80")
+ENDPOINT_COMMANDS = (
+    ("deploy", str(SAMPLE)),
+    ("diff", str(SAMPLE)),
+    ("destroy", str(SAMPLE)),
+    ("trigger", str(SAMPLE), "--no-follow"),
+    ("logs", str(SAMPLE)),
+    ("ui", str(SAMPLE), "--no-open"),
+    ("simulate", str(SAMPLE), "--engine", "kinesis"),
+)
+OPTION_CASES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
+    *(
+        ((*command, "--endpoint-url", url), ("--endpoint-url", repr(url)))
+        for command in ENDPOINT_COMMANDS
+        for url in NOT_URLS
+    ),
+    (("graph", str(SAMPLE), "--format", "svg"), ("--format", "'svg'", "'text', 'mermaid', 'dot'")),
+    (("simulate", str(SAMPLE), "--engine", "kafka"), ("--engine", "'kafka'", "'memory'")),
+    (("plan", str(SAMPLE), "--architecture", "sparc"), ("--architecture", "'sparc'", "arm64")),
+    (("logs", str(SAMPLE), "--since", "soon"), ("--since", "'soon'")),
+    (("simulate", str(SAMPLE), "--endpoint-url", "http://localhost:4566"), ("--engine kinesis",)),
+    (("simulate", str(SAMPLE), "--max-hops", "0"), ("--max-hops",)),
+    (("validate", ""), ("'path'", "is empty")),
+    (("simulate", str(SAMPLE), "--input", ""), ("--input", "is empty")),
+    (("synth", str(SAMPLE), "-o", ""), ("--output", "is empty")),
+    (("init", ""), ("'directory'", "is empty")),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragments"), OPTION_CASES, ids=[" ".join(a[2:] or a) for a, _ in OPTION_CASES]
+)
+def test_option_values_that_can_never_work_are_usage_errors(
+    argv: tuple[str, ...], fragments: tuple[str, ...]
+) -> None:
+    """A bad option value: exit 2, what is wrong and the value on stderr, no traceback."""
+    result = _run(*argv)
+
+    _assert_clean_failure(result, code=2)
+    assert all(fragment in result.stderr for fragment in fragments), result.stderr
+
+
 def test_corpus_matches_the_expectation_tables() -> None:
     """Every corpus file has an expectation and every expectation a file: none go unrun."""
     folders = {p.name for p in TOPOLOGIES.iterdir() if p.is_dir()}
@@ -369,6 +481,6 @@ def test_corpus_has_at_least_thirty_cases() -> None:
     """The corpus cannot silently shrink below its agreed size."""
     topology_cases = [p for p in TOPOLOGIES.iterdir() if p.is_dir() and any(p.glob("topology.*"))]
     input_cases = [p for p in INPUTS.iterdir() if p.is_file()]
-    assert len(topology_cases) >= 26
-    assert len(input_cases) >= 6
+    assert len(topology_cases) >= 78
+    assert len(input_cases) >= 30
     assert len(topology_cases) + len(input_cases) >= 30

@@ -18,6 +18,8 @@ ui} <- cli``. Placed around it:
 - ``handlers`` imports a processor's handler file: validation checks that it imports, the
   loader runs Python topologies with it, the simulators call the handlers.
 - ``inputs`` reads ``input.json`` beside the topology, a reader beside the loader.
+- ``output`` checks a folder before attak writes into it (synth's assembly, init's
+  project): the writer's counterpart of the readers beside it.
 - ``manifest`` is the schema of what a deployed stack says it holds: ``cdk`` writes it,
   ``live`` reads it, so it sits below both, beside the loader.
 - ``stacks`` decides how a topology is spread over CloudFormation stacks: ``cdk`` builds
@@ -57,7 +59,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("attak_cdk.graph",),
     ("attak_cdk.handlers",),
     ("attak_cdk.validate",),
-    ("attak_cdk.loader", "attak_cdk.inputs", "attak_cdk.manifest", "attak_cdk.stacks"),
+    (
+        "attak_cdk.loader",
+        "attak_cdk.inputs",
+        "attak_cdk.manifest",
+        "attak_cdk.stacks",
+        "attak_cdk.output",
+    ),
     (
         "attak_cdk.simulate",
         "attak_cdk.cdk",
