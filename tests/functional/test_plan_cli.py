@@ -68,7 +68,6 @@ def test_plan_json_is_one_document_with_money_as_strings() -> None:
         (["--size", "2 MB"], "a Kinesis record holds at most 1 MB"),
         (["--emits", "revers=2"], "did you mean 'reverse'"),
         (["--region", "mars-1"], "no prices for region 'mars-1'"),
-        (["--architecture", "sparc"], "--architecture must be one of arm64, x86_64"),
         (["--prices", "missing.json"], "cannot read the price table"),
     ],
 )
@@ -76,6 +75,13 @@ def test_bad_plan_options_exit_1_with_a_message(args: list[str], message: str) -
     code, out, err = run("plan", str(SAMPLE), *args)
     assert code == 1
     assert message in err
+    assert "Traceback" not in out + err
+
+
+def test_an_option_outside_its_choices_is_a_usage_error_exit_2() -> None:
+    code, out, err = run("plan", str(SAMPLE), "--architecture", "sparc")
+    assert code == 2
+    assert "--architecture must be one of arm64, x86_64 (given 'sparc')" in err
     assert "Traceback" not in out + err
 
 

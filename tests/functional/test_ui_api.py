@@ -11,8 +11,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from attak_cdk.errors import TopologyError
+from attak_cdk.testing import run_topology
 from attak_cdk.ui.app import STATIC, create_app
 from tests.conftest import PASS_ON, REVERSE, SAMPLE, SINK, WriteProject
+from tests.delivery_scenarios import SCENARIOS, Scenario
 
 SAMPLE_INPUT = (SAMPLE / "input.json").read_text(encoding="utf-8")
 
@@ -287,3 +289,39 @@ def test_a_topology_with_errors_does_not_run(write_project: WriteProject) -> Non
 def test_a_path_with_no_topology_is_an_error_at_once(tmp_path: Path) -> None:
     with pytest.raises(TopologyError, match="no topology file in this folder"):
         create_app(tmp_path)
+
+
+MISBEHAVING = [
+    scenario
+    for scenario in SCENARIOS
+    if scenario.name
+    in {
+        "a_handler_that_ends_the_process_fails_its_invocation_as_lambda_does",
+        "a_runaway_recursion_is_an_event_failure_with_its_traceback_folded",
+        "an_async_handler_runs_to_its_end",
+        "logging_and_import_output_reach_the_invocations_log",
+        "an_emit_reports_what_was_sent_not_what_the_object_became",
+        "max_hops_counts_stream_hops_not_emits_to_a_sink",
+    }
+]
+
+
+@pytest.mark.parametrize("scenario", MISBEHAVING, ids=lambda scenario: scenario.name)
+def test_handlers_that_misbehave_end_in_the_ui_worker_as_in_simulate(
+    scenario: Scenario, write_project: WriteProject
+) -> None:
+    root = write_project(scenario.files())
+    expected = run_topology(root, scenario.inputs)
+    lines = "".join(
+        json.dumps({"processor": processor, "data": data}) + "\n"
+        for processor, data in scenario.inputs
+    )
+    events = run_events(root, {"input": lines})
+    end = events[-1][1]
+    assert events[-1][0] == "end", events[-1]
+    assert end["ok"] == expected.ok
+    assert [(d["processor"], d["error"]) for d in end["dead_letters"]] == [
+        (d.processor, d.error) for d in expected.dead_letters
+    ]
+    streamed = [data for kind, data in events if kind == "invocation"]
+    assert [i["logs"] for i in streamed] == [i.logs for i in expected.invocations]

@@ -38,19 +38,21 @@ def test_kinesis_engine_starts_its_own_emulator() -> None:
 
 
 @pytest.mark.parametrize(
-    ("arguments", "message"),
+    ("arguments", "message", "code"),
     [
-        (["--engine", "kafka"], "--engine must be memory or kinesis (given 'kafka')"),
-        (["--endpoint-url", "http://127.0.0.1:9"], "--endpoint-url needs --engine kinesis"),
+        (["--engine", "kafka"], "'kafka' is not one of 'memory', 'kinesis'", 2),
+        (["--endpoint-url", "http://127.0.0.1:9"], "--endpoint-url needs --engine kinesis", 2),
         (
             ["--engine", "kinesis", "--endpoint-url", "http://127.0.0.1:9"],
             "the Kinesis endpoint http://127.0.0.1:9 does not answer",
+            1,
         ),
     ],
 )
-def test_bad_engine_options_are_clear_errors(arguments: list[str], message: str) -> None:
+def test_bad_engine_options_are_clear_errors(arguments: list[str], message: str, code: int) -> None:
+    # usage errors exit 2; an endpoint that does not answer is an error of the run, 1
     result = runner.invoke(app, ["simulate", str(SAMPLE), *arguments])
-    assert result.exit_code == 1
+    assert result.exit_code == code
     assert message in result.stderr
     assert "Traceback" not in result.output
 
