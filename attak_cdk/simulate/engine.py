@@ -56,7 +56,6 @@ from ..runtime.envelope import (
 )
 from ..runtime.handler import Record, Runner, Transport, default_trace
 from .failures import InvocationFailed, process_exits_caught, runtime_died, runtime_exited
-from .interrupts import second_interrupt_ends_the_process
 from .lambda_events import LOCAL_REGION, LambdaContext
 from .lambda_logging import lambda_logging
 from .result import DeadLetter, Invocation, Row, SimulationResult, describe_error
@@ -441,11 +440,7 @@ class Engine:
         gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
         self._timer.install()
         try:
-            with (
-                process_exits_caught(),
-                lambda_logging(self._printed),
-                second_interrupt_ends_the_process(),
-            ):
+            with process_exits_caught(), lambda_logging(self._printed):
                 self.send(events)
                 self.drain()
         except LoopStopped:

@@ -26,9 +26,9 @@ the watcher must really end."""
 
 @contextmanager
 def second_interrupt_ends_the_process() -> Iterator[None]:
-    """For the length of a run, in the main thread of a POSIX process, when nothing else
-    owns the wakeup descriptor (asyncio does in the UI's server, which stops runs itself
-    by ending their worker process)."""
+    """For the length of a run of ``attak simulate`` at a terminal, in the main thread of
+    a POSIX process, when nothing else owns the wakeup descriptor. (The UI stops a run by
+    ending its worker process; a library caller handles its own signals.)"""
     if (
         threading.current_thread() is not threading.main_thread()
         or not hasattr(os, "fork")

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import typer
 
 from attak_cdk.settings import DEFAULT_MAX_HOPS
+from attak_cdk.simulate.interrupts import second_interrupt_ends_the_process
 
 from ..options import (
     InputOption,
@@ -102,20 +103,22 @@ def simulate(
     events = read_inputs(input or default_input(topology.file), topology.processors)
     started = time.perf_counter()
     if as_json:
-        result = run(topology, events, max_hops=max_hops, seed=seed, timeouts=timeouts)
+        with second_interrupt_ends_the_process():
+            result = run(topology, events, max_hops=max_hops, seed=seed, timeouts=timeouts)
         print_json(document(result))
     else:
         issues(warnings)
         trace = TracePrinter(topology, show=show, quiet=quiet)
         simulation_header(topology, len(events))
-        result = run(
-            topology,
-            events,
-            max_hops=max_hops,
-            seed=seed,
-            on_invocation=trace,
-            timeouts=timeouts,
-        )
+        with second_interrupt_ends_the_process():  # at the terminal: see interrupts.py
+            result = run(
+                topology,
+                events,
+                max_hops=max_hops,
+                seed=seed,
+                on_invocation=trace,
+                timeouts=timeouts,
+            )
         trace.finish()
         simulation_summary(
             result,
