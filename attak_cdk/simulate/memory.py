@@ -88,14 +88,18 @@ class StreamState:
     lanes: list[Lane]
     """``shards * parallelization_factor`` lanes, shard by shard: lane ``i`` reads shard
     ``i // parallelization_factor``."""
-    written: list[Group] = field(default_factory=list)
-    """The records the runtime would have written to the stream in AWS, as their events:
-    encoded (packed, compressed) only if the run's transport figures are asked for."""
+    written: list[Group | Emit] = field(default_factory=list)
+    """The records the runtime would have written to the stream in AWS, as their events
+    (a record of one emit as the emit itself): encoded (packed, compressed) only if the
+    run's transport figures are asked for."""
 
     def tally(self) -> Tally:
         tally = Tally()
-        for group in self.written:
-            tally.add(record_for(group))
+        for entry in self.written:
+            if isinstance(entry, Emit):
+                key = entry.key
+                entry = (None if key is None else bucket_of(key), [entry])
+            tally.add(record_for(entry))
         return tally
 
 
@@ -142,8 +146,12 @@ class MemoryEngine(Engine):
         key. The emits are the events the consumer reads."""
         state = self.streams[stream]
         lanes = state.lanes
+        if len(emits) == 1 and len(lanes) == 1:  # one emit, one lane: the common case
+            state.written.append(emits[0])
+            lanes[0].records.append(emits)
+            return
         factor = state.settings.parallelization_factor
-        if len(emits) == 1:  # one emit is one record: the common case, made cheap
+        if len(emits) == 1:
             key = emits[0].key
             groups: Sequence[Group] = ((None if key is None else bucket_of(key), [*emits]),)
         else:
