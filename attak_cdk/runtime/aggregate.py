@@ -53,12 +53,17 @@ def entry_bytes(key: str, data: bytes | str) -> int:
     return len(data) + len(key) + 24
 
 
-_SMALL = tuple(_varint(n) for n in range(1 << 14))
-"""The varints of 0..16383, ready made: lengths and key indexes are almost always these."""
+_ONE_BYTE = tuple(bytes((n,)) for n in range(0x80))
+"""The varints of 0..127, ready made: keys' indexes and tags are almost always these."""
 
 
 def _size(value: int) -> bytes:
-    return _SMALL[value] if value < 16384 else _varint(value)
+    """A varint, the common small cases without a loop."""
+    if value < 0x80:
+        return _ONE_BYTE[value]
+    if value < 0x4000:
+        return bytes((value & 0x7F | 0x80, value >> 7))
+    return _varint(value)
 
 
 def pack(entries: Sequence[Entry]) -> bytes:
@@ -67,7 +72,6 @@ def pack(entries: Sequence[Entry]) -> bytes:
     table: list[bytes] = []
     parts: list[bytes] = []
     append = parts.append
-    small = _SMALL
     for key, data in entries:
         index = keys.get(key)
         if index is None:
@@ -76,10 +80,8 @@ def pack(entries: Sequence[Entry]) -> bytes:
             table.append(b"\x0a" + _size(len(encoded)) + encoded)
         # Record {1: partition_key_index, 3: data}, as field 3 of AggregatedRecord.
         length = len(data)
-        size = small[length] if length < 16384 else _varint(length)
-        inner = (small[index] if index < 16384 else _varint(index)) + b"\x1a" + size
-        total = len(inner) + 1 + length
-        append(b"\x1a" + (small[total] if total < 16384 else _varint(total)) + b"\x08" + inner)
+        inner = _size(index) + b"\x1a" + _size(length)
+        append(b"\x1a" + _size(len(inner) + 1 + length) + b"\x08" + inner)
         append(data)
     message = b"".join(table) + b"".join(parts)
     return KPL_MAGIC + message + hashlib.md5(message, usedforsecurity=False).digest()
