@@ -343,14 +343,17 @@ def test_a_second_ctrl_c_ends_a_run_stuck_in_one_long_c_call(write_project: Writ
         text=True,
         cwd=REPO,
     )
-    assert process.stdout is not None
-    assert "simulating" in process.stdout.readline()
-    time.sleep(1.5)  # inside the C call by now
-    process.send_signal(signal.SIGINT)
-    time.sleep(0.3)
-    started = time.monotonic()
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=10)
+    try:
+        assert process.stdout is not None
+        assert "simulating" in process.stdout.readline()
+        time.sleep(1.5)  # inside the C call by now
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=10)
+    finally:
+        process.kill()  # a run that did not end must not outlive the test
     assert time.monotonic() - started < 5
     assert process.returncode != 0
     assert "interrupted again: ending the run now" in stderr
