@@ -106,7 +106,8 @@ class Context:
     ) -> None:
         self._run = run
         self.trace_id: str = envelope["trace"]
-        self.logged: bool = bool(envelope.get(LOG))
+        # Usually absent: the membership test spares a lookup and a bool() on every record.
+        self.logged: bool = LOG in envelope and bool(envelope[LOG])
         """The trace is marked to be logged record by record (``attak trigger`` sent it):
         its emits carry the mark on."""
         self._hops: int = envelope["hops"] + 1

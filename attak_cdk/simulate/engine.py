@@ -314,6 +314,8 @@ class Engine:
         # Kinesis takes a record of 1 MiB with its key; Lambda, an asynchronous invoke of
         # 1 MB (https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb):
         # what would be refused in AWS is refused here, before anything runs.
+        if 4 * len(payload) + GENERATED_KEY_LENGTH <= MAX_RECORD_BYTES:
+            return trace, payload  # small enough whatever its characters (UTF-8: <= 4 each)
         size = (len(payload) if payload.isascii() else len(payload.encode())) + GENERATED_KEY_LENGTH
         if size > MAX_RECORD_BYTES:
             raise InputError(
