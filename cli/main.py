@@ -49,7 +49,32 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("attak-cdk")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            number = "unknown (not installed)"
+        typer.echo(f"attak {number}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _attak(
+    show_version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print attak's version."
+    ),
+) -> None:
+    """attak: streaming pipelines of Python processors joined by streams.
+
+    Validate a topology, simulate it locally, and deploy it as AWS Lambda + Kinesis."""
+
 
 app.command()(project.init)
 app.command()(project.validate)

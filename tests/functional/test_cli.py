@@ -255,3 +255,13 @@ def test_text_that_has_no_utf8_form_is_reported_not_crashed_on(write_project: Wr
     code, out, _ = run("validate", str(root), "--json")
     assert code == 1
     assert json.loads(out)["topology"] == "bad\ud800"
+
+
+def test_version_and_short_help_follow_cli_conventions() -> None:
+    version = runner.invoke(app, ["--version"])
+    assert version.exit_code == 0
+    assert version.stdout.startswith("attak ") and version.stdout.split()[1][0].isdigit()
+    for command in ([], ["simulate"], ["deploy"], ["plan"]):
+        result = runner.invoke(app, [*command, "-h"])
+        assert result.exit_code == 0, (command, result.output)
+        assert result.stdout.startswith("Usage:")
