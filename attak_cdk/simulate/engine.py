@@ -4,16 +4,19 @@ An engine runs a topology's processors through the runtime's ``Runner.process`` 
 code Lambda runs) and records each handler call as one invocation of the
 ``SimulationResult``. The engines differ only in where records travel between
 processors: the memory engine keeps them in lists, the Kinesis engine writes and reads
-them through a Kinesis API. The delivery rules that decide what happens to a failing
-record (retry from it, bisect, dead-letter after ``retry_attempts``; two retries for a
-direct invocation) live here, once, so both engines end a run with the same dead letters.
+them through a Kinesis API. A failing event is retried in place and dead-lettered by the
+runtime itself (``Runner.process``; the engine keeps its letter as a dead letter of the
+run). The rules for a record that fails as a whole (retry from it, bisect, dead-letter
+after ``retry_attempts``; two retries for a direct invocation) live here, once, so both
+engines end a run with the same dead letters.
 Both apply them per lane: a shard's records split by partition key into
 ``parallelization_factor`` lanes (``key_lane``), each batched, retried and dead-lettered
 on its own, as Lambda's concurrent batches per shard are; with the default factor 1 a
 lane is the whole shard.
 
 Every invocation runs under its processor's timeout (``timeouts.py``), as in Lambda. One
-that runs out of time fails as a whole: the handler call it was in is recorded with
+that runs out of time (or whose handler ends the process, ``failures.py``) fails as a
+whole: the handler call it was in is recorded with
 Lambda's "Task timed out after N.NN seconds" and its logs, and the batch (or the direct
 invocation) is retried under the same rules as any failure, ending in dead letters with
 that error. What the invocation had already sent stays sent, as a PutRecords call cannot

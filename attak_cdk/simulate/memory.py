@@ -1,13 +1,15 @@
 """The in-process engine: runs a topology through the Lambda runtime with in-memory streams.
 
-Each stream is a list of shards; a record goes to the shard its partition key hashes to
-(MD5, as Kinesis does), so order is kept per key. Each shard is read in batches of
-``batch_size`` and handed to the consumer's ``Runner.process``: the same code that runs in
-Lambda, with the same contract. A failing record is retried from its position, the batch
-is bisected when ``bisect_batch_on_error`` is set, and after ``retry_attempts`` the record
-becomes a dead letter. Direct invocations follow Lambda's asynchronous invoke: two retries,
-then a dead letter. Each invocation runs under its processor's timeout, and one that runs
-out of time fails as a whole, as in Lambda.
+Each stream is a list of shards holding the records the runtime's emitter would write
+(``runtime/records.py``: a flush's emits grouped by key bucket into aggregates, each on
+its bucket's shard), so order is kept per key. Each shard is read in batches of
+``batch_size`` records and their events handed to the consumer's ``Runner.process``: the
+same code that runs in Lambda, with the same contract. A failing event is retried in place
+and dead-lettered by the runtime; a record that fails as a whole is retried from its
+position, the batch is bisected when ``bisect_batch_on_error`` is set, and after
+``retry_attempts`` the records left become dead letters. Direct invocations follow
+Lambda's asynchronous invoke: two retries, then a dead letter. Each invocation runs under
+its processor's timeout, and one that runs out of time fails as a whole, as in Lambda.
 These rules live in ``engine.py``, shared with the Kinesis engine.
 
 With a ``parallelization_factor`` of N, Lambda processes up to N batches of a shard at
