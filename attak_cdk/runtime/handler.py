@@ -94,8 +94,8 @@ def record_events(sequence: str, key: str, data: bytes, stream: str) -> list[Rec
     """The events of one Kinesis record of ``stream`` (``ingest.events``), as Records.
 
     A record that cannot be read is one Record whose ``error`` says so, naming the stream
-    and the sequence number: it fails (and is retried, then dead-lettered) on its own,
-    instead of failing every record of its batch.
+    and the sequence number: it is dead-lettered on its own (reading it again would not
+    help), instead of failing every record of its batch.
     """
     try:
         entries = events(data, key)
@@ -379,7 +379,7 @@ def source_stream(event: dict[str, Any]) -> str | None:
     arn = event["Records"][0].get("eventSourceARN")
     if not isinstance(arn, str) or "stream/" not in arn:
         return None
-    return arn.rsplit("stream/", 1)[1]
+    return stream_name(arn)
 
 
 def direct_record(event: Any, request_id: str) -> Record:
