@@ -180,10 +180,6 @@ class Call:
     processor: str
     source: str = INPUT
     """The stream the records were read from, or ``input`` for direct invocations."""
-    head: Record | Emit | None = None
-    """The record that is on its ``attempt``-th try (a batch's first record); every other
-    record is on its first."""
-    attempt: int = 1
     between: Callable[[BaseException | None], None] | None = None
     """Called after each record with its error: the hook of an engine that hands the
     runtime several direct invocations together."""
@@ -386,7 +382,8 @@ class Engine:
         if self._init_logs and call.processor in self._init_logs:
             printed = self._init_logs.pop(call.processor) + printed
         # Every handler call on an event counts, whoever retried it (Lambda, a batch at a
-        # time, or the runtime in place): the attempt is the event's own count.
+        # time, or the runtime in place): the attempt is the event's own count, not the
+        # runtime's ``attempt``, which restarts with each invocation.
         tries = self._tries
         key = (record.sequence, record.sub) if record.sequence else id(record)  # _event_key
         tried = tries.get(key)
@@ -473,8 +470,8 @@ class Engine:
         """Retry a failed direct invocation as Lambda retries an asynchronous invoke: under
         its first ``request`` id, when the engine counts them."""
         attempts = DIRECT_RETRIES + 1
-        for attempt in range(2, attempts + 1):
-            call = Call(runner.processor, INPUT, record, attempt)
+        call = Call(runner.processor, INPUT)
+        for _ in range(DIRECT_RETRIES):
             context = self._lambda_context(runner.processor, request)
             failed = self._process(runner, [record], call, context)
             self._stop_at_loop()

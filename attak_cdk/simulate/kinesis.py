@@ -344,20 +344,21 @@ class KinesisEngine(Engine):
     def _invoke_consumer(
         self, stream: KinesisStream, event: dict[str, Any], attempt: int
     ) -> tuple[dict[str, Any] | None, BaseException | None]:
-        """The event-source mapping's invocation of ``stream``'s consumer; a runaway loop
-        stops the run here."""
-        answer = self._lambda_handler(self.runners[stream.consumer], event, attempt, stream.name)
+        """The event-source mapping's invocation of ``stream``'s consumer (``attempt``: the
+        mapping's count; the engine counts each event's handler calls itself); a runaway
+        loop stops the run here."""
+        answer = self._lambda_handler(self.runners[stream.consumer], event, stream.name)
         self._stop_at_loop()
         return answer
 
     def _lambda_handler(
-        self, runner: Runner, event: dict[str, Any], attempt: int, source: str
+        self, runner: Runner, event: dict[str, Any], source: str
     ) -> tuple[dict[str, Any] | None, BaseException | None]:
         """Lambda's invocation of ``runner`` with a Kinesis event: the runtime's own
         ``handle_event``, as ``lambda_handler`` calls it with the runner it builds from
         Lambda's environment. Returns the partial batch response (``None`` when the
         function raised) and the error."""
-        consumer = _Consumer(self, runner, source, attempt)
+        consumer = _Consumer(self, runner, source)
         try:
             response = handle_event(consumer, event, self._lambda_context(runner.processor))
         except (Exception, InvocationFailed) as error:  # the function failed as a whole
@@ -370,10 +371,9 @@ class KinesisEngine(Engine):
         records: Sequence[Record],
         lambda_context: object,
         source: str,
-        attempt: int,
     ) -> tuple[int, BaseException] | None:
-        """``_process`` for a batch read from ``source``, as attempt ``attempt``: each
-        record tagged with the invocation that emitted it.
+        """``_process`` for a batch read from ``source``: each record tagged with the
+        invocation that emitted it.
 
         ``records`` are events: an aggregated Kinesis record is one per event it carries,
         each with the payload of the emit it was, so each finds its own parent. A batch
@@ -386,7 +386,7 @@ class KinesisEngine(Engine):
             record.tag = parents.get(
                 payload.decode(errors="replace") if isinstance(payload, bytes) else payload
             )
-        call = Call(runner.processor, source, records[0], attempt)
+        call = Call(runner.processor, source)
         return self._process(runner, records, call, lambda_context)
 
     def _observe(
@@ -460,11 +460,10 @@ class _Consumer:
     as the function would, and the failing record's error is kept for its dead letter
     (Lambda's response names only the record)."""
 
-    def __init__(self, engine: KinesisEngine, runner: Runner, source: str, attempt: int) -> None:
+    def __init__(self, engine: KinesisEngine, runner: Runner, source: str) -> None:
         self.engine = engine
         self.runner = runner
         self.source = source
-        self.attempt = attempt
         self.error: BaseException | None = None
 
     @property
@@ -474,9 +473,7 @@ class _Consumer:
     def process(
         self, records: Sequence[Record], lambda_context: Any = None, *, source: str | None = None
     ) -> tuple[int, BaseException] | None:
-        failed = self.engine._process_batch(
-            self.runner, records, lambda_context, self.source, self.attempt
-        )
+        failed = self.engine._process_batch(self.runner, records, lambda_context, self.source)
         if failed is None:
             return None
         self.error = failed[1]

@@ -275,7 +275,7 @@ class MemoryEngine(Engine):
             lane.position = 0
         records = lane.records[lane.position : lane.position + size]
         batch = records[0] if len(records) == 1 else [e for record in records for e in record]
-        call = Call(state.consumer, state.name, batch[0], lane.failures + 1)
+        call = Call(state.consumer, state.name)
         failed = self._process(self.runners[state.consumer], batch, call)
         self._stop_at_loop()
         if failed is None:
