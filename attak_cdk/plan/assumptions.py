@@ -89,9 +89,16 @@ class Assumptions:
     samples: Mapping[str, Sequence[Emit]] = field(default_factory=dict)
     """Per stream, emits a run measured: their real data is packed and compressed."""
     errors: Mapping[str, Decimal] = field(default_factory=dict)
-    """Per processor, the share of its events that failed in a measured run."""
+    """Per processor, failed handler calls per event in a measured run (retries count)."""
+    dead_letter_shares: Mapping[str, Decimal] = field(default_factory=dict)
+    """Per processor, the share of its events a measured run dead-lettered."""
+    p99: Mapping[str, Decimal] = field(default_factory=dict)
+    """Per processor, the 99th percentile of its handler time in a measured run."""
+    measured_from: str = ""
+    """The run the measured figures come from, in words (``3 events of input.json``)."""
     measured: tuple[str, ...] = ()
-    """What a run measured, for the plan to say (``measure.py``)."""
+    """The figures a run measured, as ``processor.figure`` (``parse.duration``; figures:
+    ``duration``, ``emits``, ``size``, ``input_size``, ``errors``, ``dead_letters``)."""
 
     @property
     def has_rate(self) -> bool:
@@ -121,6 +128,14 @@ class Assumptions:
     def error_share(self, processor: str) -> Decimal:
         """Events of ``processor`` that fail: measured, else those dead-lettered."""
         return self.errors.get(processor, self.dead_letters)
+
+    def dead_letter_share(self, processor: str) -> Decimal:
+        """Events of ``processor`` that end as dead letters: measured, else as written."""
+        return self.dead_letter_shares.get(processor, self.dead_letters)
+
+    def is_measured(self, processor: str, figure: str) -> bool:
+        """Whether a run measured ``figure`` of ``processor`` (see ``measured``)."""
+        return f"{processor}.{figure}" in self.measured
 
     def emits_per_event(self, processor: str) -> Decimal:
         """Emit calls per event received, whatever streams each goes to."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import partial
 
 from .. import graph
 from ..model import Topology
@@ -114,7 +115,9 @@ def plan_topology(
             "SQS dead letters",
             cents(Decimal(0)),
             sum((p.dead_letters for p in processors), Decimal(0)),
-            f"{_percent(assumptions.dead_letters)} of events, a message each",
+            f"{_percent(assumptions.dead_letters)} of events, a message each"
+            if not assumptions.dead_letter_shares
+            else "the share of each processor's events a run dead-lettered, a message each",
         ),
     )
     storm = cents(STORM_INSTANCES * price.storm_instance_hour * prices.hours_per_month)
@@ -221,7 +224,7 @@ def _processor(
     other = next(a for a in ARCHITECTURES if a != architecture)
     reads = [s for s in load.streams if s.target == name]
     letter = dead_letter_bytes(name, reads[0].name if reads else "input", planned.event_bytes)
-    messages = events * assumptions.dead_letters * seconds
+    messages = events * assumptions.dead_letter_share(name) * seconds
     dead = messages * math.ceil(letter / SQS_CHUNK)
     return ProcessorPlan(
         name=name,
@@ -282,6 +285,8 @@ def _assumptions(
     topology: Topology, assumptions: Assumptions, prices: PriceTable, load: Load
 ) -> list[str]:
     lines = []
+    if assumptions.measured_from:
+        lines.append(f"figures marked measured: a local run of {assumptions.measured_from}")
     resolved = graph.resolve(topology)
     for entry in resolved.entries:
         rate = assumptions.entry_rate(entry)
@@ -290,7 +295,12 @@ def _assumptions(
             lines.append(f"{entry}: no input rate given: planned as idle")
             continue
         events = rate.events_per_second(size)
-        sized = "" if entry in assumptions.sizes or assumptions.size is not None else " (assumed)"
+        if assumptions.is_measured(entry, "input_size"):
+            sized = " (measured)"
+        elif entry in assumptions.sizes or assumptions.size is not None:
+            sized = ""
+        else:
+            sized = " (assumed)"
         lines.append(
             f"{entry}: {rate.text} = {_quantity(events)} events/s of {format_size(size)}{sized}"
         )
@@ -298,20 +308,35 @@ def _assumptions(
         own = assumptions.of(name)
         outgoing = resolved.processors[name].routes
         duration = assumptions.duration_of(name)
-        assumed = own.duration is None and assumptions.duration is None
-        parts = [f"{_quantity(duration * 1000)} ms per event{' (assumed)' if assumed else ''}"]
+        measured = partial(_measured, assumptions, name)
+        if assumptions.is_measured(name, "duration"):
+            slowest = assumptions.p99.get(name, duration)
+            how = f" (measured median; p99 {_quantity(slowest * 1000)} ms)"
+        elif own.duration is None and assumptions.duration is None:
+            how = " (assumed)"
+        else:
+            how = ""
+        parts = [f"{_quantity(duration * 1000)} ms per event{how}"]
         if outgoing:
             if own.emits is None:
                 parts.append("emits 1 event per event into each stream (assumed)")
             elif isinstance(own.emits, Decimal):
                 parts.append(f"emits {_quantity(own.emits)} per event into each stream")
-            else:
+            elif own.emits:
                 ratios = ", ".join(f"'{t}': {_quantity(r)}" for t, r in own.emits.items())
-                parts.append(f"emits per event {ratios}")
+                parts.append(f"emits per event {ratios}{measured('emits')}")
+            else:
+                parts.append(f"emits nothing{measured('emits')}")
             if own.size is not None:
-                parts.append(f"emitted events of {format_size(own.size)}")
+                parts.append(f"emitted events of {format_size(own.size)}{measured('size')}")
             else:
                 parts.append("emitted events as large as the events received (assumed)")
+        if assumptions.is_measured(name, "errors") and assumptions.error_share(name):
+            parts.append(
+                f"{_quantity(assumptions.error_share(name))} failed handler calls per event "
+                f"(retries included), {_percent(assumptions.dead_letter_share(name))} of "
+                "events dead-lettered (measured)"
+            )
         if own.log:
             parts.append(f"prints {format_size(own.log)} per event")
         lines.append(f"{name}: {'; '.join(parts)}")
@@ -335,6 +360,11 @@ def _assumptions(
         f"prices: {prices.name or prices.file}, checked {prices.checked}",
     ]
     return lines
+
+
+def _measured(assumptions: Assumptions, processor: str, figure: str) -> str:
+    """`` (measured)`` after a figure a run measured."""
+    return " (measured)" if assumptions.is_measured(processor, figure) else ""
 
 
 def _wire_line(stream: StreamLoad, assumptions: Assumptions) -> str:

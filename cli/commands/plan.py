@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..options import (
+    InputOption,
     JsonOption,
     PathArgument,
 )
 from ..render.console import print_json
 from ..render.plan import plan_report
 from ..render.problems import issues
+
+if TYPE_CHECKING:
+    from attak_cdk.model import Topology
+    from attak_cdk.plan.assumptions import Assumptions
 
 
 def plan(
@@ -59,11 +65,22 @@ def plan(
         Path | None,
         typer.Option(help="A price table (JSON) to use instead of the one shipped with attak."),
     ] = None,
+    measure: Annotated[
+        bool,
+        typer.Option(
+            "--measure",
+            help="Run the topology locally on --input first and plan with what the run "
+            "measured: emits per event and topic, event sizes on the wire, handler time, "
+            "errors. Figures under plan: and options still win.",
+        ),
+    ] = False,
+    input: InputOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Capacity and monthly cost of the topology at a load: shards, Lambda, the bill.
 
     Example: attak plan sample_topology --rate "1 TB/day" --size 1KB --duration 1ms
+    Example: attak plan sample_topology --rate "1 TB/day" --measure --input events.jsonl
     """
     from attak_cdk.errors import UsageError
     from attak_cdk.plan.assumptions import with_command_line
@@ -75,6 +92,8 @@ def plan(
         raise UsageError(
             f"--architecture must be one of {', '.join(ARCHITECTURES)} (given '{architecture}')"
         )
+    if input is not None and not measure:
+        raise UsageError("--input is read by --measure: add --measure to plan from a run")
     planned = check_topology_plan(path)
     assumptions = with_command_line(
         planned.assumptions,
@@ -86,6 +105,8 @@ def plan(
         region=region,
         compression=compression,
     )
+    if measure:
+        assumptions = _measured(planned.topology, assumptions, input)
     result = plan_topology(
         planned.topology,
         assumptions,
@@ -98,3 +119,26 @@ def plan(
         return
     issues(planned.warnings)
     plan_report(result)
+
+
+def _measured(topology: Topology, given: Assumptions, input: Path | None) -> Assumptions:
+    """``given`` laid over what a local run of ``input`` measured (the memory engine:
+    in-process, so the figures are the handlers' own, not a local server's)."""
+    from attak_cdk.errors import display_path
+    from attak_cdk.inputs import default_input, read_inputs
+    from attak_cdk.plan.measure import MeasureError, beneath, measured
+    from attak_cdk.simulate import memory
+
+    file = input or default_input(topology.file)
+    events = read_inputs(file, topology.processors)
+    if not events:
+        raise MeasureError(f"{display_path(file)} holds no events: --measure has nothing to run")
+    run = memory.simulate(topology, events)
+    if run.stopped is not None:
+        raise MeasureError(
+            f"the local run of {display_path(file)} stopped before its end ({run.stopped}): "
+            "its figures would not be the topology's; run `attak simulate` to see why"
+        )
+    count = f"{len(events)} event{'s' if len(events) != 1 else ''}"
+    found = replace(measured(topology, run), measured_from=f"{count} of {display_path(file)}")
+    return beneath(found, given, dead_letters_given=topology.plan.dead_letters is not None)
