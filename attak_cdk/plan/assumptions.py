@@ -96,6 +96,9 @@ class Assumptions:
     """Per processor, the 99th percentile of its handler time in a measured run."""
     measured_from: str = ""
     """The run the measured figures come from, in words (``3 events of input.json``)."""
+    run_problems: tuple[str, ...] = ()
+    """What went wrong in the measured run (dead letters, an early stop), in words: the
+    plan warns with each."""
     measured: tuple[str, ...] = ()
     """The figures a run measured, as ``processor.figure`` (``parse.duration``; figures:
     ``duration``, ``emits``, ``size``, ``input_size``, ``errors``, ``dead_letters``)."""

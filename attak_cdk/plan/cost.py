@@ -139,7 +139,7 @@ def plan_topology(
         storm=storm,
         storm_detail=f"{STORM_INSTANCES} x m1.large on-demand, running or idle",
         assumptions=tuple(_assumptions(topology, assumptions, prices, load)),
-        warnings=tuple(_warnings(topology, load, streams, processors)),
+        warnings=tuple(_warnings(topology, load, streams, processors, assumptions)),
     )
 
 
@@ -395,6 +395,7 @@ def _warnings(
     load: Load,
     streams: tuple[StreamPlan, ...],
     processors: tuple[ProcessorPlan, ...],
+    assumptions: Assumptions,
 ) -> list[str]:
     warnings = []
     settings = {s.name: s.settings for s in load.streams}
@@ -426,6 +427,7 @@ def _warnings(
                 f"processor {processor.name}: reserved_concurrency {reserved} is below the "
                 f"{processor.concurrency} concurrent executions its streams can start"
             )
+    warnings += assumptions.run_problems
     total = sum(p.concurrency for p in processors)
     if total > ACCOUNT_CONCURRENCY:
         warnings.append(

@@ -34,7 +34,7 @@ from .wire import TRACE
 
 
 class MeasureError(AttakError):
-    """A local run could not measure the topology (no events, or a run that stopped)."""
+    """A local run could not measure the topology: it was given no events."""
 
 
 SAMPLE_EMITS = 2000
@@ -55,6 +55,9 @@ class Letter(Protocol):
     @property
     def processor(self) -> str: ...
 
+    @property
+    def error(self) -> str: ...
+
 
 class Run(Protocol):
     @property
@@ -62,6 +65,9 @@ class Run(Protocol):
 
     @property
     def dead_letters(self) -> Sequence[Letter]: ...
+
+    @property
+    def stopped(self) -> str | None: ...
 
 
 def measured(topology: Topology, run: Run) -> Assumptions:
@@ -129,7 +135,31 @@ def measured(topology: Topology, run: Run) -> Assumptions:
         dead_letter_shares=dead,
         p99=slowest,
         measured=tuple(figures),
+        run_problems=_problems(run, events),
     )
+
+
+def _problems(run: Run, events: dict[str, int]) -> tuple[str, ...]:
+    """What went wrong in ``run``, each naming the figures it puts in doubt."""
+    problems = []
+    if run.stopped is not None:
+        problems.append(
+            f"the measured run stopped before its end ({run.stopped}): its figures are of "
+            "the part that ran; `attak simulate` shows why"
+        )
+    first: dict[str, Letter] = {}
+    count: dict[str, int] = defaultdict(int)
+    for letter in run.dead_letters:
+        first.setdefault(letter.processor, letter)
+        count[letter.processor] += 1
+    for name, letter in first.items():
+        error = letter.error.strip().splitlines()[-1] if letter.error.strip() else "an error"
+        problems.append(
+            f"processor {name}: the measured run dead-lettered {count[name]} of its "
+            f"{events.get(name, 0)} events ({error}): its figures come from a failing run; "
+            "fix the handler (`attak simulate` shows each failure) or write them under plan:"
+        )
+    return tuple(problems)
 
 
 def beneath(found: Assumptions, given: Assumptions, *, dead_letters_given: bool) -> Assumptions:
@@ -182,6 +212,7 @@ def beneath(found: Assumptions, given: Assumptions, *, dead_letters_given: bool)
         dead_letter_shares={} if dead_letters_given else dict(found.dead_letter_shares),
         p99=dict(found.p99),
         measured_from=found.measured_from,
+        run_problems=found.run_problems,
         measured=tuple(f for f in found.measured if f in figures),
     )
 

@@ -105,7 +105,7 @@ def plan(
         region=region,
         compression=compression,
     )
-    if measure:
+    if measure:  # plans even from a failing run, saying so; the exit code says it too
         assumptions = _measured(planned.topology, assumptions, input)
     result = plan_topology(
         planned.topology,
@@ -116,9 +116,11 @@ def plan(
     )
     if as_json:
         print_json(result.as_dict())
-        return
-    issues(planned.warnings)
-    plan_report(result)
+    else:
+        issues(planned.warnings)
+        plan_report(result)
+    if assumptions.run_problems:
+        raise typer.Exit(1)
 
 
 def _measured(topology: Topology, given: Assumptions, input: Path | None) -> Assumptions:
@@ -134,11 +136,6 @@ def _measured(topology: Topology, given: Assumptions, input: Path | None) -> Ass
     if not events:
         raise MeasureError(f"{display_path(file)} holds no events: --measure has nothing to run")
     run = memory.simulate(topology, events)
-    if run.stopped is not None:
-        raise MeasureError(
-            f"the local run of {display_path(file)} stopped before its end ({run.stopped}): "
-            "its figures would not be the topology's; run `attak simulate` to see why"
-        )
     count = f"{len(events)} event{'s' if len(events) != 1 else ''}"
     found = replace(measured(topology, run), measured_from=f"{count} of {display_path(file)}")
     return beneath(found, given, dead_letters_given=topology.plan.dead_letters is not None)

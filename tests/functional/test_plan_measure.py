@@ -103,7 +103,13 @@ def test_plan_measure_prints_which_figures_a_run_measured(write_project: WritePr
     result = runner.invoke(
         app, ["plan", str(root), "--measure", "--input", str(root / "events.jsonl")]
     )
-    assert result.exit_code == 0, result.stderr
+    # The run dead-lettered its bad event: the plan is printed, the warning names the
+    # processor whose figures come from a failing run, and the exit code is 1.
+    assert result.exit_code == 1, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    warning = " ".join(result.stderr.split())
+    assert "processor route: the measured run dead-lettered 1 of its 10 events" in warning
+    assert "cannot take a bad event" in warning
     out = " ".join(result.stdout.split())
     assert "figures marked measured: a local run of 10 events of" in out
     assert "emits per event 'click': 0.6, 'view': 0.3 (measured)" in out
@@ -117,11 +123,15 @@ def test_plan_measure_prints_which_figures_a_run_measured(write_project: WritePr
 
 def test_plan_measure_keeps_a_duration_given_as_an_option(write_project: WriteProject) -> None:
     root = project(write_project)
+    (root / "good.jsonl").write_text(
+        "".join(line + "\n" for line in (root / "events.jsonl").read_text().splitlines()[:-1])
+    )
     result = runner.invoke(
         app,
-        ["plan", str(root), "--measure", "-i", str(root / "events.jsonl"), "--duration", "7ms"],
+        ["plan", str(root), "--measure", "-i", str(root / "good.jsonl"), "--duration", "7ms"],
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 0, result.stderr  # a run without failures
+    assert "warning" not in result.stderr
     out = " ".join(result.stdout.split())
     assert "route: 7 ms per event;" in out
 
@@ -142,7 +152,9 @@ def test_plan_measure_on_an_empty_input_says_so(write_project: WriteProject) -> 
     assert "Traceback" not in result.stdout + result.stderr
 
 
-def test_plan_measure_refuses_a_run_that_stopped_early(write_project: WriteProject) -> None:
+def test_plan_measure_plans_from_a_run_that_stopped_early_and_says_so(
+    write_project: WriteProject,
+) -> None:
     doubling = (
         "def handler(event, context):\n    context.emit('x', event)\n    context.emit('x', event)\n"
     )
@@ -153,7 +165,7 @@ def test_plan_measure_refuses_a_run_that_stopped_early(write_project: WriteProje
             "input.json": '{"a": 0}',
         }
     )
-    result = runner.invoke(app, ["plan", str(root), "--measure"])
+    result = runner.invoke(app, ["plan", str(root), "--measure", "--json"])
     assert result.exit_code == 1
-    assert "stopped before its end" in result.stderr
-    assert "run `attak simulate` to see why" in result.stderr
+    plan = json.loads(result.stdout)
+    assert any("the measured run stopped before its end" in w for w in plan["warnings"])
