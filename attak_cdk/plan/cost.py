@@ -17,6 +17,7 @@ from functools import partial
 from .. import graph
 from ..model import Topology
 from ..stacks import ALARMS_PER_PROCESSOR, processor_stacks
+from .advice import DIRECT_MIN_RATE, DIRECT_SAVING, dominant, with_ingest_stream
 from .assumptions import PLATFORM_LOG_BYTES, PLATFORM_LOG_LEVELS, Assumptions
 from .load import (
     INGEST_FLUSH,
@@ -51,11 +52,13 @@ def plan_topology(
     region: str | None = None,
     architecture: str = "arm64",
     auto_streams: frozenset[str] = frozenset(),
+    check_entries: bool = True,
 ) -> Plan:
     """Plan ``topology`` under ``assumptions`` with ``prices``; see the module docstring.
 
     ``auto_streams`` names the streams the topology declared ``shards: auto`` (their
-    shard count in ``topology`` is already the planned one).
+    shard count in ``topology`` is already the planned one). ``check_entries``: plan each
+    entry invoked directly again with an ingest stream, and warn when that is far cheaper.
     """
     chosen = region or assumptions.region or DEFAULT_REGION
     price = prices.region(chosen)
@@ -121,6 +124,28 @@ def plan_topology(
         ),
     )
     storm = cents(STORM_INSTANCES * price.storm_instance_hour * prices.hours_per_month)
+    warnings = _warnings(topology, load, streams, processors, assumptions)
+    at_load = sum((line.at_load for line in lines), Decimal(0))
+    if check_entries:
+        for entry, events in load.direct_entries().items():
+            if events < DIRECT_MIN_RATE:
+                continue
+            batched = plan_topology(
+                with_ingest_stream(topology, entry),
+                assumptions,
+                prices,
+                region=region,
+                architecture=architecture,
+                auto_streams=auto_streams,
+                check_entries=False,
+            )
+            if batched.at_load <= DIRECT_SAVING * at_load:
+                warnings.append(
+                    f"entry {entry} is invoked directly, {_quantity(events)} times a second: "
+                    f"the plan costs ${at_load:,.2f} a month at load; with input: stream (an "
+                    f"ingest stream Lambda reads in batches) it would cost "
+                    f"${batched.at_load:,.2f}"
+                )
     return Plan(
         topology=topology.name,
         region=chosen,
@@ -139,7 +164,14 @@ def plan_topology(
         storm=storm,
         storm_detail=f"{STORM_INSTANCES} x m1.large on-demand, running or idle",
         assumptions=tuple(_assumptions(topology, assumptions, prices, load)),
-        warnings=tuple(_warnings(topology, load, streams, processors, assumptions)),
+        warnings=tuple(warnings),
+        dominant=dominant(
+            lines,
+            streams,
+            processors,
+            trace_sampling=topology.trace_sampling,
+            loaded=assumptions.has_rate,
+        ),
     )
 
 

@@ -125,6 +125,14 @@ class Load:
     streams: tuple[StreamLoad, ...]
     processors: dict[str, ProcessorLoad]
 
+    def direct_entries(self) -> dict[str, Decimal]:
+        """Processors invoked directly, with their invocations a second (each one event)."""
+        return {
+            name: p.direct_events_per_second
+            for name, p in self.processors.items()
+            if p.direct_events_per_second
+        }
+
 
 def propagate(topology: Topology, assumptions: Assumptions) -> Load:
     """Push the entry rates through the topology; see the module docstring."""

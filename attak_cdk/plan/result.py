@@ -175,6 +175,8 @@ class Plan:
     storm_detail: str
     assumptions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    dominant: str = ""
+    """The line that dominates the bill, its share, and what would change it."""
 
     @property
     def idle(self) -> Decimal:
@@ -200,6 +202,7 @@ class Plan:
             "prices": self.prices,
             "assumptions": list(self.assumptions),
             "warnings": list(self.warnings),
+            "dominant": self.dominant,
             "streams": [s.as_dict() for s in self.streams],
             "processors": [p.as_dict() for p in self.processors],
             "monthly": {

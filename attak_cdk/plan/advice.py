@@ -1,0 +1,113 @@
+"""What a plan tells you to change: the line that dominates the bill and what would lower
+it, and the entries whose direct invocations cost more than an ingest stream would.
+
+The advice is computed from the plan's own figures (never from a rule of thumb beside
+them): the processor or stream that makes a line largest is named with its figure, and
+the direct-invocation check plans the topology again with the entry reading an ingest
+stream, so its warning quotes two totals priced the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from decimal import Decimal
+
+from ..model import Topology
+from .result import CostLine, ProcessorPlan, StreamPlan
+
+DIRECT_SAVING = Decimal("0.8")
+"""An ingest stream is worth a warning when the plan with it costs at most this share of
+the plan without (a fifth saved)."""
+DIRECT_MIN_RATE = Decimal(10)
+"""Entries invoked fewer times a second are not checked: an ingest stream's hours cost
+more than the requests it would save."""
+
+
+def dominant(
+    lines: Sequence[CostLine],
+    streams: Sequence[StreamPlan],
+    processors: Sequence[ProcessorPlan],
+    *,
+    trace_sampling: float,
+    loaded: bool,
+) -> str:
+    """The largest line of the bill (at load, or idle without a load), its share, and what
+    would change it; empty for a bill of nothing."""
+    figure: Callable[[CostLine], Decimal] = (
+        (lambda line: line.at_load) if loaded else (lambda line: line.idle)
+    )
+    total = sum((figure(line) for line in lines), Decimal(0))
+    if not total:
+        return ""
+    line = max(lines, key=figure)
+    share = figure(line) / total
+    head = (
+        f"{line.item}, ${figure(line):,.2f} of ${total:,.2f} "
+        f"{'at load' if loaded else 'idle'} ({share:.0%})"
+    )
+    return f"{head}: {_what_changes(line, streams, processors, trace_sampling, loaded)}"
+
+
+def _what_changes(
+    line: CostLine,
+    streams: Sequence[StreamPlan],
+    processors: Sequence[ProcessorPlan],
+    trace_sampling: float,
+    loaded: bool,
+) -> str:
+    item = line.item
+    if item == "Kinesis streams" and streams:
+        if not loaded:
+            return (
+                f"{len(streams)} stream(s) billed by the hour whether used or not; a "
+                "provisioned stream of 1 shard (shards: 1) costs less than an on-demand one "
+                "when idle"
+            )
+        s = max(streams, key=lambda s: s.at_load)
+        if s.mode == "on-demand" and s.provisioned < s.on_demand:
+            return (
+                f"stream {s.name} is on-demand at ${s.on_demand:,.2f}; provisioned "
+                f"({s.shards_needed} shards: shards: auto) would cost ${s.provisioned:,.2f}"
+            )
+        per_record = s.events_per_record
+        return (
+            f"stream {s.name} costs ${s.at_load:,.2f} for {s.records_per_second:,.0f} records/s "
+            f"of {per_record:,.1f} events each: fewer, larger events (or keys that batch "
+            "together) pack more events a record"
+        )
+    if item == "Lambda requests" and processors:
+        p = max(processors, key=lambda p: p.requests)
+        per = p.events_per_second / p.invocations_per_second if p.invocations_per_second else 0
+        if per <= Decimal("1.01"):
+            return (
+                f"{p.name} is invoked once per event ({p.events_per_second:,.0f}/s): with "
+                "input: stream Lambda reads its events in batches"
+            )
+        return (
+            f"{p.name} handles {per:,.0f} events an invocation: a larger batch_size or "
+            "max_batching_window on its streams means fewer invocations"
+        )
+    if item.startswith("Lambda compute") and processors:
+        p = max(processors, key=lambda p: p.compute)
+        return (
+            f"{p.name}: {p.events_per_second:,.0f} events/s x {p.duration * 1000:,.3g} ms x "
+            f"{p.memory} MB; a faster handler or less memory lowers it"
+        )
+    if item == "CloudWatch log ingestion" and processors:
+        p = max(processors, key=lambda p: p.logs)
+        return (
+            f"{p.name} writes {p.log_bytes_per_event:,.0f} B of log per event: what its "
+            f"handler prints, trace_sampling ({trace_sampling:.2%} of traces logged record "
+            "by record) and system_log_level set it"
+        )
+    if item == "SQS dead letters":
+        return "the failing events: fix them and this line goes"
+    return "a fixed cost per processor or stack, whatever the load"
+
+
+def with_ingest_stream(topology: Topology, entry: str) -> Topology:
+    """``topology`` with ``entry`` reading an ingest stream instead of direct invocations."""
+    processors = dict(topology.processors)
+    processors[entry] = replace(processors[entry], input="stream")
+    return replace(topology, processors=processors)
