@@ -53,6 +53,12 @@ DEFAULT_COMPRESSION = Decimal(4)
 measured it: ``bench/wire_efficiency.py`` measured 4.2x on 64 KiB aggregates of 1 KB
 clickstream events. A lone event compresses less: ``attak plan --measure`` tells."""
 
+LAMBDA_VCPU_MB = 1769
+"""Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB
+(https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html). A handler
+measured on a full core runs that many MB over its memory times longer on Lambda, when its
+time is CPU; a Lambda time written for a function is that share of a full core's."""
+
 Emits = Decimal | Mapping[str, Decimal]
 """One ratio for every outgoing stream, or a ratio per topic."""
 
@@ -93,7 +99,11 @@ class Assumptions:
     dead_letter_shares: Mapping[str, Decimal] = field(default_factory=dict)
     """Per processor, the share of its events a measured run dead-lettered."""
     p99: Mapping[str, Decimal] = field(default_factory=dict)
-    """Per processor, the 99th percentile of its handler time in a measured run."""
+    """Per processor, the 99th percentile of its handler time in a measured run, as on
+    Lambda (like its duration)."""
+    cpu: Mapping[str, Decimal] = field(default_factory=dict)
+    """Per processor, seconds of a full core per event, as a run measured them (its
+    duration is this scaled to the function's share of a vCPU)."""
     measured_from: str = ""
     """The run the measured figures come from, in words (``3 events of input.json``)."""
     run_problems: tuple[str, ...] = ()
@@ -127,6 +137,15 @@ class Assumptions:
         if self.compression is not None:
             return self.compression
         return None if stream in self.samples else DEFAULT_COMPRESSION
+
+    def cpu_of(self, processor: str, memory: int) -> Decimal:
+        """Seconds of a full core per event: measured, else the Lambda time given, as the
+        share of a vCPU a ``memory`` MB function has (all of it CPU: the least a server
+        would need for it)."""
+        measured = self.cpu.get(processor)
+        if measured is not None:
+            return measured
+        return self.duration_of(processor) * min(Decimal(1), Decimal(memory) / LAMBDA_VCPU_MB)
 
     def error_share(self, processor: str) -> Decimal:
         """Events of ``processor`` that fail: measured, else those dead-lettered."""

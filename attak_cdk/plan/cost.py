@@ -18,7 +18,8 @@ from .. import graph
 from ..model import Topology
 from ..stacks import ALARMS_PER_PROCESSOR, processor_stacks
 from .advice import DIRECT_MIN_RATE, DIRECT_SAVING, dominant, with_ingest_stream
-from .assumptions import PLATFORM_LOG_BYTES, PLATFORM_LOG_LEVELS, Assumptions
+from .alternatives import alternatives, work
+from .assumptions import LAMBDA_VCPU_MB, PLATFORM_LOG_BYTES, PLATFORM_LOG_LEVELS, Assumptions
 from .load import (
     INGEST_FLUSH,
     Load,
@@ -31,14 +32,12 @@ from .load import (
 from .prices import ARCHITECTURES, PriceTable, RegionPrices
 from .quantities import format_size
 from .result import CostLine, Plan, ProcessorPlan, StreamPlan, cents
-from .wire import UNKNOWN_TOPIC, dead_letter_bytes, log_lines
+from .wire import UNKNOWN_TOPIC, dead_letter_bytes, log_lines, runtime_seconds
 
 GIB = Decimal(1024**3)
 SQS_CHUNK = 64 * 1024
 """SQS bills each 64 KB chunk of a message as one request
 (https://aws.amazon.com/sqs/pricing/)."""
-STORM_INSTANCES = 4
-"""The seed's comparison: Apache Storm's usual cluster of 4 m1.large instances."""
 ACCOUNT_CONCURRENCY = 1000
 """Lambda's default concurrent executions per account and region."""
 DEFAULT_REGION = "us-east-1"
@@ -94,7 +93,7 @@ def plan_topology(
             f"Lambda compute ({architecture})",
             cents(Decimal(0)),
             sum((p.compute for p in processors), Decimal(0)),
-            f"{other}: ${sum((p.compute_other_architecture for p in processors), Decimal(0))}",
+            f"{other}: ${sum((p.compute_other_architecture for p in processors), Decimal(0)):,.2f}",
         ),
         CostLine(
             "CloudWatch log ingestion",
@@ -123,7 +122,7 @@ def plan_topology(
             else "the share of each processor's events a run dead-lettered, a message each",
         ),
     )
-    storm = cents(STORM_INSTANCES * price.storm_instance_hour * prices.hours_per_month)
+    compared = alternatives(work(topology, load, assumptions), price, prices.hours_per_month)
     warnings = _warnings(topology, load, streams, processors, assumptions)
     at_load = sum((line.at_load for line in lines), Decimal(0))
     if check_entries:
@@ -161,8 +160,8 @@ def plan_topology(
         streams=streams,
         processors=processors,
         lines=lines,
-        storm=storm,
-        storm_detail=f"{STORM_INSTANCES} x m1.large on-demand, running or idle",
+        alternatives=compared,
+        advantage_at_load=_advantage(streams, at_load, price, seconds),
         assumptions=tuple(_assumptions(topology, assumptions, prices, load)),
         warnings=tuple(warnings),
         dominant=dominant(
@@ -205,6 +204,12 @@ def _stream(
         mode, shards = "provisioned", declared
         idle = cents(declared * hours * price.shard_hour)
         at_load = cents(declared * hours * price.shard_hour + put_units)
+    advantage = None
+    if price.advantage is not None:
+        # No stream-hour; ingest and retrieval per GB, records rounded to the KB as on-demand.
+        advantage = cents(
+            billed_gb * price.advantage.ingest_per_gb + billed_gb * price.advantage.retrieval_per_gb
+        )
     return StreamPlan(
         name=stream.name,
         source=stream.source,
@@ -227,7 +232,26 @@ def _stream(
         provisioned=provisioned,
         idle=idle,
         at_load=at_load,
+        advantage=advantage,
     )
+
+
+def _advantage(
+    streams: tuple[StreamPlan, ...], at_load: Decimal, price: RegionPrices, seconds: Decimal
+) -> Decimal | None:
+    """The total at load with the on-demand streams in On-demand Advantage: an account-wide
+    mode, billed at least for its minimum ingest; ``None`` unless that is cheaper.
+    https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html"""
+    terms = price.advantage
+    on_demand = [s for s in streams if s.mode == "on-demand" and s.advantage is not None]
+    if terms is None or not on_demand:
+        return None
+    minimum = terms.minimum_mib_per_second * 1024**2 * seconds / GIB * terms.ingest_per_gb
+    usage = sum((s.advantage or Decimal(0) for s in on_demand), Decimal(0))
+    ingest = usage * terms.ingest_per_gb / (terms.ingest_per_gb + terms.retrieval_per_gb)
+    advantage = max(ingest, minimum) + usage - ingest  # the minimum is one of ingest
+    total = at_load - sum((s.at_load for s in on_demand), Decimal(0)) + advantage
+    return cents(total) if total < at_load else None
 
 
 def _processor(
@@ -244,7 +268,10 @@ def _processor(
     planned = load.processors[name]
     events = planned.events_per_second
     direct = planned.direct_events_per_second
-    duration = assumptions.duration_of(name)
+    # Lambda bills the runtime's own work on each event too (unpacking what it reads,
+    # packing what it emits), at the function's share of a vCPU.
+    share = max(Decimal(1), Decimal(LAMBDA_VCPU_MB) / processor.memory)
+    duration = assumptions.duration_of(name) + runtime_seconds(planned.event_bytes) * share
     invocations = planned.invocations_per_second
     concurrency = math.ceil(direct * duration)
     settings = {s.name: s.settings for s in load.streams}
@@ -343,7 +370,12 @@ def _assumptions(
         measured = partial(_measured, assumptions, name)
         if assumptions.is_measured(name, "duration"):
             slowest = assumptions.p99.get(name, duration)
-            how = f" (measured median; p99 {_quantity(slowest * 1000)} ms)"
+            core = assumptions.cpu_of(name, topology.processors[name].memory)
+            how = (
+                f" on a {topology.processors[name].memory} MB function (measured median "
+                f"{_quantity(core * 1000)} ms on a full core, scaled to the function's share "
+                f"of a vCPU; p99 {_quantity(slowest * 1000)} ms)"
+            )
         elif own.duration is None and assumptions.duration is None:
             how = " (assumed)"
         else:

@@ -29,7 +29,7 @@ from ..errors import AttakError
 from ..model import Topology
 from ..runtime.context import Emit
 from ..runtime.envelope import encode_input
-from .assumptions import Assumptions, ProcessorAssumptions
+from .assumptions import LAMBDA_VCPU_MB, Assumptions, ProcessorAssumptions
 from .wire import TRACE
 
 
@@ -106,6 +106,7 @@ def measured(topology: Topology, run: Run) -> Assumptions:
     errors: dict[str, Decimal] = {}
     dead: dict[str, Decimal] = {}
     slowest: dict[str, Decimal] = {}
+    cpu: dict[str, Decimal] = {}
     figures: list[str] = []
     for name in topology.processors:
         if not events[name]:
@@ -113,12 +114,15 @@ def measured(topology: Topology, run: Run) -> Assumptions:
         count = Decimal(events[name])
         total = sum(emitted[name].values())
         routed = bool(resolved.processors[name].routes)
+        # Measured on a full core; on Lambda the handler has its memory's share of one.
+        slower = max(Decimal(1), Decimal(LAMBDA_VCPU_MB) / topology.processors[name].memory)
+        cpu[name] = _seconds(statistics.median(seconds[name]))
         processors[name] = ProcessorAssumptions(
             emits={topic: n / count for topic, n in emitted[name].items()} if routed else None,
-            duration=_seconds(statistics.median(seconds[name])),
+            duration=_seconds(cpu[name] * slower),
             size=Decimal(emitted_bytes[name]) / total if total else None,
         )
-        slowest[name] = _seconds(_p99(seconds[name]))
+        slowest[name] = _seconds(Decimal(_p99(seconds[name])) * slower)
         figures += [f"{name}.duration", f"{name}.errors", f"{name}.dead_letters"]
         figures += [f"{name}.emits"] if routed else []
         figures += [f"{name}.size"] if total else []
@@ -134,6 +138,7 @@ def measured(topology: Topology, run: Run) -> Assumptions:
         errors=errors,
         dead_letter_shares=dead,
         p99=slowest,
+        cpu=cpu,
         measured=tuple(figures),
         run_problems=_problems(run, events),
     )
@@ -174,6 +179,7 @@ def beneath(found: Assumptions, given: Assumptions, *, dead_letters_given: bool)
     """
     figures = set(found.measured)
     processors: dict[str, ProcessorAssumptions] = {}
+    cpu = dict(found.cpu)
     for name in {*found.processors, *given.processors}:
         mine, theirs = found.of(name), given.of(name)
         duration_written = theirs.duration is not None or given.duration is not None
@@ -192,6 +198,8 @@ def beneath(found: Assumptions, given: Assumptions, *, dead_letters_given: bool)
             "dead_letters": dead_letters_given,
         }
         figures -= {f"{name}.{figure}" for figure, yes in overridden.items() if yes}
+        if duration_written:
+            cpu.pop(name, None)
     sizes = dict(given.sizes) if given.size is not None else {**found.sizes, **given.sizes}
     figures -= {f"{name}.input_size" for name in found.sizes if name not in sizes}
     figures -= {f"{name}.input_size" for name in given.sizes}
@@ -211,6 +219,7 @@ def beneath(found: Assumptions, given: Assumptions, *, dead_letters_given: bool)
         errors={} if dead_letters_given else dict(found.errors),
         dead_letter_shares={} if dead_letters_given else dict(found.dead_letter_shares),
         p99=dict(found.p99),
+        cpu=cpu,
         measured_from=found.measured_from,
         run_problems=found.run_problems,
         measured=tuple(f for f in found.measured if f in figures),
@@ -223,8 +232,8 @@ def _p99(times: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
 
 
-def _seconds(value: float) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("1e-6"))
+def _seconds(value: float | Decimal) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("1e-7"))
 
 
 def _size(data: Any) -> int:

@@ -38,8 +38,42 @@ class RegionPrices:
     dashboard_month: Decimal
     log_ingestion_per_gb: Decimal
     storm_instance_hour: Decimal
-    """An m1.large on-demand instance: the size of the Storm cluster attak is compared to."""
+    """An m1.large on-demand instance: the seed's Storm cluster is four of them."""
+    advantage: AdvantagePrices | None = None
+    """Kinesis On-demand Advantage; ``None`` in a table without them."""
+    cluster: ClusterPrices | None = None
+    """What a self-managed cluster and Managed Flink cost; ``None`` in a table without them
+    (the plan then compares with the seed's cluster only)."""
     unconfirmed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AdvantagePrices:
+    """Kinesis On-demand Advantage: an account-wide commitment to a minimum throughput in
+    exchange for no stream-hour charge and lower per-GB prices."""
+
+    ingest_per_gb: Decimal
+    retrieval_per_gb: Decimal
+    minimum_mib_per_second: Decimal
+    """The ingest the account is billed for at least, whatever it writes."""
+
+
+@dataclass(frozen=True)
+class ClusterPrices:
+    """The parts of the alternatives a plan is compared with."""
+
+    worker_hour: Decimal
+    """c7g.xlarge (4 vCPU, 8 GiB): a Storm supervisor."""
+    coordinator_hour: Decimal
+    """m7g.large (2 vCPU, 8 GiB): Storm's Nimbus and UI."""
+    zookeeper_hour: Decimal
+    """t4g.medium (2 vCPU, 4 GiB): a ZooKeeper node."""
+    volume_gb_month: Decimal
+    """EBS gp3, for each node's disk."""
+    kpu_hour: Decimal
+    """Managed Service for Apache Flink: one KPU (1 vCPU, 4 GB)."""
+    kpu_storage_gb_month: Decimal
+    """Managed Flink's running application storage, 50 GB per KPU."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +186,33 @@ class _TableReader:
             dashboard_month=p("cloudwatch/dashboard_month"),
             log_ingestion_per_gb=p("cloudwatch/log_ingestion_per_gb"),
             storm_instance_hour=p("ec2/m1.large_hour"),
+            advantage=AdvantagePrices(
+                ingest_per_gb=p("kinesis/advantage_ingest_per_gb"),
+                retrieval_per_gb=p("kinesis/advantage_retrieval_per_gb"),
+                minimum_mib_per_second=p("kinesis/advantage_minimum_mib_per_second"),
+            )
+            if _has(data, "kinesis/advantage_ingest_per_gb")
+            else None,
+            cluster=ClusterPrices(
+                worker_hour=p("ec2/c7g.xlarge_hour"),
+                coordinator_hour=p("ec2/m7g.large_hour"),
+                zookeeper_hour=p("ec2/t4g.medium_hour"),
+                volume_gb_month=p("ec2/gp3_gb_month"),
+                kpu_hour=p("flink/kpu_hour"),
+                kpu_storage_gb_month=p("flink/running_storage_gb_month"),
+            )
+            if _has(data, "flink")
+            else None,
             unconfirmed=tuple(str(u) for u in data.get("unconfirmed", ()))
             if isinstance(data, dict)
             else (),
         )
+
+
+def _has(data: Any, path: str) -> bool:
+    """Whether a table's region has an optional section (tables from before it lack it)."""
+    for key in path.split("/"):
+        if not isinstance(data, dict) or key not in data:
+            return False
+        data = data[key]
+    return True

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .alternatives import Alternative
 
 CENT = Decimal("0.01")
 
@@ -16,6 +19,10 @@ CENT = Decimal("0.01")
 def cents(amount: Decimal) -> Decimal:
     """Money rounded to the cent, halves up, as a bill rounds."""
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _fraction(value: Decimal | None) -> float | None:
+    return None if value is None else _number(value, 4)
 
 
 def _number(value: Decimal, places: int = 3) -> float:
@@ -59,6 +66,9 @@ class StreamPlan:
     """Monthly cost as declared, with no load."""
     at_load: Decimal
     """Monthly cost as declared, at this load."""
+    advantage: Decimal | None = None
+    """Monthly cost at this load in On-demand Advantage, before the account's minimum
+    commitment (``None``: the price table has no Advantage prices)."""
 
     @property
     def cheaper(self) -> str:
@@ -87,6 +97,7 @@ class StreamPlan:
                 "on_demand": str(self.on_demand),
                 "provisioned": str(self.provisioned),
                 "cheaper": self.cheaper,
+                "on_demand_advantage": str(self.advantage) if self.advantage is not None else None,
                 "idle": str(self.idle),
                 "at_load": str(self.at_load),
             },
@@ -171,8 +182,11 @@ class Plan:
     streams: tuple[StreamPlan, ...]
     processors: tuple[ProcessorPlan, ...]
     lines: tuple[CostLine, ...]
-    storm: Decimal
-    storm_detail: str
+    alternatives: tuple[Alternative, ...]
+    """The same work on clusters: sized ones first, the seed's reference last."""
+    advantage_at_load: Decimal | None = None
+    """The total at load with every on-demand stream in On-demand Advantage, the account's
+    minimum commitment included; ``None`` when it would not be cheaper."""
     assumptions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
     dominant: str = ""
@@ -185,6 +199,17 @@ class Plan:
     @property
     def at_load(self) -> Decimal:
         return sum((line.at_load for line in self.lines), Decimal(0))
+
+    @property
+    def seed(self) -> Alternative:
+        """The seed's Storm cluster: 4 x m1.large, whatever the load."""
+        return self.alternatives[-1]
+
+    def fraction_of(self, alternative: Alternative, *, loaded: bool = True) -> Decimal | None:
+        """attak's monthly cost as a share of ``alternative``'s (``None`` if it costs 0)."""
+        theirs = alternative.at_load if loaded else alternative.idle
+        ours = self.at_load if loaded else self.idle
+        return ours / theirs if theirs else None
 
     @property
     def cheapest_at_load(self) -> Decimal:
@@ -210,7 +235,18 @@ class Plan:
                 "idle": str(self.idle),
                 "at_load": str(self.at_load),
                 "cheapest_at_load": str(self.cheapest_at_load),
-                "storm_cluster": str(self.storm),
-                "storm_cluster_detail": self.storm_detail,
+                "on_demand_advantage_at_load": str(self.advantage_at_load)
+                if self.advantage_at_load is not None
+                else None,
+                "storm_cluster": str(self.seed.at_load),
+                "storm_cluster_detail": self.seed.detail,
             },
+            "alternatives": [
+                {
+                    **a.as_dict(),
+                    "attak_fraction_idle": _fraction(self.fraction_of(a, loaded=False)),
+                    "attak_fraction_at_load": _fraction(self.fraction_of(a)),
+                }
+                for a in self.alternatives
+            ],
         }

@@ -86,6 +86,7 @@ def plan(
     from attak_cdk.plan.assumptions import with_command_line
     from attak_cdk.plan.cost import plan_topology
     from attak_cdk.plan.prices import ARCHITECTURES, read_prices
+    from attak_cdk.plan.shards import resolve_auto_shards
     from attak_cdk.project import check_topology_plan
 
     if architecture not in ARCHITECTURES:
@@ -107,8 +108,10 @@ def plan(
     )
     if measure:  # plans even from a failing run, saying so; the exit code says it too
         assumptions = _measured(planned.topology, assumptions, input)
+    # shards: auto was sized for the plan: section's load; options and a run change it.
+    topology = resolve_auto_shards(planned.topology, assumptions)
     result = plan_topology(
-        planned.topology,
+        topology,
         assumptions,
         read_prices(prices),
         architecture=architecture,

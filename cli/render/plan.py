@@ -35,6 +35,25 @@ def _rate(value: Decimal) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
+def _fractions(result: Plan) -> list[str]:
+    """attak's monthly cost as a share of each alternative's, at load and idle."""
+    lines = []
+    for alternative in result.alternatives:
+        loaded = result.fraction_of(alternative)
+        idle = result.fraction_of(alternative, loaded=False)
+        if idle is not None and loaded is not None:
+            lines.append(f"{alternative.name}: {_share(loaded)}, {_share(idle)}")
+    return lines
+
+
+def _share(fraction: Decimal) -> str:
+    """0.31 -> ``31%``, 0.004 -> ``0.4%``, 2.5 -> ``2.5x``."""
+    if fraction >= 2:
+        return f"{fraction:,.1f}x"
+    percent = fraction * 100
+    return f"{percent:.0f}%" if percent >= 10 else f"{percent:.1f}%"
+
+
 def plan_report(result: Plan, *, console: Console = out, errors: Console = err) -> None:
     """A plan: streams, processors, the monthly bill idle and at load, what dominates it,
     and the assumptions. Tables are whole or stacked, never cut (``print_fitted``)."""
@@ -44,6 +63,7 @@ def plan_report(result: Plan, *, console: Console = out, errors: Console = err) 
         f"({escape(currency)}, prices checked {escape(result.prices['checked'])})\n"
     )
     if result.streams:
+        advantage = any(s.advantage is not None for s in result.streams)
         rows = []
         for s in result.streams:
             # The mode as declared; a provisioned count below the need shows in yellow.
@@ -63,11 +83,12 @@ def plan_report(result: Plan, *, console: Console = out, errors: Console = err) 
                     _money(s.on_demand),
                     _money(s.provisioned),
                     s.cheaper,
+                    *([_money(s.advantage)] if s.advantage is not None else []),
                 ]
             )
         print_fitted(
             console,
-            STREAM_COLUMNS,
+            (*STREAM_COLUMNS, *(["advantage"] if advantage else [])),
             rows,
             left=("by", "mode", "cheaper"),
         )
@@ -112,17 +133,30 @@ def plan_report(result: Plan, *, console: Console = out, errors: Console = err) 
         bill.append(
             ["total, each stream in its cheaper mode", "", _money(result.cheapest_at_load), ""]
         )
-    bill.append(
-        [
-            "Storm cluster, for comparison",
-            _money(result.storm),
-            _money(result.storm),
-            f"[dim]{escape(result.storm_detail)}[/]",
-        ]
-    )
+    if result.advantage_at_load is not None:
+        bill.append(
+            [
+                "total, on-demand streams in On-demand Advantage",
+                "",
+                _money(result.advantage_at_load),
+                "[dim]account-wide, its minimum commitment included[/]",
+            ]
+        )
+    for alternative in result.alternatives:
+        bill.append(
+            [
+                alternative.name,
+                _money(alternative.idle),
+                _money(alternative.at_load),
+                f"[dim]{escape(alternative.detail)}[/]",
+            ]
+        )
     print_fitted(
         console, (f"monthly ({escape(currency)})", "idle", "at load", ""), bill, fold=("",)
     )
+    console.print("\n[bold]attak's bill as a share of the same work on[/] (at load, idle):")
+    for line in _fractions(result):
+        console.print(f"  {line}")
     if result.dominant:
         console.print(f"\n[bold]dominant:[/] {escape(result.dominant)}")
     console.print("\n[bold]assumed[/] (set them under plan: in the topology, or with options):")

@@ -32,7 +32,9 @@ def test_plan_prints_the_bill_idle_and_at_load_beside_storm() -> None:
     code, out, err = run("plan", str(SAMPLE), "--rate", "1 TB/day", "--duration", "1ms")
     assert code == 0, err
     assert "hello_world_spout->reverse" in out
-    assert "Storm cluster, for comparison" in out and "511.00" in out
+    assert "Storm, the seed's cluster" in out and "511.00" in out
+    assert "Storm cluster, sized for this load" in out
+    assert "Managed Service for Apache Flink" in out
     assert "total" in out and "32.80" in out  # idle
     assert "hello_world_spout: 1 TB/day = 12,427.567 events/s of 1 KB (assumed)" in out
     assert "Traceback" not in out + err
@@ -134,3 +136,19 @@ def test_synth_provisions_the_planned_shards(write_project: WriteProject) -> Non
         "AWS::Kinesis::Stream",
         {"ShardCount": 3, "StreamModeDetails": {"StreamMode": "PROVISIONED"}},
     )
+
+
+def test_shards_auto_is_sized_for_the_rate_given_as_an_option(write_project: WriteProject) -> None:
+    root = write_project(
+        {
+            "a.py": PASS_ON,
+            "b.py": SINK,
+            "topology.yml": AUTO_TOPOLOGY.replace("rate: 2500/s", "rate: 1/s"),
+        }
+    )
+    code, out, err = run("plan", str(root), "--rate", "1 TB/day", "--size", "1KB", "--json")
+    assert code == 0, err
+    (stream,) = json.loads(out)["streams"]
+    # The plan: section's 1/s needs one shard; the 1 TB/day asked for needs more, and the
+    # auto stream is planned with what that load needs, not with the file's.
+    assert stream["auto"] and stream["shards"] == stream["shards_needed"] > 1

@@ -23,6 +23,7 @@ from attak_cdk.plan.prices import default_table_file, read_prices
 from attak_cdk.plan.quantities import PlanError
 from attak_cdk.plan.result import Plan
 from attak_cdk.plan.shards import auto_needs_plan, auto_stream_names, resolve_auto_shards
+from attak_cdk.plan.wire import runtime_seconds
 from attak_cdk.project import check_topology_plan, inspect_topology, load_topology
 from tests.conftest import PASS_ON, SINK, WriteProject
 
@@ -146,10 +147,14 @@ def test_fan_in_adds_up_its_inputs(write_project: WriteProject) -> None:
     result = plan(root)
     c = next(p for p in result.processors if p.name == "c")
     assert c.events_per_second == 150
-    # 150 events/s x 0.010 s x 0.25 GB x 2,628,000 s = 985,500 GB-s x $0.0000133334 = 13.14
-    assert c.gb_seconds_per_month == 985500
-    assert c.compute == Decimal("13.14")
-    assert c.compute_other_architecture == Decimal("16.43")  # x86_64: $0.0000166667
+    # Lambda bills the handler's 10 ms and the runtime's work on each 1 KB event: 6 µs +
+    # 14 µs per KB of a full core, 1,769 / 256 times longer on a 256 MB function.
+    runtime = c.duration - Decimal("0.010")
+    assert runtime == pytest.approx(runtime_seconds(Decimal(1024)) * Decimal(1769) / 256)
+    # 150 events/s x 0.0101382 s x 0.25 GB x 2,628,000 s = 999,120 GB-s x $0.0000133334
+    assert c.gb_seconds_per_month == 150 * c.duration * Decimal("0.25") * 2_628_000
+    assert c.compute == Decimal("13.32")
+    assert c.compute_other_architecture == Decimal("16.65")  # x86_64: $0.0000166667
     # Each on-demand stream gives about 4 shards: c may run 8 batches at once.
     assert c.concurrency == 8
     # Light streams: one batch per shard per second polls, 4 + 4 invocations/s.
@@ -192,7 +197,7 @@ def test_idle_sample_topology_costs_its_stream_hours_alarms_and_dashboard() -> N
     result = plan_topology(load_topology("sample_topology"), Assumptions(), PRICES)
     # 29.20 (on-demand stream) + 6 alarms x 0.10 + 3.00 dashboard
     assert (result.idle, result.at_load) == (Decimal("32.80"), Decimal("32.80"))
-    assert result.storm == Decimal("511.00")  # 4 x $0.175 x 730 h
+    assert result.seed.at_load == Decimal("511.00")  # 4 x $0.175 x 730 h
     assert "hello_world_spout: no input rate given: planned as idle" in result.assumptions
     assert all(line.at_load == line.at_load.quantize(Decimal("0.01")) for line in result.lines)
 

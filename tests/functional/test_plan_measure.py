@@ -118,7 +118,8 @@ def test_plan_measure_prints_which_figures_a_run_measured(write_project: WritePr
         "1.1 failed handler calls per event (retries included), 10% of events dead-lettered (measured)"
         in out
     )
-    assert "(measured median; p99" in out
+    assert "on a 256 MB function (measured median" in out
+    assert "ms on a full core, scaled to the function's share of a vCPU; p99" in out
 
 
 def test_plan_measure_keeps_a_duration_given_as_an_option(write_project: WriteProject) -> None:

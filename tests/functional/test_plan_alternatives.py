@@ -1,0 +1,130 @@
+"""The plan's alternatives do the plan's own work: a Storm cluster and Managed Flink sized
+from the CPU per event, beside the seed's fixed cluster; and On-demand Advantage priced
+with its account-wide minimum."""
+
+from __future__ import annotations
+
+import json
+import math
+from decimal import Decimal
+from pathlib import Path
+
+from attak_cdk.plan.alternatives import FRAMEWORK_SECONDS, UTILIZATION
+from attak_cdk.plan.assumptions import with_command_line
+from attak_cdk.plan.cost import plan_topology
+from attak_cdk.plan.prices import default_table_file, read_prices
+from attak_cdk.plan.result import Plan
+from attak_cdk.project import check_topology_plan
+from tests.conftest import PASS_ON, SINK, WriteProject
+
+PRICES = read_prices()
+HOURS = Decimal(730)
+US = json.loads(default_table_file().read_text())["regions"]["us-east-1"]
+
+
+def project(write_project: WriteProject) -> Path:
+    # At 1,769 MB a function has a whole vCPU: its handler time is a full core's.
+    return write_project(
+        {
+            "a.py": PASS_ON,
+            "b.py": SINK,
+            "topology.yml": """
+                name: sized
+                defaults: {memory: 1769}
+                processors:
+                  a: {handler: a.py, input: stream}
+                  b: b.py
+                streams: [[a, b]]
+                plan: {rate: 1000/s, size: 1 KB, duration: 10 ms}
+            """,
+        }
+    )
+
+
+def planned(root: Path, *rates: str, prices: Path | None = None) -> Plan:
+    plan = check_topology_plan(root)
+    assumptions = with_command_line(plan.assumptions, plan.topology.processors, rates=rates)
+    return plan_topology(plan.topology, assumptions, read_prices(prices))
+
+
+def test_storm_and_flink_are_sized_from_the_cpu_per_event(write_project: WriteProject) -> None:
+    result = planned(project(write_project))
+    storm, flink, seed = result.alternatives
+    # Two processors, 1,000 events/s each, 10 ms of a full core plus the framework's share.
+    cores = 2 * 1000 * (Decimal("0.010") + FRAMEWORK_SECONDS)
+    workers = math.ceil(cores / UTILIZATION / 4)
+    kpus = math.ceil(cores / UTILIZATION)
+    assert f"{workers} x c7g.xlarge supervisors for {cores:,.2f} busy cores" in storm.detail
+    assert f"{kpus} KPU(s) + 1 for orchestration" in flink.detail
+    # 1,000 x 1 KB/s into the input queue: one shard.
+    assert "an input queue of 1 Kinesis shard(s)" in storm.detail
+    ec2 = US["ec2"]
+    nodes = workers * Decimal(ec2["c7g.xlarge_hour"]) + Decimal(ec2["m7g.large_hour"])
+    nodes += 3 * Decimal(ec2["t4g.medium_hour"])
+    disks = (workers + 4) * 20 * Decimal(ec2["gp3_gb_month"])
+    queue = Decimal(US["kinesis"]["shard_hour"]) * HOURS
+    assert storm.at_load > (nodes * HOURS + disks + queue).quantize(Decimal("0.01"))
+    assert storm.at_load - (nodes * HOURS + disks + queue) < 2  # PUT units on top
+    flink_kpus = (kpus + 1) * Decimal(US["flink"]["kpu_hour"]) * HOURS
+    storage = kpus * 50 * Decimal(US["flink"]["running_storage_gb_month"])
+    assert flink.at_load - (flink_kpus + storage + queue) < 2
+    # The seed's reference does not move with the load.
+    assert seed.at_load == seed.idle == Decimal("511.00") and not seed.sized
+
+
+def test_a_bigger_load_needs_a_bigger_cluster_and_idle_is_the_smallest(
+    write_project: WriteProject,
+) -> None:
+    root = project(write_project)
+    small, large = planned(root, "100/s"), planned(root, "10000/s")
+    assert large.alternatives[0].at_load > small.alternatives[0].at_load
+    assert large.alternatives[1].at_load > small.alternatives[1].at_load
+    assert small.alternatives[0].idle == large.alternatives[0].idle  # 2 supervisors, 3 ZK
+    assert "2 x c7g.xlarge" in small.alternatives[0].detail
+
+
+def test_the_json_gives_attaks_fraction_of_each_alternative(write_project: WriteProject) -> None:
+    result = planned(project(write_project))
+    document = result.as_dict()
+    for alternative, listed in zip(result.alternatives, document["alternatives"], strict=True):
+        assert listed["name"] == alternative.name
+        expected = float(round(result.at_load / alternative.at_load, 4))
+        assert listed["attak_fraction_at_load"] == expected
+
+
+def test_a_price_table_without_cluster_prices_compares_with_the_seed_only(
+    write_project: WriteProject, tmp_path: Path
+) -> None:
+    table = json.loads(default_table_file().read_text())
+    for region in table["regions"].values():
+        region.pop("flink")
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(table))
+    result = planned(project(write_project), prices=old)
+    assert [a.name for a in result.alternatives] == ["Storm, the seed's cluster"]
+
+
+def test_on_demand_advantage_is_offered_only_past_its_minimum_commitment(
+    write_project: WriteProject,
+) -> None:
+    root = write_project(
+        {
+            "a.py": PASS_ON,
+            "b.py": SINK,
+            "topology.yml": """
+                name: advantage
+                processors:
+                  a: {handler: a.py, input: stream}
+                  b: b.py
+                streams: [[a, b]]
+                plan: {size: 1 KB, duration: 1 ms, compression: 1x}
+            """,
+        }
+    )
+    # 1 MB/s of on-demand streams: the 25 MiB/s minimum costs more than Standard.
+    assert planned(root, "1 MB/s").advantage_at_load is None
+    big = planned(root, "100 MB/s")
+    assert big.advantage_at_load is not None and big.advantage_at_load < big.at_load
+    for stream in big.streams:
+        # No stream-hour; ingest and retrieval per billed GB at 40% of Standard's prices.
+        assert stream.advantage is not None and stream.advantage < stream.on_demand
