@@ -111,7 +111,7 @@ class Assumptions:
     plan warns with each."""
     measured: tuple[str, ...] = ()
     """The figures a run measured, as ``processor.figure`` (``parse.duration``; figures:
-    ``duration``, ``emits``, ``size``, ``input_size``, ``errors``, ``dead_letters``)."""
+    ``duration``, ``emits``, ``size``, ``input_size``, ``errors``, ``dead_letters``, ``log``)."""
 
     @property
     def has_rate(self) -> bool:

@@ -402,7 +402,7 @@ def _assumptions(
                 "events dead-lettered (measured)"
             )
         if own.log:
-            parts.append(f"prints {format_size(own.log)} per event")
+            parts.append(f"prints {format_size(own.log)} per event{measured('log')}")
         lines.append(f"{name}: {'; '.join(parts)}")
     for stream in load.streams:
         lines.append(_wire_line(stream, assumptions))

@@ -49,6 +49,7 @@ class Call(Protocol):
     emits: list[Emit]
     error: BaseException | None
     seconds: float
+    logs: str
 
 
 class Letter(Protocol):
@@ -79,11 +80,14 @@ def measured(topology: Topology, run: Run) -> Assumptions:
     emitted_bytes: dict[str, int] = defaultdict(int)
     emitted: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     seconds: dict[str, list[float]] = defaultdict(list)
+    printed: dict[str, int] = defaultdict(int)
     samples: dict[str, list[Emit]] = defaultdict(list)
     ingest = {p.ingest.name for p in resolved.processors.values() if p.ingest is not None}
     for call in run.invocations:
         name = call.processor
         seconds[name].append(call.seconds)
+        if call.logs:
+            printed[name] += len(call.logs.encode())
         if call.attempt == 1:
             events[name] += 1
             received[name] += _size(call.event)
@@ -121,9 +125,10 @@ def measured(topology: Topology, run: Run) -> Assumptions:
             emits={topic: n / count for topic, n in emitted[name].items()} if routed else None,
             duration=_seconds(cpu[name] * slower),
             size=Decimal(emitted_bytes[name]) / total if total else None,
+            log=Decimal(printed[name]) / count,
         )
         slowest[name] = _seconds(Decimal(_p99(seconds[name])) * slower)
-        figures += [f"{name}.duration", f"{name}.errors", f"{name}.dead_letters"]
+        figures += [f"{name}.duration", f"{name}.errors", f"{name}.dead_letters", f"{name}.log"]
         figures += [f"{name}.emits"] if routed else []
         figures += [f"{name}.size"] if total else []
         if name in resolved.entries:
@@ -188,12 +193,13 @@ def beneath(found: Assumptions, given: Assumptions, *, dead_letters_given: bool)
             emits=theirs.emits if theirs.emits is not None else mine.emits,
             duration=duration,
             size=theirs.size if theirs.size is not None else mine.size,
-            log=theirs.log,
+            log=theirs.log if theirs.log is not None else mine.log,
         )
         overridden = {
             "emits": theirs.emits is not None,
             "duration": duration_written,
             "size": theirs.size is not None,
+            "log": theirs.log is not None,
             "errors": dead_letters_given,
             "dead_letters": dead_letters_given,
         }

@@ -19,7 +19,7 @@ from attak_cdk.plan.measure import beneath, measured
 from attak_cdk.project import check_topology_plan
 from attak_cdk.simulate import memory
 from cli.main import app
-from tests.conftest import SINK, WriteProject
+from tests.conftest import SAMPLE, SINK, WriteProject
 
 runner = CliRunner()
 
@@ -170,3 +170,15 @@ def test_plan_measure_plans_from_a_run_that_stopped_early_and_says_so(
     assert result.exit_code == 1
     plan = json.loads(result.stdout)
     assert any("the measured run stopped before its end" in w for w in plan["warnings"])
+
+
+def test_what_a_handler_prints_is_measured_as_its_log_per_event() -> None:
+    planned = check_topology_plan(SAMPLE)
+    events = read_inputs(SAMPLE / "input.json", planned.topology.processors)
+    found = measured(planned.topology, memory.simulate(planned.topology, events))
+    # The spout prints 'hello world' and a newline for its one event; reverse prints nothing.
+    assert found.of("hello_world_spout").log == 12
+    assert found.of("reverse").log == 0
+    assert found.is_measured("hello_world_spout", "log")
+    written = Assumptions(processors={"hello_world_spout": ProcessorAssumptions(log=Decimal(0))})
+    assert beneath(found, written, dead_letters_given=False).of("hello_world_spout").log == 0

@@ -1,0 +1,14 @@
+"""Gives each click its session: a new one after 30 minutes without a click."""
+
+GAP_MS = 30 * 60 * 1000
+sessions: dict[str, tuple[str, int]] = {}
+
+
+def handler(event, context):
+    user, ms = event["user"], event["ms"]
+    session, last = sessions.get(user, (None, 0))
+    if session is None or ms - last > GAP_MS:
+        session = f"{user}-{ms}"
+    sessions[user] = (session, ms)
+    event["session"] = session
+    context.emit("session_event", event, key=user)
