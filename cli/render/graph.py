@@ -43,29 +43,69 @@ def _node_ids(topology: Topology) -> dict[str, str]:
     return {name: f"p{i}" for i, name in enumerate(topology.processors)}
 
 
+def _in_loops(topology: Topology) -> set[tuple[str, str]]:
+    """Every (source, target) pair of a stream on a loop: drawn dashed, as in the UI."""
+    pairs = set()
+    for loop in topology_graph.cycles(topology):
+        pairs.update(zip(loop, [*loop[1:], loop[0]], strict=True))
+    return pairs
+
+
+def _mermaid_text(text: str) -> str:
+    """Text inside a Mermaid quoted label: quotes as the entity Mermaid reads."""
+    return text.replace('"', "#quot;")
+
+
 def graph_mermaid(topology: Topology) -> None:
-    """A Mermaid flowchart: one node per processor, one labelled edge per stream."""
+    """A Mermaid flowchart: one node per processor (entries with a double border), one
+    labelled edge per stream (dashed on a loop), and each processor's sink topics as
+    dotted edges into a sink node of its own."""
     ids = _node_ids(topology)
+    entries = set(topology_graph.entries(topology))
+    loops = _in_loops(topology)
     lines = ["flowchart LR"]
     for name, node in ids.items():
-        lines.append(f'  {node}["{name}"]')
+        shape = ('[["', '"]]') if name in entries else ('["', '"]')
+        lines.append(f"  {node}{shape[0]}{_mermaid_text(name)}{shape[1]}")
     for stream in topology.streams:
-        label = f"|{stream.topic}|" if stream.topic else ""
-        lines.append(f"  {ids[stream.source]} -->{label} {ids[stream.target]}")
+        label = f'|"{_mermaid_text(stream.topic)}"|' if stream.topic else ""
+        arrow = "-.->" if (stream.source, stream.target) in loops else "-->"
+        lines.append(f"  {ids[stream.source]} {arrow}{label} {ids[stream.target]}")
+    for name, node in ids.items():
+        topics = sink_topics(topology, name)
+        if topics:
+            lines.append(f'  {node}_sink(["sink"])')
+            for topic in topics:
+                lines.append(f'  {node} -.->|"{_mermaid_text(topic)}"| {node}_sink')
     sys.stdout.write("\n".join(lines) + "\n")
 
 
 def graph_dot(topology: Topology) -> None:
-    """A Graphviz digraph: one box per processor, one labelled edge per stream."""
+    """A Graphviz digraph: one box per processor (entries doubled), one labelled edge per
+    stream (dashed on a loop), and each processor's sink topics as dotted edges into a
+    sink node of its own."""
 
     def quote(text: str) -> str:
         return json.dumps(text)
 
+    entries = set(topology_graph.entries(topology))
+    loops = _in_loops(topology)
     lines = [f"digraph {quote(topology.name)} {{", "  rankdir=LR;", "  node [shape=box];"]
     for name in topology.processors:
-        lines.append(f"  {quote(name)};")
+        entry = " [peripheries=2]" if name in entries else ""
+        lines.append(f"  {quote(name)}{entry};")
     for stream in topology.streams:
-        label = f" [label={quote(stream.topic)}]" if stream.topic else ""
-        lines.append(f"  {quote(stream.source)} -> {quote(stream.target)}{label};")
+        attributes = [f"label={quote(stream.topic)}"] if stream.topic else []
+        if (stream.source, stream.target) in loops:
+            attributes.append("style=dashed")
+        listed = f" [{', '.join(attributes)}]" if attributes else ""
+        lines.append(f"  {quote(stream.source)} -> {quote(stream.target)}{listed};")
+    for name in topology.processors:
+        topics = sink_topics(topology, name)
+        if topics:
+            sink = quote(f"{name} sink")
+            lines.append(f'  {sink} [label="sink", shape=plaintext];')
+            for topic in topics:
+                lines.append(f"  {quote(name)} -> {sink} [label={quote(topic)}, style=dotted];")
     lines.append("}")
     sys.stdout.write("\n".join(lines) + "\n")

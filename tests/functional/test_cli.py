@@ -189,14 +189,19 @@ def test_graph_formats() -> None:
     assert "→ reverse  any topic" in out
     assert "⇥ sink  'reversed strings'" in out
     code, out, _ = run("graph", str(SAMPLE), "--format", "mermaid")
-    assert out.splitlines()[:4] == [
+    # The entry double-bordered; the sink topic the text graph shows, dotted into a sink.
+    assert out.splitlines() == [
         "flowchart LR",
-        '  p0["hello_world_spout"]',
+        '  p0[["hello_world_spout"]]',
         '  p1["reverse"]',
         "  p0 --> p1",
+        '  p1_sink(["sink"])',
+        '  p1 -.->|"reversed strings"| p1_sink',
     ]
     code, out, _ = run("graph", str(SAMPLE), "-f", "dot")
     assert '"hello_world_spout" -> "reverse";' in out
+    assert '"hello_world_spout" [peripheries=2];' in out
+    assert '"reverse" -> "reverse sink" [label="reversed strings", style=dotted];' in out
     code, _, err = run("graph", str(SAMPLE), "-f", "png")
     assert code == 2  # a usage error, as the README says
     assert "'png' is not one of 'text', 'mermaid', 'dot'" in err
@@ -265,3 +270,25 @@ def test_version_and_short_help_follow_cli_conventions() -> None:
         result = runner.invoke(app, [*command, "-h"])
         assert result.exit_code == 0, (command, result.output)
         assert result.stdout.startswith("Usage:")
+
+
+def test_graph_draws_loops_dashed_and_quotes_topics(write_project: WriteProject) -> None:
+    root = write_project(
+        {
+            "a.py": "def handler(event, context):\n    context.emit('say \"hi\"', event)\n",
+            "b.py": "def handler(event, context):\n    context.emit('back', event)\n",
+            "topology.yml": """
+                name: loop
+                processors: {a: a.py, b: b.py}
+                streams:
+                  - {from: a, to: b, topic: 'say "hi"'}
+                  - {from: b, to: a, topic: back}
+            """,
+        }
+    )
+    code, out, _ = run("graph", str(root), "-f", "mermaid")
+    assert code == 0
+    assert '  p0 -.->|"say #quot;hi#quot;"| p1' in out.splitlines()
+    assert '  p1 -.->|"back"| p0' in out.splitlines()
+    code, out, _ = run("graph", str(root), "-f", "dot")
+    assert '"a" -> "b" [label="say \\"hi\\"", style=dashed];' in out
