@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from rich.markup import escape
@@ -28,7 +29,6 @@ def scaffolded(directory: Path, created: list[Path]) -> None:
     """The files ``init`` created, and what to run next."""
     for file in created:
         out.print(f"  [green]created[/] {escape(str(file))}")
-    out.print(
-        f"\nNext: [bold]attak simulate {escape(str(directory))}[/] and "
-        f"[bold]pytest {escape(str(directory))}[/]"
-    )
+    # Quoted as a shell needs it, so the line can be pasted as it is ("My Pipe").
+    folder = escape(shlex.quote(str(directory)))
+    out.print(f"\nNext: [bold]attak simulate {folder}[/] and [bold]pytest {folder}[/]")

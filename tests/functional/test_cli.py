@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -292,3 +293,12 @@ def test_graph_draws_loops_dashed_and_quotes_topics(write_project: WriteProject)
     assert '  p1 -.->|"back"| p0' in out.splitlines()
     code, out, _ = run("graph", str(root), "-f", "dot")
     assert '"a" -> "b" [label="say \\"hi\\"", style=dashed];' in out
+
+
+def test_init_suggests_commands_quoted_for_a_folder_with_a_space(tmp_path: Path) -> None:
+    folder = tmp_path / "My Pipe"
+    code, out, err = run("init", str(folder))
+    assert code == 0, err
+    next_line = next(line for line in out.splitlines() if line.startswith("Next:"))
+    quoted = shlex.quote(str(folder))
+    assert next_line == f"Next: attak simulate {quoted} and pytest {quoted}"
