@@ -108,6 +108,13 @@ def path_problem(text: str) -> str | None:
     return None
 
 
+NO_CREDENTIALS = (
+    "no AWS credentials were found: set AWS_PROFILE (after `aws configure` or `aws sso "
+    "login`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for a local emulator (moto "
+    "server) pass --endpoint-url"
+)
+"""What every command that talks to AWS says when there are no credentials."""
+
 ENDPOINT_SCHEMES = ("http", "https")
 _HOST = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import AttakError
+from .errors import NO_CREDENTIALS, AttakError
 
 if TYPE_CHECKING:
     from .live.connection import Connection
@@ -100,11 +100,7 @@ def run_cdk(
     profile = connection.profile if connection else None
     local = connection is not None and connection.endpoint_url is not None
     if needs_credentials and not local and not has_credentials(profile):
-        raise ToolchainError(
-            f"`attak {action}` talks to AWS, and no AWS credentials were found: set "
-            "AWS_PROFILE (after `aws configure` or `aws sso login`), or AWS_ACCESS_KEY_ID "
-            "and AWS_SECRET_ACCESS_KEY, and AWS_REGION"
-        )
+        raise ToolchainError(f"`attak {action}` talks to AWS, and {NO_CREDENTIALS}")
     environment = {**os.environ, **QUIET_ENVIRONMENT}
     options: list[str] = []
     if connection is not None:

@@ -31,7 +31,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from ..errors import AttakError, UsageError, endpoint_problem
+from ..errors import NO_CREDENTIALS, AttakError, UsageError, endpoint_problem
 
 EMULATOR_ACCOUNT = "123456789012"
 """The account moto (and LocalStack) report for any credentials."""
@@ -149,11 +149,7 @@ class Connection:
         elif self.endpoint_url and region is None:
             session = boto3.Session(profile_name=self.profile, region_name=EMULATOR_REGION)
         elif credentials is None:
-            raise LiveError(
-                "no AWS credentials were found: set AWS_PROFILE (after `aws configure` or "
-                "`aws sso login`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for a local "
-                "emulator pass --endpoint-url"
-            )
+            raise LiveError(NO_CREDENTIALS)
         elif region is None:
             raise LiveError(
                 "no AWS region is set: pass --region, or set AWS_REGION (or a region in "
@@ -197,7 +193,7 @@ class Connection:
     def explain(self, exc: BaseException) -> str | None:
         """What went wrong, in words, for a botocore exception; ``None`` if not botocore's."""
         if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-            return "no AWS credentials were found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)"
+            return NO_CREDENTIALS
         if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
             if self.endpoint_url:
                 return (

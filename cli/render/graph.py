@@ -45,7 +45,7 @@ def _node_ids(topology: Topology) -> dict[str, str]:
 
 def _in_loops(topology: Topology) -> set[tuple[str, str]]:
     """Every (source, target) pair of a stream on a loop: drawn dashed, as in the UI."""
-    pairs = set()
+    pairs: set[tuple[str, str]] = set()
     for loop in topology_graph.cycles(topology):
         pairs.update(zip(loop, [*loop[1:], loop[0]], strict=True))
     return pairs

@@ -102,6 +102,8 @@ def test_cdk_commands_without_credentials_say_how_to_get_them(
         result = runner.invoke(app, [command, str(SAMPLE)])
         assert result.exit_code == 1, command
         assert f"`attak {command}` talks to AWS, and no AWS credentials were found" in result.stderr
+        # The same hint as trigger's and logs': a local emulator needs only --endpoint-url.
+        assert "for a local emulator (moto server) pass --endpoint-url" in result.stderr
 
 
 @pytest.mark.cdk
