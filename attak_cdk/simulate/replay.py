@@ -68,13 +68,20 @@ def read_dead_letters(file: Path, processors: list[str] | tuple[str, ...]) -> li
             f'{file}: not a dead-letters file (no "dead_letters" list); write one with '
             "`attak simulate --dead-letters-out FILE` (or `--json`)"
         )
-    events = [_event(file, index, letter) for index, letter in enumerate(letters)]
+    return letter_events(letters, str(file), processors)
+
+
+def letter_events(
+    letters: list[Any], origin: str, processors: list[str] | tuple[str, ...]
+) -> list[InputEvent]:
+    """Dead letters (as ``--json`` lists them) as input events; ``origin`` names where
+    they came from in messages (a file, the UI's last run)."""
+    events = [_event(f"{origin}: dead_letters[{i}]", letter) for i, letter in enumerate(letters)]
     check_processors(events, processors)
     return events
 
 
-def _event(file: Path, index: int, letter: Any) -> InputEvent:
-    where = f"{file}: dead_letters[{index}]"
+def _event(where: str, letter: Any) -> InputEvent:
     if not isinstance(letter, dict) or not isinstance(letter.get("processor"), str):
         raise InputError(f'{where}: a letter is an object with a "processor"')
     processor, source = letter["processor"], letter.get("source") or INPUT
