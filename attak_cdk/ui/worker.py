@@ -72,8 +72,8 @@ def run(document: dict[str, Any], send: Send) -> None:
     # The server checked the topology and the input, but files may have changed since.
     topology, _ = check_topology(document["topology"])
     events = [
-        InputEvent(*event[:3], None if event[3] is None else b64decode(event[3]), *event[4:])
-        for event in document["events"]
+        InputEvent(processor, data, where, None if raw is None else b64decode(raw), stream)
+        for processor, data, where, raw, stream in document["events"]
     ]
     check_processors(events, topology.processors)
     send(server_sent_event("start", {"topology": topology.name, "events": len(events)}))
