@@ -33,6 +33,9 @@ class InputEvent(NamedTuple):
     where: str = ""
     """File and key or line it came from, for messages."""
     raw: bytes | None = None
+    stream: str | None = None
+    """With ``raw``: the topology stream (by its name in the graph, ``a->b``) it is written
+    into instead of the ingest stream: how a dead letter goes back where it was read."""
 
 
 def raw_record(processor: str, data: bytes) -> InputEvent:

@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 
 from attak_cdk.errors import AttakError, UsageError
 
-from .commands import cdk, live, plan, project, simulate, ui
+from .commands import cdk, dead_letters, live, plan, project, simulate, ui
 from .options import PASSTHROUGH, PassthroughCommand
 from .render.problems import error
 
@@ -86,6 +86,7 @@ app.command(cls=PassthroughCommand, context_settings=PASSTHROUGH)(cdk.diff)
 app.command(cls=PassthroughCommand, context_settings=PASSTHROUGH)(cdk.destroy)
 app.command()(live.trigger)
 app.command("logs")(live.logs_command)
+app.add_typer(dead_letters.app, name="dead-letters")
 app.command()(plan.plan)
 app.command()(ui.ui)
 

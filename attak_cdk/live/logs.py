@@ -78,8 +78,9 @@ class LogLine:
         }
 
 
-def parse_since(text: str, now: float | None = None) -> int:
-    """``10m``, ``2h``, ``1d``, ``90s`` (ago) or an ISO 8601 time -> epoch milliseconds."""
+def parse_since(text: str, now: float | None = None, option: str = "--since") -> int:
+    """``10m``, ``2h``, ``1d``, ``90s`` (ago) or an ISO 8601 time -> epoch milliseconds;
+    ``option`` names the option given in the message for anything else."""
     now = time.time() if now is None else now
     match = _DURATION.fullmatch(text.strip())
     if match:
@@ -88,7 +89,7 @@ def parse_since(text: str, now: float | None = None) -> int:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(
-            f"--since must be a duration such as 30s, 10m, 2h, 1d, or a time such as "
+            f"{option} must be a duration such as 30s, 10m, 2h, 1d, or a time such as "
             f"2024-05-01T12:00:00 (given '{text}')"
         ) from None
     if moment.tzinfo is None:

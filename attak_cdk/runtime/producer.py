@@ -102,12 +102,17 @@ class Producer:
         a key they are spread over the shards. ``logged`` marks the trace to be logged
         record by record in every processor it reaches, whatever the sampling. Raise
         ``EmitError`` for data that is not JSON, a bad key, or an event over 1 MiB."""
+        trace = new_id() if trace is None else trace
+        return self.send_envelope(encode_input(data, trace, logged), trace, key)
+
+    def send_envelope(self, payload: str, trace: str, key: str | None = None) -> str:
+        """Buffer one event already encoded as an envelope (``envelope.encode``): how a
+        dead letter goes back into the stream it came from with its topic, sender, trace
+        and hops as they were. Return ``trace``; raise ``EmitError`` as ``send`` does."""
         if key is not None and (type(key) is not str or not 0 < len(key) <= MAX_PARTITION_KEY):
             raise EmitError(
                 f"key must be a string of 1 to {MAX_PARTITION_KEY} characters (given {key!r})"
             )
-        trace = new_id() if trace is None else trace
-        payload = encode_input(data, trace, logged)
         try:
             size = len(payload.encode())
         except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 form exists

@@ -287,7 +287,17 @@ class Engine:
         return f"{self._random.getrandbits(64):016x}"
 
     def _raw_stream(self, event: InputEvent) -> str:
-        """The ingest stream raw record data for ``event.processor`` is written into."""
+        """The stream raw record data for ``event.processor`` is written into: its ingest
+        stream, or the stream ``event.stream`` names (a dead letter replayed)."""
+        if event.stream is not None:
+            stream = self.resolved.streams.get(event.stream)
+            if stream is None or stream.consumer != event.processor:
+                raise InputError(
+                    f"{event.where or event.processor}: stream '{event.stream}' into "
+                    f"'{event.processor}' is not in the topology any more; replay it to the "
+                    "processor's input instead, or restore the stream"
+                )
+            return event.stream
         ingest = self.resolved.processors[event.processor].ingest
         if ingest is None:
             raise InputError(
@@ -641,6 +651,9 @@ class Engine:
                 self._tries.get(_event_key(record), (document["attempts"], 0))[0],
                 self._last_invocation,
                 document["traceback"],
+                document.get("topic"),
+                document.get("sender"),
+                document.get("hops") or 0,
             )
         )
 
@@ -666,9 +679,11 @@ class Engine:
     def _dead_letter(
         self, processor: str, source: str, record: Record | Emit, error: str, attempts: int
     ) -> None:
+        topic, sender, hops = None, None, 0
         try:
             envelope = decode(record.payload, default_trace(record))
             event, trace = envelope["data"], envelope["trace"]
+            topic, sender, hops = envelope["topic"], envelope["from"], envelope["hops"]
         except DecodeError:
             raw = record.payload
             event, trace = raw if isinstance(raw, str) else raw.decode(errors="replace"), ""
@@ -677,5 +692,7 @@ class Engine:
         if attempts and tried is not None:  # its handler calls, however they were retried
             attempts, last = tried
         self.result.dead_letters.append(
-            DeadLetter(processor, source, event, trace, error, attempts, last)
+            DeadLetter(
+                processor, source, event, trace, error, attempts, last, "", topic, sender, hops
+            )
         )

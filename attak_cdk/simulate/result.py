@@ -84,6 +84,12 @@ class DeadLetter:
     (it shared a batch with a failing record while bisect_batch_on_error was off)."""
     traceback: str = ""
     """The handler's traceback, for an event the runtime dead-lettered itself."""
+    topic: str | None = None
+    """The topic it was emitted on; ``None`` for outside input."""
+    sender: str | None = None
+    """The processor that emitted it; ``None`` for outside input."""
+    hops: int = 0
+    """Its envelope's hop count: what ``--replay-dead-letters`` sends it back with."""
 
     def __repr__(self) -> str:
         return (

@@ -41,6 +41,7 @@ from ..live.connection import Connection
 from ..loader import find_topology_file
 from ..model import Topology
 from ..project import inspect_topology
+from ..simulate.replay import letter_events
 from .run import read_editor_input, run_events
 from .view import topology_view
 
@@ -83,8 +84,8 @@ def create_app(
         body = await _editor_request(request)
         if body is None:
             return _bad_request(
-                'the request body must be JSON: {"input": "<input.json text>"} '
-                '(optional: "max_hops", "seed")'
+                'the request body must be JSON: {"input": "<input.json text>"} or '
+                '{"dead_letters": [a run\'s dead letters]} (optional: "max_hops", "seed")'
             )
         max_hops, seed = body.get("max_hops"), body.get("seed", 0)
         if max_hops is not None and not (isinstance(max_hops, int) and max_hops >= 1):
@@ -93,7 +94,10 @@ def create_app(
             return _bad_request(f"seed must be a whole number (given {seed!r})")
         try:
             model = await run_in_threadpool(_runnable, file)
-            events = read_editor_input(body["input"], model)
+            if "dead_letters" in body:  # "Replay dead letters": the last run's, run again
+                events = letter_events(body["dead_letters"], "replay", tuple(model.processors))
+            else:
+                events = read_editor_input(body["input"], model)
         except AttakError as exc:
             return _bad_request(exc.message)
         return StreamingResponse(
@@ -121,7 +125,7 @@ def create_app(
 
     async def live_trigger(request: Request) -> Response:
         body = await _editor_request(request)
-        if body is None:
+        if body is None or not isinstance(body.get("input"), str):
             return _bad_request('the request body must be JSON: {"input": "<input.json text>"}')
         return await run_in_threadpool(_live_answer, lambda: live_view().trigger(body["input"]))
 
@@ -153,7 +157,11 @@ async def _editor_request(request: Request) -> dict[str, Any] | None:
         body = json.loads(await request.body())
     except ValueError:
         return None
-    if not isinstance(body, dict) or not isinstance(body.get("input"), str):
+    if not isinstance(body, dict):
+        return None
+    if isinstance(body.get("dead_letters"), list) and body["dead_letters"]:
+        return body
+    if not isinstance(body.get("input"), str):
         return None
     return body
 

@@ -24,6 +24,7 @@ import json
 import os
 import sys
 import threading
+from base64 import b64decode, b64encode
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -55,7 +56,11 @@ def request(topology_file: str, events: list[InputEvent], max_hops: int | None, 
     """The line the server writes to a worker's stdin to start a run."""
     document = {
         "topology": topology_file,
-        "events": [list(event) for event in events],
+        # Raw record data (a dead letter replayed) travels as base64 in the JSON line.
+        "events": [
+            [*event[:3], None if event.raw is None else b64encode(event.raw).decode(), *event[4:]]
+            for event in events
+        ],
         "max_hops": max_hops,
         "seed": seed,
     }
@@ -66,7 +71,10 @@ def run(document: dict[str, Any], send: Send) -> None:
     """Run the requested simulation, sending its events from ``start`` to ``end``."""
     # The server checked the topology and the input, but files may have changed since.
     topology, _ = check_topology(document["topology"])
-    events = [InputEvent(*event) for event in document["events"]]
+    events = [
+        InputEvent(processor, data, where, None if raw is None else b64decode(raw), stream)
+        for processor, data, where, raw, stream in document["events"]
+    ]
     check_processors(events, topology.processors)
     send(server_sent_event("start", {"topology": topology.name, "events": len(events)}))
     engine: MemoryEngine | None = None

@@ -14,6 +14,7 @@ from ..options import (
     InputOption,
     JsonOption,
     PathArgument,
+    given_path,
 )
 from ..options import endpoint_url as check_endpoint_url
 from ..render.console import print_json
@@ -61,6 +62,23 @@ def simulate(
             callback=check_endpoint_url,
         ),
     ] = None,
+    dead_letters_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--dead-letters-out",
+            help="Write the run's dead letters to this file (JSON), to replay them later.",
+            parser=given_path,
+        ),
+    ] = None,
+    replay_dead_letters: Annotated[
+        Path | None,
+        typer.Option(
+            "--replay-dead-letters",
+            help="Run a file of dead letters (--dead-letters-out, or a --json document) "
+            "instead of the input: each goes back into the stream it was read from.",
+            parser=given_path,
+        ),
+    ] = None,
     timeouts: Annotated[
         bool,
         typer.Option(
@@ -75,6 +93,9 @@ def simulate(
 
     Each invocation runs under its processor's timeout, as in Lambda. Exits 0 when every
     record was processed, 1 when a record ended as a dead letter or a loop hit max_hops.
+
+    Fix a handler and run its failed events again: --dead-letters-out letters.json,
+    then --replay-dead-letters letters.json.
 
     Example: attak simulate sample_topology --input events.jsonl --engine kinesis
     """
@@ -99,8 +120,18 @@ def simulate(
 
         run = memory.simulate
 
+    if input is not None and replay_dead_letters is not None:
+        raise UsageError(
+            "--replay-dead-letters runs the letters instead of the input: give one of "
+            "--input and --replay-dead-letters"
+        )
     topology, warnings = check_topology(path)
-    events = read_inputs(input or default_input(topology.file), topology.processors)
+    if replay_dead_letters is not None:
+        from attak_cdk.simulate.replay import read_dead_letters
+
+        events = read_dead_letters(replay_dead_letters, tuple(topology.processors))
+    else:
+        events = read_inputs(input or default_input(topology.file), topology.processors)
     started = time.perf_counter()
     if as_json:
         with second_interrupt_ends_the_process():
@@ -127,5 +158,9 @@ def simulate(
             path=str(path),
             warnings=[w for w in warnings if w.severity == "warning"],
         )
+    if dead_letters_out is not None:
+        from attak_cdk.simulate.replay import write_dead_letters
+
+        write_dead_letters(dead_letters_out, result)
     if not result.ok:
         raise typer.Exit(1)

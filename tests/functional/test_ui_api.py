@@ -325,3 +325,35 @@ def test_handlers_that_misbehave_end_in_the_ui_worker_as_in_simulate(
     ]
     streamed = [data for kind, data in events if kind == "invocation"]
     assert [i["logs"] for i in streamed] == [i.logs for i in expected.invocations]
+
+
+def test_replay_dead_letters_runs_the_last_run_s_letters_back_into_their_streams(
+    write_project: WriteProject,
+) -> None:
+    from tests.functional.test_simulate_replay import FIXED, PROJECT
+
+    folder = write_project(PROJECT)
+    first = dict(run_events(folder, {"input": (folder / "input.jsonl").read_text()}))
+    letters = first["end"]["dead_letters"]
+    assert sorted(d["processor"] for d in letters) == ["audit", "billing"]
+    write_project(FIXED)
+    events = run_events(folder, {"dead_letters": letters})
+    end = dict(events)["end"]
+    assert end["ok"] and end["dead_letters"] == []
+    calls = [(d["processor"], d["source"], d["event"]) for k, d in events if k == "invocation"]
+    # billing read its letter from its stream (orders did not run again); audit, directly.
+    assert sorted(calls, key=str) == sorted(
+        [("audit", "input", "daily check"), ("billing", "orders->billing[billed]", {"order": 2})],
+        key=str,
+    )
+
+
+def test_replaying_letters_of_a_processor_not_in_the_topology_is_a_400(
+    write_project: WriteProject,
+) -> None:
+    from tests.functional.test_simulate_replay import PROJECT
+
+    folder = write_project(PROJECT)
+    response = client(folder).post("/api/run", json={"dead_letters": [{"processor": "gone"}]})
+    assert response.status_code == 400
+    assert "replay: dead_letters[0]: unknown processor 'gone'" in response.json()["error"]

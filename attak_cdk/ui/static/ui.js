@@ -472,7 +472,9 @@ function resetRun() {
   applyCounts();
 }
 
-async function run() {
+// The run's body: the editor's input, or (the "Replay dead letters" button) the last
+// run's dead letters, each sent back into the stream it was read from.
+async function run(body = null) {
   if (state.running) {
     // Closing the event stream stops the run: the server ends its process.
     state.running.abort();
@@ -489,7 +491,7 @@ async function run() {
     const response = await fetch("/api/run", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ input: $("input").value }),
+      body: JSON.stringify(body || { input: $("input").value }),
       signal: controller.signal,
     });
     if (!response.ok) {
@@ -826,6 +828,7 @@ function finishRun(end) {
   const letters = $("dead-letters");
   letters.replaceChildren();
   $("dead-letters-pane").hidden = end.dead_letters.length === 0;
+  state.deadLetters = end.dead_letters;
   $("dead-letter-count").textContent = `(${end.dead_letters.length})`;
   letters.style.paddingLeft = `${String(end.dead_letters.length).length + 2}ch`;
   const items = document.createDocumentFragment();
@@ -1134,6 +1137,11 @@ function showNode(node) {
 
 setupPanZoom();
 $("run").addEventListener("click", () => (state.mode === "live" ? sendLive() : run()));
+$("replay-dead-letters").addEventListener("click", () => {
+  if (!state.running && state.deadLetters && state.deadLetters.length) {
+    run({ dead_letters: state.deadLetters });
+  }
+});
 $("reload").addEventListener("click", () => loadTopology(true));
 $("clear-filter").addEventListener("click", () => setFilter(null));
 $("find").addEventListener("input", applyFilters);
