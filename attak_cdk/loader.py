@@ -22,6 +22,7 @@ import yaml
 
 from .errors import Issue, TopologyError, did_you_mean, display_path, path_problem
 from .model import (
+    Alerts,
     PlanSection,
     PlanValue,
     Processor,
@@ -33,12 +34,16 @@ from .model import (
 from .settings import (
     AUTO,
     MAX_HOPS,
+    NO_RECORD_AGE_LIMIT,
     ON_DEMAND,
     PROCESSOR_SETTINGS,
     STREAM_SETTINGS,
     TRACE_SAMPLING,
     Setting,
+    alert_problem,
     check_value,
+    default_max_record_age,
+    record_age_problem,
 )
 
 TOPOLOGY_FILENAMES = ("topology.yml", "topology.yaml", "topology.json", "topology.py")
@@ -53,6 +58,7 @@ TOP_LEVEL_KEYS = (
     "max_hops",
     "trace_sampling",
     "plan",
+    "alerts",
 )
 PROCESSOR_KEYS = ("handler", "environment", *PROCESSOR_SETTINGS)
 PLAN_KEYS = ("rate", "size", "duration", "dead_letters", "compression", "region", "processors")
@@ -346,7 +352,9 @@ class _Reader:
         self.issues: list[Issue] = []
 
     def issue(self, code: str, path: str, message: str) -> None:
-        self.issues.append(Issue(code, path, message, self.label))
+        issue = Issue(code, path, message, self.label)
+        if issue not in self.issues:  # a default's problem, found once per stream using it
+            self.issues.append(issue)
 
     def unknown_keys(self, data: Mapping[Any, Any], allowed: tuple[str, ...], path: str) -> None:
         for key in data:
@@ -408,15 +416,63 @@ class _Reader:
             max_hops=max_hops,
             trace_sampling=float(sampling),
             file=self.file,
-            ingest_settings=self.stream_settings(ingest, "defaults.shards"),
+            ingest_settings=self.stream_settings(
+                ingest, "defaults.shards", "defaults.max_record_age"
+            ),
             plan=self.plan(data.get("plan"), processors),
+            alerts=self.alerts(data.get("alerts")),
         )
 
-    def stream_settings(self, values: dict[str, Any], auto_where: str) -> StreamSettings:
-        """Settings from read values; ``shards: auto`` is kept as where it was written."""
+    def stream_settings(
+        self, values: dict[str, Any], auto_where: str, age_where: str
+    ) -> StreamSettings:
+        """Settings from read values; ``shards: auto`` is kept as where it was written.
+
+        ``max_record_age`` unset becomes the stream's default (``default_max_record_age``
+        of its retention), ``-1`` no limit (``None``); a value written must not outlast
+        the retention. ``age_where`` is the path to blame when it does.
+        """
+        age = values["max_record_age"]
+        if age is None:
+            values = {**values, "max_record_age": default_max_record_age(values["retention_hours"])}
+        elif age == NO_RECORD_AGE_LIMIT:
+            values = {**values, "max_record_age": None}
+        else:
+            problem = record_age_problem(age, values["retention_hours"])
+            if problem:
+                self.issue("invalid-value", age_where, problem)
         if values["shards"] != AUTO:
             return StreamSettings(**values)
         return StreamSettings(**{**values, "shards": None}, auto_shards=auto_where)
+
+    def alerts(self, data: Any) -> Alerts:
+        """``alerts:``: an email address, an SNS topic ARN, or a list of them."""
+        if data is None:
+            return Alerts()
+        entries = (
+            [(data, "alerts")]
+            if not isinstance(data, list)
+            else [(value, f"alerts[{index}]") for index, value in enumerate(data)]
+        )
+        if isinstance(data, list) and not data:
+            self.issue(
+                "invalid-alerts",
+                "alerts",
+                "an empty list tells no one: give an email address or an SNS topic ARN, "
+                "or leave alerts out",
+            )
+        emails: list[str] = []
+        topics: list[str] = []
+        for value, path in entries:
+            problem = alert_problem(value)
+            if problem:
+                self.issue("invalid-alerts", path, problem)
+                continue
+            assert isinstance(value, str)
+            chosen = topics if value.startswith("arn:") else emails
+            if value not in chosen:
+                chosen.append(value)
+        return Alerts(emails=tuple(emails), topics=tuple(topics))
 
     def plan(self, data: Any, processors: Mapping[str, Processor]) -> PlanSection:
         """The ``plan:`` section's shape; ``plan`` reads the quantities it holds."""
@@ -720,11 +776,15 @@ class _Reader:
         if not all(isinstance(v, str) and v for v in ends.values()):
             return None
         auto_where = f"{path}.shards" if "shards" in spec else "defaults.shards"
+        age_where = "defaults.max_record_age"
+        for key in ("retention_hours", "max_record_age"):  # the stream's own, if it set one
+            if key in spec:
+                age_where = f"{path}.{key}"
         return Stream(
             source=str(ends["from"]),
             target=str(ends["to"]),
             topic=topic,
-            settings=self.stream_settings(values, auto_where),
+            settings=self.stream_settings(values, auto_where, age_where),
             where=path,
         )
 

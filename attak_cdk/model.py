@@ -61,6 +61,9 @@ class StreamSettings:
     retry_attempts: int = DEFAULT_RETRY_ATTEMPTS
     bisect_batch_on_error: bool = DEFAULT_BISECT_BATCH_ON_ERROR
     max_record_age: int | None = None
+    """Seconds after which Lambda stops retrying a record and sends it to the on-failure
+    destination; ``None`` for no limit. The loader sets it to ``default_max_record_age``
+    of the stream's retention unless the topology gives one (``-1`` is no limit)."""
     shards: int | None = None
     """Provisioned shard count; ``None`` is on-demand (or ``shards: auto`` not yet sized)."""
     retention_hours: int = DEFAULT_RETENTION_HOURS
@@ -119,6 +122,18 @@ class PlanSection:
 
 
 @dataclass(frozen=True)
+class Alerts:
+    """Who is told when a processor's alarm goes off (and when it is OK again): the
+    topology's ``alerts:``. Empty: the alarms have no action."""
+
+    emails: tuple[str, ...] = ()
+    """Addresses subscribed to the topic the stack creates for its alarms."""
+    topics: tuple[str, ...] = ()
+    """ARNs of existing SNS topics every alarm notifies as well."""
+    where: str = "alerts"
+
+
+@dataclass(frozen=True)
 class Topology:
     """Processors and the streams between them, as one deployable unit."""
 
@@ -134,6 +149,7 @@ class Topology:
     """Settings of the ingest streams of processors declared ``input: stream``: the
     topology's stream ``defaults``."""
     plan: PlanSection = field(default_factory=PlanSection)
+    alerts: Alerts = field(default_factory=Alerts)
 
     @property
     def root(self) -> Path:

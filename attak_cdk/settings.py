@@ -7,6 +7,7 @@ that passes here is one that Lambda and Kinesis accept.
 
 from __future__ import annotations
 
+import re
 import reprlib
 from dataclasses import dataclass
 
@@ -16,6 +17,13 @@ from .runtime.config import DEFAULT_MAX_HOPS as DEFAULT_MAX_HOPS
 from .runtime.config import DEFAULT_TRACE_SAMPLING as DEFAULT_TRACE_SAMPLING
 
 MAX_HOPS_LIMIT = 10_000
+
+MIN_RECORD_AGE = 60
+MAX_RECORD_AGE = 604_800
+NO_RECORD_AGE_LIMIT = -1
+RECORD_AGE_MARGIN = 3600
+"""Seconds the default ``max_record_age`` leaves before the stream's retention ends."""
+_ALSO_MEANS = "no limit"
 
 # The defaults, named and typed: the tables below hold them, and the model's dataclasses
 # and the CDK props take them from here, so a default is written once.
@@ -46,9 +54,17 @@ class Setting:
     choices: tuple[str, ...] = ()
     unit: str = ""
     help: str = ""
+    also: tuple[int, ...] = ()
+    """Values allowed outside the range (``-1``: no limit, in AWS's own words)."""
 
     def allowed(self) -> str:
         """Describe the allowed values the way an error message should."""
+        if self.also:
+            others = " or ".join(str(value) for value in self.also)
+            return f"{self._in_range()}, or {others} ({_ALSO_MEANS})"
+        return self._in_range()
+
+    def _in_range(self) -> str:
         if self.choices:
             return "one of " + ", ".join(self.choices)
         if self.kind is bool:
@@ -138,14 +154,18 @@ STREAM_SETTINGS: dict[str, Setting] = {
             DEFAULT_BISECT_BATCH_ON_ERROR,
             help="split a failing batch to isolate it",
         ),
+        # MaximumRecordAgeInSeconds: -1 (infinite) or 60 to 604800; below 60 is refused:
+        # https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html
         Setting(
             "max_record_age",
             int,
             None,
-            60,
-            604800,
+            MIN_RECORD_AGE,
+            MAX_RECORD_AGE,
             unit="seconds",
-            help="records older than this are dead-lettered (unset: no limit)",
+            help="records older than this are dead-lettered (unset: the stream's retention "
+            "less an hour, at most 7 days; -1: no limit)",
+            also=(NO_RECORD_AGE_LIMIT,),
         ),
         Setting(
             "shards",
@@ -175,6 +195,33 @@ AUTO = "auto"
 """The value ``shards`` may take to provision the shards the topology's ``plan:`` needs."""
 
 
+def default_max_record_age(retention_hours: int) -> int:
+    """The ``max_record_age`` of a stream kept ``retention_hours``: an hour short of its
+    retention, and at most the 7 days Lambda allows.
+
+    Without one, a record Lambda cannot deliver (throttling, invocations that fail
+    before the handler runs) blocks its shard until the stream drops it, unseen. With it,
+    Lambda gives up on the record first and tells the dead-letter queue where it was;
+    the hour left is the time to read it from the stream before it expires.
+    """
+    seconds = retention_hours * 3600 - RECORD_AGE_MARGIN
+    return max(MIN_RECORD_AGE, min(MAX_RECORD_AGE, seconds))
+
+
+def record_age_problem(max_record_age: int | None, retention_hours: int) -> str | None:
+    """What is wrong with ``max_record_age`` for a stream kept ``retention_hours``."""
+    if max_record_age is None or max_record_age == NO_RECORD_AGE_LIMIT:
+        return None
+    if max_record_age > retention_hours * 3600:
+        return (
+            f"{max_record_age} seconds is longer than the stream keeps its records "
+            f"(retention_hours {retention_hours} = {retention_hours * 3600} seconds): the "
+            "stream would drop a record before Lambda gives up on it; lower max_record_age "
+            f"(default {default_max_record_age(retention_hours)}) or raise retention_hours"
+        )
+    return None
+
+
 MAX_HOPS = Setting(
     "max_hops", int, DEFAULT_MAX_HOPS, 1, MAX_HOPS_LIMIT, help="stream hops a trace may take"
 )
@@ -202,6 +249,8 @@ def shown(value: object) -> str:
 
 def check_value(setting: Setting, value: object) -> str | None:
     """Say what is wrong with ``value`` for ``setting``, or return ``None`` if it is fine."""
+    if setting.also and not isinstance(value, bool) and value in setting.also:
+        return None
     if setting.choices:
         if value not in setting.choices:
             return f"must be {setting.allowed()} (given {shown(value)})"
@@ -237,3 +286,28 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# An address SNS can send to: something@domain.tld, no spaces (SNS confirms it by mail).
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+# A standard SNS topic's ARN: arn:PARTITION:sns:REGION:ACCOUNT:NAME, a name of letters,
+# digits, '-' and '_', at most 256 characters.
+# https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html
+SNS_TOPIC_ARN = re.compile(
+    r"^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$"
+)
+
+
+def alert_problem(value: object) -> str | None:
+    """What is wrong with one ``alerts:`` entry: an email address or an SNS topic ARN."""
+    if isinstance(value, str) and (EMAIL.match(value) or SNS_TOPIC_ARN.match(value)):
+        return None
+    if isinstance(value, str) and value.startswith("arn:"):
+        return (
+            f"not an SNS topic ARN (given {shown(value)}): write "
+            "arn:aws:sns:REGION:ACCOUNT:TOPIC, e.g. arn:aws:sns:us-east-1:123456789012:oncall"
+        )
+    return (
+        f"must be an email address or an SNS topic ARN (given {shown(value)}), "
+        "e.g. oncall@example.com or arn:aws:sns:us-east-1:123456789012:oncall"
+    )

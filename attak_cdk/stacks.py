@@ -12,10 +12,14 @@ from __future__ import annotations
 from . import graph
 from .model import Topology
 
-PROCESSOR_RESOURCES = 10
-"""Function, role, policy, log group, queue, queue policy, invoke config, three alarms."""
-ALARMS_PER_PROCESSOR = 3
-"""Errors, iterator age and dead letters (``cdk/processor.py``)."""
+PROCESSOR_RESOURCES = 12
+"""Function, role, policy, log group, queue, queue policy, invoke config, five alarms."""
+ALARMS_PER_PROCESSOR = 5
+"""Errors, failed events, dead-lettered events, iterator age and dead-letter queue depth
+(``cdk/processor.py``)."""
+ALERT_RESOURCES = 3
+"""A processor stack's alerts topic when ``alerts:`` is set (``cdk/alerts.py``): its key,
+the topic and its policy, plus one subscription per email address."""
 RESOURCE_BUDGET = 450
 """Resources planned per stack, below 500 to leave room for what the CDK adds."""
 MAX_PROCESSORS_PER_STACK = 40
@@ -30,7 +34,16 @@ def estimate_resources(topology: Topology) -> int:
     """How many CloudFormation resources the topology needs (what sizes the split)."""
     streams = len(graph.resolve(topology).streams)
     mappings = streams  # one event-source mapping per stream
-    return PROCESSOR_RESOURCES * len(topology.processors) + streams + mappings + 1
+    fixed = 1 + alert_resources(topology)  # the dashboard, and the alerts topic if any
+    return PROCESSOR_RESOURCES * len(topology.processors) + streams + mappings + fixed
+
+
+def alert_resources(topology: Topology) -> int:
+    """Resources each processor stack spends on telling people of its alarms."""
+    alerts = topology.alerts
+    if not (alerts.emails or alerts.topics):
+        return 0
+    return ALERT_RESOURCES + len(alerts.emails)
 
 
 def fits_one_stack(topology: Topology) -> bool:
@@ -51,7 +64,7 @@ def processor_stacks(topology: Topology) -> list[list[str]]:
         cost = PROCESSOR_RESOURCES + len(processor.reads)
         if not parts or used + cost > RESOURCE_BUDGET or count >= MAX_PROCESSORS_PER_STACK:
             parts.append([])
-            used, count = 1, 0  # the part's dashboard
+            used, count = 1 + alert_resources(topology), 0  # its dashboard and alerts
         parts[-1].append(name)
         used, count = used + cost, count + 1
     return parts

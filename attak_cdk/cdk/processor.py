@@ -149,6 +149,8 @@ class ProcessorFunction(Construct):
             parallelization_factor=settings.parallelization_factor,
             retry_attempts=settings.retry_attempts,
             bisect_batch_on_error=settings.bisect_batch_on_error,
+            # The loader sets one below the stream's retention unless the topology asked
+            # for no limit (None): Lambda's own default is -1, never give up.
             max_record_age=values.seconds(settings.max_record_age)
             if settings.max_record_age is not None
             else None,
@@ -161,14 +163,41 @@ class ProcessorFunction(Construct):
         runtime's emitter makes (narrower than the CDK's ``grant_write``)."""
         stream.stream.grant(self.function, "kinesis:PutRecords")
 
+    def runtime_metric(self, name: str) -> cloudwatch.Metric:
+        """One of the counts the runtime publishes in its summary lines (``runtime/logs.py``:
+        ``failed``, ``retries``, ``dead_letters``), per minute, summed."""
+        return cloudwatch.Metric(
+            namespace=config.METRICS_NAMESPACE,
+            metric_name=name,
+            dimensions_map={"topology": self.props.topology, "processor": self.props.processor},
+            period=values.minutes(1),
+            statistic="Sum",
+        )
+
     def _alarms(self) -> list[cloudwatch.Alarm]:
         minute = values.minutes(1)
         name = self.props.processor
         return [
+            # Handler exceptions never reach Lambda's Errors metric (the runtime retries,
+            # dead-letters and answers with batchItemFailures): it counts invocations that
+            # failed as a whole (a timeout, a crash, emits that could not be written, a
+            # direct invocation's error), which the runtime cannot count itself.
             self._alarm(
                 "ErrorsAlarm",
                 self.function.metric_errors(period=minute, statistic="Sum"),
-                f"processor '{name}' raised errors",
+                f"invocations of processor '{name}' failed as a whole (timeout, crash, "
+                "emits not written, or a direct invocation's error)",
+            ),
+            self._alarm(
+                "FailedEventsAlarm",
+                self.runtime_metric(config.METRIC_FAILED),
+                f"processor '{name}' gave up on events: they were dead-lettered, or handed "
+                "back to Lambda to retry",
+            ),
+            self._alarm(
+                "DeadLetteredEventsAlarm",
+                self.runtime_metric(config.METRIC_DEAD_LETTERS),
+                f"processor '{name}' wrote events to its dead-letter queue",
             ),
             self._alarm(
                 "IteratorAgeAlarm",
@@ -184,7 +213,7 @@ class ProcessorFunction(Construct):
                 self.dead_letter_queue.metric_approximate_number_of_messages_visible(
                     period=minute, statistic="Maximum"
                 ),
-                f"records of processor '{name}' were dead-lettered",
+                f"the dead-letter queue of processor '{name}' holds letters",
             ),
         ]
 

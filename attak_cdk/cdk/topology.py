@@ -23,6 +23,8 @@ from constructs import Construct
 from .. import graph, manifest
 from ..errors import AttakError
 from ..model import Topology as TopologyModel
+from ..runtime import config
+from .alerts import AlertTopic
 from .asset import AssetStager, handler_module
 from .processor import ProcessorFunction, ProcessorFunctionProps
 from .stream import TopologyStream
@@ -31,6 +33,8 @@ MAX_CREATING_STREAMS = 5
 """Kinesis refuses a sixth stream while five are CREATING: streams are created in waves."""
 MAX_STACK_RESOURCES = 500
 """CloudFormation's limit of resources in one stack."""
+ALERTS_ID = "Alerts"
+"""The construct id of a stack's alert topic (``AlertsTopic`` in its template)."""
 
 
 class TopologyTooLarge(AttakError):
@@ -129,8 +133,34 @@ def _build(
         processors[name].set_routes(graph.routes_payload(processor.routes, physical))
     result = Built(processors, streams)
     _outputs(placement, resolved, result, physical)
+    _alerts(placement, topology, result)
     _dashboards(placement, result)
     return result
+
+
+def _alerts(placement: Placement, topology: TopologyModel, built: Built) -> None:
+    """With ``alerts:`` set, one alert topic in each scope holding processors, notified
+    by every alarm of those processors, and an output naming it (to subscribe more)."""
+    alerts = topology.alerts
+    if not (alerts.emails or alerts.topics):
+        return
+    topics: dict[Construct, AlertTopic] = {}  # by scope identity
+    for name, processor in built.processors.items():
+        scope = placement.processor_scope(name)
+        topic = topics.get(scope)
+        if topic is None:
+            topic = topics[scope] = AlertTopic(
+                scope, ALERTS_ID, alerts=alerts, topology=topology.name
+            )
+            output_id = f"{ALERTS_ID}TopicArn"
+            output = CfnOutput(
+                scope,
+                output_id,
+                value=topic.topic.topic_arn,
+                description="SNS topic the processors' alarms notify: subscribe to it",
+            )
+            built.outputs[output] = output_id
+        topic.notify(processor.alarms)
 
 
 def _create_in_waves(streams: list[TopologyStream]) -> None:
@@ -231,13 +261,23 @@ def _dashboard_row(processor: ProcessorFunction) -> list[cloudwatch.IWidget]:
         cloudwatch.GraphWidget(
             title=f"{name}: invocations and errors",
             left=[function.metric_invocations(), function.metric_errors()],
-            width=12,
+            width=8,
+        ),
+        # The runtime's own counts (its summary lines' metrics): no data is no failure.
+        cloudwatch.GraphWidget(
+            title=f"{name}: failed events, retries, dead-lettered events",
+            left=[
+                processor.runtime_metric(config.METRIC_FAILED),
+                processor.runtime_metric(config.METRIC_RETRIES),
+                processor.runtime_metric(config.METRIC_DEAD_LETTERS),
+            ],
+            width=8,
         ),
         cloudwatch.GraphWidget(
             title=f"{name}: iterator age (ms) and dead letters",
             left=[function.metric("IteratorAge", statistic="Maximum")],
             right=[processor.dead_letter_queue.metric_approximate_number_of_messages_visible()],
-            width=12,
+            width=8,
         ),
     ]
 

@@ -307,7 +307,8 @@ def _processor(
 def _log_bytes(topology: Topology, name: str, load: Load, assumptions: Assumptions) -> Decimal:
     """Bytes a second in the processor's log: the runtime's summary line per invocation,
     the start mark and record line of each sampled trace's event, the line of each failed
-    event, what the handler prints, and Lambda's own lines when its level lets them."""
+    event and its invocation's metrics, what the handler prints, and Lambda's own lines
+    when its level lets them."""
     planned = load.processors[name]
     events, invocations = planned.events_per_second, planned.invocations_per_second
     if not events:
@@ -327,12 +328,17 @@ def _log_bytes(topology: Topology, name: str, load: Load, assumptions: Assumptio
         round(per_invocation),
         max(1, round(records / invocations)) if invocations else 1,
         direct=bool(planned.direct_events_per_second),
+        topology=topology.name,
     )
     sampling = Decimal(str(topology.trace_sampling))
+    failing = events * assumptions.error_share(name)
     total = (
         invocations * lines.summary
         + events * sampling * (lines.start + lines.record)
-        + events * assumptions.error_share(name) * lines.error
+        + failing * lines.error
+        # A failed event's invocation carries its counts as metrics: at most one such
+        # summary line per failed event, and never more than one per invocation.
+        + min(failing, invocations) * lines.metrics
         + events * (assumptions.of(name).log or 0)
     )
     if topology.processors[name].system_log_level in PLATFORM_LOG_LEVELS:

@@ -15,7 +15,8 @@ replaces what zlib did to measured emits the same way.
 
 Log lines are written by ``logs.RecordLog`` itself and measured: the summary line of an
 invocation, the start mark and record line of a sampled trace's event, the line of a
-failed event; a dead letter is written by ``dead_letters.letter``.
+failed event, and what a summary line adds when an event failed (its counts and their
+metric block); a dead letter is written by ``dead_letters.letter``.
 """
 
 from __future__ import annotations
@@ -155,19 +156,34 @@ class LogLines:
     """After a sampled trace's event."""
     error: int
     """After a failed event, whatever its trace."""
+    metrics: int = 0
+    """What the summary line of an invocation in which an event was dead-lettered adds:
+    its failure counts and their Embedded Metric Format block."""
 
 
 def log_lines(
-    processor: str, emits: dict[str, int], events: int, records: int, direct: bool
+    processor: str,
+    emits: dict[str, int],
+    events: int,
+    records: int,
+    direct: bool,
+    topology: str = UNKNOWN_TOPIC,
 ) -> LogLines:
-    """The runtime's lines for ``processor``, written by ``RecordLog`` and measured.
+    """The runtime's lines for ``processor`` of ``topology``, written by ``RecordLog``
+    and measured.
 
     ``emits``: topic -> emits of one event (its record line lists them; the summary
     counts ``events`` times as many); ``records``: records per invocation.
     """
     lines: list[str] = []
-    ticks = iter((0.0, HANDLER_MS / 1000))
-    log = RecordLog(processor, 0.0, write=lines.append, clock=lambda: next(ticks, 0.0))
+    ticks = iter((0.0, HANDLER_MS / 1000, 0.0, HANDLER_MS / 1000))
+    log = RecordLog(
+        processor,
+        0.0,
+        topology=topology,
+        write=lines.append,
+        clock=lambda: next(ticks, 0.0),
+    )
     record = SimpleNamespace(sequence=REQUEST_ID if direct else SEQUENCE)
     envelope: dict[str, Any] = {"trace": TRACE, "topic": None if direct else UNKNOWN_TOPIC}
     envelope["log"] = 1  # logged whatever the sampling: the line is written
@@ -179,8 +195,20 @@ def log_lines(
     log.events, log.errors = events, 0
     log.emits = {topic: n * events for topic, n in emits.items()}
     log.end(records)
-    start, ok, failed, summary = (len(line.encode()) for line in lines)
-    return LogLines(summary=summary, start=start, record=ok, error=failed)
+    # The same invocation, one of whose events failed its attempts and was dead-lettered.
+    log.begin()
+    log.events, log.errors = events, 1
+    log.emits = {topic: n * (events - 1) for topic, n in emits.items()}
+    log.dead_lettered()
+    log.end(records)
+    start, ok, failed, summary, with_failure = (len(line.encode()) for line in lines)
+    return LogLines(
+        summary=summary,
+        start=start,
+        record=ok,
+        error=failed,
+        metrics=max(0, with_failure - summary),
+    )
 
 
 def dead_letter_bytes(processor: str, stream: str, size: Decimal) -> int:

@@ -50,3 +50,16 @@ EVENT_RETRY_MAX_DELAY = 1.0
 EVENT_RETRY_RESERVE = 1.0
 """Seconds an invocation keeps after a retry's wait, to finish and send its emits: with
 less left, the event is dead-lettered rather than retried into a timeout."""
+
+# The counts an invocation's summary line carries as CloudWatch metrics (runtime/logs.py,
+# in the Embedded Metric Format): the stack's alarms and dashboards read the same names.
+METRICS_NAMESPACE = "attak"
+"""The CloudWatch namespace of the runtime's metrics."""
+METRIC_DIMENSIONS = ("topology", "processor")
+"""Each metric is per processor of a topology: two topologies may share processor names."""
+METRIC_FAILED = "failed"
+"""Events an invocation gave up on: dead-lettered, or handed back to Lambda."""
+METRIC_RETRIES = "retries"
+"""Handler calls that retried an event in place."""
+METRIC_DEAD_LETTERS = "dead_letters"
+"""Events the runtime wrote to the processor's dead-letter queue."""

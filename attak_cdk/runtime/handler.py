@@ -311,9 +311,11 @@ def _runner_from_environment() -> Runner:
     module_name, _, function = os.environ[config.ENV_HANDLER].partition(":")
     module = importlib.import_module(module_name)
     processor = os.environ[config.ENV_PROCESSOR]
+    topology = os.environ.get(config.ENV_TOPOLOGY, "")
     log = RecordLog(
         processor,
         float(os.environ.get(config.ENV_TRACE_SAMPLING, config.DEFAULT_TRACE_SAMPLING)),
+        topology=topology,
     )
     queue = os.environ.get(config.ENV_DEAD_LETTERS)
     letters = None
@@ -324,7 +326,7 @@ def _runner_from_environment() -> Runner:
     return Runner(
         handler=announced(getattr(module, function or "handler"), log),
         processor=processor,
-        topology=os.environ.get(config.ENV_TOPOLOGY, ""),
+        topology=topology,
         routes=Routes.from_json(os.environ.get(config.ENV_ROUTES, "[]")),
         transport=KinesisEmitter.from_environment(),
         max_hops=int(os.environ.get(config.ENV_MAX_HOPS, config.DEFAULT_MAX_HOPS)),

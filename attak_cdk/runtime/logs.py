@@ -7,8 +7,12 @@ runtime writes, as single JSON lines on stdout (``attak logs`` and the UI read t
 - ``{"attak":"batch","processor","records","events","errors","emits":{topic: n},"ms"}``
   once per invocation, after it: the records Lambda delivered, the events the handler
   was called with (more than the records when records are aggregated or a record is
-  retried in place), the calls that failed, the emits per topic, ``dead_letters`` when
-  any were written and ``error`` when the invocation itself failed;
+  retried in place), the calls that failed, the emits per topic, and ``error`` when the
+  invocation itself failed. When a call failed, the line also says what became of it,
+  each count when not zero: ``failed`` (events the invocation gave up on: dead-lettered,
+  or handed back to Lambda), ``retries`` (calls that retried an event in place) and
+  ``dead_letters`` (events written to the dead-letter queue); those counts are CloudWatch
+  metrics (below);
 - ``{"attak":"start","trace"}`` before the handler runs on a record of a logged trace,
   so that what the handler prints is found between it and the record line;
 - ``{"attak":"record","processor","trace","topic","sequence","outcome","emits","ms"}``
@@ -29,6 +33,22 @@ Lambda's JSON log format passes a line a function prints through as it is, readi
 (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html),
 so these lines read the same in both formats.
 
+Metrics without an API call: a summary line with failure counts carries the CloudWatch
+Embedded Metric Format's ``_aws`` block (``Timestamp``, then ``CloudWatchMetrics``: the
+``attak`` namespace, the ``topology`` and ``processor`` dimensions, each count present as a
+metric with its ``Unit``), and CloudWatch Logs extracts the counts as metrics from the
+line itself: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+A function only has to write the line to stdout
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Lambda.html).
+Under Lambda's JSON log format, what Python's ``print`` (stdout) writes is sent as it is,
+not wrapped in Lambda's JSON object (only the ``logging`` module's records are:
+https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html), and Lambda does not
+encode again a line that is JSON already
+(https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html): the
+log event is the EMF document, as the specification asks. The block is written only when
+there is something to count, so a healthy invocation's line stays as small as it was, and
+a metric with no data is a processor with no failures (the alarms read it so).
+
 Standard library only, like the rest of the runtime.
 """
 
@@ -41,12 +61,22 @@ from collections.abc import Callable
 from typing import Any
 from zlib import crc32
 
-from .config import DEFAULT_TRACE_SAMPLING
+from .config import (
+    DEFAULT_TRACE_SAMPLING,
+    METRIC_DEAD_LETTERS,
+    METRIC_DIMENSIONS,
+    METRIC_FAILED,
+    METRIC_RETRIES,
+    METRICS_NAMESPACE,
+)
 from .context import Context, Emit
 from .envelope import LOG, Envelope
 
 _SCALE = 1 << 32
 """crc32 values are spread evenly over [0, 2**32)."""
+
+_COUNTED = (METRIC_FAILED, METRIC_RETRIES, METRIC_DEAD_LETTERS)
+"""The summary line's counts that are metrics, in the order they are written."""
 
 _line = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
@@ -74,7 +104,8 @@ class RecordLog:
     where ``end`` writes the summary line.
 
     ``write`` takes one line at a time (default: the ``sys.stdout`` of the moment, which
-    Lambda sends to CloudWatch Logs).
+    Lambda sends to CloudWatch Logs). ``topology`` names the metrics' topology dimension;
+    ``now`` is the wall clock their timestamp is read from.
     """
 
     def __init__(
@@ -82,17 +113,22 @@ class RecordLog:
         processor: str,
         sampling: float = DEFAULT_TRACE_SAMPLING,
         *,
+        topology: str = "",
         write: Callable[[str], Any] | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.processor = processor
+        self.topology = topology
         self.sampling = sampling
         self._bound = sampling_bound(sampling)
         self._write = write
         self._clock = clock
+        self._now = now
         self._started = clock()
         self.events = 0
         self.errors = 0
+        self.retries = 0
         self.dead_letters = 0
         self.emits: dict[str, int] = {}
 
@@ -103,7 +139,7 @@ class RecordLog:
     def begin(self) -> None:
         """A new invocation: the counts start again."""
         self._started = self._clock()
-        self.events = self.errors = self.dead_letters = 0
+        self.events = self.errors = self.retries = self.dead_letters = 0
         self.emits = {}
 
     def before(self, context: Context) -> None:
@@ -122,6 +158,8 @@ class RecordLog:
     ) -> None:
         """After a record: count it, and log it when its trace is logged or it failed."""
         self.events += 1
+        if attempt is not None and attempt > 1:
+            self.retries += 1
         if error is not None:
             self.errors += 1
         elif emits:
@@ -163,12 +201,51 @@ class RecordLog:
             "errors": self.errors,
             "emits": self.emits,
         }
-        if self.dead_letters:
-            line["dead_letters"] = self.dead_letters
+        if self.errors:
+            self._count_failures(line)
         if error is not None:
             line["error"] = f"{type(error).__name__}: {error}"
         line["ms"] = round((self._clock() - self._started) * 1000, 3)
+        if self.errors:
+            line["_aws"] = self._metrics(line)
         return line
+
+    def failed(self) -> int:
+        """Events this invocation gave up on. ``Runner.process`` calls the handler again
+        only after a failed call of the same event, and gives up on an event after its
+        last failed call (dead-letters it, or stops there and hands it back to Lambda):
+        so each failed call is either followed by a retry or is an event given up on."""
+        return self.errors - self.retries
+
+    def _count_failures(self, line: dict[str, Any]) -> None:
+        """What became of the failed calls, each count when not zero; with the topology,
+        the metrics' other dimension."""
+        counts = (
+            (METRIC_FAILED, self.failed()),
+            (METRIC_RETRIES, self.retries),
+            (METRIC_DEAD_LETTERS, self.dead_letters),
+        )
+        line.update((name, count) for name, count in counts if count)
+        if self.topology:
+            line["topology"] = self.topology
+
+    def _metrics(self, line: dict[str, Any]) -> dict[str, Any]:
+        """The Embedded Metric Format's ``_aws`` block for ``line``: its counts as
+        metrics of its processor and topology (members of the line, as the specification
+        asks, a dimension value being a non-empty string), at this time (milliseconds
+        since the epoch)."""
+        return {
+            "Timestamp": int(self._now() * 1000),
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": METRICS_NAMESPACE,
+                    "Dimensions": [[name for name in METRIC_DIMENSIONS if line.get(name)]],
+                    "Metrics": [
+                        {"Name": name, "Unit": "Count"} for name in _COUNTED if name in line
+                    ],
+                }
+            ],
+        }
 
     def end(self, records: int, error: BaseException | None = None) -> None:
         """Write the invocation's summary line."""

@@ -391,6 +391,9 @@ class Engine:
         printed = self._printed.take() if self._printed.parts else ""
         if self._init_logs and call.processor in self._init_logs:
             printed = self._init_logs.pop(call.processor) + printed
+        if attempt > 1:  # the runtime's own retry, in place: its failed event is not given up
+            in_place = self.result.retried_in_place
+            in_place[call.processor] = in_place.get(call.processor, 0) + 1
         # Every handler call on an event counts, whoever retried it (Lambda, a batch at a
         # time, or the runtime in place): the attempt is the event's own count, not the
         # runtime's ``attempt``, which restarts with each invocation.

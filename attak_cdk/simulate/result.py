@@ -148,6 +148,9 @@ class SimulationResult:
     engine: dict[str, Any] | None = None
     """What an engine other than the memory one measured on the wire (the Kinesis engine:
     calls, duplicates, dead-letter messages); ``None`` for the memory engine."""
+    retried_in_place: dict[str, int] = field(default_factory=dict)
+    """Per processor, the handler calls the runtime made to retry an event in place
+    (within an invocation): what tells its failed events (``summary``) from its retries."""
 
     _built: list[Invocation] = field(default_factory=list, repr=False)
 
@@ -249,11 +252,22 @@ class SimulationResult:
 
     @property
     def summary(self) -> dict[str, dict[str, Any]]:
-        """Per processor: invocations, errors, emits, dead letters, retries, seconds."""
+        """Per processor: invocations (handler calls), errors (calls that raised), failed
+        events, retries, emits, dead letters, seconds.
+
+        ``failed``, ``retries`` and ``dead_letters`` are the counts a deployed processor
+        publishes as metrics (``runtime/logs.py``), summed over the run: ``failed`` counts
+        the events an invocation gave up on (dead-lettered, or handed back to Lambda to
+        retry), each time one did. ``retries`` counts every retry, the runtime's in place
+        and Lambda's of a whole invocation (after a timeout, or of a direct invocation),
+        which a deployed processor cannot see: Lambda's Errors metric counts those
+        invocations. An invocation that failed as a whole (a timeout) is in ``errors``,
+        not in ``failed``, as it writes no summary line in AWS.
+        """
 
         def empty() -> dict[str, Any]:
             counts: dict[str, Any] = dict.fromkeys(
-                ("invocations", "errors", "retries", "emits", "dead_letters"), 0
+                ("invocations", "errors", "failed", "retries", "emits", "dead_letters"), 0
             )
             return {**counts, "seconds": 0.0}
 
@@ -268,8 +282,14 @@ class SimulationResult:
                 row["emits"] += len(invocation.emits)
             else:
                 row["errors"] += 1
+                if not isinstance(invocation.error, InvocationFailed):
+                    row["failed"] += 1
         for letter in self.dead_letters:
             table[letter.processor]["dead_letters"] += 1
+        # Each retry in place follows a failed call of its event: that call was not given up.
+        for name, retried in self.retried_in_place.items():
+            if name in table:
+                table[name]["failed"] -= retried
         for row in table.values():
             row["seconds"] = round(row["seconds"], 6)
         return table

@@ -254,7 +254,7 @@ def simulation_summary(
     record was processed and every processor ran. ``path`` is the topology as the
     command was given it, for the commands suggested."""
     summary = table(
-        "processor", "invocations", "errors", "retries", "emits", "dead letters", "time"
+        "processor", "invocations", "errors", "failed", "retries", "emits", "dead letters", "time"
     )
     totals = {"invocations": 0, "emits": 0, "dead_letters": 0}
     idle: list[str] = []
@@ -267,6 +267,7 @@ def simulation_summary(
             escape(name),
             str(row["invocations"]),
             red_if(row["errors"]),
+            red_if(row["failed"]),
             str(row["retries"]),
             str(row["emits"]),
             red_if(row["dead_letters"]),

@@ -649,6 +649,26 @@ def test_sampling_rate_is_read_from_the_environment(
     assert runner.observer.sampling == 0.25
 
 
+def test_a_failed_invocation_counts_its_failures_as_metrics_of_the_topologys_processor(
+    processor_module: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setattr(handler_module, "_runner", None)
+
+    with pytest.raises(RuntimeError):
+        lambda_handler({"fail": 4}, LambdaContext("req-4"))
+
+    [summary] = log_lines(capsys.readouterr, "batch")
+    assert (summary["topology"], summary["processor"], summary["failed"]) == (
+        "attak-example",
+        "reverse",
+        1,
+    )
+    (directive,) = summary["_aws"]["CloudWatchMetrics"]
+    assert directive["Dimensions"] == [["topology", "processor"]]
+    assert [m["Name"] for m in directive["Metrics"]] == ["failed"]
+
+
 def test_log_bytes_per_event_stay_under_five_at_the_default_sampling(
     processor_module: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -97,7 +97,7 @@ def test_the_bill_names_its_dominant_line_and_what_would_change_it() -> None:
     assert top.item == "Kinesis streams"
     assert "is on-demand at" in result.dominant and "shards: auto" in result.dominant
     idle = planned(SAMPLE)
-    assert idle.dominant.startswith("Kinesis streams, $29.20 of $32.80 idle")
+    assert idle.dominant.startswith("Kinesis streams, $29.20 of $33.20 idle")
 
 
 def test_an_entry_invoked_directly_at_scale_is_told_what_an_ingest_stream_would_cost() -> None:

@@ -129,3 +129,49 @@ def test_handlers_get_lambdas_context_with_an_id_and_full_time_per_invocation(
 
 
 # Keys A and B: on the one shard, A0 B0 A1 B1 A2 B2 A3 B3, with A1 a poison record.
+
+
+FAILS_ON_BAD = """
+def handler(event, context):
+    if event == "bad":
+        raise ValueError("bad event")
+    context.emit("out", event)
+"""
+
+
+def test_summary_counts_failed_events_retries_and_dead_letters_as_the_metrics_do(
+    write_project: WriteProject,
+) -> None:
+    root = project(
+        write_project,
+        "name: counts\nprocessors: {spout: p/spout.py, picky: p/picky.py}\n"
+        "streams: [{from: spout, to: picky, retry_attempts: 2}]\n",
+        spout=PASS_ON,
+        picky=FAILS_ON_BAD,
+    )
+    result = run_topology(root, [("spout", "a"), ("spout", "bad"), ("spout", "b")])
+
+    picky = result.summary["picky"]
+    # "bad": its call and two retries in place, then the runtime dead-letters it: one
+    # event given up on, as the deployed processor's summary line counts it.
+    assert (picky["errors"], picky["retries"], picky["failed"]) == (3, 2, 1)
+    assert picky["dead_letters"] == 1
+    assert document(result)["summary"]["picky"]["failed"] == 1
+
+
+def test_a_failed_direct_invocation_is_a_failed_event_each_time_lambda_retries_it(
+    write_project: WriteProject,
+) -> None:
+    root = project(
+        write_project, "name: direct\nprocessors: {picky: p/picky.py}\n", picky=FAILS_ON_BAD
+    )
+    result = run_topology(root, {"picky": "bad"})
+
+    picky = result.summary["picky"]
+    # Lambda's two retries of an asynchronous invoke: each invocation gives the event up.
+    assert (picky["errors"], picky["retries"], picky["failed"], picky["dead_letters"]) == (
+        3,
+        2,
+        3,
+        1,
+    )

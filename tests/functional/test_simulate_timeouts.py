@@ -128,6 +128,8 @@ def test_a_batch_that_times_out_is_retried_then_dead_lettered_with_its_emits_dis
     assert invocation["error"]["message"] == TIMED_OUT
     assert "time.sleep(30)" in invocation["error"]["traceback"]  # where the handler was stuck
     assert result.summary["consumer"]["errors"] == 4
+    # Failed as whole invocations (no summary line in AWS): errors, not failed events.
+    assert result.summary["consumer"]["failed"] == 0
 
 
 def test_bisect_isolates_the_record_that_times_out(write_project: WriteProject) -> None:

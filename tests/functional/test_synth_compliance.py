@@ -2,7 +2,8 @@
 
 Two topologies are synthesized once each: the sample, and a richer one with every shape
 attak generates (a direct entry, an ``input: stream`` ingest, topic streams, a provisioned
-stream, environment variables, more than five streams so they are created in waves).
+stream, environment variables, more than five streams so they are created in waves, an
+alerts topic).
 
 cdk-nag 3 runs as an aws-cdk-lib validation plugin: ``app.synth()`` writes
 ``validation-report.json`` into the cloud assembly and, under pytest, raises
@@ -64,6 +65,7 @@ streams:
   - [spout, sink]
   - {from: audit, to: sink, shards: 1, retention_hours: 48}
   - {from: audit, to: reverse, topic: out}
+alerts: [oncall@example.com, arn:aws:sns:us-east-1:123456789012:pager]
 """
 
 

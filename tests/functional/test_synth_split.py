@@ -18,6 +18,8 @@ from cli.main import app
 from tests.conftest import SAMPLE
 
 CHAIN = 60
+ONCALL = "oncall@example.com"
+PAGER = "arn:aws:sns:us-east-1:123456789012:pager"
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +34,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lines += ["  tail: {handler: p/step.py, input: stream}", "streams:"]
     lines += [f"  - [s{i}, s{i + 1}]" for i in range(CHAIN - 1)]
     lines += [f"  - [s{CHAIN - 1}, s0]"]  # a loop across the whole chain
+    lines += [f"alerts: [{ONCALL}, {PAGER}]"]
     (root / "topology.yml").write_text("\n".join(lines) + "\n")
     return root
 
@@ -154,6 +157,45 @@ def test_estimate_matches_what_a_single_stack_holds(tmp_path: Path) -> None:
     assembly = build_app(SAMPLE, tmp_path).synth()
     (stack,) = assembly.stacks
     assert len(stack.template["Resources"]) == estimate_resources(load_topology(SAMPLE))
+
+
+def test_estimate_counts_the_alerts_topic_and_its_subscriptions(tmp_path: Path) -> None:
+    root = tmp_path / "alerted"
+    (root / "p").mkdir(parents=True)
+    (root / "p" / "h.py").write_text("def handler(event, context):\n    pass\n")
+    (root / "topology.yml").write_text(
+        f"name: alerted\nprocessors: {{a: p/h.py}}\nalerts: [{ONCALL}, ops@example.com, {PAGER}]\n"
+    )
+    (stack,) = build_app(root, tmp_path / "out").synth().stacks
+    assert len(stack.template["Resources"]) == estimate_resources(load_topology(root))
+
+
+def test_each_processor_stack_tells_people_through_a_topic_of_its_own(
+    templates: dict[str, dict],  # type: ignore[type-arg]
+) -> None:
+    for name, template in templates.items():
+        resources = template["Resources"]
+        topics = [k for k, r in resources.items() if r["Type"] == "AWS::SNS::Topic"]
+        if "streams" in name:
+            assert topics == [], name
+            continue
+        assert topics == ["AlertsTopic"], name
+        keys = [r for r in resources.values() if r["Type"] == "AWS::KMS::Key"]
+        assert len(keys) == 1 and keys[0]["Properties"]["EnableKeyRotation"] is True
+        (subscription,) = (
+            r["Properties"] for r in resources.values() if r["Type"] == "AWS::SNS::Subscription"
+        )
+        assert (subscription["Protocol"], subscription["Endpoint"]) == ("email", ONCALL)
+        alarms = [
+            r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"
+        ]
+        assert alarms, name
+        for alarm in alarms:
+            # Its own stack's topic (no cross-stack reference) and the existing one.
+            expected = [{"Ref": "AlertsTopic"}, PAGER]
+            assert alarm["AlarmActions"] == expected, name
+            assert alarm["OKActions"] == expected, name
+        assert "AlertsTopicArn" in template["Outputs"], name
 
 
 def _project_with_requirements(root: Path, requirement: str) -> Path:

@@ -293,6 +293,26 @@ def pipeline(no_cdk_environment: None, tmp_path_factory: pytest.TempPathFactory)
     return build(root, root / "cdk.out")
 
 
+PAGER_TOPIC = "arn:aws:sns:eu-west-1:123456789012:pager"
+
+
+@pytest.fixture(scope="module")
+def alerted(no_cdk_environment: None, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """One processor whose alarms tell two addresses and an existing topic."""
+    root = write_files(
+        tmp_path_factory.mktemp("alerted"),
+        {
+            "topology.yml": f"""
+                name: alerted
+                processors: {{solo: p/solo.py}}
+                alerts: [ops@example.com, {PAGER_TOPIC}, pager@example.com]
+            """,
+            "p/solo.py": SINK,
+        },
+    )
+    return build(root, root / "cdk.out")
+
+
 FAN_OUT = 12
 
 
@@ -399,7 +419,7 @@ def test_sample_has_exactly_the_expected_resources_by_type(sample: Built) -> Non
         QUEUE: 2,
         "AWS::SQS::QueuePolicy": 2,
         "AWS::Logs::LogGroup": 2,
-        ALARM: 6,
+        ALARM: 10,
         "AWS::CloudWatch::Dashboard": 1,
         "AWS::IAM::Role": 2,
         "AWS::IAM::Policy": 2,
@@ -566,7 +586,8 @@ def test_default_mapping_reports_item_failures_bisects_and_retries_finitely(
     assert props["MaximumRetryAttempts"] == 10
     assert props["StartingPosition"] == "TRIM_HORIZON"
     assert props["BatchSize"] == 100
-    assert "MaximumRecordAgeInSeconds" not in props
+    # Lambda gives up on a record an hour before the stream's 24 hours would drop it.
+    assert props["MaximumRecordAgeInSeconds"] == 23 * 3600
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["ReverseDeadLetterQueue", "Arn"]
     }
@@ -685,6 +706,84 @@ def test_each_processor_has_errors_iterator_age_and_dead_letter_alarms(sample: B
             1,
             "GreaterThanOrEqualToThreshold",
         )
+
+
+def test_each_processor_alarms_on_the_failed_and_dead_lettered_events_its_runtime_counts(
+    sample: Built,
+) -> None:
+    alarms = [a["Properties"] for a in sample.resources(ALARM).values()]
+    for processor in ("hello_world_spout", "reverse"):
+        dimensions = [
+            {"Name": "processor", "Value": processor},
+            {"Name": "topology", "Value": "attak-example"},
+        ]
+        runtime = {
+            a["MetricName"]: a
+            for a in alarms
+            if a["Namespace"] == "attak"
+            and sorted(a["Dimensions"], key=lambda d: d["Name"]) == dimensions
+        }
+        # The names the runtime's summary line gives its counts (runtime/logs.py).
+        assert set(runtime) == {"failed", "dead_letters"}
+        for alarm in runtime.values():
+            assert (alarm["Statistic"], alarm["Period"], alarm["Threshold"]) == ("Sum", 60, 1)
+            assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+            # A minute without a summary line of failures is a minute without failures.
+            assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_without_alerts_no_topic_is_made_and_alarms_have_no_action(sample: Built) -> None:
+    assert sample.resources("AWS::SNS::Topic") == {}
+    for alarm in sample.resources(ALARM).values():
+        assert "AlarmActions" not in alarm["Properties"]
+
+
+def test_alerts_wire_every_alarm_to_an_encrypted_topic_and_the_existing_ones(
+    alerted: Built,
+) -> None:
+    ((topic_id, topic),) = alerted.resources("AWS::SNS::Topic").items()
+    assert topic_id == "AlertsTopic"
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": ["AlertsKey", "Arn"]}
+    (key,) = alerted.resources("AWS::KMS::Key").values()
+    assert key["Properties"]["EnableKeyRotation"] is True
+    # CloudWatch publishes to an encrypted topic only with the key's use granted to it.
+    granted = [
+        statement
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]
+        if statement.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert granted and set(granted[0]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    (policy,) = alerted.resources("AWS::SNS::TopicPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in statements
+    )
+    assert any(
+        s["Effect"] == "Allow"
+        and s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+        and s["Action"] == "sns:Publish"
+        for s in statements
+    )
+    endpoints = sorted(
+        (s["Properties"]["Protocol"], s["Properties"]["Endpoint"])
+        for s in alerted.resources("AWS::SNS::Subscription").values()
+    )
+    assert endpoints == [("email", "ops@example.com"), ("email", "pager@example.com")]
+    alarms = alerted.resources(ALARM)
+    assert len(alarms) == 5
+    expected = [{"Ref": "AlertsTopic"}, PAGER_TOPIC]
+    for logical_id, alarm in alarms.items():
+        assert alarm["Properties"]["AlarmActions"] == expected, logical_id
+        assert alarm["Properties"]["OKActions"] == expected, logical_id
+    assert "AlertsTopicArn" in alerted.json["Outputs"]
+
+
+def test_the_dashboard_graphs_the_runtimes_failure_counts(sample: Built) -> None:
+    (dashboard,) = sample.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for name in ("failed events, retries, dead-lettered events", '\\"attak\\",\\"failed'):
+        assert name in body, name
 
 
 # --- 7. IAM least privilege ------------------------------------------------------------------

@@ -226,3 +226,122 @@ def test_check_topology_raises_with_errors_and_returns_warnings(
     assert "unknown-processor" in codes
     assert "missing-handler" in codes  # every rule ran, not only the first failing one
     assert topology.name == "good"
+
+
+# --- alerts: and max_record_age: read, checked, and refused with the file and path ----------
+
+
+def test_alerts_take_an_address_a_topic_arn_or_a_list_of_both(write_project: WriteProject) -> None:
+    arn = "arn:aws:sns:eu-west-1:123456789012:oncall"
+    one = write_project({**HANDLERS, "topology.yml": GOOD + "alerts: ops@example.com\n"})
+    assert read_topology(one).alerts.emails == ("ops@example.com",)
+
+    both = GOOD + f"alerts: [ops@example.com, {arn}, ops@example.com]\n"
+    alerts = read_topology(write_project({**HANDLERS, "topology.yml": both})).alerts
+    assert (alerts.emails, alerts.topics) == (("ops@example.com",), (arn,))
+
+
+def test_no_alerts_means_no_one_is_told(good: Path) -> None:
+    alerts = read_topology(good).alerts
+    assert (alerts.emails, alerts.topics) == ((), ())
+
+
+@pytest.mark.parametrize(
+    ("written", "path", "says"),
+    [
+        ("alerts: ops at example.com", "alerts", "must be an email address or an SNS topic ARN"),
+        ("alerts: [ops@example.com, 42]", "alerts[1]", "(given 42)"),
+        ("alerts: [arn:aws:sqs:us-east-1:123456789012:q]", "alerts[0]", "not an SNS topic ARN"),
+        ("alerts: arn:aws:sns:us-east-1:1234:short", "alerts", "not an SNS topic ARN"),
+        ("alerts: []", "alerts", "an empty list tells no one"),
+    ],
+)
+def test_a_malformed_alert_is_refused_naming_file_and_path(
+    write_project: WriteProject, written: str, path: str, says: str
+) -> None:
+    root = write_project({**HANDLERS, "topology.yml": GOOD + written + "\n"})
+    with pytest.raises(TopologyError) as raised:
+        read_topology(root)
+    (issue,) = raised.value.issues
+    assert (issue.path, issue.code) == (path, "invalid-alerts")
+    assert issue.file.endswith("topology.yml")
+    assert says in issue.message
+
+
+def test_every_stream_gets_a_max_record_age_below_its_retention_by_default(
+    write_project: WriteProject,
+) -> None:
+    text = GOOD.replace(
+        "  - [spout, reverse]", "  - {from: spout, to: reverse, retention_hours: 720}"
+    )
+    topology = read_topology(write_project({**HANDLERS, "topology.yml": text}))
+    ages = [(s.settings.retention_hours, s.settings.max_record_age) for s in topology.streams]
+    # An hour short of the retention; at most the 7 days Lambda allows.
+    assert ages == [(720, 604800), (24, 23 * 3600)]
+    assert topology.ingest_settings.max_record_age == 23 * 3600
+
+
+def test_max_record_age_minus_one_is_no_limit(write_project: WriteProject) -> None:
+    text = GOOD.replace(
+        "  - [spout, reverse]", "  - {from: spout, to: reverse, max_record_age: -1}"
+    )
+    topology = read_topology(write_project({**HANDLERS, "topology.yml": text}))
+    assert topology.streams[0].settings.max_record_age is None
+
+
+@pytest.mark.parametrize(
+    ("stream", "defaults", "path", "says"),
+    [
+        (
+            "{from: spout, to: reverse, max_record_age: 30}",
+            "",
+            "streams[0].max_record_age",
+            "from 60 to 604800 seconds, or -1 (no limit) (given 30)",
+        ),
+        (
+            "{from: spout, to: reverse, max_record_age: 604801}",
+            "",
+            "streams[0].max_record_age",
+            "(given 604801)",
+        ),
+        (
+            "{from: spout, to: reverse, max_record_age: 90000}",
+            "",
+            "streams[0].max_record_age",
+            "longer than the stream keeps its records (retention_hours 24 = 86400 seconds)",
+        ),
+        (
+            "{from: spout, to: reverse, retention_hours: 24}",
+            "defaults: {max_record_age: 100000}\n",
+            "streams[0].retention_hours",
+            "100000 seconds is longer",
+        ),
+        (
+            "[spout, reverse]",
+            "defaults: {max_record_age: 100000}\n",
+            "defaults.max_record_age",
+            "100000 seconds is longer",
+        ),
+    ],
+)
+def test_a_max_record_age_out_of_range_or_past_retention_is_refused(
+    write_project: WriteProject, stream: str, defaults: str, path: str, says: str
+) -> None:
+    text = defaults + GOOD.replace("  - [spout, reverse]", f"  - {stream}")
+    root = write_project({**HANDLERS, "topology.yml": text})
+    with pytest.raises(TopologyError) as raised:
+        read_topology(root)
+    found = {issue.path: issue for issue in raised.value.issues}
+    assert len(found) == len(raised.value.issues)  # a default's problem is said once
+    issue = found[path]
+    assert issue.file.endswith("topology.yml")
+    assert says in issue.message
+
+
+def test_attak_validate_exits_1_on_a_malformed_alert(write_project: WriteProject) -> None:
+    from tests.functional.test_cli import run
+
+    root = write_project({**HANDLERS, "topology.yml": GOOD + "alerts: [ops@]\n"})
+    code, _, err = run("validate", str(root))
+    assert code == 1
+    assert "alerts[0]" in err and "must be an email address or an SNS topic ARN" in err

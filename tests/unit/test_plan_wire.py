@@ -64,6 +64,12 @@ def test_log_lines_are_the_runtimes_own_sizes() -> None:
     assert lines.error > lines.record  # it says why
 
 
+def test_an_invocation_with_a_dead_letter_adds_its_counts_and_metric_block() -> None:
+    lines = log_lines("reverse", {"reversed": 1}, 3000, 100, direct=False, topology="pipeline")
+    # "failed":1,"dead_letters":1,"topology":"pipeline" and the _aws block with two metrics
+    assert 230 < lines.metrics < 330
+
+
 def test_a_dead_letter_carries_the_events_data() -> None:
     small, large = (
         dead_letter_bytes("p", "a->p", Decimal(10)),

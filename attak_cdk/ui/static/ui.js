@@ -15,7 +15,7 @@ const state = {
   rows: new Map(), // id -> <li>
   children: new Map(), // id -> [child ids]
   byTrace: new Map(), // trace -> [ids]
-  counts: new Map(), // processor -> {invocations, errors, emits, seconds, dead}
+  counts: new Map(), // processor -> {invocations, errors, emits, seconds, dead, failed, retries}
   carried: new Map(), // edge id -> records
   selected: null,
   selectedRow: null, // the <li> marked selected
@@ -84,8 +84,8 @@ function compact(count) {
   return (count / 1e6).toFixed(1) + "M";
 }
 
-function plural(count, word) {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
+function plural(count, word, many) {
+  return `${count} ${count === 1 ? word : many || `${word}s`}`;
 }
 
 // --- loading the topology ---------------------------------------------------------------
@@ -599,7 +599,7 @@ function onEvent(kind, data) {
 
 function counter(processor) {
   if (!state.counts.has(processor)) {
-    state.counts.set(processor, { invocations: 0, errors: 0, emits: 0, seconds: 0, dead: 0 });
+    state.counts.set(processor, { invocations: 0, errors: 0, emits: 0, seconds: 0, dead: 0, failed: 0, retries: 0 });
   }
   return state.counts.get(processor);
 }
@@ -705,6 +705,7 @@ function updateNode(processor) {
   node.title.textContent =
     tooltip(node.data) +
     `\n${plural(count.invocations, "invocation")}, ${plural(count.errors, "error")}, ` +
+    `${plural(count.failed, "failed event")}, ${plural(count.retries, "retry", "retries")}, ` +
     `${plural(count.emits, "emit")}, ${plural(count.dead, "dead letter")}; ` +
     `${ms(count.seconds)} in the handler`;
 }
@@ -804,7 +805,10 @@ function travel(edge, failed, done) {
 function finishRun(end) {
   for (const [processor, row] of Object.entries(end.summary)) {
     const count = counter(processor);
+    // The run's own counts: the ones a deployed processor publishes as metrics.
     count.dead = row.dead_letters;
+    count.failed = row.failed;
+    count.retries = row.retries;
     updateNode(processor);
   }
   const verdict = $("verdict");
@@ -1103,6 +1107,8 @@ function showNode(node) {
     if (count) {
       fact("invocations", count.invocations);
       fact("errors", count.errors);
+      fact("failed events", count.failed);
+      fact("retries", count.retries);
       fact("emits", count.emits);
       fact("dead letters", count.dead);
       fact("handler time", `${ms(count.seconds)} total, ${ms(count.seconds / Math.max(1, count.invocations))} each`);
