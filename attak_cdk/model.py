@@ -132,6 +132,10 @@ class Alerts:
     """ARNs of existing SNS topics every alarm notifies as well."""
     where: str = "alerts"
 
+    def __bool__(self) -> bool:
+        """Whether anyone is told: ``if topology.alerts``."""
+        return bool(self.emails or self.topics)
+
 
 @dataclass(frozen=True)
 class Topology:

@@ -16,6 +16,7 @@ from functools import partial
 
 from .. import graph
 from ..model import Topology
+from ..runtime.logs import METRICS_PER_PROCESSOR
 from ..stacks import ALARMS_PER_PROCESSOR, processor_stacks
 from .advice import DIRECT_MIN_RATE, DIRECT_SAVING, dominant, with_ingest_stream
 from .alternatives import alternatives, work
@@ -76,7 +77,7 @@ def plan_topology(
     dashboards = len(processor_stacks(topology))
     dashboard = cents(dashboards * price.dashboard_month)
     other = next(a for a in ARCHITECTURES if a != architecture)
-    lines = (
+    lines: tuple[CostLine, ...] = (
         CostLine(
             "Kinesis streams",
             sum((s.idle for s in streams), Decimal(0)),
@@ -122,6 +123,7 @@ def plan_topology(
             else "the share of each processor's events a run dead-lettered, a message each",
         ),
     )
+    lines += _failure_lines(topology, processors, assumptions, price)
     compared = alternatives(work(topology, load, assumptions), price, prices.hours_per_month)
     warnings = _warnings(topology, load, streams, processors, assumptions)
     at_load = sum((line.at_load for line in lines), Decimal(0))
@@ -234,6 +236,44 @@ def _stream(
         at_load=at_load,
         advantage=advantage,
     )
+
+
+def _failure_lines(
+    topology: Topology,
+    processors: tuple[ProcessorPlan, ...],
+    assumptions: Assumptions,
+    price: RegionPrices,
+) -> tuple[CostLine, ...]:
+    """What telling people of failures costs: the runtime's failure counts as custom
+    metrics (published only by invocations with a failed event, so only in a month with
+    failures) and, with ``alerts:``, each processor stack's topic key."""
+    lines = []
+    failing = [
+        p.name for p in processors if p.events_per_second and assumptions.error_share(p.name)
+    ]
+    if failing:
+        metrics = len(failing) * len(METRICS_PER_PROCESSOR)
+        lines.append(
+            CostLine(
+                "CloudWatch custom metrics",
+                cents(Decimal(0)),
+                cents(metrics * price.custom_metric_month),
+                f"{len(METRICS_PER_PROCESSOR)} per processor with failures "
+                f"({', '.join(failing)}), ${price.custom_metric_month} each",
+            )
+        )
+    if topology.alerts:
+        keys = len(processor_stacks(topology))
+        monthly = cents(keys * price.kms_key_month)
+        lines.append(
+            CostLine(
+                "KMS keys (alerts: topics)",
+                monthly,
+                monthly,
+                f"{keys}, ${price.kms_key_month} each",
+            )
+        )
+    return tuple(lines)
 
 
 def _advantage(

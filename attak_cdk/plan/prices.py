@@ -39,6 +39,11 @@ class RegionPrices:
     log_ingestion_per_gb: Decimal
     storm_instance_hour: Decimal
     """An m1.large on-demand instance: the seed's Storm cluster is four of them."""
+    custom_metric_month: Decimal = Decimal("0.30")
+    """A CloudWatch custom metric (the runtime's failure counts), per metric and month;
+    a table from before it was priced gets this list price."""
+    kms_key_month: Decimal = Decimal("1.00")
+    """A customer managed KMS key (an ``alerts:`` topic's), per month; likewise."""
     advantage: AdvantagePrices | None = None
     """Kinesis On-demand Advantage; ``None`` in a table without them."""
     cluster: ClusterPrices | None = None
@@ -186,6 +191,10 @@ class _TableReader:
             dashboard_month=p("cloudwatch/dashboard_month"),
             log_ingestion_per_gb=p("cloudwatch/log_ingestion_per_gb"),
             storm_instance_hour=p("ec2/m1.large_hour"),
+            custom_metric_month=p("cloudwatch/custom_metric_month")
+            if _has(data, "cloudwatch/custom_metric_month")
+            else Decimal("0.30"),
+            kms_key_month=p("kms/key_month") if _has(data, "kms/key_month") else Decimal("1.00"),
             advantage=AdvantagePrices(
                 ingest_per_gb=p("kinesis/advantage_ingest_per_gb"),
                 retrieval_per_gb=p("kinesis/advantage_retrieval_per_gb"),

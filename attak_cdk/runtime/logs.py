@@ -77,6 +77,8 @@ _SCALE = 1 << 32
 
 _COUNTED = (METRIC_FAILED, METRIC_RETRIES, METRIC_DEAD_LETTERS)
 """The summary line's counts that are metrics, in the order they are written."""
+METRICS_PER_PROCESSOR = _COUNTED
+"""The custom metrics a processor publishes (in a month with failures): what they cost."""
 
 _line = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 

@@ -128,3 +128,31 @@ def test_on_demand_advantage_is_offered_only_past_its_minimum_commitment(
     for stream in big.streams:
         # No stream-hour; ingest and retrieval per billed GB at 40% of Standard's prices.
         assert stream.advantage is not None and stream.advantage < stream.on_demand
+
+
+def test_telling_people_of_failures_is_priced(write_project: WriteProject) -> None:
+    root = write_project(
+        {
+            "a.py": PASS_ON,
+            "b.py": SINK,
+            "topology.yml": """
+                name: told
+                alerts: oncall@example.com
+                processors: {a: a.py, b: b.py}
+                streams: [[a, b]]
+                plan: {rate: 100/s, dead_letters: 1%}
+            """,
+        }
+    )
+    lines = {line.item: line for line in planned(root).lines}
+    # Each failing processor publishes 3 counts as custom metrics; the alerts topic of
+    # the one processor stack has a key of its own.
+    metric = Decimal(US["cloudwatch"]["custom_metric_month"])
+    assert lines["CloudWatch custom metrics"].at_load == 2 * 3 * metric
+    assert lines["CloudWatch custom metrics"].idle == 0
+    key = Decimal(US["kms"]["key_month"])
+    assert lines["KMS keys (alerts: topics)"].idle == key
+    quiet = planned(project(write_project))
+    assert not {"CloudWatch custom metrics", "KMS keys (alerts: topics)"} & {
+        line.item for line in quiet.lines
+    }
