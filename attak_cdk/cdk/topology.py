@@ -23,7 +23,7 @@ from constructs import Construct
 from .. import graph, manifest
 from ..errors import AttakError
 from ..model import Topology as TopologyModel
-from .asset import AssetStager, handler_module
+from .asset import AssetStager
 from .processor import ProcessorFunction, ProcessorFunctionProps
 from .stream import TopologyStream
 
@@ -91,6 +91,7 @@ def _build(
     architecture: str,
     log_retention: logs.RetentionDays,
 ) -> Built:
+    resolved = graph.resolve(topology)
     processors = {
         name: ProcessorFunction(
             placement.processor_scope(name),
@@ -98,8 +99,8 @@ def _build(
             props=ProcessorFunctionProps(
                 processor=name,
                 topology=topology.name,
-                asset=stager.stage(processor),
-                handler=handler_module(processor),
+                asset=stager.stage(processor, resolved.runtime_routes(name)),
+                handler=graph.handler_module(processor),
                 memory=processor.memory,
                 timeout=processor.timeout,
                 reserved_concurrency=processor.reserved_concurrency,
@@ -113,22 +114,21 @@ def _build(
         )
         for name, processor in topology.processors.items()
     }
-    resolved = graph.resolve(topology)
     streams: dict[str, TopologyStream] = {}
     for local, stream in resolved.streams.items():
         built = TopologyStream(
-            placement.stream_scope(local), stream.construct_id, settings=stream.settings
+            placement.stream_scope(local),
+            stream.construct_id,
+            name=stream.physical_name,
+            settings=stream.settings,
         )
         streams[local] = built
         processors[stream.consumer].read_from(built, stream.settings)
         if stream.producer is not None:
             processors[stream.producer].write_to(built)
     _create_in_waves(list(streams.values()))
-    physical = {local: built.stream.stream_name for local, built in streams.items()}
-    for name, processor in resolved.processors.items():
-        processors[name].set_routes(graph.routes_payload(processor.routes, physical))
     result = Built(processors, streams)
-    _outputs(placement, resolved, result, physical)
+    _outputs(placement, resolved, result, resolved.physical_names())
     _dashboards(placement, result)
     return result
 
@@ -151,8 +151,7 @@ def _outputs(
     A manifest names only what its own stack holds or reads (its processors, and the
     streams they read or write, which come from stream stacks), so a processor stack
     never refers to another one and the manifests of a split topology stay small.
-    ``stream_names``: each stream's name token, already read for the routes (each read of
-    a construct's attribute is a call into Node; the token is the same every time).
+    ``stream_names``: each stream's name in AWS, known at synth (no call into Node).
     """
 
     def output(scope: Construct, id: str, *, value: str, description: str) -> None:
