@@ -15,7 +15,8 @@ From the processor's folder (the one holding its handler file) the asset takes:
   shared by several handlers keep working: each processor importing one gets it. A module
   imported only by a computed name cannot be seen: import it by name, or keep it in a
   package the handler imports.
-- Every other file (data a handler reads), unless excluded.
+- Data a handler reads: every other file at the top of the folder or in a folder holding
+  no Python (``templates/``); one in a folder of modules ships with that folder.
 - Never: ``ALWAYS_EXCLUDED`` (``.env*``, ``tests/``, ``topology.*``, ``input.json`` and
   ``*.jsonl`` inputs, ``requirements.txt``, caches, VCS folders, ``cdk.out``, virtualenvs,
   ``node_modules``), nor what the folder's ``.attakignore`` lists (``IgnoreRules``).
@@ -183,27 +184,46 @@ def _literal_import(call: ast.Call) -> str | None:
     return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
 
 
-def python_closure(folder: Path, processor: Processor, files: list[str]) -> set[str]:
-    """The Python files of ``files`` (those under ``folder`` the rules keep) that the
-    processor's handler reaches: its module, the top-level modules imported from it or
-    from what it imports, and every module of each top-level folder imported."""
-    python = [f for f in files if f.endswith(".py")]
+def reached_modules(folder: Path, processor: Processor, files: list[str]) -> set[str]:
+    """The top-level modules of ``folder`` (a ``.py`` file's stem, or a folder holding
+    Python files) that the processor's handler reaches: its own, those it imports, those
+    they import, and so on. ``files``: the files under ``folder`` the rules keep."""
     by_top: dict[str, list[str]] = {}
-    for file in python:
-        top = file.partition("/")[0] if "/" in file else file.removesuffix(".py")
-        by_top.setdefault(top, []).append(file)
-    shipped: set[str] = set()
+    for file in files:
+        if file.endswith(".py"):
+            by_top.setdefault(_top(file), []).append(file)
+    reached: set[str] = set()
     todo = [handler_module(processor).partition(":")[0]]
-    seen: set[str] = set()
     while todo:
         top = todo.pop()
-        if top in seen or top not in by_top:
+        if top in reached or top not in by_top:
             continue  # the standard library, boto3, a requirement: not this folder's
-        seen.add(top)
+        reached.add(top)
         for file in by_top[top]:
-            shipped.add(file)
             todo.extend(imported_modules((folder / file).read_text(encoding="utf-8")))
-    return shipped
+    return reached
+
+
+def _top(file: str) -> str:
+    """The top-level name a file belongs to: its folder's, or a module file's stem."""
+    first, slash, _ = file.partition("/")
+    return first if slash else file.removesuffix(".py")
+
+
+def asset_files(folder: Path, processor: Processor) -> list[str]:
+    """What the processor's asset takes from ``folder`` (see the module docstring): the
+    modules its handler reaches, whole folders of modules included, then every data file
+    at the top or in a folder holding no Python."""
+    files = shipped_files(folder, IgnoreRules.of(folder))
+    python_tops = {_top(f) for f in files if f.endswith(".py")}
+    reached = reached_modules(folder, processor, files)
+    return [
+        f
+        for f in files
+        if _top(f) in reached
+        or ("/" in f and _top(f) not in python_tops)
+        or ("/" not in f and not f.endswith(".py"))
+    ]
 
 
 class AssetStager:
@@ -223,13 +243,10 @@ class AssetStager:
         digest = hashlib.sha256(f"{processor.file}:{processor.name}".encode()).hexdigest()[:12]
         staged = self._root / digest
         staged.mkdir()
-        files = shipped_files(folder, IgnoreRules.of(folder))
-        python = python_closure(folder, processor, files)
-        for file in files:
-            if file in python or not file.endswith(".py"):
-                target = staged / file
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(folder / file, target)
+        for file in asset_files(folder, processor):
+            target = staged / file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(folder / file, target)
         shutil.copytree(RUNTIME_SOURCE, staged / RUNTIME_PACKAGE, ignore=_RUNTIME_IGNORED)
         (staged / config.ROUTES_FILE).write_text(routes, encoding="utf-8")
         requirements = folder / "requirements.txt"
