@@ -14,6 +14,7 @@ failed validation, which is what the validation rules need.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -61,10 +62,42 @@ def ingest_stream_id(processor: str) -> str:
     return f"{pascal(processor)}InputStream"
 
 
+def handler_module(processor: Processor) -> str:
+    """The handler as its Lambda asset holds it, ``module:function`` from the processor's
+    folder (``reverse:handler``; a package's ``__init__.py`` is the package's name)."""
+    file = processor.file
+    module = file.parent.name if file.name == "__init__.py" else file.stem
+    return f"{module}:{processor.function}"
+
+
 def logical_id(parts: Iterable[str]) -> str:
     """A CloudFormation logical id from construct-path parts: letters and digits only,
     at most 255 characters (``Reverse``, ``Function`` -> ``ReverseFunction``)."""
     return "".join(pascal(part) for part in parts)[:255]
+
+
+# Kinesis' CreateStream: a StreamName is 1 to 128 characters of [a-zA-Z0-9_.-], unique in
+# its account and Region.
+# https://docs.aws.amazon.com/kinesis/latest/APIReference/API_CreateStream.html
+MAX_STREAM_NAME = 128
+"""The longest name Kinesis gives a stream."""
+_NOT_IN_STREAM_NAMES = re.compile(r"[^A-Za-z0-9_.-]")
+_NAME_HASH = 8
+"""Hex digits of the hash that ends a shortened physical name."""
+
+
+def physical_stream_name(topology: str, construct_id: str) -> str:
+    """A stream's name in AWS, fixed at synth: ``attak-example-HelloWorldSpoutToReverseStream``.
+
+    Construct ids are letters and digits and the topology name holds no character Kinesis
+    refuses, so the join is unique per topology. Past 128 characters the name is cut and
+    ends with a hash of the whole (``<first 119>-1a2b3c4d``): still unique, still stable.
+    """
+    full = _NOT_IN_STREAM_NAMES.sub("-", f"{topology}-{construct_id}")
+    if len(full) <= MAX_STREAM_NAME:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:_NAME_HASH]
+    return f"{full[: MAX_STREAM_NAME - _NAME_HASH - 1]}-{digest}"
 
 
 def stream_name(stream: Stream) -> str:
@@ -107,7 +140,7 @@ def routes_payload(
 ) -> str:
     """The routes as the runtime reads them (JSON), with stream names mapped if given.
 
-    The CDK stack passes the deployed stream names (tokens) as ``physical_names``; the
+    ``runtime_routes`` passes the streams' names in AWS as ``physical_names``; the
     simulator passes none and keeps the local names.
     """
     names = physical_names or {}
@@ -191,6 +224,9 @@ class ResolvedStream:
     """The local name: ``from->to``, ``from->to[topic]``, or ``input->to`` for an ingest stream."""
     construct_id: str
     """Its construct id (and logical id): ``HelloWorldSpoutToReverseStream``."""
+    physical_name: str
+    """Its name in AWS (``physical_stream_name``): what the runtime writes to and reads
+    its retries by."""
     producer: str | None
     """The processor that writes it; ``None`` for an ingest stream (outside producers)."""
     consumer: str
@@ -263,6 +299,20 @@ class ResolvedTopology:
         """Every local stream name -> the processor that reads it."""
         return {name: stream.consumer for name, stream in self.streams.items()}
 
+    def physical_names(self) -> dict[str, str]:
+        """Every local stream name -> its name in AWS."""
+        return {name: stream.physical_name for name, stream in self.streams.items()}
+
+    def runtime_routes(self, processor: str) -> str:
+        """What a deployed processor's runtime reads from its asset (``ROUTES_FILE``), as
+        JSON: ``routes``, where its emits go (``routes_payload`` with the streams' names in
+        AWS), and ``retries``, each stream it reads by that name with its ``retry_attempts``.
+        ``{"routes":[{"stream":"t-AToBStream","topic":null,"to":"b"}],"retries":{}}``"""
+        resolved = self.processors[processor]
+        routes = json.loads(routes_payload(resolved.routes, self.physical_names()))
+        retries = {s.physical_name: s.settings.retry_attempts for s in resolved.reads}
+        return json.dumps({"routes": routes, "retries": retries}, separators=(",", ":"))
+
 
 def resolve(topology: Topology) -> ResolvedTopology:
     """Resolve ``topology``: every stream named once, every processor's routes, inputs and
@@ -271,9 +321,11 @@ def resolve(topology: Topology) -> ResolvedTopology:
     streams: dict[str, ResolvedStream] = {}
     inputs: dict[str, list[ResolvedStream]] = {name: [] for name in topology.processors}
     for stream in topology.streams:
+        construct_id = stream_id(stream)
         resolved = ResolvedStream(
             name=stream_name(stream),
-            construct_id=stream_id(stream),
+            construct_id=construct_id,
+            physical_name=physical_stream_name(topology.name, construct_id),
             producer=stream.source,
             consumer=stream.target,
             topic=stream.topic,
@@ -288,6 +340,7 @@ def resolve(topology: Topology) -> ResolvedTopology:
             ingest[name] = streams[ingest_stream_name(name)] = ResolvedStream(
                 name=ingest_stream_name(name),
                 construct_id=ingest_stream_id(name),
+                physical_name=physical_stream_name(topology.name, ingest_stream_id(name)),
                 producer=None,
                 consumer=name,
                 topic=None,

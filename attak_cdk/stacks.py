@@ -27,7 +27,8 @@ MAX_PROCESSORS_PER_STACK = 40
 resolved) and its outputs (one per processor, and the manifest). Changing it moves
 processors between stacks, which replaces them."""
 MAX_STREAMS_PER_STACK = 60
-"""Each stream exports its ARN and name and outputs its name: 180 outputs at most."""
+"""Each stream exports its ARN (its name is fixed at synth, so never exported) and outputs
+its name: 120 outputs at most. Changing it moves streams between stacks, which replaces them."""
 
 
 def estimate_resources(topology: Topology) -> int:

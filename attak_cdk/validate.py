@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from . import graph
+from . import graph, limits, stacks
 from .errors import Issue, Severity, did_you_mean, display_path, known
 from .handlers import HandlerError, load_handler
 from .model import Topology
@@ -162,6 +162,48 @@ def environment(topology: Topology) -> Iterable[Issue]:
                 )
 
 
+def environment_size(topology: Topology) -> Iterable[Issue]:
+    """A function's environment fits Lambda's 4 KB: the user's variables and attak's
+    (``limits.attak_variables``, the dead-letter queue's URL counted as long as it can be)."""
+    for name, processor in topology.processors.items():
+        ours = limits.environment_bytes(limits.attak_variables(topology, processor))
+        theirs = limits.environment_bytes(dict(processor.environment))
+        if ours + theirs > limits.MAX_ENVIRONMENT_BYTES:
+            yield _issue(
+                topology,
+                "environment-too-large",
+                f"{processor.where.removesuffix('.handler')}.environment",
+                f"processor '{name}': its function's environment would hold {ours + theirs} "
+                f"bytes ({theirs} of them its `environment:`, {ours} attak's); Lambda allows "
+                f"{limits.MAX_ENVIRONMENT_BYTES} bytes for all the variables of a function, "
+                "keys and values together: keep large values in a file beside the handler "
+                "(it ships with the function) or in SSM Parameter Store",
+            )
+
+
+def stack_names(topology: Topology) -> Iterable[Issue]:
+    """The stacks a large topology is split into (``<name>-streams-N``, ``<name>-N``) keep
+    CloudFormation's 128-character stack names."""
+    room = limits.MAX_STACK_NAME - len(topology.name)
+    if room >= len("-streams-99") or stacks.fits_one_stack(topology):
+        return  # the name alone is checked by `topology_name`
+    longest = max(
+        f"{topology.name}-streams-{len(stacks.stream_stacks(topology))}",
+        f"{topology.name}-{len(stacks.processor_stacks(topology))}",
+        key=len,
+    )
+    if len(longest) > limits.MAX_STACK_NAME:
+        yield _issue(
+            topology,
+            "name-too-long",
+            "name",
+            f"this topology is too large for one stack and is split into stacks named like "
+            f"'{longest}' ({len(longest)} characters); CloudFormation allows "
+            f"{limits.MAX_STACK_NAME}: shorten the name to at most "
+            f"{len(topology.name) - (len(longest) - limits.MAX_STACK_NAME)} characters",
+        )
+
+
 def handlers(topology: Topology) -> Iterable[Issue]:
     """Each handler file exists, imports cleanly, and has the named function."""
     for processor in topology.processors.values():
@@ -287,6 +329,8 @@ RULES: tuple[Rule, ...] = (
     duplicate_streams,
     topics,
     environment,
+    environment_size,
+    stack_names,
     handlers,
     unreachable,
     unemitted_topics,

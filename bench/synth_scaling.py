@@ -240,6 +240,7 @@ def plain_app(size: int, asset: Path, outdir: Path) -> cdk.App:
         stream = kinesis.Stream(
             scope,
             stream_id,
+            stream_name=f"{name}-{stream_id}",  # fixed at synth, as attak names streams
             encryption=kinesis.StreamEncryption.MANAGED,
             stream_mode=kinesis.StreamMode.ON_DEMAND,
             retention_period=Duration.hours(24),
@@ -251,21 +252,15 @@ def plain_app(size: int, asset: Path, outdir: Path) -> cdk.App:
         cdk.CfnOutput(
             scope,
             f"{stream_id}Name",
-            value=stream.stream_name,
+            value=f"{name}-{stream_id}",
             description=f"Kinesis stream {source.name}->{target.name}",
         )
     for index in range(MAX_CREATING_STREAMS, len(streams)):  # at most five CREATING at once
         streams[index].node.default_child.node.add_dependency(  # type: ignore[union-attr]
             streams[index - MAX_CREATING_STREAMS].node.default_child
         )
+    # The routes are in each processor's asset (attak_routes.json), not its environment.
     for index, processor in enumerate(processors):
-        routes = (
-            [{"stream": streams[index].stream_name, "topic": None, "to": f"s{index + 1}"}]
-            if index < len(streams)
-            else []
-        )
-        payload = json.dumps(routes, separators=(",", ":"))
-        processor.function.add_environment("ATTAK_ROUTES", payload)
         cdk.CfnOutput(
             processor_scopes[index],
             f"{processor.id}FunctionName",
@@ -315,7 +310,9 @@ def plain_app(size: int, asset: Path, outdir: Path) -> cdk.App:
                 }
                 for i in members
             },
-            "streams": {n: s.stream_name for n, s in zip(local, streams, strict=True) if n in used},
+            "streams": {
+                n: f"{name}-{s.node.id}" for n, s in zip(local, streams, strict=True) if n in used
+            },
         }
         of = f" (part {number} of {len(parts)})" if numbered else ""
         cdk.CfnOutput(

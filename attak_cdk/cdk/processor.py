@@ -8,7 +8,6 @@ and IAM cannot drift apart.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +42,8 @@ class ProcessorFunctionProps:
     processor: str
     topology: str
     asset: Path
-    """The staged folder: the processor's code plus ``attak_runtime``."""
+    """The staged folder: the processor's code, ``attak_runtime`` and its routes file
+    (where its emits go, and its streams' retries: ``config.ROUTES_FILE``)."""
     handler: str
     """``module:function`` inside the asset."""
     memory: int = DEFAULT_MEMORY
@@ -125,21 +125,11 @@ class ProcessorFunction(Construct):
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
         )
         self.alarms = self._alarms()
-        self._retries: dict[str, int] = {}
-
-    def set_routes(self, payload: str) -> None:
-        """Where this processor's emits go (the runtime's ATTAK_ROUTES, stream names as tokens)."""
-        self.function.add_environment(config.ENV_ROUTES, payload)
 
     def read_from(self, stream: TopologyStream, settings: StreamSettings) -> None:
         """Map ``stream`` into this function, with partial-batch responses, bisect, finite
         retries and this processor's DLQ; grants the read permission the mapping needs."""
         stream.stream.grant_read(self.function)
-        # The runtime retries a failing event in place as often as the mapping would.
-        self._retries[stream.stream.stream_name] = settings.retry_attempts
-        self.function.add_environment(
-            config.ENV_RETRIES, json.dumps(self._retries, separators=(",", ":"))
-        )
         self.function.add_event_source_mapping(
             f"From{stream.construct_id}",
             event_source_arn=stream.stream.stream_arn,
@@ -245,7 +235,7 @@ class ProcessorFunction(Construct):
 
 def _trace_sampling(rate: float) -> dict[str, str]:
     """The runtime's sampling variable, only when the rate is not the runtime's default:
-    Lambda's environment holds 4 KB in all, most of it the routes."""
+    Lambda's environment holds 4 KB in all, the user's variables included."""
     if rate == DEFAULT_TRACE_SAMPLING:
         return {}
     return {config.ENV_TRACE_SAMPLING: repr(float(rate))}

@@ -13,22 +13,27 @@ from . import values
 class TopologyStream(Construct):
     """A Kinesis data stream carrying records between processors.
 
+    - ``name``: its name in AWS (``graph.physical_stream_name``), fixed at synth so that
+      each processor's routes can be written into its asset.
     - ``settings.shards``: provisioned shard count; ``None`` (the default) is on-demand.
     - ``settings.retention_hours``: how long records stay readable. Default: 24 hours.
 
     Encryption at rest uses the AWS-managed Kinesis key (no key to manage or pay for).
     """
 
-    def __init__(self, scope: Construct, id: str, *, settings: StreamSettings) -> None:
+    def __init__(self, scope: Construct, id: str, *, name: str, settings: StreamSettings) -> None:
         super().__init__(scope, id)
         self.construct_id = id
         """This construct's id, kept on the Python side (``node.id`` is a call into Node)."""
         self.settings = settings
+        self.name = name
+        """Its name in AWS, kept on the Python side (no token: known at synth)."""
         provisioned = settings.shards is not None
         # "Default" makes this the construct's default child, so ids read `<Name>Stream`.
         self.stream = kinesis.Stream(
             self,
             "Default",
+            stream_name=name,
             encryption=kinesis.StreamEncryption.MANAGED,
             stream_mode=kinesis.StreamMode.PROVISIONED
             if provisioned

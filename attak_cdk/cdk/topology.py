@@ -25,7 +25,7 @@ from ..errors import AttakError
 from ..model import Topology as TopologyModel
 from ..runtime import config
 from .alerts import AlertTopic
-from .asset import AssetStager, handler_module
+from .asset import AssetStager
 from .processor import ProcessorFunction, ProcessorFunctionProps
 from .stream import TopologyStream
 
@@ -95,6 +95,7 @@ def _build(
     architecture: str,
     log_retention: logs.RetentionDays,
 ) -> Built:
+    resolved = graph.resolve(topology)
     processors = {
         name: ProcessorFunction(
             placement.processor_scope(name),
@@ -102,8 +103,8 @@ def _build(
             props=ProcessorFunctionProps(
                 processor=name,
                 topology=topology.name,
-                asset=stager.stage(processor),
-                handler=handler_module(processor),
+                asset=stager.stage(processor, resolved.runtime_routes(name)),
+                handler=graph.handler_module(processor),
                 memory=processor.memory,
                 timeout=processor.timeout,
                 reserved_concurrency=processor.reserved_concurrency,
@@ -117,22 +118,21 @@ def _build(
         )
         for name, processor in topology.processors.items()
     }
-    resolved = graph.resolve(topology)
     streams: dict[str, TopologyStream] = {}
     for local, stream in resolved.streams.items():
         built = TopologyStream(
-            placement.stream_scope(local), stream.construct_id, settings=stream.settings
+            placement.stream_scope(local),
+            stream.construct_id,
+            name=stream.physical_name,
+            settings=stream.settings,
         )
         streams[local] = built
         processors[stream.consumer].read_from(built, stream.settings)
         if stream.producer is not None:
             processors[stream.producer].write_to(built)
     _create_in_waves(list(streams.values()))
-    physical = {local: built.stream.stream_name for local, built in streams.items()}
-    for name, processor in resolved.processors.items():
-        processors[name].set_routes(graph.routes_payload(processor.routes, physical))
     result = Built(processors, streams)
-    _outputs(placement, resolved, result, physical)
+    _outputs(placement, resolved, result, resolved.physical_names())
     _alerts(placement, topology, result)
     _dashboards(placement, result)
     return result
@@ -181,8 +181,7 @@ def _outputs(
     A manifest names only what its own stack holds or reads (its processors, and the
     streams they read or write, which come from stream stacks), so a processor stack
     never refers to another one and the manifests of a split topology stay small.
-    ``stream_names``: each stream's name token, already read for the routes (each read of
-    a construct's attribute is a call into Node; the token is the same every time).
+    ``stream_names``: each stream's name in AWS, known at synth (no call into Node).
     """
 
     def output(scope: Construct, id: str, *, value: str, description: str) -> None:

@@ -1,9 +1,9 @@
-"""What the stack and the runtime agree on: the environment attak gives every function, and
-the limits that hold the same in AWS and in the simulator.
+"""What the stack and the runtime agree on: the environment attak gives every function, the
+routes file in its asset, and the limits that hold the same in AWS and in the simulator.
 
-The CDK stack writes these variables, ``lambda_handler`` reads them; the settings, the
-validation and the simulator take their numbers from here, so the two sides cannot drift.
-Standard library only, like the rest of the runtime.
+The CDK stack writes these variables and the file, ``lambda_handler`` reads them; the
+settings, the validation and the simulator take their numbers from here, so the two sides
+cannot drift. Standard library only, like the rest of the runtime.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ ENV_PROCESSOR = "ATTAK_PROCESSOR"
 """The processor's name."""
 ENV_TOPOLOGY = "ATTAK_TOPOLOGY"
 """The topology's name."""
-ENV_ROUTES = "ATTAK_ROUTES"
-"""Where the processor's emits go: the routes as JSON (``Routes.from_json``)."""
-ENV_RETRIES = "ATTAK_RETRIES"
-"""Each stream the processor reads, by name, with its ``retry_attempts`` (JSON object)."""
+ROUTES_FILE = "attak_routes.json"
+"""The file at the root of a function's asset (Lambda's ``LAMBDA_TASK_ROOT``) saying where
+the processor's emits go and how often an event it reads is retried:
+``{"routes": [{"stream", "topic", "to"}, ...], "retries": {stream: retry_attempts}}``.
+Written at synth, read once per container: the routes grow with the fan-out, and Lambda's
+environment holds 4 KB in all, so they are not environment variables."""
 ENV_DEAD_LETTERS = "ATTAK_DEAD_LETTERS"
 """The URL of the processor's dead-letter queue: where the runtime sends failed events."""
 ENV_MAX_HOPS = "ATTAK_MAX_HOPS"
@@ -27,7 +29,7 @@ ENV_MAX_HOPS = "ATTAK_MAX_HOPS"
 ENV_TRACE_SAMPLING = "ATTAK_TRACE_SAMPLING"
 """The share of traces whose records are logged one line each (``DEFAULT_TRACE_SAMPLING``
 when unset: the stack sets it only when the topology's differs, as Lambda's environment
-holds 4 KB in all)."""
+holds 4 KB in all, the user's variables included)."""
 
 # AWS Lambda stops a recursive chain after about 16 invocations (its "recursive loop
 # detection"); a topology loop gets the same default bound.

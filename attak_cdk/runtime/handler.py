@@ -28,6 +28,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from . import config, dead_letters
@@ -303,9 +304,9 @@ _runner: Runner | None = None
 
 
 def _runner_from_environment() -> Runner:
-    """Build the runner once per container from what the CDK stack put in the environment:
-    its observer is the function's log (``logs.RecordLog``), which also sees each handler
-    call begin."""
+    """Build the runner once per container from what the CDK stack put in the environment
+    and the routes file in the asset (``read_routes``): its observer is the function's log
+    (``logs.RecordLog``), which also sees each handler call begin."""
     from .emitter import KinesisEmitter
 
     module_name, _, function = os.environ[config.ENV_HANDLER].partition(":")
@@ -323,17 +324,33 @@ def _runner_from_environment() -> Runner:
         import boto3
 
         letters = _Counted(dead_letters.SqsDeadLetters(boto3.client("sqs"), queue), log)
+    routes, retries = read_routes()
     return Runner(
         handler=announced(getattr(module, function or "handler"), log),
         processor=processor,
         topology=topology,
-        routes=Routes.from_json(os.environ.get(config.ENV_ROUTES, "[]")),
+        routes=routes,
         transport=KinesisEmitter.from_environment(),
         max_hops=int(os.environ.get(config.ENV_MAX_HOPS, config.DEFAULT_MAX_HOPS)),
         observer=log,
-        retries=json.loads(os.environ.get(config.ENV_RETRIES, "{}")),
+        retries=retries,
         dead_letters=letters,
     )
+
+
+def read_routes() -> tuple[Routes, dict[str, int]]:
+    """The processor's routes and its streams' retries, from ``config.ROUTES_FILE`` at the
+    root of the function's code: ``LAMBDA_TASK_ROOT``, which Lambda sets to where it
+    unpacked the asset, or the folder holding this package when run elsewhere.
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+    No file means a processor with nowhere to emit and nothing to retry in place."""
+    root = os.environ.get("LAMBDA_TASK_ROOT")
+    folder = Path(root) if root else Path(__file__).resolve().parent.parent
+    try:
+        document = json.loads((folder / config.ROUTES_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        document = {}
+    return Routes(document.get("routes", [])), dict(document.get("retries", {}))
 
 
 class _Counted:

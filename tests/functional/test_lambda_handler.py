@@ -28,7 +28,8 @@ import pytest
 from attak_cdk.project import load_topology
 from attak_cdk.runtime import handler as handler_module
 from attak_cdk.runtime.aggregate import compress, pack
-from attak_cdk.runtime.context import Emit, Routes
+from attak_cdk.runtime.config import ROUTES_FILE
+from attak_cdk.runtime.context import Emit
 from attak_cdk.runtime.emitter import KinesisEmitter
 from attak_cdk.runtime.envelope import EmitError, decode, encode, encode_input
 from attak_cdk.runtime.handler import Runner, lambda_handler
@@ -88,18 +89,28 @@ class LambdaContext:
 
 @pytest.fixture
 def processor_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A processor module on sys.path, and the ATTAK_* environment that names it."""
+    """A processor module on sys.path in a task root holding its routes file, and the
+    ATTAK_* environment that names it."""
     name = f"attak_test_processor_{uuid.uuid4().hex[:8]}"
     (tmp_path / f"{name}.py").write_text(textwrap.dedent(PROCESSOR_SOURCE), encoding="utf-8")
+    write_routes(tmp_path, ROUTES)
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", str(tmp_path))
     monkeypatch.setenv("ATTAK_HANDLER", f"{name}:handler")
     monkeypatch.setenv("ATTAK_PROCESSOR", "reverse")
     monkeypatch.setenv("ATTAK_TOPOLOGY", "attak-example")
-    monkeypatch.setenv("ATTAK_ROUTES", json.dumps(ROUTES))
     monkeypatch.setenv("ATTAK_MAX_HOPS", "5")
     module = importlib.import_module(name)
     yield module
     sys.modules.pop(name, None)
+
+
+def write_routes(
+    task_root: Path, routes: list[dict[str, Any]], retries: dict[str, int] | None = None
+) -> None:
+    """The routes file the stack writes into a function's asset, at Lambda's task root."""
+    document = {"routes": routes, "retries": retries or {}}
+    (task_root / ROUTES_FILE).write_text(json.dumps(document), encoding="utf-8")
 
 
 def install_runner(
@@ -112,7 +123,7 @@ def install_runner(
         handler=announced(module.handler, log),
         processor=os.environ["ATTAK_PROCESSOR"],
         topology=os.environ["ATTAK_TOPOLOGY"],
-        routes=Routes.from_json(os.environ["ATTAK_ROUTES"]),
+        routes=handler_module.read_routes()[0],
         transport=transport,
         max_hops=int(os.environ["ATTAK_MAX_HOPS"]),
         observer=log,
@@ -444,7 +455,9 @@ def test_runner_is_built_once_from_the_environment_and_cached(
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
-    monkeypatch.setenv("ATTAK_ROUTES", json.dumps([{"stream": "s", "topic": "other"}]))
+    write_routes(
+        Path(os.environ["LAMBDA_TASK_ROOT"]), [{"stream": "s", "topic": "other"}], {"in": 3}
+    )
     monkeypatch.setattr(handler_module, "_runner", None)
 
     result = lambda_handler("hello", LambdaContext())
@@ -457,6 +470,7 @@ def test_runner_is_built_once_from_the_environment_and_cached(
     assert runner.max_hops == 5
     assert runner.routes.streams_for("other") == ("s",)
     assert runner.routes.streams_for("out") == ()
+    assert runner.retries == {"in": 3}
     assert isinstance(runner.transport, KinesisEmitter)
     assert isinstance(runner.observer, RecordLog)
     assert runner.observer.sampling == 0.01

@@ -361,7 +361,7 @@ class FolderBuild:
 
 @pytest.fixture(scope="module")
 def folder_form(no_cdk_environment: None, tmp_path_factory: pytest.TempPathFactory) -> FolderBuild:
-    """``processors: ./processors``: every processor in one folder (so one asset)."""
+    """``processors: ./processors``: every processor in one folder, a helper beside them."""
     root = write_files(
         tmp_path_factory.mktemp("folder-form"),
         {
@@ -443,13 +443,17 @@ def test_sample_logical_ids_read_as_topology_names(sample: Built) -> None:
     assert {k: resources.get(k, {}).get("Type") for k in expected} == expected
 
 
-def test_no_resource_has_a_hard_coded_physical_name(sample: Built) -> None:
+def test_only_streams_have_a_physical_name_fixed_at_synth(sample: Built) -> None:
+    # A stream's name is written into its producers' assets, so it is known at synth;
+    # every other name is left to CloudFormation (unique per stack, within each limit).
     named = {
-        logical_id: PHYSICAL_NAME_PROPERTIES[r["Type"]]
+        logical_id: r["Properties"][PHYSICAL_NAME_PROPERTIES[r["Type"]]]
         for logical_id, r in sample.json["Resources"].items()
         if PHYSICAL_NAME_PROPERTIES.get(r["Type"]) in r.get("Properties", {})
     }
-    assert named == {}
+    assert named == {
+        "HelloWorldSpoutToReverseStream": "attak-example-HelloWorldSpoutToReverseStream"
+    }
 
 
 # --- 2. Lambda ---------------------------------------------------------------------------
@@ -466,28 +470,36 @@ def test_functions_run_the_attak_runtime_on_python_arm64(sample: Built) -> None:
 
 
 def test_function_environment_names_handler_processor_topology_hops(sample: Built) -> None:
+    # Only small, fixed variables: the routes and retries are in the asset (see below).
     variables = sample.props("ReverseFunction")["Environment"]["Variables"]
-    variables["ATTAK_RETRIES"] = flatten(variables["ATTAK_RETRIES"])
     assert variables == {
         "ATTAK_HANDLER": "reverse:handler",
         "ATTAK_PROCESSOR": "reverse",
         "ATTAK_TOPOLOGY": "attak-example",
         "ATTAK_MAX_HOPS": "16",
-        "ATTAK_ROUTES": "[]",
         "ATTAK_DEAD_LETTERS": {"Ref": "ReverseDeadLetterQueue"},
-        "ATTAK_RETRIES": '{"<<Ref:HelloWorldSpoutToReverseStream>>":10}',
     }
     spout = sample.props("HelloWorldSpoutFunction")["Environment"]["Variables"]
     assert spout["ATTAK_HANDLER"] == "hello_world:handler"
     assert spout["ATTAK_PROCESSOR"] == "hello_world_spout"
 
 
-def test_spout_routes_name_the_deployed_stream(sample: Built) -> None:
-    routes = sample.props("HelloWorldSpoutFunction")["Environment"]["Variables"]["ATTAK_ROUTES"]
-    assert isinstance(routes, dict), "the stream's name is only known at deploy time: a token"
-    assert json.loads(flatten(routes)) == [
-        {"stream": "<<Ref:HelloWorldSpoutToReverseStream>>", "topic": None, "to": "reverse"}
-    ]
+def routes_file(built: Built, function_id: str) -> dict[str, Any]:
+    """The routes file in a function's asset, as synthesized into cdk.out."""
+    key = built.props(function_id)["Code"]["S3Key"]
+    asset = built.outdir / f"asset.{key.removesuffix('.zip')}"
+    document: dict[str, Any] = json.loads((asset / "attak_routes.json").read_text())
+    return document
+
+
+def test_spout_routes_in_its_asset_name_the_deployed_stream(sample: Built) -> None:
+    stream = sample.props("HelloWorldSpoutToReverseStream")["Name"]
+    assert routes_file(sample, "HelloWorldSpoutFunction") == {
+        "routes": [{"stream": stream, "topic": None, "to": "reverse"}],
+        "retries": {},
+    }
+    # The consumer retries an event in place as often as its mapping would retry it.
+    assert routes_file(sample, "ReverseFunction") == {"routes": [], "retries": {stream: 10}}
 
 
 def test_memory_timeout_concurrency_environment_and_hops_come_from_the_topology(
@@ -500,10 +512,11 @@ def test_memory_timeout_concurrency_environment_and_hops_come_from_the_topology(
     assert variables["GREETING"] == "hi"
     assert variables["ATTAK_MAX_HOPS"] == "7"
     assert variables["ATTAK_TRACE_SAMPLING"] == "0.25"
-    assert json.loads(flatten(variables["ATTAK_ROUTES"])) == [
-        {"stream": "<<Ref:SrcToDstStream>>", "topic": None, "to": "dst"},
-        {"stream": "<<Ref:SrcToOtherStream>>", "topic": None, "to": "other"},
+    assert routes_file(tuned, "SrcFunction")["routes"] == [
+        {"stream": "tuned-SrcToDstStream", "topic": None, "to": "dst"},
+        {"stream": "tuned-SrcToOtherStream", "topic": None, "to": "other"},
     ]
+    assert routes_file(tuned, "DstFunction")["retries"] == {"tuned-SrcToDstStream": 4}
 
 
 def test_functions_log_json_without_lambdas_per_invocation_lines_by_default(
@@ -843,8 +856,11 @@ def test_outputs_name_every_function_and_stream(sample: Built) -> None:
         "HelloWorldSpoutToReverseStreamName",
         "Manifest",
     }
-    for output in ("HelloWorldSpoutFunction", "ReverseFunction", "HelloWorldSpoutToReverseStream"):
+    for output in ("HelloWorldSpoutFunction", "ReverseFunction"):
         assert outputs[f"{output}Name"]["Value"] == {"Ref": output}
+    # A stream's name is fixed at synth: the output says it as it is.
+    stream = outputs["HelloWorldSpoutToReverseStreamName"]["Value"]
+    assert stream == sample.props("HelloWorldSpoutToReverseStream")["Name"]
 
 
 def test_manifest_output_describes_every_processor(sample: Built) -> None:
@@ -870,7 +886,7 @@ def test_manifest_output_describes_every_processor(sample: Built) -> None:
     for name, fields in expected.items():
         assert {k: manifest["processors"][name].get(k) for k in fields} == fields, name
     assert manifest["streams"] == {
-        "hello_world_spout->reverse": "<<Ref:HelloWorldSpoutToReverseStream>>"
+        "hello_world_spout->reverse": "attak-example-HelloWorldSpoutToReverseStream"
     }
     # The live commands' reader takes the written manifest as it is.
     read = parse_manifest(flatten(sample.json["Outputs"]["Manifest"]["Value"]), "attak-example")
@@ -880,14 +896,14 @@ def test_manifest_output_describes_every_processor(sample: Built) -> None:
 def test_manifest_names_the_ingest_stream_and_topic_streams(pipeline: Built) -> None:
     manifest = json.loads(flatten(pipeline.json["Outputs"]["Manifest"]["Value"]))
     c = manifest["processors"]["c"]
-    assert c["ingest_stream"] == "<<Ref:CInputStream>>"
+    assert c["ingest_stream"] == "pipeline-CInputStream"
     assert c["inputs"] == ["b->c", "a->c[loud]"]
     assert manifest["processors"]["a"]["outputs"] == ["a->b", "a->c[loud]"]
     assert manifest["streams"] == {
-        "a->b": "<<Ref:AToBStream>>",
-        "b->c": "<<Ref:BToCStream>>",
-        "a->c[loud]": "<<Ref:AToCLoudStream>>",
-        "input->c": "<<Ref:CInputStream>>",
+        "a->b": "pipeline-AToBStream",
+        "b->c": "pipeline-BToCStream",
+        "a->c[loud]": "pipeline-AToCLoudStream",
+        "input->c": "pipeline-CInputStream",
     }
     assert "CInputStreamName" in pipeline.json["Outputs"]
 
@@ -990,19 +1006,23 @@ def test_folder_topology_synthesizes_one_function_per_file(folder_form: FolderBu
     assert set(built.resources(STREAM)) == {"SpoutToSinkStream"}
 
 
-def test_processors_sharing_a_folder_share_one_asset(folder_form: FolderBuild) -> None:
+def test_processors_sharing_a_folder_each_get_an_asset_of_their_own(
+    folder_form: FolderBuild,
+) -> None:
     built = folder_form.built
-    keys = {f["Properties"]["Code"]["S3Key"] for f in built.resources(FUNCTION).values()}
-    assert len(keys) == 1
-    (key,) = keys
-    match = re.fullmatch(r"([0-9a-f]{64})\.zip", key)
-    assert match, key
+    keys = {k: f["Properties"]["Code"]["S3Key"] for k, f in built.resources(FUNCTION).items()}
+    assert len(set(keys.values())) == 2
     asset_dirs = sorted(p.name for p in built.outdir.glob("asset.*"))
-    assert asset_dirs == [f"asset.{match.group(1)}"]
-    asset = built.outdir / asset_dirs[0]
-    for file in ("spout.py", "sink.py", "_helpers.py", "attak_runtime/handler.py"):
-        assert (asset / file).is_file(), file
-    assert not list(asset.rglob("__pycache__"))
+    assert asset_dirs == sorted(f"asset.{key.removesuffix('.zip')}" for key in keys.values())
+    # Each holds its own handler and not the other's (the helper is imported by neither).
+    spout = built.outdir / f"asset.{keys['SpoutFunction'].removesuffix('.zip')}"
+    files = sorted(p.relative_to(spout).as_posix() for p in spout.rglob("*") if p.is_file())
+    assert [f for f in files if not f.startswith("attak_runtime/")] == [
+        "attak_routes.json",
+        "spout.py",
+    ]
+    assert "attak_runtime/handler.py" in files
+    assert not list(spout.rglob("__pycache__"))
 
 
 def test_synthesis_leaves_no_staged_asset_folders_behind(folder_form: FolderBuild) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,55 @@ def test_reserved_and_invalid_environment_names(write_project: WriteProject) -> 
         "processors.sink.environment.1BAD",
     }
     assert "reserved by Lambda or attak" in found["processors.sink.environment.AWS_REGION"]
+
+
+def test_an_environment_past_lambdas_4_kb_names_the_processor_and_the_figure(
+    write_project: WriteProject,
+) -> None:
+    # attak's own variables, the dead-letter queue's URL counted as long as it can be.
+    ours = {
+        "ATTAK_HANDLER": "sink:handler",
+        "ATTAK_PROCESSOR": "sink",
+        "ATTAK_TOPOLOGY": "good",
+        "ATTAK_MAX_HOPS": "16",
+        "ATTAK_DEAD_LETTERS": "q" * 143,
+    }
+    room = 4096 - sum(len(k) + len(v) for k, v in ours.items()) - len("BIG")
+    fits = GOOD.replace(
+        "sink: processors/sink.py",
+        f"sink: {{handler: processors/sink.py, environment: {{BIG: {'x' * room}}}}}",
+    )
+    assert (
+        issues_of(write_project({**HANDLERS, "topology.yml": fits}), rules.environment_size) == []
+    )
+
+    over = fits.replace("x" * room, "x" * (room + 1))
+    root = write_project({**HANDLERS, "topology.yml": over})
+    (issue,) = issues_of(root, rules.environment_size)
+    assert (issue.code, issue.path) == ("environment-too-large", "processors.sink.environment")
+    assert issue.file.endswith("topology.yml")
+    assert "processor 'sink'" in issue.message
+    assert f"would hold 4097 bytes ({room + 1 + 3} of them its `environment:`" in issue.message
+    with pytest.raises(TopologyError, match="environment would hold 4097 bytes"):
+        check_topology(root)
+
+
+def test_a_split_topologys_stack_names_must_fit_cloudformation(
+    write_project: WriteProject,
+) -> None:
+    # 46 processors in a chain need more resources than one stack: <name>-streams-1 and
+    # <name>-1, -2 are derived from the name, which must leave room for them.
+    names = [f"p{i}" for i in range(46)]
+    lines = ["processors:", *(f"  {n}: processors/sink.py" for n in names), "streams:"]
+    lines += [f"  - [{a}, {b}]" for a, b in itertools.pairwise(names)]
+    body = "\n".join(lines) + "\n"
+    fits = write_project({**HANDLERS, "topology.yml": f"name: {'n' * 118}\n{body}"})
+    assert issues_of(fits, rules.stack_names) == []
+    root = write_project({**HANDLERS, "topology.yml": f"name: {'n' * 119}\n{body}"})
+    (issue,) = issues_of(root, rules.stack_names)
+    assert (issue.code, issue.path) == ("name-too-long", "name")
+    assert f"'{'n' * 119}-streams-1' (129 characters)" in issue.message
+    assert "shorten the name to at most 118 characters" in issue.message
 
 
 def test_missing_handler_file(write_project: WriteProject) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from attak_cdk import graph
@@ -44,6 +45,35 @@ def test_routes_payload_feeds_the_runtime_routes() -> None:
     routes = Routes.from_json(payload)
     assert routes.streams_for("x") == ("StreamAB", "a->c[x]")  # untopiced stream takes all
     assert routes.streams_for("other") == ("StreamAB",)
+
+
+def test_physical_stream_names_join_topology_and_construct_id_within_kinesis_rules() -> None:
+    assert graph.physical_stream_name("attak-example", "AToBStream") == "attak-example-AToBStream"
+    long_id = "A" * 300
+    name = graph.physical_stream_name("t" * 128, long_id)
+    assert len(name) == graph.MAX_STREAM_NAME
+    assert re.fullmatch(r"[a-zA-Z0-9_.-]+", name)
+    # Cut names that share their first 119 characters still differ: the hash is of the whole.
+    other = graph.physical_stream_name("t" * 128, long_id + "B")
+    assert other != name and other[:119] == name[:119]
+    assert graph.physical_stream_name("t" * 128, long_id) == name  # stable between runs
+
+
+def test_runtime_routes_name_the_streams_in_aws_and_the_retries_of_what_is_read() -> None:
+    t = topology([("a", "b", None), ("a", "c", "x"), ("b", "c", None)])
+    processors = dict(t.processors)
+    processors["c"] = Processor("c", Path("c.py"), input="stream")
+    resolved = graph.resolve(Topology("t", processors, t.streams))
+    assert json.loads(resolved.runtime_routes("a")) == {
+        "routes": [
+            {"stream": "t-AToBStream", "topic": None, "to": "b"},
+            {"stream": "t-AToCXStream", "topic": "x", "to": "c"},
+        ],
+        "retries": {},
+    }
+    document = json.loads(resolved.runtime_routes("c"))
+    assert document["routes"] == []
+    assert document["retries"] == {"t-AToCXStream": 10, "t-BToCStream": 10, "t-CInputStream": 10}
 
 
 def test_entries_are_processors_without_input_or_with_an_ingest_stream() -> None:

@@ -23,7 +23,10 @@ ui} <- cli``. Placed around it:
 - ``manifest`` is the schema of what a deployed stack says it holds: ``cdk`` writes it,
   ``live`` reads it, so it sits below both, beside the loader.
 - ``stacks`` decides how a topology is spread over CloudFormation stacks: ``cdk`` builds
-  that layout and ``plan`` prices its dashboards, so it sits below both, without the CDK.
+  that layout, ``plan`` prices its dashboards and validation checks the stacks' names, so
+  it sits below all three, just above ``graph``, without the CDK.
+- ``limits`` holds AWS's limits on what attak derives and the sizes of attak's own
+  derivations: validation reports a topology past one, so it sits below validation.
 - ``review`` summarizes a synthesized template: a feature beside ``cdk``, read by the CLI.
 - ``project`` puts the loader, the plan (``shards: auto``) and validation together: above
   the features, since it uses ``plan``, and below every place that loads a topology.
@@ -57,13 +60,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("attak_cdk.settings",),
     ("attak_cdk.model",),
     ("attak_cdk.graph",),
+    ("attak_cdk.stacks",),
+    ("attak_cdk.limits",),
     ("attak_cdk.handlers",),
     ("attak_cdk.validate",),
     (
         "attak_cdk.loader",
         "attak_cdk.inputs",
         "attak_cdk.manifest",
-        "attak_cdk.stacks",
         "attak_cdk.output",
     ),
     (
@@ -209,7 +213,7 @@ def test_an_upward_import_inside_a_function_is_reported_with_its_line() -> None:
     source = "from __future__ import annotations\n\ndef f():\n    from .plan import load\n"
     assert violations(_with("attak_cdk.graph", source)) == [
         "attak_cdk/graph.py:4: attak_cdk.graph imports attak_cdk.plan.load: upward, "
-        "attak_cdk.graph (layer 5) is below attak_cdk.plan (9)"
+        "attak_cdk.graph (layer 5) is below attak_cdk.plan (11)"
     ]
 
 
