@@ -15,8 +15,6 @@ from pathlib import Path
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -31,7 +29,7 @@ from ..settings import (
     DEFAULT_TIMEOUT,
     DEFAULT_TRACE_SAMPLING,
 )
-from . import values
+from . import permissions, values
 from .asset import LAMBDA_ENTRY
 from .stream import TopologyStream
 
@@ -102,6 +100,7 @@ class ProcessorFunction(Construct):
             timeout=values.seconds(props.timeout),
             reserved_concurrent_executions=props.reserved_concurrency,
             log_group=self.log_group,
+            role=permissions.execution_role(self, f"{graph.FUNCTION}ServiceRole"),
             # JSON log format: Lambda's own lines become JSON objects and can be filtered by
             # level; the runtime's lines, printed JSON, pass through as they are. The system
             # log level filters the platform's lines: START and REPORT are INFO.
@@ -122,8 +121,10 @@ class ProcessorFunction(Construct):
             },
             # Direct invokes' retries and DLQ: as `configure_async_invoke` after, in one call.
             retry_attempts=config.DIRECT_RETRIES,
-            on_failure=destinations.SqsDestination(self.dead_letter_queue),
+            on_failure=permissions.InvokeDeadLetters(self.dead_letter_queue),
         )
+        permissions.grant_logging(self.function, self.log_group)
+        permissions.grant_dead_letters(self.function, self.dead_letter_queue)
         self.alarms = self._alarms()
         self._retries: dict[str, int] = {}
 
@@ -134,7 +135,7 @@ class ProcessorFunction(Construct):
     def read_from(self, stream: TopologyStream, settings: StreamSettings) -> None:
         """Map ``stream`` into this function, with partial-batch responses, bisect, finite
         retries and this processor's DLQ; grants the read permission the mapping needs."""
-        stream.stream.grant_read(self.function)
+        permissions.grant_read(self.function, stream.stream)
         # The runtime retries a failing event in place as often as the mapping would.
         self._retries[stream.stream.stream_name] = settings.retry_attempts
         self.function.add_environment(
@@ -153,13 +154,12 @@ class ProcessorFunction(Construct):
             if settings.max_record_age is not None
             else None,
             report_batch_item_failures=True,
-            on_failure=sources.SqsDlq(self.dead_letter_queue),
+            on_failure=permissions.MappingDeadLetters(self.dead_letter_queue),
         )
 
     def write_to(self, stream: TopologyStream) -> None:
-        """Let this function put records into ``stream``: PutRecords, the only call the
-        runtime's emitter makes (narrower than the CDK's ``grant_write``)."""
-        stream.stream.grant(self.function, "kinesis:PutRecords")
+        """Let this function put records into ``stream`` (PutRecords only)."""
+        permissions.grant_put(self.function, stream.stream)
 
     def _alarms(self) -> list[cloudwatch.Alarm]:
         minute = values.minutes(1)
