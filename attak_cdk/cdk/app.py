@@ -2,7 +2,10 @@
 
 ``cdk synth``/``deploy``/``diff`` at the repository root synthesize ``sample_topology``;
 ``-c topology=PATH`` picks another. ``attak synth`` builds the same app in-process, so
-both produce the same template.
+both produce the same template: the app brings its own feature flags and turns off the
+metadata the cdk CLI would add (``context.py``), and its stacks are environment-agnostic
+(the account and region the cdk CLI finds are not written into them), so the template is
+byte for byte the same wherever and however it is synthesized.
 
 aws-cdk-lib's built-in CloudFormation validation is off by default here: it costs about
 five seconds a synthesis, and every template shape attak generates is checked with
@@ -12,21 +15,16 @@ cfn-lint and cdk-nag in attak's own test suite. ``-c validation=true`` (or
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import aws_cdk as cdk
 
 from ..model import Topology
 from ..project import load_topology
+from .context import FEATURE_FLAGS, REPRODUCIBLE
 from .stack import build_stacks
 
 DEFAULT_TOPOLOGY = "sample_topology"
-
-
-def _environment() -> cdk.Environment | None:
-    account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
-    return cdk.Environment(account=account, region=region) if account and region else None
 
 
 def build_app(
@@ -40,9 +38,11 @@ def build_app(
     app = cdk.App(
         outdir=str(outdir) if outdir is not None else None,
         builtin_cloud_formation_validation=validation,
+        context=FEATURE_FLAGS,
+        post_cli_context=REPRODUCIBLE,
     )
     model = topology if isinstance(topology, Topology) else load_topology(topology)
-    build_stacks(app, model, env=_environment())
+    build_stacks(app, model)
     return app
 
 

@@ -4,8 +4,8 @@ Recorded with aws-cdk-lib's own ``Validations`` API, so the library needs no cdk
 run time; a CDK app (or attak's tests) that adds ``AwsSolutionsChecks`` sees them as
 acknowledged, with the reason, instead of as errors.
 
-Each acknowledgement is scoped to the one construct it concerns (a processor's queue, role
-or function resource), never to the stack, so the same rule still fails anywhere else.
+Each acknowledgement is scoped to the one construct it concerns (a processor's queue or
+function resource), never to the stack, so the same rule still fails anywhere else.
 """
 
 from __future__ import annotations
@@ -29,18 +29,6 @@ DEAD_LETTER_QUEUE_HAS_NO_DLQ = Acknowledgment(
         "dead-letter queue of its own (messages stay 14 days and raise DeadLettersAlarm)."
     ),
 )
-BASIC_EXECUTION_ROLE = Acknowledgment(
-    id=(
-        f"{NAMESPACE}::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-        "service-role/AWSLambdaBasicExecutionRole]"
-    ),
-    reason=(
-        "AWSLambdaBasicExecutionRole is the standard logging policy the CDK attaches to "
-        "every function's service role: it grants only CloudWatch Logs writes, which the "
-        "function needs for its own log group. Every other permission of the role is a "
-        "scoped grant to the processor's own streams and dead-letter queue."
-    ),
-)
 PINNED_PYTHON_RUNTIME = Acknowledgment(
     id=f"{NAMESPACE}::AwsSolutions-L1",
     reason=(
@@ -61,7 +49,6 @@ def acknowledge_findings(processors: Iterable[ProcessorFunction]) -> None:
 
 def _acknowledge_processor(processor: ProcessorFunction) -> None:
     _acknowledge(processor.dead_letter_queue, DEAD_LETTER_QUEUE_HAS_NO_DLQ)
-    _acknowledge(processor.function.role, BASIC_EXECUTION_ROLE)
     _acknowledge(processor.function.node.default_child, PINNED_PYTHON_RUNTIME)
 
 

@@ -14,8 +14,6 @@ from pathlib import Path
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -30,7 +28,7 @@ from ..settings import (
     DEFAULT_TIMEOUT,
     DEFAULT_TRACE_SAMPLING,
 )
-from . import values
+from . import permissions, values
 from .asset import LAMBDA_ENTRY
 from .stream import TopologyStream
 
@@ -102,6 +100,7 @@ class ProcessorFunction(Construct):
             timeout=values.seconds(props.timeout),
             reserved_concurrent_executions=props.reserved_concurrency,
             log_group=self.log_group,
+            role=permissions.execution_role(self, f"{graph.FUNCTION}ServiceRole"),
             # JSON log format: Lambda's own lines become JSON objects and can be filtered by
             # level; the runtime's lines, printed JSON, pass through as they are. The system
             # log level filters the platform's lines: START and REPORT are INFO.
@@ -122,14 +121,16 @@ class ProcessorFunction(Construct):
             },
             # Direct invokes' retries and DLQ: as `configure_async_invoke` after, in one call.
             retry_attempts=config.DIRECT_RETRIES,
-            on_failure=destinations.SqsDestination(self.dead_letter_queue),
+            on_failure=permissions.InvokeDeadLetters(self.dead_letter_queue),
         )
+        permissions.grant_logging(self.function, self.log_group)
+        permissions.grant_dead_letters(self.function, self.dead_letter_queue)
         self.alarms = self._alarms()
 
     def read_from(self, stream: TopologyStream, settings: StreamSettings) -> None:
         """Map ``stream`` into this function, with partial-batch responses, bisect, finite
         retries and this processor's DLQ; grants the read permission the mapping needs."""
-        stream.stream.grant_read(self.function)
+        permissions.grant_read(self.function, stream.stream)
         self.function.add_event_source_mapping(
             f"From{stream.construct_id}",
             event_source_arn=stream.stream.stream_arn,
@@ -145,13 +146,12 @@ class ProcessorFunction(Construct):
             if settings.max_record_age is not None
             else None,
             report_batch_item_failures=True,
-            on_failure=sources.SqsDlq(self.dead_letter_queue),
+            on_failure=permissions.MappingDeadLetters(self.dead_letter_queue),
         )
 
     def write_to(self, stream: TopologyStream) -> None:
-        """Let this function put records into ``stream``: PutRecords, the only call the
-        runtime's emitter makes (narrower than the CDK's ``grant_write``)."""
-        stream.stream.grant(self.function, "kinesis:PutRecords")
+        """Let this function put records into ``stream`` (PutRecords only)."""
+        permissions.grant_put(self.function, stream.stream)
 
     def runtime_metric(self, name: str) -> cloudwatch.Metric:
         """One of the counts the runtime publishes in its summary lines (``runtime/logs.py``:

@@ -46,7 +46,7 @@ def test_synth_writes_the_assembly_and_prints_the_review(synthesized: tuple[Path
     assert "256 MB" in reverse and "60 s" in reverse
     stream = next(line for line in lines if line.startswith("hello_world_spout->reverse"))
     assert "on-demand" in stream and "reverse DLQ" in stream
-    assert "✓ synthesized 23 resources" in text
+    assert "✓ synthesized 27 resources" in text
 
 
 def test_synth_json_review_is_read_from_the_template(tmp_path: Path) -> None:

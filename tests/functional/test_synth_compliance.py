@@ -32,8 +32,6 @@ ERROR_SEVERITIES = {"error", "fatal"}
 
 ACKNOWLEDGED = {
     "AwsSolutions::AwsSolutions-SQS3": "DeadLetterQueue",
-    "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-    "service-role/AWSLambdaBasicExecutionRole]": "Function/ServiceRole",
     "AwsSolutions::AwsSolutions-L1": "Function/Resource",
 }
 """Every acknowledged rule -> the one construct, below each processor, it is scoped to."""
