@@ -86,14 +86,17 @@ _NAME_HASH = 8
 """Hex digits of the hash that ends a shortened physical name."""
 
 
-def physical_stream_name(topology: str, construct_id: str) -> str:
+def physical_stream_name(stack: str, construct_id: str) -> str:
     """A stream's name in AWS, fixed at synth: ``attak-example-HelloWorldSpoutToReverseStream``.
 
-    Construct ids are letters and digits and the topology name holds no character Kinesis
-    refuses, so the join is unique per topology. Past 128 characters the name is cut and
-    ends with a hash of the whole (``<first 119>-1a2b3c4d``): still unique, still stable.
+    ``stack``: the name of the stack the stream is built in (attak's app names it for the
+    topology, or ``<topology>-streams-N`` in a split one). A stack name is unique in its
+    account and region, so two deployments of one topology (a dev and a prod stack, or a
+    split and a one-stack layout) never claim the same stream; construct ids are letters
+    and digits. Past 128 characters the name is cut and ends with a hash of the whole
+    (``<first 119>-1a2b3c4d``): still unique, still stable.
     """
-    full = _NOT_IN_STREAM_NAMES.sub("-", f"{topology}-{construct_id}")
+    full = _NOT_IN_STREAM_NAMES.sub("-", f"{stack}-{construct_id}")
     if len(full) <= MAX_STREAM_NAME:
         return full
     digest = hashlib.sha256(full.encode()).hexdigest()[:_NAME_HASH]
@@ -300,17 +303,20 @@ class ResolvedTopology:
         return {name: stream.consumer for name, stream in self.streams.items()}
 
     def physical_names(self) -> dict[str, str]:
-        """Every local stream name -> its name in AWS."""
+        """Every local stream name -> its name in AWS when built in one stack named for
+        the topology (what the validator checks limits with)."""
         return {name: stream.physical_name for name, stream in self.streams.items()}
 
-    def runtime_routes(self, processor: str) -> str:
+    def runtime_routes(self, processor: str, names: Mapping[str, str] | None = None) -> str:
         """What a deployed processor's runtime reads from its asset (``ROUTES_FILE``), as
         JSON: ``routes``, where its emits go (``routes_payload`` with the streams' names in
         AWS), and ``retries``, each stream it reads by that name with its ``retry_attempts``.
+        ``names``: each local stream name -> its name in AWS (default: ``physical_names``).
         ``{"routes":[{"stream":"t-AToBStream","topic":null,"to":"b"}],"retries":{}}``"""
         resolved = self.processors[processor]
-        routes = json.loads(routes_payload(resolved.routes, self.physical_names()))
-        retries = {s.physical_name: s.settings.retry_attempts for s in resolved.reads}
+        names = names if names is not None else self.physical_names()
+        routes = json.loads(routes_payload(resolved.routes, names))
+        retries = {names[s.name]: s.settings.retry_attempts for s in resolved.reads}
         return json.dumps({"routes": routes, "retries": retries}, separators=(",", ":"))
 
 

@@ -96,6 +96,7 @@ def _build(
     log_retention: logs.RetentionDays,
 ) -> Built:
     resolved = graph.resolve(topology)
+    names = _stream_names(placement, resolved)
     processors = {
         name: ProcessorFunction(
             placement.processor_scope(name),
@@ -103,7 +104,7 @@ def _build(
             props=ProcessorFunctionProps(
                 processor=name,
                 topology=topology.name,
-                asset=stager.stage(processor, resolved.runtime_routes(name)),
+                asset=stager.stage(processor, resolved.runtime_routes(name, names)),
                 handler=graph.handler_module(processor),
                 memory=processor.memory,
                 timeout=processor.timeout,
@@ -123,7 +124,7 @@ def _build(
         built = TopologyStream(
             placement.stream_scope(local),
             stream.construct_id,
-            name=stream.physical_name,
+            name=names[local],
             settings=stream.settings,
         )
         streams[local] = built
@@ -132,7 +133,7 @@ def _build(
             processors[stream.producer].write_to(built)
     _create_in_waves(list(streams.values()))
     result = Built(processors, streams)
-    _outputs(placement, resolved, result, resolved.physical_names())
+    _outputs(placement, resolved, result, names)
     _alerts(placement, topology, result)
     _dashboards(placement, result)
     return result
@@ -161,6 +162,21 @@ def _alerts(placement: Placement, topology: TopologyModel, built: Built) -> None
             )
             built.outputs[output] = output_id
         topic.notify(processor.alarms)
+
+
+def _stream_names(placement: Placement, resolved: graph.ResolvedTopology) -> dict[str, str]:
+    """Each stream's name in AWS, prefixed with the name of the stack it is built in (see
+    ``graph.physical_stream_name``). A stack's name is read once per scope (each read is a
+    call into Node)."""
+    stacks: dict[int, str] = {}
+    names = {}
+    for local, stream in resolved.streams.items():
+        scope = placement.stream_scope(local)
+        stack = stacks.get(id(scope))
+        if stack is None:
+            stack = stacks[id(scope)] = Stack.of(scope).stack_name
+        names[local] = graph.physical_stream_name(stack, stream.construct_id)
+    return names
 
 
 def _create_in_waves(streams: list[TopologyStream]) -> None:

@@ -100,6 +100,14 @@ def test_each_processor_stack_carries_the_manifest_part_of_its_own_processors(
     chain: Path,
 ) -> None:
     streams = graph.resolve(load_topology(chain)).streams
+    created = {
+        resource["Properties"]["Name"]
+        for name, template in templates.items()
+        if name.startswith("long-chain-streams-")
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Kinesis::Stream"
+    }
+    assert all(n.startswith("long-chain-streams-") for n in created)
     seen: list[str] = []
     for number, name in enumerate(PROCESSOR_STACKS, start=1):
         template = templates[name]
@@ -122,8 +130,10 @@ def test_each_processor_stack_carries_the_manifest_part_of_its_own_processors(
         used |= {f"input->{p}" for p, entry in own.items() if entry.get("ingest_stream")}
         assert set(manifest["streams"]) == used, name
         for local, physical in manifest["streams"].items():
-            # Names are fixed at synth: the manifest needs nothing from the stream stacks.
-            assert physical == f"long-chain-{streams[local].construct_id}", physical
+            # Names are fixed at synth, prefixed with the stream stack's name: the manifest
+            # needs nothing from the stream stacks, and names the streams they create.
+            assert physical.endswith(f"-{streams[local].construct_id}"), physical
+            assert physical in created, physical
         seen += own
     assert sorted(seen) == sorted([f"s{i}" for i in range(CHAIN)] + ["tail"])
     assert (
