@@ -33,6 +33,12 @@ DEFAULT_RETENTION_HOURS = 24
 # the platform's warnings, a line or two per invocation less at every invocation.
 DEFAULT_SYSTEM_LOG_LEVEL = "WARN"
 
+ON_DEMAND = "on-demand"
+"""The value ``shards`` may take to ask for an on-demand stream explicitly."""
+
+AUTO = "auto"
+"""The value ``shards`` may take to provision the shards the topology's ``plan:`` needs."""
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -46,6 +52,9 @@ class Setting:
     choices: tuple[str, ...] = ()
     unit: str = ""
     help: str = ""
+    words: tuple[tuple[str, object], ...] = ()
+    """Words accepted besides a value of ``kind``, each with the value it is read as
+    (``shards: on-demand`` reads as unset)."""
 
     def allowed(self) -> str:
         """Describe the allowed values the way an error message should."""
@@ -154,6 +163,7 @@ STREAM_SETTINGS: dict[str, Setting] = {
             1,
             10000,
             help="provisioned shards (unset: on-demand; auto: what `attak plan` finds)",
+            words=((ON_DEMAND, None), (AUTO, AUTO)),
         ),
         Setting(
             "retention_hours",
@@ -168,12 +178,6 @@ STREAM_SETTINGS: dict[str, Setting] = {
 }
 """Stream settings, named as in Lambda's event-source mapping and Kinesis."""
 
-ON_DEMAND = "on-demand"
-"""The value ``shards`` may take to ask for an on-demand stream explicitly."""
-
-AUTO = "auto"
-"""The value ``shards`` may take to provision the shards the topology's ``plan:`` needs."""
-
 
 MAX_HOPS = Setting(
     "max_hops", int, DEFAULT_MAX_HOPS, 1, MAX_HOPS_LIMIT, help="stream hops a trace may take"
@@ -186,6 +190,8 @@ TRACE_SAMPLING = Setting(
     1,
     help="share of traces logged record by record (0.01: one in a hundred)",
 )
+TOPOLOGY_SETTINGS: dict[str, Setting] = {s.name: s for s in (MAX_HOPS, TRACE_SAMPLING)}
+"""Settings of the topology as a whole, written at its top level."""
 
 
 _SHORT = reprlib.Repr()
