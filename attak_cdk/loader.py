@@ -35,9 +35,9 @@ from .settings import (
     AUTO,
     MAX_HOPS,
     NO_RECORD_AGE_LIMIT,
-    ON_DEMAND,
     PROCESSOR_SETTINGS,
     STREAM_SETTINGS,
+    TOPOLOGY_SETTINGS,
     TRACE_SAMPLING,
     Setting,
     alert_problem,
@@ -49,26 +49,62 @@ from .settings import (
 TOPOLOGY_FILENAMES = ("topology.yml", "topology.yaml", "topology.json", "topology.py")
 """Searched in this order when a folder is given."""
 
-TOP_LEVEL_KEYS = (
-    "name",
-    "description",
-    "processors",
-    "streams",
-    "defaults",
-    "max_hops",
-    "trace_sampling",
-    "plan",
-    "alerts",
-)
-PROCESSOR_KEYS = ("handler", "environment", *PROCESSOR_SETTINGS)
-PLAN_KEYS = ("rate", "size", "duration", "dead_letters", "compression", "region", "processors")
-PLAN_PROCESSOR_KEYS = ("emits", "duration", "size", "log")
-STREAM_KEYS = ("from", "to", "topic", *STREAM_SETTINGS)
-DEFAULT_KEYS = (
-    "environment",
-    *(name for name in PROCESSOR_SETTINGS if name != "input"),
-    *STREAM_SETTINGS,
-)
+# The keys each part of a topology accepts, in the order messages list them, each with
+# what it is: the loader refuses any other key, and ``attak schema`` describes these to
+# editors, so the two read the same tables.
+Keys = Mapping[str, str]
+"""Key -> what it holds, in words."""
+
+TOP_LEVEL_KEYS: Keys = {
+    "name": "the topology's name; it becomes the CloudFormation stack name",
+    "description": "what the pipeline does, for people (attak does not read it)",
+    "processors": "processor name -> handler (a Python file, optionally with ':function') "
+    "or an object with handler and settings; or a folder whose *.py files are processors",
+    "streams": "streams between processors: [from, to], [from, to, topic] or "
+    "{from, to, topic, settings...}",
+    "defaults": "settings for every processor and stream that does not set its own",
+    **{name: setting.help for name, setting in TOPOLOGY_SETTINGS.items()},
+    "plan": "what `attak plan` assumes: input rates and sizes, handler times, emits per event",
+    "alerts": "who is told when a processor's alarm goes off: an email address, an SNS topic "
+    "ARN, or a list of both",
+}
+PROCESSOR_KEYS: Keys = {
+    "handler": "the Python file (.py optional) and function, e.g. processors/reverse.py:handler "
+    "(function: handler when left out); relative to the topology file",
+    "environment": "environment variables: name -> text or number",
+    **{name: setting.help for name, setting in PROCESSOR_SETTINGS.items()},
+}
+PLAN_KEYS: Keys = {
+    "rate": "input rate into every entry processor, or processor -> rate",
+    "size": "size of each input event, or processor -> size",
+    "duration": "handler time per event, for every processor",
+    "dead_letters": "share of events that end in a dead-letter queue",
+    "compression": "how many times smaller compression makes the runtime's records",
+    "region": "the AWS region whose prices the plan uses",
+    "processors": "per processor: emits, duration, size, log",
+}
+PLAN_PROCESSOR_KEYS: Keys = {
+    "emits": "records emitted per event received: one ratio, or topic -> ratio",
+    "duration": "handler time per event",
+    "size": "size of each event it emits",
+    "log": "bytes its handler prints per event",
+}
+STREAM_LIST = ("from", "to", "topic")
+"""A stream written as a list names these, in this order; the topic may be left out."""
+STREAM_ENDS = STREAM_LIST[:2]
+STREAM_KEYS: Keys = {
+    "from": "the processor that emits into the stream",
+    "to": "the processor the stream feeds",
+    "topic": "only records emitted on this topic (unset: every topic)",
+    **{name: setting.help for name, setting in STREAM_SETTINGS.items()},
+}
+DEFAULT_KEYS: Keys = {
+    "environment": PROCESSOR_KEYS["environment"],
+    **{name: s.help for name, s in PROCESSOR_SETTINGS.items() if name != "input"},
+    **{name: setting.help for name, setting in STREAM_SETTINGS.items()},
+}
+ENVIRONMENT_VALUE_TYPES: tuple[type, ...] = (str, int, float)
+"""What an environment value may be written as (not a boolean: quoted, it is text)."""
 DEFAULT_FUNCTION = "handler"
 
 
@@ -356,7 +392,7 @@ class _Reader:
         if issue not in self.issues:  # a default's problem, found once per stream using it
             self.issues.append(issue)
 
-    def unknown_keys(self, data: Mapping[Any, Any], allowed: tuple[str, ...], path: str) -> None:
+    def unknown_keys(self, data: Mapping[Any, Any], allowed: Keys, path: str) -> None:
         for key in data:
             if key not in allowed:
                 where = f"{path}.{key}" if path else str(key)
@@ -368,10 +404,10 @@ class _Reader:
                 )
 
     def setting(self, setting: Setting, value: object, path: str) -> object:
-        if setting.name == "shards" and value == ON_DEMAND:
-            return None
-        if setting.name == "shards" and value == AUTO:
-            return AUTO  # recorded in ``auto_shards``; ``plan`` sizes it from the plan: section
+        for word, meaning in setting.words:
+            if value == word:
+                # ``shards: auto`` is recorded in ``auto_shards``: ``plan`` sizes it.
+                return meaning
         problem = check_value(setting, value)
         if problem:
             self.issue("invalid-value", path, problem)
@@ -389,7 +425,7 @@ class _Reader:
             return None
         self.unknown_keys(data, TOP_LEVEL_KEYS, "")
         name = data.get("name")
-        if name is None:
+        if name is None or name == "":  # an empty name is no stack name either
             self.issue(
                 "missing-name",
                 "name",
@@ -501,7 +537,7 @@ class _Reader:
             dead_letters=_plan_value(data, "dead_letters", "plan"),
             compression=_plan_value(data, "compression", "plan"),
             region=region,
-            processors=self.plan_processors(data.get("processors") or {}, processors),
+            processors=self.plan_processors(data.get("processors"), processors),
         )
 
     @staticmethod
@@ -518,6 +554,8 @@ class _Reader:
     def plan_processors(
         self, data: Any, processors: Mapping[str, Processor]
     ) -> dict[str, ProcessorPlan]:
+        if data is None:
+            return {}
         if not isinstance(data, dict):
             self.issue(
                 "invalid-plan",
@@ -704,7 +742,7 @@ class _Reader:
             return {}
         result: dict[str, str] = {}
         for key, value in data.items():
-            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            if isinstance(value, bool) or not isinstance(value, ENVIRONMENT_VALUE_TYPES):
                 self.issue(
                     "invalid-value",
                     f"{path}.{key}",
@@ -735,14 +773,14 @@ class _Reader:
 
     def stream(self, spec: Any, defaults: Mapping[str, Any], path: str) -> Stream | None:
         if isinstance(spec, list):
-            if len(spec) not in (2, 3):
+            if len(spec) not in (len(STREAM_ENDS), len(STREAM_LIST)):
                 self.issue(
                     "invalid-stream",
                     path,
                     f"a stream list is [from, to] or [from, to, topic] (given {len(spec)} items)",
                 )
                 return None
-            spec = dict(zip(("from", "to", "topic"), spec, strict=False))
+            spec = dict(zip(STREAM_LIST, spec, strict=False))
         elif isinstance(spec, dict):
             self.unknown_keys(spec, STREAM_KEYS, path)
         else:
@@ -754,7 +792,7 @@ class _Reader:
             )
             return None
         ends = {}
-        for end in ("from", "to"):
+        for end in STREAM_ENDS:
             value = spec.get(end)
             if not isinstance(value, str) or not value:
                 self.issue(

@@ -41,6 +41,12 @@ DEFAULT_RETENTION_HOURS = 24
 # the platform's warnings, a line or two per invocation less at every invocation.
 DEFAULT_SYSTEM_LOG_LEVEL = "WARN"
 
+ON_DEMAND = "on-demand"
+"""The value ``shards`` may take to ask for an on-demand stream explicitly."""
+
+AUTO = "auto"
+"""The value ``shards`` may take to provision the shards the topology's ``plan:`` needs."""
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -56,6 +62,9 @@ class Setting:
     help: str = ""
     also: tuple[int, ...] = ()
     """Values allowed outside the range (``-1``: no limit, in AWS's own words)."""
+    words: tuple[tuple[str, object], ...] = ()
+    """Words accepted besides a value of ``kind``, each with the value it is read as
+    (``shards: on-demand`` reads as unset)."""
 
     def allowed(self) -> str:
         """Describe the allowed values the way an error message should."""
@@ -174,6 +183,7 @@ STREAM_SETTINGS: dict[str, Setting] = {
             1,
             10000,
             help="provisioned shards (unset: on-demand; auto: what `attak plan` finds)",
+            words=((ON_DEMAND, None), (AUTO, AUTO)),
         ),
         Setting(
             "retention_hours",
@@ -187,12 +197,6 @@ STREAM_SETTINGS: dict[str, Setting] = {
     )
 }
 """Stream settings, named as in Lambda's event-source mapping and Kinesis."""
-
-ON_DEMAND = "on-demand"
-"""The value ``shards`` may take to ask for an on-demand stream explicitly."""
-
-AUTO = "auto"
-"""The value ``shards`` may take to provision the shards the topology's ``plan:`` needs."""
 
 
 def default_max_record_age(retention_hours: int) -> int:
@@ -233,6 +237,8 @@ TRACE_SAMPLING = Setting(
     1,
     help="share of traces logged record by record (0.01: one in a hundred)",
 )
+TOPOLOGY_SETTINGS: dict[str, Setting] = {s.name: s for s in (MAX_HOPS, TRACE_SAMPLING)}
+"""Settings of the topology as a whole, written at its top level."""
 
 
 _SHORT = reprlib.Repr()

@@ -22,13 +22,18 @@ from .runtime.config import ENV_PREFIX
 
 Rule = Callable[[Topology], Iterable[Issue]]
 
-# CloudFormation stack names: a letter, then letters, digits and hyphens, 128 at most.
-_STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
-# Processor names become parts of construct ids, log group names and environment values.
-_PROCESSOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RESERVED_ENV = ("AWS_", "LAMBDA_", "_HANDLER", "_X_AMZN", ENV_PREFIX)
-_MAX_TOPIC = 256
+# The names AWS and Python accept, as patterns ``attak schema`` hands editors too: written
+# in the regex syntax JSON Schema shares with Python (no named groups, no \Z), and matched
+# whole here (``fullmatch``: ``$`` alone would let a trailing newline through).
+STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+"""CloudFormation stack names: a letter, then letters, digits and hyphens, 128 at most."""
+PROCESSOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+"""Processor names become parts of construct ids, log group names and environment values."""
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+"""A Python function name, and an environment variable name."""
+RESERVED_ENV = ("AWS_", "LAMBDA_", "_HANDLER", "_X_AMZN", ENV_PREFIX)
+"""Prefixes of the environment variables Lambda and attak set themselves."""
+MAX_TOPIC = 256
 
 
 def _issue(topology: Topology, code: str, path: str, message: str, warning: bool = False) -> Issue:
@@ -38,7 +43,7 @@ def _issue(topology: Topology, code: str, path: str, message: str, warning: bool
 
 def topology_name(topology: Topology) -> Iterable[Issue]:
     """The name becomes the CloudFormation stack name, so it must be one AWS accepts."""
-    if topology.name and not _STACK_NAME.match(topology.name):
+    if topology.name and not STACK_NAME.fullmatch(topology.name):
         yield _issue(
             topology,
             "invalid-name",
@@ -51,7 +56,7 @@ def topology_name(topology: Topology) -> Iterable[Issue]:
 def processor_names(topology: Topology) -> Iterable[Issue]:
     """Processor names must be usable in AWS resource names and ids."""
     for name, processor in topology.processors.items():
-        if not _PROCESSOR_NAME.match(name):
+        if not PROCESSOR_NAME.fullmatch(name):
             yield _issue(
                 topology,
                 "invalid-processor-name",
@@ -129,12 +134,12 @@ def duplicate_streams(topology: Topology) -> Iterable[Issue]:
 def topics(topology: Topology) -> Iterable[Issue]:
     """A topic is a non-empty name of at most 256 characters."""
     for stream in topology.streams:
-        if stream.topic is not None and not (0 < len(stream.topic.strip()) <= _MAX_TOPIC):
+        if stream.topic is not None and not (0 < len(stream.topic.strip()) <= MAX_TOPIC):
             yield _issue(
                 topology,
                 "invalid-topic",
                 f"{stream.where}.topic",
-                f"a topic must be 1 to {_MAX_TOPIC} characters (given {stream.topic!r}); "
+                f"a topic must be 1 to {MAX_TOPIC} characters (given {stream.topic!r}); "
                 "leave it out to carry every topic",
             )
 
@@ -144,7 +149,7 @@ def environment(topology: Topology) -> Iterable[Issue]:
     for name, processor in topology.processors.items():
         for key in processor.environment:
             where = f"{processor.where.removesuffix('.handler')}.environment.{key}"
-            if not _IDENTIFIER.match(key):
+            if not IDENTIFIER.fullmatch(key):
                 yield _issue(
                     topology,
                     "invalid-environment",
@@ -152,13 +157,13 @@ def environment(topology: Topology) -> Iterable[Issue]:
                     f"'{key}' is not a valid variable name: letters, digits and '_', "
                     "not starting with a digit",
                 )
-            elif key.startswith(_RESERVED_ENV):
+            elif key.startswith(RESERVED_ENV):
                 yield _issue(
                     topology,
                     "invalid-environment",
                     where,
                     f"'{key}' is reserved by Lambda or attak (processor '{name}'); "
-                    f"names starting with {', '.join(_RESERVED_ENV)} cannot be set",
+                    f"names starting with {', '.join(RESERVED_ENV)} cannot be set",
                 )
 
 
@@ -217,7 +222,7 @@ def handlers(topology: Topology) -> Iterable[Issue]:
                 f"(looked for {processor.file}); paths are relative to the topology file",
             )
             continue
-        if not _IDENTIFIER.match(processor.function):
+        if not IDENTIFIER.fullmatch(processor.function):
             yield _issue(
                 topology,
                 "invalid-handler",

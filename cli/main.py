@@ -79,6 +79,7 @@ def _attak(
 app.command()(project.init)
 app.command()(project.validate)
 app.command()(project.graph)
+app.command()(project.schema)
 app.command()(simulate.simulate)
 app.command()(cdk.synth)
 app.command(cls=PassthroughCommand, context_settings=PASSTHROUGH)(cdk.deploy)

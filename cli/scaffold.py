@@ -7,8 +7,14 @@ from pathlib import Path
 
 from attak_cdk.errors import OutputError, UsageError
 from attak_cdk.output import check_writable_folder
+from attak_cdk.schema import SCHEMA_FILENAME, modeline, schema_text
+from attak_cdk.validate import STACK_NAME
 
+# Editors read the schema beside the topology: offline, and wherever the project moves
+# (a file:// path or the installed package's path would not survive a move or another
+# machine). `attak schema -o topology.schema.json` refreshes it after an upgrade.
 TOPOLOGY = """\
+{modeline}
 # {name}: the topology. Processors are Python files; streams connect them.
 name: {name}
 processors:
@@ -58,13 +64,14 @@ def test_reverse_reverses_greetings():
 def scaffold(directory: Path, *, name: str | None = None, force: bool = False) -> list[Path]:
     """Create the project files in ``directory``; refuse to overwrite unless ``force``."""
     name = name or _name_from(directory)
-    if not re.match(r"^[A-Za-z][A-Za-z0-9-]{0,127}$", name):
+    if not STACK_NAME.fullmatch(name):
         raise UsageError(
             f"'{name}' cannot be a topology name: use a letter first, then letters, digits "
             "and hyphens (pass --name my-pipeline)"
         )
     files = {
-        "topology.yml": TOPOLOGY.format(name=name),
+        "topology.yml": TOPOLOGY.format(name=name, modeline=modeline(SCHEMA_FILENAME)),
+        SCHEMA_FILENAME: schema_text(),
         "processors/hello_world.py": HELLO_WORLD,
         "processors/reverse.py": REVERSE,
         "input.json": INPUT,

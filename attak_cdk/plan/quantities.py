@@ -46,7 +46,14 @@ PER_SECOND = {
 COUNT_WORDS = ("", "events", "event", "records", "record")
 DURATION_UNITS = {"ms": Decimal("0.001"), "s": Decimal(1), "sec": Decimal(1)}
 
-_NUMBER = r"(?P<number>[0-9][0-9_,]*(?:\.[0-9]+)?|\.[0-9]+)"
+NUMBER_PATTERN = r"[0-9][0-9_,]*(?:\.[0-9]+)?|\.[0-9]+"
+"""A number as plans write it (``1,000``, ``1_000``, ``.5``): ``attak schema`` uses it too."""
+MAX_DURATION_SECONDS = 900
+"""Lambda's longest timeout: no handler runs longer on one event."""
+MAX_COMPRESSION = 100
+"""The most a plan believes compression shrinks a record (100x)."""
+
+_NUMBER = rf"(?P<number>{NUMBER_PATTERN})"
 _RATE = re.compile(rf"^{_NUMBER}\s*(?P<unit>[a-z]*)\s*(?:/\s*(?P<per>[a-z]+))?$")
 _SIZE = re.compile(rf"^{_NUMBER}\s*(?P<unit>[a-z]*)$")
 
@@ -130,13 +137,16 @@ def parse_size(value: object, where: str = "size") -> Decimal:
 
 def parse_duration(value: object, where: str = "duration") -> Decimal:
     """``20 ms`` -> 0.02 (seconds); a bare number is milliseconds. At most 900 s."""
-    problem = f"{where} must be {DURATION_HELP}, at most Lambda's 900 s (given {_given(value)})"
+    problem = (
+        f"{where} must be {DURATION_HELP}, at most Lambda's {MAX_DURATION_SECONDS} s "
+        f"(given {_given(value)})"
+    )
     match = _SIZE.match(_as_text(value, problem, "ms").strip().lower())
     number = _number(match["number"]) if match else None
     if match is None or number is None or (match["unit"] or "ms") not in DURATION_UNITS:
         raise PlanError(problem)
     seconds = number * DURATION_UNITS[match["unit"] or "ms"]
-    if seconds > 900:
+    if seconds > MAX_DURATION_SECONDS:
         raise PlanError(problem)
     return seconds
 
@@ -156,13 +166,13 @@ def parse_compression(value: object, where: str = "compression") -> Decimal:
     """``4x``, ``4`` or ``1x`` (none): how many times smaller zlib makes a record."""
     problem = (
         f"{where} must be how many times smaller compression makes a record, from 1x "
-        f"(none) to 100x, such as 4x (given {_given(value)})"
+        f"(none) to {MAX_COMPRESSION}x, such as 4x (given {_given(value)})"
     )
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise PlanError(problem)
     text = str(value).strip().lower().removesuffix("x").strip()
     number = _number(text) if text else None
-    if number is None or not number.is_finite() or not 1 <= number <= 100:
+    if number is None or not number.is_finite() or not 1 <= number <= MAX_COMPRESSION:
         raise PlanError(problem)
     return number
 

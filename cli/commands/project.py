@@ -1,7 +1,8 @@
-"""Commands about the topology itself: validate, graph, init."""
+"""Commands about the topology itself: validate, graph, schema, init."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,7 +17,7 @@ from ..options import (
 )
 from ..render.console import print_json
 from ..render.graph import graph_dot, graph_mermaid, graph_text
-from ..render.project import scaffolded, validated
+from ..render.project import scaffolded, schema_written, validated
 
 GraphFormat = Literal["text", "mermaid", "dot"]
 
@@ -62,6 +63,32 @@ def graph(
 
     formats = {"text": graph_text, "mermaid": graph_mermaid, "dot": graph_dot}
     formats[format](load_topology(path))
+
+
+def schema(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            parser=given_path,
+            help="Write the schema to this file instead of stdout.",
+        ),
+    ] = None,
+) -> None:
+    """Print the topology file's JSON Schema, for editors to complete and check topologies.
+
+    `attak init` writes it beside topology.yml; after upgrading attak, refresh that copy.
+
+    Example: attak schema -o topology.schema.json
+    """
+    from attak_cdk.schema import modeline, schema_text, write_schema
+
+    if output is None:
+        sys.stdout.write(schema_text())
+        return
+    write_schema(output)
+    schema_written(output, modeline(output.name))
 
 
 def init(

@@ -25,6 +25,15 @@ def validated(topology: Topology, warnings: list[Issue]) -> None:
     issues(warnings)
 
 
+def schema_written(file: Path, modeline: str) -> None:
+    """Where ``attak schema -o`` wrote the schema, and the line that points a topology at it."""
+    out.print(f"[green]✓[/] wrote {escape(str(file))}")
+    out.print(
+        "A topology.yml beside it names it in its first lines, for yaml-language-server "
+        f"(VS Code's YAML extension):\n  {escape(modeline)}"
+    )
+
+
 def scaffolded(directory: Path, created: list[Path]) -> None:
     """The files ``init`` created, and what to run next."""
     for file in created:

@@ -192,3 +192,30 @@ def test_every_shape_problem_is_reported_together(write_project: WriteProject) -
     assert {"name", "processors.a.handlr", "processors.a.handler", "streams[0]"} <= paths
     assert "streams[1].batch_size" in paths
     assert all(issue.file == str(root / "topology.yml") for issue in caught.value.issues)
+
+
+@pytest.mark.parametrize(
+    ("document", "path"),
+    [
+        ('name: ""\nprocessors: {a: a.py}\n', "name"),
+        ("name: n\nprocessors: {a: a.py}\nplan: {processors: []}\n", "plan.processors"),
+        ("name: n\nprocessors: {a: a.py}\nplan: {processors: false}\n", "plan.processors"),
+    ],
+)
+def test_an_empty_name_and_a_plan_processors_list_are_refused(
+    write_project: WriteProject, document: str, path: str
+) -> None:
+    """An empty name can be no stack name; `plan: {processors: []}` names no processor's
+    plan: both are refused where they are written (the topology schema refuses them too)."""
+    root = write_project({"a.py": SINK, "topology.yml": document})
+    with pytest.raises(TopologyError) as caught:
+        load_topology(root)
+    assert path in {issue.path for issue in caught.value.issues}
+
+
+def test_a_name_with_a_trailing_newline_is_refused(write_project: WriteProject) -> None:
+    """`name: |` keeps a newline a stack name cannot hold: names are matched whole."""
+    root = write_project({"a.py": SINK, "topology.yml": "name: |\n  pipe\nprocessors: {a: a.py}\n"})
+    with pytest.raises(TopologyError) as caught:
+        load_topology(root)
+    assert [issue.path for issue in caught.value.issues] == ["name"]

@@ -30,6 +30,9 @@ ui} <- cli``. Placed around it:
 - ``review`` summarizes a synthesized template: a feature beside ``cdk``, read by the CLI.
 - ``project`` puts the loader, the plan (``shards: auto``) and validation together: above
   the features, since it uses ``plan``, and below every place that loads a topology.
+- ``schema`` describes the topology file to editors from the loader's key tables, the
+  settings, validation's name patterns and the plan's quantities: beside ``project``, above
+  ``plan``.
 - ``ui``, ``testing``, ``toolchain`` and ``cdk/app.py`` are entry points, like the CLI:
   the UI serves simulations (``simulate``) and deployments (``live``); ``testing`` runs
   the simulator for users' tests; ``toolchain`` runs the cdk CLI and reads deployments
@@ -77,7 +80,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "attak_cdk.plan",
         "attak_cdk.review",
     ),
-    ("attak_cdk.project",),
+    ("attak_cdk.project", "attak_cdk.schema"),
     ("attak_cdk.ui", "attak_cdk.testing", "attak_cdk.toolchain", "attak_cdk.cdk.app"),
     ("cli",),
 )
