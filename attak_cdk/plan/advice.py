@@ -59,10 +59,17 @@ def _what_changes(
     item = line.item
     if item == "Kinesis streams" and streams:
         if not loaded:
+            on_demand = [s for s in streams if s.mode == "on-demand"]
+            if on_demand:
+                return (
+                    f"{len(on_demand)} on-demand stream(s) billed by the hour whether used or "
+                    f"not, ${on_demand[0].idle:,.2f} a month each; one provisioned shard "
+                    "(shards: 1) costs less idle"
+                )
+            shards = sum(s.shards for s in streams)
             return (
-                f"{len(streams)} stream(s) billed by the hour whether used or not; a "
-                "provisioned stream of 1 shard (shards: 1) costs less than an on-demand one "
-                "when idle"
+                f"{len(streams)} stream(s), {shards} provisioned shard(s) billed by the hour "
+                "whether used or not: the least a stream costs"
             )
         s = max(streams, key=lambda s: s.at_load)
         if s.mode == "on-demand" and s.provisioned < s.on_demand:

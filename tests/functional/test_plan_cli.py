@@ -35,7 +35,7 @@ def test_plan_prints_the_bill_idle_and_at_load_beside_storm() -> None:
     assert "Storm, the seed's cluster" in out and "511.00" in out
     assert "Storm cluster, sized for this load" in out
     assert "Managed Service for Apache Flink" in out
-    assert "total" in out and "33.20" in out  # idle
+    assert "total" in out and "14.95" in out  # idle
     assert "hello_world_spout: 1 TB/day = 12,427.567 events/s of 1 KB (assumed)" in out
     assert "Traceback" not in out + err
 
@@ -53,7 +53,7 @@ def test_plan_json_is_one_document_with_money_as_strings() -> None:
         "processors",
         "monthly",
     }
-    assert doc["monthly"]["idle"] == "33.20"
+    assert doc["monthly"]["idle"] == "14.95"
     assert doc["monthly"]["storm_cluster"] == "511.00"
     (stream,) = doc["streams"]
     assert stream["records_per_second"] == 1000

@@ -195,8 +195,8 @@ def test_on_demand_and_provisioned_cross_over(write_project: WriteProject, tmp_p
 
 def test_idle_sample_topology_costs_its_stream_hours_alarms_and_dashboard() -> None:
     result = plan_topology(load_topology("sample_topology"), Assumptions(), PRICES)
-    # 29.20 (on-demand stream) + 10 alarms x 0.10 + 3.00 dashboard
-    assert (result.idle, result.at_load) == (Decimal("33.20"), Decimal("33.20"))
+    # 10.95 (one provisioned shard) + 10 alarms x 0.10 + 3.00 dashboard: at most $15
+    assert (result.idle, result.at_load) == (Decimal("14.95"), Decimal("14.95"))
     assert result.seed.at_load == Decimal("511.00")  # 4 x $0.175 x 730 h
     assert "hello_world_spout: no input rate given: planned as idle" in result.assumptions
     assert all(line.at_load == line.at_load.quantize(Decimal("0.01")) for line in result.lines)

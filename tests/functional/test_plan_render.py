@@ -5,6 +5,7 @@ change it."""
 from __future__ import annotations
 
 import io
+import json
 import re
 
 from rich.console import Console
@@ -17,7 +18,7 @@ from attak_cdk.plan.result import Plan
 from attak_cdk.project import check_topology_plan
 from cli.main import app
 from cli.render.plan import plan_report
-from tests.conftest import SAMPLE, WriteProject
+from tests.conftest import PASS_ON, SAMPLE, WriteProject
 
 runner = CliRunner()
 
@@ -29,6 +30,16 @@ processors:
 streams:
   - {from: sessionize, to: aggregate_sessions_by_region_and_hour, topic: session_event}
 plan: {rate: 1 TB/day, duration: 3 ms}
+"""
+
+
+ON_DEMAND = """
+name: od
+processors:
+  a: {handler: p.py, input: stream}
+  b: p.py
+streams: [[a, b]]
+plan: {rate: 1 TB/day, duration: 0.01 ms, compression: 1x}
 """
 
 
@@ -89,15 +100,26 @@ def test_a_wide_terminal_gets_the_tables(write_project: WriteProject) -> None:
     assert re.search(r"^stream\s+records/s\s+MB/s\s+shards", text, re.M)
 
 
-def test_the_bill_names_its_dominant_line_and_what_would_change_it() -> None:
+def test_the_bill_names_its_dominant_line_and_what_would_change_it(
+    write_project: WriteProject,
+) -> None:
     result = planned(SAMPLE, "1 TB/day")
     top = max(result.lines, key=lambda line: line.at_load)
     assert result.dominant.startswith(f"{top.item}, ${top.at_load:,.2f} of ${result.at_load:,.2f}")
-    # The sample's stream is on-demand at 1 TB/day, where provisioned shards cost less.
-    assert top.item == "Kinesis streams"
-    assert "is on-demand at" in result.dominant and "shards: auto" in result.dominant
+    # The sample's spout is invoked once per event: its requests dominate.
+    assert top.item == "Lambda requests"
+    assert "hello_world_spout is invoked once per event" in result.dominant
+    assert "input: stream" in result.dominant
     idle = planned(SAMPLE)
-    assert idle.dominant.startswith("Kinesis streams, $29.20 of $33.20 idle")
+    assert idle.dominant.startswith("Kinesis streams, $10.95 of $14.95 idle")
+    # Streams left on-demand at 1 TB/day: provisioned shards would cost far less.
+    root = write_project({"p.py": PASS_ON, "topology.yml": ON_DEMAND})
+    loaded = planned(root)
+    assert loaded.dominant.startswith("Kinesis streams")
+    assert re.search(
+        r"stream a->b is on-demand at \$[\d,.]+; provisioned \(\d+ shards: shards: auto\)",
+        loaded.dominant,
+    )
 
 
 def test_an_entry_invoked_directly_at_scale_is_told_what_an_ingest_stream_would_cost() -> None:
@@ -114,4 +136,4 @@ def test_an_entry_invoked_directly_at_scale_is_told_what_an_ingest_stream_would_
 def test_plan_json_carries_the_dominant_line() -> None:
     result = runner.invoke(app, ["plan", str(SAMPLE), "--rate", "1 TB/day", "--json"])
     assert result.exit_code == 0, result.stderr
-    assert "Kinesis streams" in result.stdout.split('"dominant": ')[1].split("\n")[0]
+    assert json.loads(result.stdout)["dominant"].startswith("Lambda requests, $")

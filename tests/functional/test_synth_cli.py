@@ -45,7 +45,7 @@ def test_synth_writes_the_assembly_and_prints_the_review(synthesized: tuple[Path
     reverse = next(line for line in lines if line.startswith("reverse "))
     assert "256 MB" in reverse and "60 s" in reverse
     stream = next(line for line in lines if line.startswith("hello_world_spout->reverse"))
-    assert "on-demand" in stream and "reverse DLQ" in stream
+    assert "provisioned  1" in stream and "reverse DLQ" in stream
     assert "✓ synthesized 27 resources" in text
 
 

@@ -570,11 +570,18 @@ def test_streams_are_encrypted_with_the_aws_managed_key(sample: Built, tuned: Bu
             }, logical_id
 
 
-def test_streams_are_on_demand_by_default(sample: Built, tuned: Built) -> None:
-    for props in (sample.props("HelloWorldSpoutToReverseStream"), tuned.props("SrcToOtherStream")):
-        assert props["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
-        assert "ShardCount" not in props
-        assert props["RetentionPeriodHours"] == 24
+def test_streams_are_on_demand_by_default(tuned: Built) -> None:
+    props = tuned.props("SrcToOtherStream")
+    assert props["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
+    assert "ShardCount" not in props
+    assert props["RetentionPeriodHours"] == 24
+
+
+def test_the_sample_declares_one_provisioned_shard_for_every_stream(sample: Built) -> None:
+    # defaults: {shards: 1}: idle, a shard's hours cost less than an on-demand stream's.
+    props = sample.props("HelloWorldSpoutToReverseStream")
+    assert props["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
+    assert props["ShardCount"] == 1
 
 
 def test_shards_make_a_provisioned_stream_and_retention_is_kept(tuned: Built) -> None:
