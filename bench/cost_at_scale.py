@@ -59,7 +59,8 @@ def sample_project(root: Path, *, quiet: bool) -> Path:
         "hello_world_spout: ./processors/hello_world",
         "hello_world_spout: {handler: ./processors/hello_world, input: stream}",
     )
-    (target / "topology.yml").write_text(f"{text}defaults: {{shards: auto}}\nplan: {{rate: 1/s}}\n")
+    text = text.replace("defaults: {shards: 1}", "defaults: {shards: auto}")
+    (target / "topology.yml").write_text(f"{text}plan: {{rate: 1/s}}\n")
     if quiet:
         (target / "processors" / "hello_world.py").write_text(QUIET_SPOUT)
     return target

@@ -67,11 +67,12 @@ def plan_report(result: Plan, *, console: Console = out, errors: Console = err) 
         rows = []
         for s in result.streams:
             # The mode as declared; a provisioned count below the need shows in yellow.
-            declared = "on-demand" if s.mode == "on-demand" else f"{s.shards} shards"
+            count = f"{s.shards} shard{'s' if s.shards != 1 else ''}"
+            declared = "on-demand" if s.mode == "on-demand" else count
             if s.auto:
                 declared = f"auto: {s.shards}"
             elif s.mode == "provisioned" and s.shards < s.shards_needed:
-                declared = f"[yellow]{s.shards} shards[/]"
+                declared = f"[yellow]{count}[/]"
             rows.append(
                 [
                     escape(s.name),
@@ -129,7 +130,9 @@ def plan_report(result: Plan, *, console: Console = out, errors: Console = err) 
             "",
         ]
     )
-    if result.cheapest_at_load != result.at_load:
+    # Only when it saves: a stream declared below its need is cheaper as declared, but
+    # cannot carry the load (the warning says so).
+    if result.cheapest_at_load < result.at_load:
         bill.append(
             ["total, each stream in its cheaper mode", "", _money(result.cheapest_at_load), ""]
         )
