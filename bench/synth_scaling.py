@@ -47,8 +47,8 @@ IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 # The layout attak's build_stacks uses, restated: one stack while the planned resources fit
 # 450, else streams in stacks of 60 and processors in stacks of at most 40 (or 450 planned
-# resources: 10 per processor plus one per incoming stream, one for the dashboard).
-PROCESSOR_RESOURCES = 10
+# resources: 12 per processor plus one per incoming stream, one for the dashboard).
+PROCESSOR_RESOURCES = 12
 RESOURCE_BUDGET = 450
 MAX_PROCESSORS_PER_STACK = 40
 MAX_STREAMS_PER_STACK = 60
@@ -115,7 +115,7 @@ def layout(size: int) -> tuple[list[int], list[int]]:
 
 class Processor:
     """One processor's resources, written as a CDK user would: log group, queue, function,
-    async-invoke config and three alarms."""
+    async-invoke config and five alarms."""
 
     def __init__(self, scope: Construct, name: str, topology: str, asset: Path) -> None:
         self.name, self.id = name, name.capitalize()
@@ -188,6 +188,24 @@ class Processor:
             treat_missing_data=not_breaching,
             alarm_description=f"records of processor '{name}' were dead-lettered",
         )
+
+        for metric, what in (("failed", "FailedEvents"), ("dead_letters", "DeadLetteredEvents")):
+            cloudwatch.Alarm(
+                scope,
+                f"{self.id}{what}Alarm",
+                metric=cloudwatch.Metric(
+                    namespace="attak",
+                    metric_name=metric,
+                    dimensions_map={"topology": topology, "processor": name},
+                    period=minute,
+                    statistic="Sum",
+                ),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=at_least,
+                treat_missing_data=not_breaching,
+                alarm_description=f"processor '{name}': {what}",
+            )
 
     def read_from(self, stream: kinesis.Stream, stream_id: str) -> None:
         stream.grant_read(self.function)

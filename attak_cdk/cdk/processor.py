@@ -125,6 +125,7 @@ class ProcessorFunction(Construct):
         )
         permissions.grant_logging(self.function, self.log_group)
         permissions.grant_dead_letters(self.function, self.dead_letter_queue)
+        self._metrics: dict[str, cloudwatch.Metric] = {}
         self.alarms = self._alarms()
 
     def read_from(self, stream: TopologyStream, settings: StreamSettings) -> None:
@@ -155,14 +156,21 @@ class ProcessorFunction(Construct):
 
     def runtime_metric(self, name: str) -> cloudwatch.Metric:
         """One of the counts the runtime publishes in its summary lines (``runtime/logs.py``:
-        ``failed``, ``retries``, ``dead_letters``), per minute, summed."""
-        return cloudwatch.Metric(
-            namespace=config.METRICS_NAMESPACE,
-            metric_name=name,
-            dimensions_map={"topology": self.props.topology, "processor": self.props.processor},
-            period=values.minutes(1),
-            statistic="Sum",
-        )
+        ``failed``, ``retries``, ``dead_letters``), per minute, summed. Made once: the
+        alarms and the dashboard share it (each one made is a call into Node)."""
+        metric = self._metrics.get(name)
+        if metric is None:
+            metric = self._metrics[name] = cloudwatch.Metric(
+                namespace=config.METRICS_NAMESPACE,
+                metric_name=name,
+                dimensions_map={
+                    "topology": self.props.topology,
+                    "processor": self.props.processor,
+                },
+                period=values.minutes(1),
+                statistic="Sum",
+            )
+        return metric
 
     def _alarms(self) -> list[cloudwatch.Alarm]:
         minute = values.minutes(1)
