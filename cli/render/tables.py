@@ -9,17 +9,21 @@ from rich.table import Table
 from rich.text import Text
 
 
-def table(*columns: str, left: Iterable[str] = (), no_wrap: bool = False) -> Table:
+def table(
+    *columns: str, left: Iterable[str] = (), no_wrap: bool = False, fold: Iterable[str] = ()
+) -> Table:
     """A borderless table, like every listing attak prints. The first column and those
-    named in ``left`` are text; the others are numbers, right-aligned."""
-    text = {columns[0], *left}
+    named in ``left`` or ``fold`` are text; the others are numbers, right-aligned. With
+    ``fold``, only those columns wrap (at words)."""
+    folded = set(fold)
+    text = {columns[0], *left, *folded}
     listing = Table(show_edge=False, box=None, pad_edge=False)
     for column in columns:
         listing.add_column(
             column,
             justify="left" if column in text else "right",
             overflow="fold",
-            no_wrap=no_wrap,
+            no_wrap=(no_wrap or bool(folded)) and column not in folded,
         )
     return listing
 
@@ -45,15 +49,8 @@ def print_fitted(
     ``column  value`` lines instead, which fits any width a name fits in.
     """
     folded = set(fold)
-    text = {columns[0], *left, *folded}
-    listing = Table(show_edge=False, box=None, pad_edge=False)
-    for column in columns:
-        listing.add_column(
-            column,
-            justify="left" if column in text else "right",
-            overflow="fold",
-            no_wrap=column not in folded,
-        )
+    # Every column whole but the folded ones (a table with none folds none).
+    listing = table(*columns, left=left, no_wrap=True, fold=folded)
     for row in rows:
         listing.add_row(*row)
     whole, least = _widths(columns, rows, folded)
