@@ -1,5 +1,6 @@
 """What a plan tells you to change: the line that dominates the bill and what would lower
-it, and the entries whose direct invocations cost more than an ingest stream would.
+it, the entries whose direct invocations cost more than an ingest stream would, and the
+batch sizes and windows that would cut a stream's invocations.
 
 The advice is computed from the plan's own figures (never from a rule of thumb beside
 them): the processor or stream that makes a line largest is named with its figure, and
@@ -9,8 +10,9 @@ stream, so its warning quotes two totals priced the same way.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ..model import Topology
@@ -118,3 +120,81 @@ def with_ingest_stream(topology: Topology, entry: str) -> Topology:
     processors = dict(topology.processors)
     processors[entry] = replace(processors[entry], input="stream")
     return replace(topology, processors=processors)
+
+
+MAX_BATCH_SIZE = 10_000
+"""The largest batch Lambda reads from a Kinesis stream
+(https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html)."""
+BATCHING_WINDOW = 5
+"""Seconds of batching window a light stream is offered: five times fewer invocations
+for at most five seconds more latency."""
+TIMEOUT_SHARE = Decimal("0.25")
+"""A batch may take at most this share of its function's timeout, so a slow one (a cold
+start, a throttled write) still ends in time."""
+WORTH = Decimal(1)
+"""Monthly savings below this are not offered: not worth a setting."""
+
+
+@dataclass(frozen=True)
+class Batching:
+    """What a stream's mapping reads per invocation now, and what the plan offers."""
+
+    stream: str
+    records_per_second: Decimal
+    slots: int
+    batch_size: int
+    window: int
+    events_per_record: Decimal
+    event_seconds: Decimal
+    """Lambda seconds the consumer spends on an event."""
+    timeout: int
+    """The consumer's timeout, in seconds."""
+
+
+def batching_choice(
+    batching: Batching,
+    invocations: Callable[[int, int], Decimal],
+    request_price: Callable[[Decimal], Decimal],
+) -> str | None:
+    """A batch size or window for ``batching``'s stream that saves at least ``WORTH`` a
+    month in requests and keeps each batch within a quarter of its function's timeout;
+    ``None`` when the settings are right for the load. ``invocations(batch_size,
+    window)``: invocations a second with those settings; ``request_price``: a month of
+    that many invocations a second."""
+    b = batching
+    now = invocations(b.batch_size, b.window)
+    per_slot = b.records_per_second / b.slots if b.slots else Decimal(0)
+    if not now or not per_slot:
+        return None
+    record_seconds = b.events_per_record * b.event_seconds
+    fits = MAX_BATCH_SIZE
+    if record_seconds:
+        fits = int(Decimal(b.timeout) * TIMEOUT_SHARE / record_seconds)
+    if per_slot > b.batch_size:  # full batches: the batch size sets the invocations
+        size = min(MAX_BATCH_SIZE, fits, math.ceil(per_slot))
+        if size > b.batch_size:
+            later = invocations(size, b.window)
+            saved = request_price(now) - request_price(later)
+            if saved >= WORTH:
+                return (
+                    f"stream {b.stream}: its batches are full ({b.batch_size} records): "
+                    f"batch_size {size} would take {_rate(now)} invocations a second to "
+                    f"{_rate(later)} (${saved:,.2f} a month less), each batch within a "
+                    f"quarter of the {b.timeout} s timeout"
+                )
+        return None
+    if b.window == 0:  # light: a poll a second per slot, batches far from full
+        later = invocations(b.batch_size, BATCHING_WINDOW)
+        saved = request_price(now) - request_price(later)
+        if saved >= WORTH:
+            return (
+                f"stream {b.stream}: {_rate(per_slot)} records a second per shard make "
+                f"batches of about {_rate(per_slot)}: max_batching_window {BATCHING_WINDOW} "
+                f"would take {_rate(now)} invocations a second to {_rate(later)} (${saved:,.2f} "
+                f"a month less) for up to {BATCHING_WINDOW} s more latency"
+            )
+    return None
+
+
+def _rate(value: Decimal) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:,.2f}".rstrip("0").rstrip(".")

@@ -18,7 +18,14 @@ from .. import graph
 from ..model import Topology
 from ..runtime.logs import METRICS_PER_PROCESSOR
 from ..stacks import ALARMS_PER_PROCESSOR, processor_stacks
-from .advice import DIRECT_MIN_RATE, DIRECT_SAVING, dominant, with_ingest_stream
+from .advice import (
+    DIRECT_MIN_RATE,
+    DIRECT_SAVING,
+    Batching,
+    batching_choice,
+    dominant,
+    with_ingest_stream,
+)
 from .alternatives import alternatives, work
 from .assumptions import LAMBDA_VCPU_MB, PLATFORM_LOG_BYTES, PLATFORM_LOG_LEVELS, Assumptions
 from .load import (
@@ -27,6 +34,7 @@ from .load import (
     ShardNeed,
     StreamLoad,
     deployed_shards,
+    invocations_per_second,
     propagate,
     stream_shard_needs,
 )
@@ -147,6 +155,7 @@ def plan_topology(
                     f"ingest stream Lambda reads in batches) it would cost "
                     f"${batched.at_load:,.2f}"
                 )
+    choices = _batching_choices(topology, load, streams, processors, price, seconds)
     return Plan(
         topology=topology.name,
         region=chosen,
@@ -166,6 +175,7 @@ def plan_topology(
         advantage_at_load=_advantage(streams, at_load, price, seconds),
         assumptions=tuple(_assumptions(topology, assumptions, prices, load)),
         warnings=tuple(warnings),
+        choices=tuple(choices),
         dominant=dominant(
             lines,
             streams,
@@ -236,6 +246,53 @@ def _stream(
         at_load=at_load,
         advantage=advantage,
     )
+
+
+def _batching_choices(
+    topology: Topology,
+    load: Load,
+    streams: tuple[StreamPlan, ...],
+    processors: tuple[ProcessorPlan, ...],
+    price: RegionPrices,
+    seconds: Decimal,
+) -> list[str]:
+    """For each stream, a batch size or window that would cut its invocations enough to
+    matter (``advice.batching_choice``), with what it costs in latency."""
+    plans = {s.name: s for s in streams}
+    durations = {p.name: p.duration for p in processors}
+    choices = []
+    for stream in load.streams:
+        planned = plans[stream.name]
+        slots = planned.shards * stream.settings.parallelization_factor
+
+        def invocations(
+            batch_size: int,
+            window: int,
+            records: Decimal = stream.records_per_second,
+            slots: int = slots,
+        ) -> Decimal:
+            return invocations_per_second(records, slots, batch_size, window)
+
+        def monthly(per_second: Decimal) -> Decimal:
+            return per_second * seconds / 1_000_000 * price.lambda_requests_per_million
+
+        choice = batching_choice(
+            Batching(
+                stream=stream.name,
+                records_per_second=stream.records_per_second,
+                slots=slots,
+                batch_size=stream.settings.batch_size,
+                window=stream.settings.max_batching_window,
+                events_per_record=planned.events_per_record,
+                event_seconds=durations[stream.target],
+                timeout=topology.processors[stream.target].timeout,
+            ),
+            invocations,
+            monthly,
+        )
+        if choice:
+            choices.append(choice)
+    return choices
 
 
 def _failure_lines(

@@ -191,6 +191,8 @@ class Plan:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     dominant: str = ""
     """The line that dominates the bill, its share, and what would change it."""
+    choices: tuple[str, ...] = ()
+    """Settings the plan offers, each with what it saves and what it costs."""
 
     @property
     def idle(self) -> Decimal:
@@ -228,6 +230,7 @@ class Plan:
             "assumptions": list(self.assumptions),
             "warnings": list(self.warnings),
             "dominant": self.dominant,
+            "choices": list(self.choices),
             "streams": [s.as_dict() for s in self.streams],
             "processors": [p.as_dict() for p in self.processors],
             "monthly": {

@@ -162,6 +162,10 @@ def plan_report(result: Plan, *, console: Console = out, errors: Console = err) 
         console.print(f"  {line}")
     if result.dominant:
         console.print(f"\n[bold]dominant:[/] {escape(result.dominant)}")
+    if result.choices:
+        console.print("\n[bold]choices[/] (the plan's offer; change them in the topology):")
+        for choice in result.choices:
+            console.print(f"  - {escape(choice)}")
     console.print("\n[bold]assumed[/] (set them under plan: in the topology, or with options):")
     for assumption in result.assumptions:
         console.print(f"  - {escape(assumption)}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -156,3 +157,63 @@ def test_telling_people_of_failures_is_priced(write_project: WriteProject) -> No
     assert not {"CloudWatch custom metrics", "KMS keys (alerts: topics)"} & {
         line.item for line in quiet.lines
     }
+
+
+def batching_project(write_project: WriteProject, stream: str, plan: str) -> Path:
+    return write_project(
+        {
+            "a.py": PASS_ON,
+            "b.py": SINK,
+            "topology.yml": f"""
+                name: batching
+                processors:
+                  a: {{handler: a.py, input: stream}}
+                  b: b.py
+                streams:
+                  - {stream}
+                plan: {plan}
+            """,
+        }
+    )
+
+
+def test_full_batches_are_offered_a_batch_size_that_fits_the_timeout(
+    write_project: WriteProject,
+) -> None:
+    root = batching_project(
+        write_project,
+        "{from: a, to: b, batch_size: 1, shards: 2}",
+        "{rate: 1000/s, size: 1 KB, duration: 1 ms}",
+    )
+    result = planned(root)
+    (choice,) = [c for c in result.choices if c.startswith("stream a->b")]
+    # One record a batch: the invocations are the records; a bigger batch reads a second
+    # of records per poll, each batch far within its 60 s timeout.
+    match = re.search(
+        r"batch_size (\d+) would take ([\d,.]+) invocations a second to ([\d,.]+)", choice
+    )
+    assert match is not None, choice
+    size, now, later = int(match[1]), float(match[2].replace(",", "")), float(match[3])
+    assert size > 1 and later < now
+    assert "within a quarter of the 60 s timeout" in choice
+    assert result.as_dict()["choices"] == list(result.choices)
+
+
+def test_a_light_stream_on_many_shards_is_offered_a_batching_window(
+    write_project: WriteProject,
+) -> None:
+    root = batching_project(
+        write_project,
+        "{from: a, to: b, shards: 50}",
+        "{rate: 5000/s, size: 1 KB, duration: 1 ms}",
+    )
+    choices = [c for c in planned(root).choices if c.startswith("stream a->b")]
+    assert len(choices) == 1
+    assert "max_batching_window 5" in choices[0] and "up to 5 s more latency" in choices[0]
+
+
+def test_settings_right_for_the_load_get_no_offer(write_project: WriteProject) -> None:
+    root = batching_project(
+        write_project, "{from: a, to: b, shards: 1}", "{rate: 10/s, size: 1 KB, duration: 1 ms}"
+    )
+    assert planned(root).choices == ()
