@@ -136,6 +136,11 @@ def plan_topology(
     warnings = _warnings(topology, load, streams, processors, assumptions)
     at_load = sum((line.at_load for line in lines), Decimal(0))
     if check_entries:
+        ours = (
+            at_load
+            - sum((s.at_load for s in streams), Decimal(0))
+            + sum((min(s.on_demand, s.provisioned) for s in streams), Decimal(0))
+        )
         for entry, events in load.direct_entries().items():
             if events < DIRECT_MIN_RATE:
                 continue
@@ -148,12 +153,14 @@ def plan_topology(
                 auto_streams=auto_streams,
                 check_entries=False,
             )
-            if batched.at_load <= DIRECT_SAVING * at_load:
+            # Both with every stream in its cheaper mode and sized for the load: a stream
+            # declared too small for it is cheaper as declared but cannot carry it.
+            if batched.cheapest_at_load <= DIRECT_SAVING * ours:
                 warnings.append(
                     f"entry {entry} is invoked directly, {_quantity(events)} times a second: "
-                    f"the plan costs ${at_load:,.2f} a month at load; with input: stream (an "
-                    f"ingest stream Lambda reads in batches) it would cost "
-                    f"${batched.at_load:,.2f}"
+                    f"the plan costs ${ours:,.2f} a month at load with each stream in its "
+                    f"cheaper mode; with input: stream (an ingest stream Lambda reads in "
+                    f"batches) it would cost ${batched.cheapest_at_load:,.2f}"
                 )
     choices = _batching_choices(topology, load, streams, processors, price, seconds)
     return Plan(
