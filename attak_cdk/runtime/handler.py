@@ -343,13 +343,19 @@ def read_routes() -> tuple[Routes, dict[str, int]]:
     root of the function's code: ``LAMBDA_TASK_ROOT``, which Lambda sets to where it
     unpacked the asset, or the folder holding this package when run elsewhere.
     https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
-    No file means a processor with nowhere to emit and nothing to retry in place."""
+    attak writes the file into every asset, a processor with no streams included; without
+    it every emit would go nowhere, unseen, so its absence stops the function instead."""
     root = os.environ.get("LAMBDA_TASK_ROOT")
     folder = Path(root) if root else Path(__file__).resolve().parent.parent
+    file = folder / config.ROUTES_FILE
     try:
-        document = json.loads((folder / config.ROUTES_FILE).read_text(encoding="utf-8"))
+        document = json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        document = {}
+        raise RuntimeError(
+            f"{file} is missing: the function's code was not packaged by attak (its routes "
+            "file says where emits go); deploy it with attak deploy or attak's Topology "
+            "construct"
+        ) from None
     return Routes(document.get("routes", [])), dict(document.get("retries", {}))
 
 

@@ -697,3 +697,12 @@ def test_log_bytes_per_event_stay_under_five_at_the_default_sampling(
 
     written = len(capsys.readouterr().out.encode())
     assert written / (batches * size) < 5
+
+
+def test_a_function_without_its_routes_file_stops_instead_of_dropping_emits(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Every asset attak packages has the file; code packaged otherwise would emit nowhere.
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", str(tmp_path / "elsewhere"))
+    with pytest.raises(RuntimeError, match=r"attak_routes\.json is missing"):
+        handler_module.read_routes()
