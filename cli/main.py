@@ -13,36 +13,15 @@ work together, a value that can never work, whatever the files and services name
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import typer
-from typer.core import TyperGroup
-
-from attak_cdk.errors import AttakError, UsageError
 
 from .commands import cdk, dead_letters, live, plan, project, simulate, ui
+from .group import AttakGroup
 from .options import PASSTHROUGH, PassthroughCommand
-from .render.problems import error
-
-
-class _AttakGroup(TyperGroup):
-    """Turns attak's own errors into a message on stderr and exit code 1 (2 for usage)."""
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except UsageError as exc:
-            error(exc)
-            command = f"{ctx.command_path} {ctx.invoked_subcommand or ''}".strip()
-            sys.stderr.write(f"Try '{command} --help' for help.\n")
-            raise typer.Exit(2) from None
-        except AttakError as exc:
-            error(exc)
-            raise typer.Exit(1) from None
-
 
 app = typer.Typer(
-    cls=_AttakGroup,
+    cls=AttakGroup,
     help="attak: streaming pipelines of Python processors joined by streams.\n\n"
     "Validate a topology, simulate it locally, and deploy it as AWS Lambda + Kinesis.",
     no_args_is_help=True,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ..group import AttakGroup
 from ..options import (
     EndpointOption,
     JsonOption,
@@ -25,6 +26,7 @@ CONFIRM_OVER = 10
 """Letters a replay sends without asking (more asks, unless --yes)."""
 
 app = typer.Typer(
+    cls=AttakGroup,
     help="List, show and replay the dead letters of a deployed topology.\n\n"
     "Every processor has a dead-letter queue (kept 14 days): events that failed every "
     "retry, with their data, error and trace. Fix the handler, deploy, then replay them.",

@@ -302,3 +302,12 @@ def test_init_suggests_commands_quoted_for_a_folder_with_a_space(tmp_path: Path)
     next_line = next(line for line in out.splitlines() if line.startswith("Next:"))
     quoted = shlex.quote(str(folder))
     assert next_line == f"Next: attak simulate {quoted} and pytest {quoted}"
+
+
+def test_a_usage_error_in_a_subcommand_of_a_group_points_at_that_subcommands_help() -> None:
+    # No filter: a usage error raised by `attak dead-letters replay` itself, before any
+    # AWS call; the help named must be the replay command's, not its group's.
+    code, _, err = run("dead-letters", "replay", str(SAMPLE))
+    assert code == 2
+    assert "say which letters to replay" in err
+    assert err.rstrip().endswith("dead-letters replay --help' for help.")
