@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from .errors import Issue, TopologyError, did_you_mean, display_path, path_problem
+from .grants import GRANT_KINDS, read_grants
 from .model import (
     Alerts,
     PlanSection,
@@ -72,6 +73,8 @@ PROCESSOR_KEYS: Keys = {
     "handler": "the Python file (.py optional) and function, e.g. processors/reverse.py:handler "
     "(function: handler when left out); relative to the topology file",
     "environment": "environment variables: name -> text or number",
+    "grants": "what the function may do beyond its streams: a list of grants on existing "
+    f"resources, each one of {', '.join(GRANT_KINDS)}",
     **{name: setting.help for name, setting in PROCESSOR_SETTINGS.items()},
 }
 PLAN_KEYS: Keys = {
@@ -100,6 +103,7 @@ STREAM_KEYS: Keys = {
 }
 DEFAULT_KEYS: Keys = {
     "environment": PROCESSOR_KEYS["environment"],
+    "grants": PROCESSOR_KEYS["grants"] + ", given to every processor before its own",
     **{name: s.help for name, s in PROCESSOR_SETTINGS.items() if name != "input"},
     **{name: setting.help for name, setting in STREAM_SETTINGS.items()},
 }
@@ -607,6 +611,8 @@ class _Reader:
                 result[key] = self.setting(setting, value, f"defaults.{key}")
         if "environment" in data:
             result["environment"] = self.environment(data["environment"], "defaults.environment")
+        if "grants" in data:
+            result["grants"] = read_grants(data["grants"], "defaults.grants", self.issue)
         return result
 
     def processors(self, data: Any, defaults: Mapping[str, Any]) -> dict[str, Processor]:
@@ -722,11 +728,15 @@ class _Reader:
         environment = dict(defaults.get("environment", {}))
         if "environment" in options:
             environment.update(self.environment(options["environment"], f"{owner}.environment"))
+        grants = tuple(defaults.get("grants", ()))
+        if "grants" in options:
+            grants += read_grants(options["grants"], f"{owner}.grants", self.issue)
         return Processor(
             name=name,
             file=file,
             function=function,
             environment=environment,
+            grants=grants,
             where=where,
             handler_spec=handler_spec,
             **values,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .grants import Grant
 from .settings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_BISECT_BATCH_ON_ERROR,
@@ -45,6 +46,9 @@ class Processor:
     ingest stream that outside producers write to."""
     system_log_level: str = DEFAULT_SYSTEM_LOG_LEVEL
     """Lambda's system log level: ``WARN`` drops its START and REPORT lines."""
+    grants: tuple[Grant, ...] = ()
+    """What the function may do beyond its own streams (``defaults:``' grants first):
+    AWS permissions only, which simulate does not model."""
     where: str = ""
     handler_spec: str = ""
     """The handler as the user wrote it, for messages."""

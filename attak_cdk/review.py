@@ -27,6 +27,9 @@ class FunctionReview:
     timeout: int
     reads: list[str] = field(default_factory=list)
     writes: list[str] = field(default_factory=list)
+    grants: list[str] = field(default_factory=list)
+    """The topology's ``grants:`` of the function, in words (``read-write objects under
+    logs/ in S3 bucket archive``)."""
 
 
 @dataclass(frozen=True)
@@ -85,12 +88,25 @@ def names(topology: Topology) -> dict[str, str]:
     return table
 
 
+def granted(topology: Topology) -> dict[str, list[str]]:
+    """Function logical id -> its processor's ``grants:`` in words. A grant's policy is
+    built from the topology's words, so they are read there rather than from the
+    template's statements."""
+    return {
+        graph.function_id(name): [grant.words for grant in processor.grants]
+        for name, processor in topology.processors.items()
+        if processor.grants
+    }
+
+
 def review(stack: str, template: Template) -> Review:
     """The review of one stack that stands alone."""
     return review_stacks({stack: template})[0]
 
 
-def review_stacks(templates: dict[str, Template]) -> list[Review]:
+def review_stacks(
+    templates: dict[str, Template], grants: dict[str, list[str]] | None = None
+) -> list[Review]:
     """The review of each stack of one app, in order. A split topology's functions read
     and write streams of other stacks, and its streams are read from other stacks: those
     links are followed through the stacks' exports."""
@@ -144,6 +160,7 @@ def review_stacks(templates: dict[str, Template]) -> list[Review]:
                     timeout=int(r["Properties"].get("Timeout", 3)),
                     reads=reads[k],
                     writes=sorted(writes[k]),
+                    grants=list((grants or {}).get(k, [])),
                 )
                 for k, r in found.items()
                 if r["Type"] == LAMBDA

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .errors import OutputError
+from .grants import ACCESS, GRANT_KINDS, SSM_PATH
 from .loader import (
     DEFAULT_KEYS,
     ENVIRONMENT_VALUE_TYPES,
@@ -92,7 +93,7 @@ def topology_schema() -> Json:
     processor = _object(
         PROCESSOR_KEYS,
         PROCESSOR_SETTINGS,
-        {"handler": _HANDLER, "environment": _ENVIRONMENT},
+        {"handler": _HANDLER, "environment": _ENVIRONMENT, "grants": _GRANTS},
     )
     processor["required"] = ["handler"]
     stream = _object(
@@ -115,7 +116,7 @@ def topology_schema() -> Json:
     defaults = _object(
         DEFAULT_KEYS,
         {**PROCESSOR_SETTINGS, **STREAM_SETTINGS},
-        {"environment": _ENVIRONMENT},
+        {"environment": _ENVIRONMENT, "grants": _GRANTS},
     )
     top = _object(
         TOP_LEVEL_KEYS,
@@ -330,6 +331,58 @@ _ENVIRONMENT: Json = {
         "not": {"pattern": "^(?:" + "|".join(re.escape(p) for p in RESERVED_ENV) + ")"},
     },
     "additionalProperties": {"type": _json_types(ENVIRONMENT_VALUE_TYPES)},
+}
+
+# A grant names one resource by name or ARN: the loader checks each service's shapes.
+_NAME: Json = {"type": "string", "minLength": 1}
+_ACCESS: Json = {"enum": list(ACCESS), "default": "read"}
+
+
+def _grant_object(properties: Json, *required: str) -> Json:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(required),
+        "additionalProperties": False,
+    }
+
+
+_GRANT_FORMS: Json = {
+    "s3": _grant_object(
+        {"bucket": _NAME, "prefix": {"type": "string", "pattern": r"^[^*?]*$"}, "access": _ACCESS},
+        "bucket",
+    ),
+    "dynamodb": _grant_object({"table": _NAME, "access": _ACCESS}, "table"),
+    "sqs": _grant_object({"queue": _NAME}, "queue"),
+    "sns": _grant_object({"topic": _NAME}, "topic"),
+    "secret": _NAME,
+    "ssm": {"type": "string", "pattern": SSM_PATH.pattern},
+    "kms": {"type": "string", "pattern": "^arn:"},
+    "lambda": _NAME,
+    "events": _NAME,
+    "statement": _grant_object(
+        {
+            "actions": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "resources": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "reason": {"type": "string"},
+        },
+        "actions",
+        "resources",
+    ),
+}
+if set(_GRANT_FORMS) != set(GRANT_KINDS):  # as _object does for keys: no grant without a form
+    raise LookupError(
+        f"the topology schema has no form for a grant of {set(GRANT_KINDS) - set(_GRANT_FORMS)}"
+    )
+_GRANTS: Json = {
+    "type": ["array", "null"],
+    "items": {
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "properties": _GRANT_FORMS,
+        "additionalProperties": False,
+    },
 }
 
 

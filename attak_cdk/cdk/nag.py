@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
+from ..grants import Grant
 from .processor import ProcessorFunction
 
 NAMESPACE = "AwsSolutions"
@@ -50,6 +51,39 @@ def acknowledge_findings(processors: Iterable[ProcessorFunction]) -> None:
 def _acknowledge_processor(processor: ProcessorFunction) -> None:
     _acknowledge(processor.dead_letter_queue, DEAD_LETTER_QUEUE_HAS_NO_DLQ)
     _acknowledge(processor.function.node.default_child, PINNED_PYTHON_RUNTIME)
+    if processor.grants_policy is None:
+        return
+    policy = processor.grants_policy.node.default_child
+    for grant in processor.props.grants:
+        for acknowledgment in _granted_wildcards(grant):
+            _acknowledge(policy, acknowledgment)
+
+
+def _granted_wildcards(grant: Grant) -> list[Acknowledgment]:
+    """AwsSolutions-IAM5 for each wildcard of one grant, as cdk-nag names its findings
+    (``AwsSolutions-IAM5[Resource::ARN]``, pseudo parameters written ``<AWS::Region>``), so
+    each pattern is acknowledged alone, with why it is there: the user's reason for a
+    statement they wrote, or why a named grant needs it (an S3 prefix, a table's indexes,
+    the parameters under a path are resources matched by a pattern, which IAM writes with
+    ``*``)."""
+    reason = (
+        f"{grant.where}: {grant.reason.strip()}"
+        if grant.kind == "statement"
+        else f"{grant.where}: the topology grants '{grant.words}': a pattern of resources, "
+        "which IAM can only write with '*', scoped to that one resource"
+    )
+    found = []
+    for statement in grant.statements:
+        found += [f"Action::{a}" for a in statement.actions if "*" in a]
+        found += [
+            "Resource::" + r.replace("${", "<").replace("}", ">")
+            for r in statement.resources
+            if "*" in r
+        ]
+    return [
+        Acknowledgment(id=f"{NAMESPACE}::AwsSolutions-IAM5[{finding}]", reason=reason)
+        for finding in dict.fromkeys(found)
+    ]
 
 
 def _acknowledge(scope: IConstruct | None, acknowledgment: Acknowledgment) -> None:

@@ -23,13 +23,18 @@ queues with SQS-owned keys (SSE-SQS), which are not KMS keys
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import jsii
+from aws_cdk import Fn
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from ..grants import PARTITION, Grant
 
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 """Writing to a log group that already exists. ``logs:CreateLogGroup``, the third action of
@@ -88,6 +93,32 @@ def grant_read(function: lambda_.Function, stream: kinesis.Stream) -> None:
 def grant_put(function: lambda_.Function, stream: kinesis.Stream) -> None:
     """Let ``function`` put records into ``stream``."""
     _allow(function, STREAM_PUT_ACTIONS, stream.stream_arn)
+
+
+def grant_declared(
+    scope: Construct, id: str, role: iam.IRole, grants: Iterable[Grant]
+) -> iam.Policy | None:
+    """The topology's ``grants:`` of one processor, as one policy of their own on its
+    ``role`` (apart from the default policy, so that a cdk-nag acknowledgement of the
+    user's wildcards covers these statements and nothing attak grants itself)."""
+    statements = [
+        iam.PolicyStatement(
+            actions=list(statement.actions),
+            resources=[_resolved(r) for r in statement.resources],
+            conditions={k: dict(v) for k, v in statement.conditions.items()} or None,
+        )
+        for grant in grants
+        for statement in grant.statements
+    ]
+    if not statements:
+        return None
+    return iam.Policy(scope, id, roles=[role], statements=statements)
+
+
+def _resolved(arn: str) -> str:
+    """An ARN built from a name holds CloudFormation's pseudo parameters: ``Fn::Sub``
+    fills in the stack's partition, region and account."""
+    return Fn.sub(arn) if PARTITION in arn else arn
 
 
 def _allow(function: lambda_.Function, actions: tuple[str, ...], resource: str) -> None:

@@ -19,6 +19,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .. import graph
+from ..grants import Grant
 from ..model import StreamSettings
 from ..runtime import config
 from ..settings import (
@@ -52,6 +53,9 @@ class ProcessorFunctionProps:
     """Default: none reserved (the account's shared pool)."""
     environment: dict[str, str] = field(default_factory=dict)
     """The user's variables; attak adds its own ``ATTAK_*`` ones."""
+    grants: tuple[Grant, ...] = ()
+    """The topology's ``grants:`` for this processor. Default: none (its streams, logs and
+    dead-letter queue only)."""
     max_hops: int = DEFAULT_MAX_HOPS
     """Stream hops a trace may take. Default: the runtime's (16)."""
     trace_sampling: float = DEFAULT_TRACE_SAMPLING
@@ -66,6 +70,10 @@ class ProcessorFunctionProps:
     """Default: two weeks."""
     alarm_iterator_age_seconds: int = 60
     """Alarm when a stream's oldest unread record is older. Default: 60 seconds."""
+
+
+GRANTS_POLICY = "GrantsPolicy"
+"""The construct id of the policy holding a processor's ``grants:``."""
 
 
 class ProcessorFunction(Construct):
@@ -125,6 +133,10 @@ class ProcessorFunction(Construct):
         )
         permissions.grant_logging(self.function, self.log_group)
         permissions.grant_dead_letters(self.function, self.dead_letter_queue)
+        assert self.function.role is not None  # made above
+        self.grants_policy = permissions.grant_declared(
+            self, GRANTS_POLICY, self.function.role, props.grants
+        )
         self._metrics: dict[str, cloudwatch.Metric] = {}
         self.alarms = self._alarms()
 

@@ -110,6 +110,7 @@ def _build(
                 timeout=processor.timeout,
                 reserved_concurrency=processor.reserved_concurrency,
                 environment=dict(processor.environment),
+                grants=processor.grants,
                 max_hops=topology.max_hops,
                 trace_sampling=topology.trace_sampling,
                 system_log_level=processor.system_log_level,

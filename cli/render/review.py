@@ -50,6 +50,12 @@ def review(summary: Review, template_file: Path, names: dict[str, str]) -> None:
         )
     out.print()
     out.print(functions)
+    granting = [f for f in summary.functions if f.grants]
+    if granting:
+        out.print("\n[bold]granted by the topology[/] (beyond each function's own streams)")
+        for f in granting:
+            for words in f.grants:
+                out.print(f"  {named([f.logical_id])}: may {escape(words)}")
     if summary.streams:
         streams = table(
             "stream",

@@ -3,7 +3,8 @@
 Two topologies are synthesized once each: the sample, and a richer one with every shape
 attak generates (a direct entry, an ``input: stream`` ingest, topic streams, a provisioned
 stream, environment variables, more than five streams so they are created in waves, an
-alerts topic).
+alerts topic, grants with wildcards: a prefix, a table's indexes, and one the user wrote
+with its reason).
 
 cdk-nag 3 runs as an aws-cdk-lib validation plugin: ``app.synth()`` writes
 ``validation-report.json`` into the cloud assembly and, under pytest, raises
@@ -33,6 +34,7 @@ ERROR_SEVERITIES = {"error", "fatal"}
 ACKNOWLEDGED = {
     "AwsSolutions::AwsSolutions-SQS3": "DeadLetterQueue",
     "AwsSolutions::AwsSolutions-L1": "Function/Resource",
+    "AwsSolutions::AwsSolutions-IAM5": "GrantsPolicy/Resource",
 }
 """Every acknowledged rule -> the one construct, below each processor, it is scoped to."""
 
@@ -55,7 +57,15 @@ processors:
     memory: 512
     timeout: 30
     environment: {COUNT: 3}
-  audit: processors/audit.py
+  audit:
+    handler: processors/audit.py
+    grants:
+      - s3: {bucket: rich-archive, prefix: audit/, access: write}
+      - dynamodb: {table: sessions}
+      - statement:
+          actions: [cloudwatch:PutMetricData]
+          resources: ["*"]
+          reason: PutMetricData supports no resource-level permissions
   sink: processors/sink.py
 streams:
   - {from: spout, to: reverse, topic: out}
@@ -150,6 +160,15 @@ def test_the_rich_topology_has_every_resource_shape(rich: Synthesized) -> None:
     assert len(functions) == 4
     variables = [f["Environment"]["Variables"] for f in functions]
     assert any(v.get("STAGE") == "test" for v in variables)
+    assert "AuditGrantsPolicy" in "".join(resources)
+
+
+def test_a_wildcard_grant_is_acknowledged_with_the_users_reason(rich: Synthesized) -> None:
+    suppressed = nag_report(rich).get("suppressedViolations", [])
+    reasons = [f["reason"] for f in suppressed if "AwsSolutions-IAM5[" in f["acknowledgedId"]]
+    assert reasons, "the grants' wildcards were expected to be acknowledged"
+    assert len(reasons) == 3  # the prefix, the table's indexes, and the user's statement
+    assert any("PutMetricData supports no resource-level permissions" in r for r in reasons)
 
 
 def test_cdk_nag_finds_no_unacknowledged_error(synthesized: Synthesized) -> None:
@@ -175,6 +194,7 @@ def test_every_acknowledgement_is_reasoned_and_scoped_to_one_construct(
     assert "cdk_nag" not in synthesized.template.read_text(encoding="utf-8")
     for finding in suppressed:
         rule, where = finding["acknowledgedId"], finding["acknowledgedAt"]
+        rule = rule.partition("[")[0]  # IAM5[Resource::ARN]: one per wildcard granted
         assert rule in ACKNOWLEDGED, f"unexpected acknowledgement {rule} at {where}"
         assert len(finding["reason"].strip()) > 40, f"{rule} at {where}: reason too thin"
         # Scoped to one processor's queue, role or function: never the stack or topology.

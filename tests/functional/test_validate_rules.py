@@ -395,3 +395,66 @@ def test_attak_validate_exits_1_on_a_malformed_alert(write_project: WriteProject
     code, _, err = run("validate", str(root))
     assert code == 1
     assert "alerts[0]" in err and "must be an email address or an SNS topic ARN" in err
+
+
+GRANTED = """
+name: granted
+processors:
+  archive:
+    handler: processors/sink.py
+    grants:
+      - dynamo: {table: sessions}
+      - s3: {access: all}
+      - sqs: {queue: arn:aws:sns:us-east-1:123456789012:orders}
+      - kms: alias/mine
+      - statement: {actions: ["s3:*"], resources: [arn:aws:s3:::archive/*]}
+      - dynamodb: {table: Bad_Name!}
+"""
+
+
+def test_every_bad_grant_is_reported_at_its_path(write_project: WriteProject) -> None:
+    root = write_project({**HANDLERS, "topology.yml": GRANTED})
+    with pytest.raises(TopologyError) as caught:
+        read_topology(root)
+    found = {issue.path: issue.message for issue in caught.value.issues}
+    assert all(issue.file.endswith("topology.yml") for issue in caught.value.issues)
+    base = "processors.archive.grants"
+    assert "unknown grant 'dynamo' (did you mean 'dynamodb'?)" in found[f"{base}[0].dynamo"]
+    assert "names no S3 bucket" in found[f"{base}[1].s3.bucket"]
+    assert "must be one of read, write, read-write (given 'all')" in found[f"{base}[1].s3.access"]
+    assert "not the ARN of an SQS queue" in found[f"{base}[2].sqs.queue"]
+    assert "not a name AWS allows for a KMS key" in found[f"{base}[3].kms"]
+    assert (
+        "a wildcard (*) in actions or resources needs a reason"
+        in found[f"{base}[4].statement.reason"]
+    )
+    assert "not a name AWS allows for a DynamoDB table" in found[f"{base}[5].dynamodb.table"]
+    assert len(found) == 7
+
+
+def test_grants_under_defaults_come_before_a_processors_own(write_project: WriteProject) -> None:
+    text = GOOD.replace(
+        "processors:\n",
+        "defaults:\n  grants: [{sns: {topic: alerts}}]\nprocessors:\n"
+        "  granted: {handler: processors/sink.py, grants: [{lambda: enrich}]}\n",
+    )
+    topology = read_topology(write_project({**HANDLERS, "topology.yml": text}))
+    assert [g.kind for g in topology.processors["granted"].grants] == ["sns", "lambda"]
+    assert [g.kind for g in topology.processors["sink"].grants] == ["sns"]
+    assert topology.processors["granted"].grants[0].where == "defaults.grants[0].sns"
+
+
+def test_a_bad_grant_exits_1_naming_file_and_path(write_project: WriteProject) -> None:
+    import subprocess
+    import sys
+
+    root = write_project({**HANDLERS, "topology.yml": GRANTED})
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "validate", str(root)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 1
+    assert "processors.archive.grants[1].s3.access" in done.stderr
+    assert "topology.yml" in done.stderr
