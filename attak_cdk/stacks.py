@@ -36,7 +36,8 @@ def estimate_resources(topology: Topology) -> int:
     streams = len(graph.resolve(topology).streams)
     mappings = streams  # one event-source mapping per stream
     fixed = 1 + alert_resources(topology)  # the dashboard, and the alerts topic if any
-    return PROCESSOR_RESOURCES * len(topology.processors) + streams + mappings + fixed
+    granted = sum(1 for p in topology.processors.values() if p.grants)  # a policy each
+    return PROCESSOR_RESOURCES * len(topology.processors) + granted + streams + mappings + fixed
 
 
 def alert_resources(topology: Topology) -> int:
@@ -62,7 +63,8 @@ def processor_stacks(topology: Topology) -> list[list[str]]:
     parts: list[list[str]] = []
     used = count = 0
     for name, processor in resolved.processors.items():
-        cost = PROCESSOR_RESOURCES + len(processor.reads)
+        # Its resources, a mapping per stream it reads, and a policy for its grants.
+        cost = PROCESSOR_RESOURCES + len(processor.reads) + bool(topology.processors[name].grants)
         if not parts or used + cost > RESOURCE_BUDGET or count >= MAX_PROCESSORS_PER_STACK:
             parts.append([])
             used, count = 1 + alert_resources(topology), 0  # its dashboard and alerts

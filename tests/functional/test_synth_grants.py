@@ -18,7 +18,9 @@ import pytest
 
 from attak_cdk.cdk.app import synthesize
 from attak_cdk.loader import read_topology
+from attak_cdk.project import load_topology
 from attak_cdk.review import granted, review_stacks
+from attak_cdk.stacks import estimate_resources
 from tests.conftest import PASS_ON, SINK
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -178,3 +180,15 @@ def test_the_review_says_each_grant_in_words(project: Path, template: dict[str, 
         "put events on EventBridge bus clicks-bus",
         "call cloudwatch:PutMetricData on *",
     ]
+
+
+def test_a_processors_grants_policy_is_counted_where_stacks_are_sized(tmp_path: Path) -> None:
+    (tmp_path / "p.py").write_text("def handler(event, context):\n    pass\n")
+    plain = "name: g\nprocessors:\n  a: p.py\n  b: p.py\n"
+    (tmp_path / "topology.yml").write_text(plain)
+    without = estimate_resources(load_topology(tmp_path))
+    (tmp_path / "topology.yml").write_text(
+        plain.replace("  b: p.py\n", "  b: {handler: p.py, grants: [{sqs: {queue: jobs}}]}\n")
+    )
+    # One more resource: b's GrantsPolicy, as the synthesized stack has it.
+    assert estimate_resources(load_topology(tmp_path)) == without + 1
