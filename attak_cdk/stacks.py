@@ -42,10 +42,9 @@ def estimate_resources(topology: Topology) -> int:
 
 def alert_resources(topology: Topology) -> int:
     """Resources each processor stack spends on telling people of its alarms."""
-    alerts = topology.alerts
-    if not (alerts.emails or alerts.topics):
+    if not topology.alerts:
         return 0
-    return ALERT_RESOURCES + len(alerts.emails)
+    return ALERT_RESOURCES + len(topology.alerts.emails)
 
 
 def fits_one_stack(topology: Topology) -> bool:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ..model import Topology
+from .load import invocations_per_second
+from .quantities import format_rate
 from .result import CostLine, ProcessorPlan, StreamPlan
 
 DIRECT_SAVING = Decimal("0.8")
@@ -151,17 +153,16 @@ class Batching:
     """The consumer's timeout, in seconds."""
 
 
-def batching_choice(
-    batching: Batching,
-    invocations: Callable[[int, int], Decimal],
-    request_price: Callable[[Decimal], Decimal],
-) -> str | None:
+def batching_choice(batching: Batching, request_price: Callable[[Decimal], Decimal]) -> str | None:
     """A batch size or window for ``batching``'s stream that saves at least ``WORTH`` a
     month in requests and keeps each batch within a quarter of its function's timeout;
-    ``None`` when the settings are right for the load. ``invocations(batch_size,
-    window)``: invocations a second with those settings; ``request_price``: a month of
-    that many invocations a second."""
+    ``None`` when the settings are right for the load. ``request_price``: a month of that
+    many invocations a second."""
     b = batching
+
+    def invocations(batch_size: int, window: int) -> Decimal:
+        return invocations_per_second(b.records_per_second, b.slots, batch_size, window)
+
     now = invocations(b.batch_size, b.window)
     per_slot = b.records_per_second / b.slots if b.slots else Decimal(0)
     if not now or not per_slot:
@@ -178,8 +179,8 @@ def batching_choice(
             if saved >= WORTH:
                 return (
                     f"stream {b.stream}: its batches are full ({b.batch_size} records): "
-                    f"batch_size {size} would take {_rate(now)} invocations a second to "
-                    f"{_rate(later)} (${saved:,.2f} a month less), each batch within a "
+                    f"batch_size {size} would take {format_rate(now)} invocations a second to "
+                    f"{format_rate(later)} (${saved:,.2f} a month less), each batch within a "
                     f"quarter of the {b.timeout} s timeout"
                 )
         return None
@@ -188,13 +189,10 @@ def batching_choice(
         saved = request_price(now) - request_price(later)
         if saved >= WORTH:
             return (
-                f"stream {b.stream}: {_rate(per_slot)} records a second per shard make "
-                f"batches of about {_rate(per_slot)}: max_batching_window {BATCHING_WINDOW} "
-                f"would take {_rate(now)} invocations a second to {_rate(later)} (${saved:,.2f} "
-                f"a month less) for up to {BATCHING_WINDOW} s more latency"
+                f"stream {b.stream}: {format_rate(per_slot)} records a second per shard "
+                f"make batches of about {format_rate(per_slot)}: max_batching_window "
+                f"{BATCHING_WINDOW} would take {format_rate(now)} invocations a second to "
+                f"{format_rate(later)} (${saved:,.2f} a month less) for up to "
+                f"{BATCHING_WINDOW} s more latency"
             )
     return None
-
-
-def _rate(value: Decimal) -> str:
-    return f"{value:,.0f}" if value >= 10 else f"{value:,.2f}".rstrip("0").rstrip(".")

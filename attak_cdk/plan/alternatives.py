@@ -27,6 +27,8 @@ from .load import Load
 from .prices import ClusterPrices, RegionPrices
 from .result import cents
 
+SEED_INSTANCES = 4
+"""The seed's comparison: Apache Storm's usual cluster of 4 m1.large instances."""
 FRAMEWORK_SECONDS = Decimal("0.000005")
 """CPU seconds a cluster spends per event per stage besides the handler: passing the
 tuple on and acknowledging it. Storm's own benchmarks report about a million emits a
@@ -134,10 +136,6 @@ def alternatives(done: Work, price: RegionPrices, hours: Decimal) -> tuple[Alter
         ),
         reference,
     )
-
-
-SEED_INSTANCES = 4
-"""The seed's comparison: Apache Storm's usual cluster of 4 m1.large instances."""
 
 
 def _storm(cores: Decimal, price: ClusterPrices, hours: Decimal) -> tuple[Decimal, str]:

@@ -34,13 +34,12 @@ from .load import (
     ShardNeed,
     StreamLoad,
     deployed_shards,
-    invocations_per_second,
     propagate,
     stream_shard_needs,
 )
 from .prices import ARCHITECTURES, PriceTable, RegionPrices
 from .quantities import format_size
-from .result import CostLine, Plan, ProcessorPlan, StreamPlan, cents
+from .result import CostLine, Plan, ProcessorPlan, StreamPlan, cents, cheapest_at_load
 from .wire import UNKNOWN_TOPIC, dead_letter_bytes, log_lines, runtime_seconds
 
 GIB = Decimal(1024**3)
@@ -136,11 +135,7 @@ def plan_topology(
     warnings = _warnings(topology, load, streams, processors, assumptions)
     at_load = sum((line.at_load for line in lines), Decimal(0))
     if check_entries:
-        ours = (
-            at_load
-            - sum((s.at_load for s in streams), Decimal(0))
-            + sum((min(s.on_demand, s.provisioned) for s in streams), Decimal(0))
-        )
+        ours = cheapest_at_load(at_load, streams)
         for entry, events in load.direct_entries().items():
             if events < DIRECT_MIN_RATE:
                 continue
@@ -267,34 +262,24 @@ def _batching_choices(
     matter (``advice.batching_choice``), with what it costs in latency."""
     plans = {s.name: s for s in streams}
     durations = {p.name: p.duration for p in processors}
+
+    def monthly(per_second: Decimal) -> Decimal:
+        return per_second * seconds / 1_000_000 * price.lambda_requests_per_million
+
     choices = []
     for stream in load.streams:
         planned = plans[stream.name]
-        slots = planned.shards * stream.settings.parallelization_factor
-
-        def invocations(
-            batch_size: int,
-            window: int,
-            records: Decimal = stream.records_per_second,
-            slots: int = slots,
-        ) -> Decimal:
-            return invocations_per_second(records, slots, batch_size, window)
-
-        def monthly(per_second: Decimal) -> Decimal:
-            return per_second * seconds / 1_000_000 * price.lambda_requests_per_million
-
         choice = batching_choice(
             Batching(
                 stream=stream.name,
                 records_per_second=stream.records_per_second,
-                slots=slots,
+                slots=planned.shards * stream.settings.parallelization_factor,
                 batch_size=stream.settings.batch_size,
                 window=stream.settings.max_batching_window,
                 events_per_record=planned.events_per_record,
                 event_seconds=durations[stream.target],
                 timeout=topology.processors[stream.target].timeout,
             ),
-            invocations,
             monthly,
         )
         if choice:

@@ -191,10 +191,15 @@ class _TableReader:
             dashboard_month=p("cloudwatch/dashboard_month"),
             log_ingestion_per_gb=p("cloudwatch/log_ingestion_per_gb"),
             storm_instance_hour=p("ec2/m1.large_hour"),
-            custom_metric_month=p("cloudwatch/custom_metric_month")
-            if _has(data, "cloudwatch/custom_metric_month")
-            else Decimal("0.30"),
-            kms_key_month=p("kms/key_month") if _has(data, "kms/key_month") else Decimal("1.00"),
+            # Absent from a table made before they were priced: the field's default stands.
+            **{
+                name: p(path)
+                for name, path in (
+                    ("custom_metric_month", "cloudwatch/custom_metric_month"),
+                    ("kms_key_month", "kms/key_month"),
+                )
+                if _has(data, path)
+            },
             advantage=AdvantagePrices(
                 ingest_per_gb=p("kinesis/advantage_ingest_per_gb"),
                 retrieval_per_gb=p("kinesis/advantage_retrieval_per_gb"),

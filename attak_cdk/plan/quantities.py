@@ -201,6 +201,12 @@ def format_size(size: Decimal) -> str:
     return f"{_trim(size)} B"
 
 
+def format_rate(value: Decimal) -> str:
+    """A count per second for people: whole from 10 up (``12,428``), else two places at
+    most (``5.46``, ``0.8``)."""
+    return f"{value:,.0f}" if value >= 10 else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 def _trim(number: Decimal) -> str:
     text = f"{number:,.2f}".rstrip("0").rstrip(".")
     return text or "0"

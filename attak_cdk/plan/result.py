@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -169,6 +170,14 @@ class CostLine:
         }
 
 
+def cheapest_at_load(at_load: Decimal, streams: Sequence[StreamPlan]) -> Decimal:
+    """``at_load`` with every stream in ``streams`` in its cheaper mode, sized for the load
+    (a stream declared too small is cheaper as declared, but cannot carry the load)."""
+    declared = sum((s.at_load for s in streams), Decimal(0))
+    cheapest = sum((min(s.on_demand, s.provisioned) for s in streams), Decimal(0))
+    return at_load - declared + cheapest
+
+
 @dataclass(frozen=True)
 class Plan:
     """Capacity and monthly cost of a topology at one load, and what it was assumed from."""
@@ -216,9 +225,7 @@ class Plan:
     @property
     def cheapest_at_load(self) -> Decimal:
         """At load, with every stream in its cheaper mode."""
-        streams = sum((s.at_load for s in self.streams), Decimal(0))
-        cheapest = sum((min(s.on_demand, s.provisioned) for s in self.streams), Decimal(0))
-        return self.at_load - streams + cheapest
+        return cheapest_at_load(self.at_load, self.streams)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 
+from attak_cdk.plan.quantities import format_rate
+
 from .console import err, out
 from .tables import print_fitted
 
@@ -29,10 +31,6 @@ if TYPE_CHECKING:
 
 def _money(amount: Decimal) -> str:
     return f"{amount:,.2f}"
-
-
-def _rate(value: Decimal) -> str:
-    return f"{value:,.0f}" if value >= 10 else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 def _fractions(result: Plan) -> list[str]:
@@ -76,7 +74,7 @@ def plan_report(result: Plan, *, console: Console = out, errors: Console = err) 
             rows.append(
                 [
                     escape(s.name),
-                    _rate(s.records_per_second),
+                    format_rate(s.records_per_second),
                     f"{s.bytes_per_second / 1024**2:,.2f}",
                     str(s.shards_needed),
                     s.limit,
@@ -100,8 +98,8 @@ def plan_report(result: Plan, *, console: Console = out, errors: Console = err) 
         [
             [
                 escape(p.name),
-                _rate(p.events_per_second),
-                _rate(p.invocations_per_second),
+                format_rate(p.events_per_second),
+                format_rate(p.invocations_per_second),
                 str(p.concurrency),
                 f"{p.busy:,.1f}",
                 f"{p.gb_seconds_per_month:,.0f}",
