@@ -50,18 +50,17 @@ QUEUE_URL_BOUND = 143
 
 
 def attak_variables(topology: Topology, processor: Processor) -> dict[str, str]:
-    """The variables attak adds to a processor's function, as ``cdk/processor.py`` sets
-    them, with the dead-letter queue's URL (known only at deploy) as long as it can be."""
-    variables = {
-        config.ENV_HANDLER: graph.handler_module(processor),
-        config.ENV_PROCESSOR: processor.name,
-        config.ENV_TOPOLOGY: topology.name,
-        config.ENV_MAX_HOPS: str(topology.max_hops),
-        config.ENV_DEAD_LETTERS: "q" * QUEUE_URL_BOUND,
-    }
-    if topology.trace_sampling != config.DEFAULT_TRACE_SAMPLING:
-        variables[config.ENV_TRACE_SAMPLING] = repr(float(topology.trace_sampling))
-    return variables
+    """The variables attak adds to a processor's function (``config.environment``, as
+    ``cdk/processor.py`` sets them), with the dead-letter queue's URL (known only at
+    deploy) as long as it can be."""
+    return config.environment(
+        handler=graph.handler_module(processor),
+        processor=processor.name,
+        topology=topology.name,
+        max_hops=topology.max_hops,
+        dead_letters="q" * QUEUE_URL_BOUND,
+        trace_sampling=topology.trace_sampling,
+    )
 
 
 def environment_bytes(variables: dict[str, str]) -> int:

@@ -119,13 +119,15 @@ class ProcessorFunction(Construct):
             description=f"attak processor '{props.processor}' of topology '{props.topology}'",
             environment={
                 **props.environment,
-                config.ENV_HANDLER: f"{module}:{function or 'handler'}",
-                config.ENV_PROCESSOR: props.processor,
-                config.ENV_TOPOLOGY: props.topology,
-                config.ENV_MAX_HOPS: str(props.max_hops),
-                # Failed events are dead-lettered by the runtime itself, with their data.
-                config.ENV_DEAD_LETTERS: self.dead_letter_queue.queue_url,
-                **_trace_sampling(props.trace_sampling),
+                **config.environment(
+                    handler=f"{module}:{function or 'handler'}",
+                    processor=props.processor,
+                    topology=props.topology,
+                    max_hops=props.max_hops,
+                    # Failed events are dead-lettered by the runtime itself, with their data.
+                    dead_letters=self.dead_letter_queue.queue_url,
+                    trace_sampling=props.trace_sampling,
+                ),
             },
             # Direct invokes' retries and DLQ: as `configure_async_invoke` after, in one call.
             retry_attempts=config.DIRECT_RETRIES,
@@ -251,11 +253,3 @@ class ProcessorFunction(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description=description,
         )
-
-
-def _trace_sampling(rate: float) -> dict[str, str]:
-    """The runtime's sampling variable, only when the rate is not the runtime's default:
-    Lambda's environment holds 4 KB in all, the user's variables included."""
-    if rate == DEFAULT_TRACE_SAMPLING:
-        return {}
-    return {config.ENV_TRACE_SAMPLING: repr(float(rate))}

@@ -41,6 +41,31 @@ DEFAULT_MAX_HOPS = 16
 DEFAULT_TRACE_SAMPLING = 0.01
 """The share of traces logged record by record unless the topology sets ``trace_sampling``."""
 
+
+def environment(
+    *,
+    handler: str,
+    processor: str,
+    topology: str,
+    max_hops: int,
+    dead_letters: str,
+    trace_sampling: float,
+) -> dict[str, str]:
+    """attak's variables for a processor's function, as the stack sets them and the
+    validator weighs them against Lambda's 4 KB: the sampling rate only when it is not the
+    default, as every byte counts."""
+    variables = {
+        ENV_HANDLER: handler,
+        ENV_PROCESSOR: processor,
+        ENV_TOPOLOGY: topology,
+        ENV_MAX_HOPS: str(max_hops),
+        ENV_DEAD_LETTERS: dead_letters,
+    }
+    if trace_sampling != DEFAULT_TRACE_SAMPLING:
+        variables[ENV_TRACE_SAMPLING] = repr(float(trace_sampling))
+    return variables
+
+
 DIRECT_RETRIES = 2
 """Lambda retries a failed asynchronous (direct) invocation twice before its on-failure
 destination: the stack makes that explicit, the simulator does the same."""
