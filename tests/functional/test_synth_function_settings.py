@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from attak_cdk.errors import TopologyError
+from attak_cdk.errors import Issue, TopologyError
 from attak_cdk.loader import read_topology
 from attak_cdk.plan.assumptions import plan_assumptions
 from attak_cdk.plan.cost import plan_topology
@@ -308,3 +308,29 @@ def test_a_processors_vpc_replaces_the_defaults_vpc(write_project: WriteProject)
     inherited, own = processors["inherits"].vpc, processors["own"].vpc
     assert inherited is not None and inherited.subnets == (SUBNETS[0],)
     assert own is not None and own.subnets == (other,)
+
+
+def test_reserving_more_than_a_default_account_allows_is_a_warning(
+    write_project: WriteProject,
+) -> None:
+    from attak_cdk import validate
+
+    def reserving(a: int, b: int) -> list[Issue]:
+        root = write_project(
+            {
+                "p/plain.py": SINK,
+                "topology.yml": f"""
+                    name: reserving
+                    processors:
+                      a: {{handler: p/plain.py, reserved_concurrency: {a}}}
+                      b: {{handler: p/plain.py, reserved_concurrency: {b}}}
+                """,
+            }
+        )
+        return list(validate.reserved_concurrency(read_topology(root)))
+
+    assert reserving(500, 400) == []  # 900: the default 1,000 less the 100 kept unreserved
+    (issue,) = reserving(600, 400)
+    assert (issue.severity, issue.path) == ("warning", "processors.a.reserved_concurrency")
+    assert "reserve 1000 concurrent executions together (a 600, b 400)" in issue.message
+    assert "can reserve at most 900" in issue.message
