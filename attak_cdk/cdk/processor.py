@@ -91,7 +91,8 @@ GRANTS_POLICY = "GrantsPolicy"
 
 
 class ProcessorFunction(Construct):
-    """A processor's Lambda function (Python, arm64) with its log group and DLQ."""
+    """A processor's Lambda function (Python 3.13 on arm64 unless its processor says
+    otherwise) with its log group and DLQ."""
 
     def __init__(self, scope: Construct, id: str, *, props: ProcessorFunctionProps) -> None:
         super().__init__(scope, id)

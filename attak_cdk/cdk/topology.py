@@ -98,7 +98,7 @@ def _build(
 ) -> Built:
     resolved = graph.resolve(topology)
     names = _stream_names(placement, resolved)
-    processors = {}
+    processors: dict[str, ProcessorFunction] = {}
     for name, processor in topology.processors.items():
         # A processor's own architecture and Python win over the stack's.
         machine = processor.architecture or architecture
