@@ -24,6 +24,7 @@ from .. import graph, manifest
 from ..errors import AttakError
 from ..model import Topology as TopologyModel
 from ..runtime import config
+from ..settings import DEFAULT_PYTHON
 from .alerts import AlertTopic
 from .asset import AssetStager
 from .processor import ProcessorFunction, ProcessorFunctionProps
@@ -97,14 +98,19 @@ def _build(
 ) -> Built:
     resolved = graph.resolve(topology)
     names = _stream_names(placement, resolved)
-    processors = {
-        name: ProcessorFunction(
+    processors: dict[str, ProcessorFunction] = {}
+    for name, processor in topology.processors.items():
+        # A processor's own architecture and Python win over the stack's.
+        machine = processor.architecture or architecture
+        python = processor.python or DEFAULT_PYTHON
+        routes = resolved.runtime_routes(name, names)
+        processors[name] = ProcessorFunction(
             placement.processor_scope(name),
             graph.processor_id(name),
             props=ProcessorFunctionProps(
                 processor=name,
                 topology=topology.name,
-                asset=stager.stage(processor, resolved.runtime_routes(name, names)),
+                asset=stager.stage(processor, routes, architecture=machine, python=python),
                 handler=graph.handler_module(processor),
                 memory=processor.memory,
                 timeout=processor.timeout,
@@ -114,12 +120,15 @@ def _build(
                 max_hops=topology.max_hops,
                 trace_sampling=topology.trace_sampling,
                 system_log_level=processor.system_log_level,
-                architecture=architecture,
+                architecture=machine,
+                python=python,
+                layers=processor.layers,
+                vpc=processor.vpc,
+                ephemeral_storage=processor.ephemeral_storage,
+                tracing=processor.tracing,
                 log_retention=log_retention,
             ),
         )
-        for name, processor in topology.processors.items()
-    }
     streams: dict[str, TopologyStream] = {}
     for local, stream in resolved.streams.items():
         built = TopologyStream(
