@@ -204,7 +204,9 @@ class TopologyParts:
         prefix = f"topology '{self.model.name}' has no stream from '{source}' to '{target}'"
         if joining:
             topics = [s.topic for s in joining if s.topic is not None]
-            there = [repr(t) for t in topics] + ["none" for s in joining if s.topic is None]
+            there = [repr(t) for t in topics]
+            if len(topics) < len(joining):
+                there.append("no topic (it carries every topic)")
             return (
                 f"{prefix} with the topic '{topic}'{did_you_mean(str(topic), topics)}; "
                 f"the topics there: {', '.join(there)}"

@@ -11,6 +11,8 @@ A topology past CloudFormation's 500 resources per stack is spread over several 
 and imports). Processor stacks depend only on stream stacks, so loops in the topology
 never become loops between stacks. Each processor stack carries the manifest part of its
 own processors (``part`` N of ``parts``); ``attak_cdk.live`` reads and joins them all.
+``build_stacks`` returns the stacks as ``TopologyStacks``, which finds each function and
+stream by the topology's names wherever it was placed.
 """
 
 from __future__ import annotations

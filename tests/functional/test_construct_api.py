@@ -36,6 +36,7 @@ streams:
   - [parse, archive, clicks]
   - [parse, alert, suspicious]
   - [parse, alert, errors]
+  - [archive, alert]
 """
 
 
@@ -100,6 +101,7 @@ def test_functions_and_streams_are_listed_by_the_topologys_names(topology: Topol
         "parse->archive[clicks]",
         "parse->alert[suspicious]",
         "parse->alert[errors]",
+        "archive->alert",
         "input->parse",
     ]
 
@@ -114,6 +116,7 @@ def test_a_stream_is_found_by_its_ends_and_its_topic(topology: Topology) -> None
         topology.stream("parse", "alert", topic="errors")
         is topology.streams["parse->alert[errors]"]
     )
+    assert topology.stream("archive", "alert") is topology.streams["archive->alert"]
     assert topology.ingest_stream("parse") is topology.streams["input->parse"]
 
 
@@ -153,9 +156,15 @@ def test_an_unknown_topic_or_stream_says_what_there_is(topology: Topology) -> No
         "(did you mean 'errors'?); the topics there: 'suspicious', 'errors'"
     )
     with pytest.raises(UnknownPart) as raised:
-        topology.stream("archive", "alert")
+        topology.stream("archive", "alert", topic="clicks")
     assert raised.value.message == (
-        "topology 'shop' has no stream from 'archive' to 'alert'; streams from 'archive': none"
+        "topology 'shop' has no stream from 'archive' to 'alert' with the topic 'clicks'; "
+        "the topics there: no topic (it carries every topic)"
+    )
+    with pytest.raises(UnknownPart) as raised:
+        topology.stream("alert", "archive")
+    assert raised.value.message == (
+        "topology 'shop' has no stream from 'alert' to 'archive'; streams from 'alert': none"
     )
     with pytest.raises(UnknownPart, match="did you mean 'parse->archive\\[clicks\\]'"):
         topology.stream("parse", "parse", topic="clicks")
@@ -216,13 +225,13 @@ def test_parts_are_found_by_name_across_the_stacks_of_a_split_topology(
     )
     app = cdk.App()
     stacks = build_stacks(app, load_topology(project))
-    assert isinstance(stacks, TopologyStacks) and len(stacks.stacks) == 7
+    assert isinstance(stacks, TopologyStacks) and len(stacks.stacks) == 8
     archive = stacks.function("archive")
     assert cdk.Stack.of(archive).stack_name == "shop-2"
     assert cdk.Stack.of(stacks.stream("parse", "alert", topic="errors")).stack_name == (
         "shop-streams-3"
     )
-    assert cdk.Stack.of(stacks.ingest_stream("parse")).stack_name == "shop-streams-4"
+    assert cdk.Stack.of(stacks.ingest_stream("parse")).stack_name == "shop-streams-5"
     with pytest.raises(AmbiguousStream):
         stacks.stream("parse", "alert")
     # A bucket of the user's, in a stack of its own, granted to a function of another.
