@@ -112,6 +112,9 @@ class ProcessorFunction(Construct):
             retention_period=values.days(14),
         )
         module, _, function = props.handler.partition(":")
+        # Made here, not by the function, so that it has no managed policy and stays typed
+        # as a Role (``function.role`` is an optional IRole).
+        self.role = permissions.execution_role(self, f"{graph.FUNCTION}ServiceRole")
         self.function = lambda_.Function(
             self,
             graph.FUNCTION,
@@ -135,7 +138,7 @@ class ProcessorFunction(Construct):
             timeout=values.seconds(props.timeout),
             reserved_concurrent_executions=props.reserved_concurrency,
             log_group=self.log_group,
-            role=permissions.execution_role(self, f"{graph.FUNCTION}ServiceRole"),
+            role=self.role,
             # JSON log format: Lambda's own lines become JSON objects and can be filtered by
             # level; the runtime's lines, printed JSON, pass through as they are. The system
             # log level filters the platform's lines: START and REPORT are INFO.
