@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from .endpoint import read_http
 from .errors import Issue, TopologyError, did_you_mean, display_path, path_problem
 from .grants import GRANT_KINDS, read_grants
 from .model import (
@@ -75,6 +76,8 @@ PROCESSOR_KEYS: Keys = {
     "environment": "environment variables: name -> text or number",
     "grants": "what the function may do beyond its streams: a list of grants on existing "
     f"resources, each one of {', '.join(GRANT_KINDS)}",
+    "http": "an HTTPS endpoint (a Lambda function URL) into this entry processor: true, or "
+    "{auth: iam | none, cors: [origins], reason}",
     **{name: setting.help for name, setting in PROCESSOR_SETTINGS.items()},
 }
 PLAN_KEYS: Keys = {
@@ -737,6 +740,7 @@ class _Reader:
             function=function,
             environment=environment,
             grants=grants,
+            http=read_http(options.get("http"), f"{owner}.http", self.issue),
             where=where,
             handler_spec=handler_spec,
             **values,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .endpoint import HttpEndpoint
 from .grants import Grant
 from .settings import (
     DEFAULT_BATCH_SIZE,
@@ -49,6 +50,8 @@ class Processor:
     grants: tuple[Grant, ...] = ()
     """What the function may do beyond its own streams (``defaults:``' grants first):
     AWS permissions only, which simulate does not model."""
+    http: HttpEndpoint | None = None
+    """An entry's HTTPS endpoint (a Lambda function URL), or ``None``."""
     where: str = ""
     handler_spec: str = ""
     """The handler as the user wrote it, for messages."""

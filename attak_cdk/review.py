@@ -1,8 +1,9 @@
 """The review summary of a synthesized stack: what a reviewer checks before deploying.
 
 Read from the template itself (not from the topology), so it shows what CloudFormation
-will be asked to create: resources by type; per function its memory, timeout, and the
-streams it reads (through mappings) and writes (through its IAM policy); per stream its
+will be asked to create: resources by type; per function its memory, timeout, the
+streams it reads (through mappings) and writes (through its IAM policy), and its HTTPS
+endpoint if it has a function URL, with its auth in words; per stream its
 mode, shards, consumer and the consumer's dead-letter queue.
 """
 
@@ -13,11 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import graph
+from .endpoint import HttpEndpoint
 from .model import Topology
 
 Template = dict[str, Any]
 KINESIS = "AWS::Kinesis::Stream"
 LAMBDA = "AWS::Lambda::Function"
+FUNCTION_URL = "AWS::Lambda::Url"
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class FunctionReview:
     grants: list[str] = field(default_factory=list)
     """The topology's ``grants:`` of the function, in words (``read-write objects under
     logs/ in S3 bucket archive``)."""
+    endpoint: str | None = None
+    """Its function URL, in words (``HTTPS endpoint, IAM auth``), or None."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ def review_stacks(
     writes: dict[str, set[str]] = {}
     consumers: dict[str, list[str]] = {k: [] for k in streams}
     queues: dict[str, list[str]] = {k: [] for k in streams}
+    endpoints: dict[str, str] = {}
     for found in resources.values():
         functions = {k for k, r in found.items() if r["Type"] == LAMBDA}
         role_of = {k: _target(found[k]["Properties"].get("Role")) for k in functions}
@@ -138,6 +144,11 @@ def review_stacks(
                 for function, role in role_of.items():
                     if role in roles:
                         writes[function] |= targets
+            elif resource["Type"] == FUNCTION_URL:
+                target = _target(properties.get("TargetFunctionArn"))
+                if target is not None:
+                    auth = "none" if properties.get("AuthType") == "NONE" else "iam"
+                    endpoints[target] = HttpEndpoint(auth=auth).words
             elif resource["Type"] == "AWS::Lambda::EventSourceMapping":
                 reader = _target(properties.get("FunctionName"))
                 source = _target(properties.get("EventSourceArn"), exports)
@@ -161,6 +172,7 @@ def review_stacks(
                     reads=reads[k],
                     writes=sorted(writes[k]),
                     grants=list((grants or {}).get(k, [])),
+                    endpoint=endpoints.get(k),
                 )
                 for k, r in found.items()
                 if r["Type"] == LAMBDA

@@ -26,6 +26,9 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from .endpoint import AUTH as HTTP_AUTH
+from .endpoint import KEYS as HTTP_KEYS
+from .endpoint import MAX_ORIGINS, ORIGIN
 from .errors import OutputError
 from .grants import ACCESS, GRANT_KINDS, SSM_PATH
 from .loader import (
@@ -93,7 +96,7 @@ def topology_schema() -> Json:
     processor = _object(
         PROCESSOR_KEYS,
         PROCESSOR_SETTINGS,
-        {"handler": _HANDLER, "environment": _ENVIRONMENT, "grants": _GRANTS},
+        {"handler": _HANDLER, "environment": _ENVIRONMENT, "grants": _GRANTS, "http": _HTTP},
     )
     processor["required"] = ["handler"]
     stream = _object(
@@ -383,6 +386,36 @@ _GRANTS: Json = {
         "properties": _GRANT_FORMS,
         "additionalProperties": False,
     },
+}
+
+
+# ``http: true``, or its mapping; a public endpoint needs a reason (as the loader says).
+_HTTP: Json = {
+    "anyOf": [
+        {"type": ["boolean", "null"]},
+        {
+            "type": "object",
+            "properties": {
+                "auth": {"description": _sentence(HTTP_KEYS["auth"]), "enum": list(HTTP_AUTH)},
+                "cors": {
+                    "description": _sentence(HTTP_KEYS["cors"]),
+                    "anyOf": [
+                        {"type": "string", "pattern": ORIGIN.pattern},
+                        {
+                            "type": "array",
+                            "items": {"type": "string", "pattern": ORIGIN.pattern},
+                            "minItems": 1,
+                            "maxItems": MAX_ORIGINS,
+                        },
+                    ],
+                },
+                "reason": {"description": _sentence(HTTP_KEYS["reason"]), "type": "string"},
+            },
+            "additionalProperties": False,
+            "if": {"properties": {"auth": {"const": "none"}}, "required": ["auth"]},
+            "then": {"required": ["reason"]},
+        },
+    ]
 }
 
 
