@@ -44,7 +44,7 @@ PINNED_PYTHON_RUNTIME = Acknowledgment(
 PUBLIC_ACCESS_PACKS = ("HIPAA.Security", "NIST.800.53.R4", "NIST.800.53.R5", "PCI.DSS.321")
 """The cdk-nag packs whose rule LambdaFunctionPublicAccessProhibited flags a permission
 anyone may use: the two a public function URL needs (AwsSolutions has no such rule)."""
-PUBLIC_URL_PERMISSIONS = ("InvokeFunctionUrl", "InvokeFunction")
+PUBLIC_URL_PERMISSIONS = ("invoke-function-url", "invoke-function")
 """The construct ids, below the function, of the permissions CDK adds for a public
 function URL: since October 2025 a caller needs both actions
 (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html)."""

@@ -221,7 +221,7 @@ def _outputs(
                 placement.processor_scope(name),
                 f"{graph.function_id(name)}Url",
                 value=built_processor.url.url,
-                description=f"{endpoint.words} of processor '{name}' (its function URL)",
+                description=f"processor '{name}': {endpoint.words} (its function URL)",
             )
     for local, stream in built.streams.items():
         output(

@@ -63,16 +63,16 @@ class UrlClient:
         self.attempts = attempts
         self.sleep = sleep
 
-    def post(self, url: str, body: bytes, *, signed: bool, function: str = "") -> Answer:
+    def post(self, url: str, body: bytes, *, signed: bool) -> Answer:
         """POST ``body`` to ``url``, sending it again while Lambda throttles it (429)."""
         for attempt in range(1, self.attempts + 1):
-            answer = self._post_once(url, body, signed, function)
+            answer = self._post_once(url, body, signed)
             if answer.status != THROTTLED or attempt == self.attempts:
                 return answer
             self.sleep(backoff(attempt))
         raise AssertionError("unreachable")  # the loop returns
 
-    def _post_once(self, url: str, body: bytes, signed: bool, function: str) -> Answer:
+    def _post_once(self, url: str, body: bytes, signed: bool) -> Answer:
         headers = {"content-type": "application/json"}
         if signed:
             headers = self.signed_headers(url, body, headers)
@@ -82,7 +82,7 @@ class UrlClient:
                 return Answer(response.status, _document(response.read()))
         except urllib.error.HTTPError as exc:
             document = _document(exc.read())
-            return Answer(exc.code, document, _refusal(exc.code, document, signed, function))
+            return Answer(exc.code, document, _refusal(exc.code, document, signed))
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             host = urlsplit(url).netloc or url
@@ -121,7 +121,7 @@ def _said(document: Any) -> str:
     return str(document or "").strip()[:300]
 
 
-def _refusal(status: int, document: Any, signed: bool, function: str) -> str:
+def _refusal(status: int, document: Any, signed: bool) -> str:
     """A refused request, in words, with what to do."""
     said = _said(document)
     quoted = f" ({said})" if said else ""
@@ -131,11 +131,11 @@ def _refusal(status: int, document: Any, signed: bool, function: str) -> str:
                 f"the HTTPS endpoint refused the request (403 Forbidden){quoted}: the manifest "
                 "says it is public, but it asks for a signature; deploy again (`attak deploy`)"
             )
-        of = f" on function {function}" if function else ""
         return (
             f"the HTTPS endpoint refused the signed request (403 Forbidden){quoted}: the "
-            f"credentials need lambda:InvokeFunctionUrl and lambda:InvokeFunction{of}, and "
-            "must be for the region the stack is in (--region, --profile)"
+            "credentials need lambda:InvokeFunctionUrl and lambda:InvokeFunction on the "
+            "processor's function, and must be for the region the stack is in (--region, "
+            "--profile)"
         )
     if status == THROTTLED:
         return (
