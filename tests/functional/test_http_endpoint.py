@@ -316,8 +316,9 @@ def test_a_direct_invocation_is_answered_as_before() -> None:
 class FunctionUrl:
     """A local stand-in for a function URL: Lambda's SigV4 check, then attak's runtime."""
 
-    def __init__(self, credentials: Credentials | None) -> None:
+    def __init__(self, credentials: Credentials | None, region: str = REGION) -> None:
         self.credentials = credentials
+        self.region = region
         self.seen: list[Any] = []
         self.runner = runner(self.seen)
         self.requests: list[dict[str, str]] = []
@@ -362,7 +363,7 @@ class FunctionUrl:
             for part in authorization[len("AWS4-HMAC-SHA256 ") :].split(",")
         )
         _, day, region, service, terminal = fields["Credential"].split("/")
-        if (region, service, terminal) != (REGION, "lambda", "aws4_request"):
+        if (region, service, terminal) != (self.region, "lambda", "aws4_request"):
             return False
         signed_names = fields["SignedHeaders"].split(";")
         request = AWSRequest(
@@ -373,7 +374,7 @@ class FunctionUrl:
         )
         request.context["timestamp"] = headers["x-amz-date"]
         assert self.credentials is not None
-        auth = SigV4Auth(self.credentials, "lambda", REGION)
+        auth = SigV4Auth(self.credentials, "lambda", self.region)
         expected = auth.signature(
             auth.string_to_sign(request, auth.canonical_request(request)), request
         )
@@ -484,3 +485,41 @@ def test_http_chooses_the_url_or_a_direct_invoke_and_refuses_a_processor_without
         LiveError, match=r"processor 'plain' has no HTTPS endpoint .* with one: hook"
     ):
         trigger.plan(deployed, [plain], http=True)
+
+
+def test_attak_trigger_posts_the_input_file_through_the_url_with_the_sessions_credentials(
+    write_project: WriteProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command signs with the credentials and region of its AWS session."""
+    from typer.testing import CliRunner
+
+    from attak_cdk.live import deployment as live_deployment
+    from cli.main import app
+
+    root = write_project(
+        {
+            **HANDLERS,
+            "topology.yml": "name: hooks\nprocessors:\n  hook: {handler: p/entry.py, http: true}\n",
+            "events.jsonl": '{"processor": "hook", "data": {"n": 1}}\n'
+            '{"processor": "hook", "data": {"n": 2}}\n',
+        }
+    )
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDSESSION")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "session-secret")
+    with FunctionUrl(Credentials("AKIDSESSION", "session-secret"), "ap-south-1") as url:
+        processors = {
+            "hook": DeployedProcessor("hook", "fn", "/aws/lambda/fn", url=url.url, url_auth="iam")
+        }
+        found = Deployment("hooks", ("hooks",), processors)
+        monkeypatch.setattr(live_deployment, "find_deployment", lambda *a, **k: found)
+        done = CliRunner().invoke(
+            app,
+            [
+                *("trigger", str(root), "--input", str(root / "events.jsonl")),
+                *("--region", "ap-south-1", "--json", "--no-follow"),
+            ],
+        )
+        assert done.exit_code == 0, done.output
+        document = json.loads(done.stdout)
+        assert [e["via"] for e in document["events"]] == ["url", "url"]
+        assert [event for event, _ in url.seen] == [{"n": 1}, {"n": 2}]
