@@ -523,3 +523,22 @@ def test_attak_trigger_posts_the_input_file_through_the_url_with_the_sessions_cr
         document = json.loads(done.stdout)
         assert [e["via"] for e in document["events"]] == ["url", "url"]
         assert [event for event, _ in url.seen] == [{"n": 1}, {"n": 2}]
+
+
+def test_a_changed_endpoint_is_a_difference_from_the_deployed_topology(
+    write_project: WriteProject,
+) -> None:
+    from attak_cdk.live.deployment import differences
+
+    root = write_project(
+        {**HANDLERS, "topology.yml": "name: hooks\nprocessors:\n  hook: {handler: p/entry.py}\n"}
+    )
+    topology, _ = check_topology(root)
+    deployed = Deployment(
+        "hooks",
+        ("hooks",),
+        {"hook": DeployedProcessor("hook", "fn", "g", url="https://u/", url_auth="iam")},
+    )
+    assert differences(topology, deployed) == [
+        "processor 'hook': its HTTPS endpoint (http:) changed"
+    ]
