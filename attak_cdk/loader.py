@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from .endpoint import read_http
 from .errors import Issue, TopologyError, did_you_mean, display_path, path_problem
 from .function_settings import layers_problem, read_layers, read_vpc
 from .grants import GRANT_KINDS, read_grants
@@ -78,6 +79,8 @@ PROCESSOR_KEYS: Keys = {
     f"resources, each one of {', '.join(GRANT_KINDS)}",
     "layers": "Lambda layer version ARNs, at most 5 with those under defaults",
     "vpc": "the VPC the function reaches: subnets (1 to 16 ids) and security_groups (1 to 5 ids)",
+    "http": "an HTTPS endpoint (a Lambda function URL) into this entry processor: true, or "
+    "{auth: iam | none, cors: [origins], reason}",
     **{name: setting.help for name, setting in PROCESSOR_SETTINGS.items()},
 }
 PLAN_KEYS: Keys = {
@@ -764,6 +767,7 @@ class _Reader:
             grants=grants,
             layers=layers,
             vpc=vpc,
+            http=read_http(options.get("http"), f"{owner}.http", self.issue),
             where=where,
             handler_spec=handler_spec,
             **values,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .endpoint import HttpEndpoint
 from .function_settings import Vpc
 from .grants import Grant
 from .settings import (
@@ -62,6 +63,8 @@ class Processor:
     """Layer version ARNs, ``defaults:``' first. Like ``vpc``, a deployment setting that
     simulate ignores."""
     vpc: Vpc | None = None
+    http: HttpEndpoint | None = None
+    """An entry's HTTPS endpoint (a Lambda function URL), or ``None``."""
     where: str = ""
     handler_spec: str = ""
     """The handler as the user wrote it, for messages."""

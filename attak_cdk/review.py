@@ -3,7 +3,8 @@
 Read from the template itself (not from the topology), so it shows what CloudFormation
 will be asked to create: resources by type; per function its memory, timeout, the
 streams it reads (through mappings) and writes (through its IAM policy), and the settings
-it has that attak does not give every function (layers, VPC, tracing...); per stream its
+it has that attak does not give every function (layers, VPC, tracing...), and its HTTPS
+endpoint if it has a function URL, with its auth in words; per stream its
 mode, shards, consumer and the consumer's dead-letter queue.
 """
 
@@ -14,12 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import graph
+from .endpoint import HttpEndpoint
 from .model import Topology
 from .settings import DEFAULT_ARCHITECTURE, DEFAULT_PYTHON
 
 Template = dict[str, Any]
 KINESIS = "AWS::Kinesis::Stream"
 LAMBDA = "AWS::Lambda::Function"
+FUNCTION_URL = "AWS::Lambda::Url"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class FunctionReview:
     settings: list[str] = field(default_factory=list)
     """Its settings that differ from every function's, in words (``Python 3.12``,
     ``X-Ray active tracing``)."""
+    endpoint: str | None = None
+    """Its function URL, in words (``HTTPS endpoint, IAM auth``), or None."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,7 @@ def review_stacks(
     writes: dict[str, set[str]] = {}
     consumers: dict[str, list[str]] = {k: [] for k in streams}
     queues: dict[str, list[str]] = {k: [] for k in streams}
+    endpoints: dict[str, str] = {}
     for found in resources.values():
         functions = {k for k, r in found.items() if r["Type"] == LAMBDA}
         role_of = {k: _target(found[k]["Properties"].get("Role")) for k in functions}
@@ -143,6 +149,11 @@ def review_stacks(
                 for function, role in role_of.items():
                     if role in roles:
                         writes[function] |= targets
+            elif resource["Type"] == FUNCTION_URL:
+                target = _target(properties.get("TargetFunctionArn"))
+                if target is not None:
+                    auth = "none" if properties.get("AuthType") == "NONE" else "iam"
+                    endpoints[target] = HttpEndpoint(auth=auth).words
             elif resource["Type"] == "AWS::Lambda::EventSourceMapping":
                 reader = _target(properties.get("FunctionName"))
                 source = _target(properties.get("EventSourceArn"), exports)
@@ -167,6 +178,7 @@ def review_stacks(
                     writes=sorted(writes[k]),
                     grants=list((grants or {}).get(k, [])),
                     settings=function_settings(r["Properties"]),
+                    endpoint=endpoints.get(k),
                 )
                 for k, r in found.items()
                 if r["Type"] == LAMBDA

@@ -26,6 +26,9 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from .endpoint import AUTH as HTTP_AUTH
+from .endpoint import KEYS as HTTP_KEYS
+from .endpoint import MAX_ORIGINS, ORIGIN
 from .errors import OutputError
 from .function_settings import (
     LAYER_ARN,
@@ -109,6 +112,7 @@ def topology_schema() -> Json:
             "grants": _GRANTS,
             "layers": _LAYERS,
             "vpc": _VPC,
+            "http": _HTTP,
         },
     )
     processor["required"] = ["handler"]
@@ -426,6 +430,36 @@ _VPC: Json = {
     },
     "required": list(VPC_KEYS),
     "additionalProperties": False,
+}
+
+
+# ``http: true``, or its mapping; a public endpoint needs a reason (as the loader says).
+_HTTP: Json = {
+    "anyOf": [
+        {"type": ["boolean", "null"]},
+        {
+            "type": "object",
+            "properties": {
+                "auth": {"description": _sentence(HTTP_KEYS["auth"]), "enum": list(HTTP_AUTH)},
+                "cors": {
+                    "description": _sentence(HTTP_KEYS["cors"]),
+                    "anyOf": [
+                        {"type": "string", "pattern": ORIGIN.pattern},
+                        {
+                            "type": "array",
+                            "items": {"type": "string", "pattern": ORIGIN.pattern},
+                            "minItems": 1,
+                            "maxItems": MAX_ORIGINS,
+                        },
+                    ],
+                },
+                "reason": {"description": _sentence(HTTP_KEYS["reason"]), "type": "string"},
+            },
+            "additionalProperties": False,
+            "if": {"properties": {"auth": {"const": "none"}}, "required": ["auth"]},
+            "then": {"required": ["reason"]},
+        },
+    ]
 }
 
 

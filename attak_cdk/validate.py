@@ -276,6 +276,25 @@ def unreachable(topology: Topology) -> Iterable[Issue]:
             )
 
 
+def http_entries(topology: Topology) -> Iterable[Issue]:
+    """An HTTPS endpoint (``http:``) is a way in from outside: only an entry processor, one
+    that no stream feeds, may have one (an ``input: stream`` entry may: both are ways in)."""
+    feeding = graph.incoming(topology)
+    for name, processor in topology.processors.items():
+        streams = feeding.get(name, ())
+        if processor.http is None or not streams:
+            continue
+        listed = ", ".join(f"{s.where} from {s.source}" for s in streams)
+        yield _issue(
+            topology,
+            "http-not-entry",
+            processor.http.where,
+            f"processor '{name}' is fed by streams ({listed}); an HTTPS endpoint is a way "
+            "in for an entry processor only: put http: on a processor no stream feeds, or "
+            "remove the streams into this one",
+        )
+
+
 def unemitted_topics(topology: Topology) -> Iterable[Issue]:
     """Warn about a stream whose topic its source can be seen never to emit."""
     for stream in topology.streams:
@@ -364,6 +383,7 @@ RULES: tuple[Rule, ...] = (
     stack_names,
     handlers,
     unreachable,
+    http_entries,
     unemitted_topics,
 )
 

@@ -58,6 +58,15 @@ TRACING_REASON = (
 )
 
 
+PUBLIC_ACCESS_PACKS = ("HIPAA.Security", "NIST.800.53.R4", "NIST.800.53.R5", "PCI.DSS.321")
+"""The cdk-nag packs whose rule LambdaFunctionPublicAccessProhibited flags a permission
+anyone may use: the two a public function URL needs (AwsSolutions has no such rule)."""
+PUBLIC_URL_PERMISSIONS = ("invoke-function-url", "invoke-function")
+"""The construct ids, below the function, of the permissions CDK adds for a public
+function URL: since October 2025 a caller needs both actions
+(https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html)."""
+
+
 def acknowledge_findings(processors: Iterable[ProcessorFunction]) -> None:
     """Acknowledge, with reasons, the cdk-nag rules attak's design deliberately departs from,
     on each of ``processors`` (the ones built, held in Python: no walk of the stack)."""
@@ -69,6 +78,9 @@ def _acknowledge_processor(processor: ProcessorFunction) -> None:
     _acknowledge(processor.dead_letter_queue, DEAD_LETTER_QUEUE_HAS_NO_DLQ)
     _acknowledge(processor.function.node.default_child, _pinned_runtime(processor))
     _acknowledge_settings(processor)
+    http = processor.props.http
+    if http is not None and http.public:
+        _acknowledge_public_url(processor, f"{http.where}: {http.reason}")
     if processor.grants_policy is None:
         return
     policy = processor.grants_policy.node.default_child
@@ -120,6 +132,16 @@ def _finding(resource: str) -> str:
     """How cdk-nag names a wildcard resource: ``Resource::ARN``, with an ``Fn::Sub``'s
     pseudo parameters written ``<AWS::Region>``."""
     return "Resource::" + resource.replace("${", "<").replace("}", ">")
+
+
+def _acknowledge_public_url(processor: ProcessorFunction, reason: str) -> None:
+    """A public endpoint (``http: {auth: none}``) is written with the user's reason, which
+    acknowledges the public permissions it needs, each on its own."""
+    for id in PUBLIC_URL_PERMISSIONS:
+        permission = processor.function.node.try_find_child(id)
+        for pack in PUBLIC_ACCESS_PACKS:
+            rule = f"{pack}::{pack}-LambdaFunctionPublicAccessProhibited"
+            _acknowledge(permission, Acknowledgment(id=rule, reason=reason))
 
 
 def _granted_wildcards(grant: Grant) -> list[Acknowledgment]:

@@ -19,6 +19,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .. import graph
+from ..endpoint import HttpEndpoint
 from ..function_settings import Vpc
 from ..grants import Grant
 from ..model import StreamSettings
@@ -59,6 +60,9 @@ class ProcessorFunctionProps:
     grants: tuple[Grant, ...] = ()
     """The topology's ``grants:`` for this processor. Default: none (its streams, logs and
     dead-letter queue only)."""
+    http: HttpEndpoint | None = None
+    """The topology's ``http:`` for this entry processor: a function URL. Default: none
+    (invoked directly, or through its ingest stream)."""
     max_hops: int = DEFAULT_MAX_HOPS
     """Stream hops a trace may take. Default: the runtime's (16)."""
     trace_sampling: float = DEFAULT_TRACE_SAMPLING
@@ -86,6 +90,14 @@ class ProcessorFunctionProps:
     """Alarm when a stream's oldest unread record is older. Default: 60 seconds."""
 
 
+SIGNED_REQUEST_HEADERS = (
+    "authorization",
+    "content-type",
+    "x-amz-content-sha256",
+    "x-amz-date",
+    "x-amz-security-token",
+)
+"""Headers a browser may send to a function URL with CORS: a SigV4 signature's and JSON's."""
 GRANTS_POLICY = "GrantsPolicy"
 """The construct id of the policy holding a processor's ``grants:``."""
 
@@ -171,6 +183,7 @@ class ProcessorFunction(Construct):
         self.grants_policy = permissions.grant_declared(
             self, GRANTS_POLICY, self.function.role, props.grants
         )
+        self.url = self._url(props.http) if props.http is not None else None
         self._metrics: dict[str, cloudwatch.Metric] = {}
         self.alarms = self._alarms()
 
@@ -186,6 +199,30 @@ class ProcessorFunction(Construct):
             subnet_ids=list(vpc.subnets), security_group_ids=list(vpc.security_groups)
         )
         permissions.grant_network_interfaces(self.function, vpc)
+
+    def _url(self, http: HttpEndpoint) -> lambda_.FunctionUrl:
+        """The function URL of an ``http:`` entry: AWS_IAM (SigV4-signed requests from a
+        principal allowed lambda:InvokeFunctionUrl) unless the topology made it public,
+        which CDK then allows in the function's resource policy; CORS only for the origins
+        written, POST only (events are sent, never fetched).
+        https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html
+        https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html#urls-cors"""
+        cors = (
+            lambda_.FunctionUrlCorsOptions(
+                allowed_origins=list(http.cors),
+                allowed_methods=[lambda_.HttpMethod.POST],
+                # What a SigV4-signed request from a browser carries, and its JSON body.
+                allowed_headers=list(SIGNED_REQUEST_HEADERS),
+            )
+            if http.cors
+            else None
+        )
+        return self.function.add_function_url(
+            auth_type=lambda_.FunctionUrlAuthType.NONE
+            if http.public
+            else lambda_.FunctionUrlAuthType.AWS_IAM,
+            cors=cors,
+        )
 
     def read_from(self, stream: TopologyStream, settings: StreamSettings) -> None:
         """Map ``stream`` into this function, with partial-batch responses, bisect, finite

@@ -121,6 +121,7 @@ def _build(
                 reserved_concurrency=processor.reserved_concurrency,
                 environment=dict(processor.environment),
                 grants=processor.grants,
+                http=processor.http,
                 max_hops=topology.max_hops,
                 trace_sampling=topology.trace_sampling,
                 system_log_level=processor.system_log_level,
@@ -225,6 +226,16 @@ def _outputs(
             value=function_names[name],
             description=f"Lambda function of processor '{name}'",
         )
+    for name, built_processor in built.processors.items():
+        if built_processor.url is not None:
+            endpoint = built_processor.props.http
+            assert endpoint is not None  # the URL is made from it
+            output(
+                placement.processor_scope(name),
+                f"{graph.function_id(name)}Url",
+                value=built_processor.url.url,
+                description=f"processor '{name}': {endpoint.words} (its function URL)",
+            )
     for local, stream in built.streams.items():
         output(
             placement.stream_scope(local),
@@ -248,6 +259,8 @@ def _outputs(
             ingest_stream=stream_names[ingest.name] if ingest is not None else None,
             inputs=tuple(s.name for s in resolved_processor.inputs),
             outputs=resolved_processor.writes,
+            url=processor.url.url if processor.url is not None else None,
+            url_auth=processor.props.http.auth if processor.props.http is not None else None,
         )
 
     for part, scope in enumerate(scopes, start=1):

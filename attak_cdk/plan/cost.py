@@ -38,7 +38,7 @@ from .load import (
     stream_shard_needs,
 )
 from .prices import ARCHITECTURES, PriceTable, RegionPrices
-from .quantities import format_size
+from .quantities import format_rate, format_size
 from .result import CostLine, Plan, ProcessorPlan, StreamPlan, cents, cheapest_at_load
 from .wire import UNKNOWN_TOPIC, dead_letter_bytes, log_lines, runtime_seconds
 
@@ -138,6 +138,7 @@ def plan_topology(
         ),
     )
     lines += _failure_lines(topology, processors, assumptions, price)
+    lines += _endpoint_lines(topology, load)
     compared = alternatives(work(topology, load, assumptions), price, prices.hours_per_month)
     warnings = _warnings(topology, load, streams, processors, assumptions)
     at_load = sum((line.at_load for line in lines), Decimal(0))
@@ -330,6 +331,28 @@ def _failure_lines(
             )
         )
     return tuple(lines)
+
+
+def _endpoint_lines(topology: Topology, load: Load) -> tuple[CostLine, ...]:
+    """The entries' HTTPS endpoints (``http:``): a function URL costs nothing beyond the
+    invocations it makes, which the Lambda lines price already (one request per event at
+    the entry's input rate, fewer when a request carries several events).
+    https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html"""
+    entries = [name for name, p in topology.processors.items() if p.http is not None]
+    if not entries:
+        return ()
+    requests = sum((load.processors[name].direct_events_per_second for name in entries), Decimal(0))
+    return (
+        CostLine(
+            "Lambda function URLs",
+            cents(Decimal(0)),
+            cents(Decimal(0)),
+            f"{len(entries)} HTTPS endpoint{'s' if len(entries) != 1 else ''} "
+            f"({', '.join(entries)}): no charge beyond their invocations, "
+            f"{format_rate(requests)} requests a second (the input rate), "
+            "priced as Lambda requests",
+        ),
+    )
 
 
 def _advantage(

@@ -41,11 +41,13 @@ def review(summary: Review, template_file: Path, names: dict[str, str]) -> None:
     out.print(resources)
     functions = table("processor", "memory", "timeout", "reads", "writes", left=("reads", "writes"))
     for f in summary.functions:
+        ways_in = [named(f.reads)] if f.reads else []
+        ways_in += [escape(f.endpoint)] if f.endpoint else []
         functions.add_row(
             named([f.logical_id]),
             f"{f.memory} MB",
             f"{f.timeout} s",
-            named(f.reads) or "[dim]direct invoke[/]",
+            ", ".join(ways_in) or "[dim]direct invoke[/]",
             named(f.writes) or "[dim]-[/]",
         )
     out.print()

@@ -4,7 +4,7 @@ Two topologies are synthesized once each: the sample, and a richer one with ever
 attak generates (a direct entry, an ``input: stream`` ingest, topic streams, a provisioned
 stream, environment variables, more than five streams so they are created in waves, an
 alerts topic, grants with wildcards: a prefix, a table's indexes, and one the user wrote
-with its reason).
+with its reason, an HTTPS endpoint with IAM auth and a public one with its reason).
 
 cdk-nag 3 runs as an aws-cdk-lib validation plugin: ``app.synth()`` writes
 ``validation-report.json`` into the cloud assembly and, under pytest, raises
@@ -51,6 +51,7 @@ processors:
   spout:
     handler: processors/spout.py
     input: stream
+    http: true
     environment: {STAGE: test, GREETING: hello}
   reverse:
     handler: processors/reverse.py
@@ -59,6 +60,10 @@ processors:
     environment: {COUNT: 3}
   audit:
     handler: processors/audit.py
+    http:
+      auth: none
+      cors: [https://audit.example.com]
+      reason: the auditors' form posts here from their browsers, which cannot sign requests
     grants:
       - s3: {bucket: rich-archive, prefix: audit/, access: write}
       - dynamodb: {table: sessions}
@@ -161,6 +166,10 @@ def test_the_rich_topology_has_every_resource_shape(rich: Synthesized) -> None:
     variables = [f["Environment"]["Variables"] for f in functions]
     assert any(v.get("STAGE") == "test" for v in variables)
     assert "AuditGrantsPolicy" in "".join(resources)
+    urls = sorted(
+        v["Properties"]["AuthType"] for v in resources.values() if v["Type"] == "AWS::Lambda::Url"
+    )
+    assert urls == ["AWS_IAM", "NONE"]
 
 
 def test_a_wildcard_grant_is_acknowledged_with_the_users_reason(rich: Synthesized) -> None:

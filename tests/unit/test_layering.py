@@ -18,6 +18,7 @@ ui} <- cli``. Placed around it:
 - ``errors`` and ``settings`` are leaves the model is made of and every layer reports with.
 - ``grants`` turns a processor's ``grants:`` into IAM statements as plain data: the model
   holds them, the CDK layer adds them, the review words them; it sits just below the model.
+  ``endpoint`` does the same for a processor's ``http:`` (its function URL), beside it.
 - ``function_settings`` reads a processor's ``layers:`` and ``vpc:`` and words a VPC's
   network-interface statements as grants do: above ``grants``, below the model.
 - ``handlers`` imports a processor's handler file: validation checks that it imports, the
@@ -66,7 +67,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("attak_cdk",),
     ("attak_cdk.errors",),
     ("attak_cdk.settings",),
-    ("attak_cdk.grants",),
+    ("attak_cdk.grants", "attak_cdk.endpoint"),
     ("attak_cdk.function_settings",),
     ("attak_cdk.model",),
     ("attak_cdk.graph",),
