@@ -7,21 +7,27 @@ user's own file and line, never by attak's frames.
 A handler file is imported once, and again when it has changed on disk (its modification
 time or size), so a long-lived process such as ``attak ui`` sees the user's edits. Modules
 the handler imports itself are Python's to cache, as usual.
+
+A processor's environment variables are set while its module is imported and while its
+handler runs (``with_environment``), as Lambda sets them for its function: the processors
+of a local run share one process, so each sees its own values and not another's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.machinery
 import importlib.util
 import inspect
 import io
+import os
 import signal
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from pathlib import Path
 from stat import S_ISREG
 from types import CodeType, ModuleType
@@ -126,9 +132,49 @@ def printed_at_import(processor: Processor) -> str:
     return _printed.get(processor.file, "")
 
 
-def load_handler(processor: Processor) -> Handler:
+@contextlib.contextmanager
+def environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Set ``variables`` in ``os.environ`` for the duration, then put back what was there."""
+    if not variables:
+        yield
+        return
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def with_environment(handler: Handler, variables: Mapping[str, str]) -> Handler:
+    """``handler`` running with ``variables`` set (an ``async def`` one while it is
+    awaited); ``handler`` itself when there are none, so a run without pays nothing."""
+    if not variables:
+        return handler
+
+    async def awaited(coroutine: Coroutine[Any, Any, Any]) -> Any:
+        with environment(variables):
+            return await coroutine
+
+    @functools.wraps(handler)
+    def run(event: Any, context: Any) -> Any:
+        with environment(variables):
+            result = handler(event, context)
+        if isinstance(result, Coroutine):
+            return awaited(result)
+        return result
+
+    return run
+
+
+def load_handler(processor: Processor, variables: Mapping[str, str] | None = None) -> Handler:
     """Import the processor's module (again if its file changed since) and return its
-    handler function."""
+    handler function; ``variables`` are set in the environment while it is imported (its
+    code at the top level may read them)."""
     file = processor.file
     try:
         # Read before the import: an edit made during it is seen by the next call.
@@ -154,6 +200,7 @@ def load_handler(processor: Processor) -> Handler:
             with (
                 contextlib.redirect_stdout(output),
                 contextlib.redirect_stderr(output),
+                environment(variables or {}),
                 _init_phase(file),
             ):
                 module = import_file(file, name)

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import graph
 from .model import Topology
+from .references import in_words
 
 Template = dict[str, Any]
 KINESIS = "AWS::Kinesis::Stream"
@@ -30,6 +31,9 @@ class FunctionReview:
     grants: list[str] = field(default_factory=list)
     """The topology's ``grants:`` of the function, in words (``read-write objects under
     logs/ in S3 bucket archive``)."""
+    configuration: list[str] = field(default_factory=list)
+    """The environment values its runtime reads at cold start, in words (``DB_PASSWORD
+    from field 'password' of Secrets Manager secret prod/db``)."""
 
 
 @dataclass(frozen=True)
@@ -99,13 +103,25 @@ def granted(topology: Topology) -> dict[str, list[str]]:
     }
 
 
+def configured(topology: Topology) -> dict[str, list[str]]:
+    """Function logical id -> the SSM parameters and secrets its environment references,
+    in words: the template holds only the references, as JSON in one variable."""
+    return {
+        graph.function_id(name): in_words(processor.references)
+        for name, processor in topology.processors.items()
+        if processor.references
+    }
+
+
 def review(stack: str, template: Template) -> Review:
     """The review of one stack that stands alone."""
     return review_stacks({stack: template})[0]
 
 
 def review_stacks(
-    templates: dict[str, Template], grants: dict[str, list[str]] | None = None
+    templates: dict[str, Template],
+    grants: dict[str, list[str]] | None = None,
+    configuration: dict[str, list[str]] | None = None,
 ) -> list[Review]:
     """The review of each stack of one app, in order. A split topology's functions read
     and write streams of other stacks, and its streams are read from other stacks: those
@@ -161,6 +177,7 @@ def review_stacks(
                     reads=reads[k],
                     writes=sorted(writes[k]),
                     grants=list((grants or {}).get(k, [])),
+                    configuration=list((configuration or {}).get(k, [])),
                 )
                 for k, r in found.items()
                 if r["Type"] == LAMBDA

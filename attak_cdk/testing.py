@@ -11,6 +11,7 @@ The README's "Test your topology" shows them together
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,13 @@ from .project import load_topology
 from .runtime.context import Emit, Routes
 from .runtime.envelope import Envelope, encode_input, new_id
 from .runtime.handler import Record, Runner
+from .simulate.configuration import ConfigurationError, local_environments
 from .simulate.lambda_events import LOCAL_REGION, LambdaContext
 from .simulate.memory import simulate
 from .simulate.result import DeadLetter, Invocation, SimulationResult
 
 __all__ = [
+    "ConfigurationError",
     "DeadLetter",
     "Emit",
     "Invocation",
@@ -52,6 +55,8 @@ def run_topology(
     max_hops: int | None = None,
     seed: int = 0,
     timeouts: bool = True,
+    env_file: str | Path | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> SimulationResult:
     """Simulate ``topology`` (a path, ``str`` or ``Path``, or a loaded model) with
     ``inputs`` and return the result.
@@ -79,6 +84,12 @@ def run_topology(
     thread on POSIX: in another thread, or on Windows, handlers run untimed. A SIGALRM
     timer of your own (pytest-timeout's) keeps working. An active debugger
     (``breakpoint()``) is never interrupted; ``timeouts=False`` turns timing off.
+
+    Environment values the topology keeps in SSM or Secrets Manager (``{ssm: ...}``,
+    ``{secret: ...}``) are never read from AWS: each comes from ``environment`` (a mapping
+    of variable names to values), else the process environment, else ``env_file`` (a
+    dotenv file; default: ``.env`` beside the topology, if there is one). One with no
+    value raises ``ConfigurationError`` naming it, before anything runs.
     """
     model = _load(topology)
     if inputs is not None and input_file is not None:
@@ -96,8 +107,19 @@ def run_topology(
         pairs = inputs.items() if isinstance(inputs, Mapping) else inputs
         events = [_input_event(pair) for pair in pairs]
         check_processors(events, model.processors)
+    environments = local_environments(
+        model,
+        Path(env_file) if env_file is not None else None,
+        {**os.environ, **(environment or {})},
+    )
     return simulate(
-        model, events, max_hops=max_hops, seed=seed, timeouts=timeouts, handlers=handlers
+        model,
+        events,
+        max_hops=max_hops,
+        seed=seed,
+        timeouts=timeouts,
+        handlers=handlers,
+        environments=environments,
     )
 
 

@@ -21,6 +21,7 @@ from constructs import Construct
 from .. import graph
 from ..grants import Grant
 from ..model import StreamSettings
+from ..references import Reference, payloads
 from ..runtime import config
 from ..settings import (
     DEFAULT_MAX_HOPS,
@@ -53,6 +54,9 @@ class ProcessorFunctionProps:
     """Default: none reserved (the account's shared pool)."""
     environment: dict[str, str] = field(default_factory=dict)
     """The user's variables; attak adds its own ``ATTAK_*`` ones."""
+    references: dict[str, Reference] = field(default_factory=dict)
+    """Variables whose values the runtime reads from SSM or Secrets Manager at cold start.
+    Default: none. The function gets the reads on exactly those parameters and secrets."""
     grants: tuple[Grant, ...] = ()
     """The topology's ``grants:`` for this processor. Default: none (its streams, logs and
     dead-letter queue only)."""
@@ -127,6 +131,7 @@ class ProcessorFunction(Construct):
                     # Failed events are dead-lettered by the runtime itself, with their data.
                     dead_letters=self.dead_letter_queue.queue_url,
                     trace_sampling=props.trace_sampling,
+                    references=payloads(props.references),
                 ),
             },
             # Direct invokes' retries and DLQ: as `configure_async_invoke` after, in one call.
@@ -135,6 +140,7 @@ class ProcessorFunction(Construct):
         )
         permissions.grant_logging(self.function, self.log_group)
         permissions.grant_dead_letters(self.function, self.dead_letter_queue)
+        permissions.grant_configuration(self.function, props.references.values())
         assert self.function.role is not None  # made above
         self.grants_policy = permissions.grant_declared(
             self, GRANTS_POLICY, self.function.role, props.grants

@@ -56,6 +56,12 @@ def review(summary: Review, template_file: Path, names: dict[str, str]) -> None:
         for f in granting:
             for words in f.grants:
                 out.print(f"  {named([f.logical_id])}: may {escape(words)}")
+    configuring = [f for f in summary.functions if f.configuration]
+    if configuring:
+        out.print("\n[bold]read at cold start[/] (from SSM and Secrets Manager, by the runtime)")
+        for f in configuring:
+            for words in f.configuration:
+                out.print(f"  {named([f.logical_id])}: {escape(words)}")
     if summary.streams:
         streams = table(
             "stream",

@@ -17,6 +17,9 @@ ui} <- cli``. Placed around it:
 - ``errors`` and ``settings`` are leaves the model is made of and every layer reports with.
 - ``grants`` turns a processor's ``grants:`` into IAM statements as plain data: the model
   holds them, the CDK layer adds them, the review words them; it sits just below the model.
+- ``references`` reads environment values kept in SSM or Secrets Manager, and makes the
+  IAM statements (``grants``' type) and the words that read them need: the model holds
+  them, so it sits between ``grants`` and the model.
 - ``handlers`` imports a processor's handler file: validation checks that it imports, the
   loader runs Python topologies with it, the simulators call the handlers.
 - ``inputs`` reads ``input.json`` beside the topology, a reader beside the loader.
@@ -64,6 +67,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("attak_cdk.errors",),
     ("attak_cdk.settings",),
     ("attak_cdk.grants",),
+    ("attak_cdk.references",),
     ("attak_cdk.model",),
     ("attak_cdk.graph",),
     ("attak_cdk.stacks",),
@@ -219,7 +223,7 @@ def test_an_upward_import_inside_a_function_is_reported_with_its_line() -> None:
     source = "from __future__ import annotations\n\ndef f():\n    from .plan import load\n"
     assert violations(_with("attak_cdk.graph", source)) == [
         "attak_cdk/graph.py:4: attak_cdk.graph imports attak_cdk.plan.load: upward, "
-        "attak_cdk.graph (layer 6) is below attak_cdk.plan (12)"
+        "attak_cdk.graph (layer 7) is below attak_cdk.plan (13)"
     ]
 
 
@@ -235,7 +239,7 @@ def test_runtime_jsii_and_cli_imports_are_reported() -> None:
     assert [p.split(": ", 2)[-1] for p in runtime] == [
         "runtime/ may import only the standard library and boto3",
         "runtime/ may import only the standard library and boto3",
-        "upward, attak_cdk.runtime (layer 0) is below attak_cdk.model (5)",
+        "upward, attak_cdk.runtime (layer 0) is below attak_cdk.model (6)",
     ]
     (jsii,) = violations(_with("attak_cdk.simulate.memory", "import aws_cdk as cdk\n"))
     assert jsii.endswith("only attak_cdk/cdk/ may import aws_cdk (it starts jsii)")
