@@ -38,8 +38,9 @@ from .model import Processor
 
 Handler = Callable[[Any, Any], Any]
 
-_modules: dict[Path, tuple[ModuleType, tuple[int, int]]] = {}
-"""Each handler file's module, with the file's (modification time, size) when imported."""
+_modules: dict[Path, tuple[ModuleType, tuple[int, int, tuple[tuple[str, str], ...]]]] = {}
+"""Each handler file's module, with the file's (modification time, size) and the
+variables set when it was imported: a change to either imports it again."""
 _printed: dict[Path, str] = {}
 """What each handler file printed as it was imported (its init log in Lambda)."""
 
@@ -172,9 +173,9 @@ def with_environment(handler: Handler, variables: Mapping[str, str]) -> Handler:
 
 
 def load_handler(processor: Processor, variables: Mapping[str, str] | None = None) -> Handler:
-    """Import the processor's module (again if its file changed since) and return its
-    handler function; ``variables`` are set in the environment while it is imported (its
-    code at the top level may read them)."""
+    """Import the processor's module (again if its file, or the ``variables`` set in the
+    environment while it is imported, changed since) and return its handler function:
+    code at a module's top level may read its variables."""
     file = processor.file
     try:
         # Read before the import: an edit made during it is seen by the next call.
@@ -183,7 +184,7 @@ def load_handler(processor: Processor, variables: Mapping[str, str] | None = Non
         info = None
     if info is None or not S_ISREG(info.st_mode):
         raise HandlerError(f"handler file {file} not found")
-    version = (info.st_mtime_ns, info.st_size)
+    version = (info.st_mtime_ns, info.st_size, tuple(sorted((variables or {}).items())))
     known = _modules.get(file)
     if known is not None and known[1] == version:
         module = known[0]
