@@ -82,8 +82,10 @@ def project(write_project: WriteProject) -> Path:
 
 @pytest.fixture(autouse=True)
 def no_values_in_the_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """None of the variables set, and whatever a test (or the runtime) sets removed after."""
     for name in ("API_URL", "DB_PASSWORD", "STAGE"):
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "")  # recorded, so that teardown puts back "unset"
+        monkeypatch.delenv(name)
 
 
 def simulate(*args: str) -> tuple[int, dict[str, object] | None, str]:
@@ -264,3 +266,81 @@ def test_an_env_file_line_that_is_not_name_value_is_named_by_its_line(tmp_path: 
 def test_simulate_with_references_imports_neither_boto3_nor_aws_cdk(project: Path) -> None:
     (project / ".env").write_text("API_URL=u\nDB_PASSWORD=p\n")
     assert modules_loaded_by(["simulate", str(project)], "aws_cdk", "jsii", "boto3") == []
+
+
+def test_the_ui_runs_with_the_env_file_and_says_which_value_is_missing(project: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from attak_cdk.ui.app import create_app
+    from tests.functional.test_ui_api import parse_events
+
+    web = TestClient(create_app(project))
+    response = web.post("/api/run", json={"input": '{"parse": 1}'})
+    assert response.status_code == 400
+    assert "DB_PASSWORD references field 'password'" in response.json()["error"]
+
+    env_file = project / "ui.env"
+    env_file.write_text("API_URL=https://ui\nDB_PASSWORD=ui-pw\n")
+    web = TestClient(create_app(project, env_file=env_file))
+    with web.stream("POST", "/api/run", json={"input": '{"parse": 1}'}) as streamed:
+        assert streamed.status_code == 200
+        events = parse_events("".join(streamed.iter_text()))
+    (end,) = [data for kind, data in events if kind == "end"]
+    assert end["ok"], end
+    (seen,) = end["emitted"]["parse"]["seen"]
+    assert (seen["api_url"], seen["db_password"]) == ("https://ui", "ui-pw")
+
+
+LAMBDA_HANDLER = """
+import os
+
+# At the module's top level: the runtime must have read it before importing this module.
+API_URL = os.environ["API_URL"]
+
+
+def handler(event, context):
+    return None
+"""
+
+
+def test_in_lambda_the_values_are_read_before_the_handlers_module_is_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    import boto3
+    from botocore.stub import Stubber
+
+    from attak_cdk.runtime import config, handler
+
+    (tmp_path / "configured_handler.py").write_text(LAMBDA_HANDLER)
+    (tmp_path / config.ROUTES_FILE).write_text('{"routes": [], "retries": {}}')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", str(tmp_path))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv(config.ENV_HANDLER, "configured_handler:handler")
+    monkeypatch.setenv(config.ENV_PROCESSOR, "parse")
+    monkeypatch.setenv(config.ENV_CONFIG, '{"API_URL":{"ssm":"/clickstream/api-url"}}')
+    monkeypatch.delenv(config.ENV_DEAD_LETTERS, raising=False)
+    ssm = boto3.client("ssm")
+    stub = Stubber(ssm)
+    stub.add_response(
+        "get_parameters",
+        {"Parameters": [{"Name": "/clickstream/api-url", "Value": "https://cold-start"}]},
+        {"Names": ["/clickstream/api-url"], "WithDecryption": True},
+    )
+    real_client = boto3.client
+    monkeypatch.setattr(
+        boto3,
+        "client",
+        lambda service, **kw: ssm if service == "ssm" else real_client(service, **kw),
+    )
+    monkeypatch.delitem(sys.modules, "configured_handler", raising=False)
+    with stub:
+        runner = handler._runner_from_environment()
+    stub.assert_no_pending_responses()
+    assert sys.modules["configured_handler"].API_URL == "https://cold-start"
+    assert runner.processor == "parse"
+    monkeypatch.delitem(sys.modules, "configured_handler")
