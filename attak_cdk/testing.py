@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from . import graph
 from .errors import InputError, did_you_mean, known
-from .handlers import Handler, load_handler
+from .handlers import Handler, load_handler, with_environment
 from .inputs import InputEvent, check_processors, default_input, raw_record, read_inputs
 from .model import Topology
 from .project import load_topology
@@ -107,11 +108,7 @@ def run_topology(
         pairs = inputs.items() if isinstance(inputs, Mapping) else inputs
         events = [_input_event(pair) for pair in pairs]
         check_processors(events, model.processors)
-    environments = local_environments(
-        model,
-        Path(env_file) if env_file is not None else None,
-        {**os.environ, **(environment or {})},
-    )
+    environments = _environments(model, env_file, environment)
     return simulate(
         model,
         events,
@@ -130,6 +127,8 @@ def invoke(
     *,
     context: LambdaContext | None = None,
     handler: Handler | None = None,
+    env_file: str | Path | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> dict[str, list[Any]]:
     """Call ``processor``'s handler once with ``event`` and return what it emitted, topic
     -> data in emit order; the handler's exception is raised as it is.
@@ -140,12 +139,18 @@ def invoke(
     (``lambda_context``) unless one is given. Nothing else runs: what it emitted goes
     nowhere, and the processor's timeout is not enforced (``run_topology`` enforces it).
     ``handler`` replaces the processor's own, to test one not yet in the topology file.
+    Its environment is set as ``run_topology`` sets it (``environment``, ``env_file``),
+    for this processor alone.
     """
     model = _load(topology)
     _check_processor(model, processor, "invoke")
     routes = graph.resolve(model).processors[processor].routes
+    alone = replace(model, processors={processor: model.processors[processor]})
+    variables = _environments(alone, env_file, environment)[processor]
     runner = Runner(
-        handler=handler or load_handler(model.processors[processor]),
+        handler=with_environment(
+            handler or load_handler(model.processors[processor], variables), variables
+        ),
         processor=processor,
         topology=model.name,
         routes=Routes.from_json(graph.routes_payload(routes)),
@@ -193,6 +198,14 @@ class _Nowhere:
 
     def put(self, stream: str, emits: object) -> None:
         pass
+
+
+def _environments(
+    model: Topology, env_file: str | Path | None, environment: Mapping[str, str] | None
+) -> dict[str, dict[str, str]]:
+    """Each processor's variables: ``environment`` first, then the process' and the file's."""
+    given = Path(env_file) if env_file is not None else None
+    return local_environments(model, given, {**os.environ, **(environment or {})})
 
 
 def _load(topology: str | Path | Topology) -> Topology:

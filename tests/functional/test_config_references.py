@@ -344,3 +344,14 @@ def test_in_lambda_the_values_are_read_before_the_handlers_module_is_imported(
     assert sys.modules["configured_handler"].API_URL == "https://cold-start"
     assert runner.processor == "parse"
     monkeypatch.delitem(sys.modules, "configured_handler")
+
+
+def test_invoke_gives_the_processor_its_own_environment_and_local_values(project: Path) -> None:
+    from attak_cdk.testing import invoke
+
+    emitted = invoke(project, "parse", 1, environment={"API_URL": "u", "DB_PASSWORD": "p"})
+    assert emitted == {"seen": [{"api_url": "u", "db_password": "p", "stage": "test"}]}
+    # The sink references nothing: parse's missing values do not stop it.
+    assert invoke(project, "sink", 1) == {
+        "env": [{"API_URL": "http://plain.example", "STAGE": None, "DB_PASSWORD": None}]
+    }
