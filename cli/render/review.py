@@ -50,18 +50,20 @@ def review(summary: Review, template_file: Path, names: dict[str, str]) -> None:
         )
     out.print()
     out.print(functions)
-    granting = [f for f in summary.functions if f.grants]
-    if granting:
-        out.print("\n[bold]granted by the topology[/] (beyond each function's own streams)")
-        for f in granting:
-            for words in f.grants:
-                out.print(f"  {named([f.logical_id])}: may {escape(words)}")
-    configuring = [f for f in summary.functions if f.configuration]
-    if configuring:
-        out.print("\n[bold]read at cold start[/] (from SSM and Secrets Manager, by the runtime)")
-        for f in configuring:
-            for words in f.configuration:
-                out.print(f"  {named([f.logical_id])}: {escape(words)}")
+    for title, lines in (
+        (
+            "[bold]granted by the topology[/] (beyond each function's own streams)",
+            [(f.logical_id, f"may {words}") for f in summary.functions for words in f.grants],
+        ),
+        (
+            "[bold]read at cold start[/] (from SSM and Secrets Manager, by the runtime)",
+            [(f.logical_id, words) for f in summary.functions for words in f.configuration],
+        ),
+    ):
+        if lines:
+            out.print(f"\n{title}")
+            for logical_id, words in lines:
+                out.print(f"  {named([logical_id])}: {escape(words)}")
     if summary.streams:
         streams = table(
             "stream",

@@ -177,3 +177,20 @@ def test_the_review_says_each_reference_in_words(project: Path, template: dict[s
         f"ENDPOINT from SSM parameter {SHARED}",
     ]
     assert words["SinkFunction"] == ["API_URL from SSM parameter /clickstream/api-url"]
+
+
+def test_attak_synth_prints_what_each_function_reads_at_cold_start(
+    project: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    result = CliRunner().invoke(app, ["synth", str(project), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "read at cold start" in text
+    assert "sink: API_URL from SSM parameter /clickstream/api-url" in text
+    assert (
+        "parse: DB_PASSWORD from field 'password' of Secrets Manager secret prod/clickstream/db"
+    ) in text
