@@ -8,9 +8,10 @@ A handler file is imported once, and again when it has changed on disk (its modi
 time or size), so a long-lived process such as ``attak ui`` sees the user's edits. Modules
 the handler imports itself are Python's to cache, as usual.
 
-A processor's environment variables are set while its module is imported and while its
-handler runs (``with_environment``), as Lambda sets them for its function: the processors
-of a local run share one process, so each sees its own values and not another's.
+A processor's environment variables are set while its module is imported (``load_handler``)
+and while it runs (``environment``, around an invocation; ``with_environment``, around
+each call), as Lambda sets them for its function: the processors of a local run share one
+process, so each sees its own values and not another's.
 """
 
 from __future__ import annotations
