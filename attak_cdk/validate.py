@@ -23,6 +23,9 @@ from .runtime import config
 from .runtime.config import ENV_PREFIX
 
 Rule = Callable[[Topology], Iterable[Issue]]
+NEEDS_CONFIGURATION = "handler-needs-configuration"
+"""The warning for a handler whose import failed without the values its environment keeps
+in AWS: a local run, which knows them, imports it again (and fails if it still fails)."""
 
 # The names AWS and Python accept, as patterns ``attak schema`` hands editors too: written
 # in the regex syntax JSON Schema shares with Python (no named groups, no \Z), and matched
@@ -250,7 +253,7 @@ def handlers(topology: Topology) -> Iterable[Issue]:
                 continue
             yield _issue(
                 topology,
-                "handler-needs-configuration",
+                NEEDS_CONFIGURATION,
                 where,
                 f"{exc.message} (without {', '.join(unknown)}, whose values attak reads "
                 "from AWS at cold start: `attak simulate` imports it with their local "

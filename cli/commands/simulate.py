@@ -110,6 +110,7 @@ def simulate(
     from attak_cdk.project import check_topology
     from attak_cdk.simulate.configuration import local_environments
     from attak_cdk.simulate.result import SimulationResult, document
+    from attak_cdk.validate import NEEDS_CONFIGURATION
 
     if engine == "memory" and endpoint_url is not None:
         raise UsageError("--endpoint-url needs --engine kinesis (the memory engine has none)")
@@ -132,6 +133,8 @@ def simulate(
     # Values kept in SSM or Secrets Manager, from here: a missing one stops the run now.
     environments = local_environments(topology, env_file)
     run = partial(run, environments=environments)
+    # With the values known, the engine imports each handler again (and says if it fails).
+    warnings = [w for w in warnings if w.code != NEEDS_CONFIGURATION]
     if replay_dead_letters is not None:
         from attak_cdk.simulate.replay import read_dead_letters
 
