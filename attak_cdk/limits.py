@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from . import graph
 from .model import Processor, Topology
+from .references import payloads
 from .runtime import config
 
 # "Function environment variables: 4 KB, for all environment variables associated with
@@ -73,6 +74,7 @@ def attak_variables(topology: Topology, processor: Processor) -> dict[str, str]:
         max_hops=topology.max_hops,
         dead_letters="q" * QUEUE_URL_BOUND,
         trace_sampling=topology.trace_sampling,
+        references=payloads(processor.references),
     )
 
 

@@ -34,6 +34,7 @@ from .model import (
     StreamSettings,
     Topology,
 )
+from .references import Reference, read_reference
 from .settings import (
     AUTO,
     MAX_HOPS,
@@ -74,7 +75,8 @@ TOP_LEVEL_KEYS: Keys = {
 PROCESSOR_KEYS: Keys = {
     "handler": "the Python file (.py optional) and function, e.g. processors/reverse.py:handler "
     "(function: handler when left out); relative to the topology file",
-    "environment": "environment variables: name -> text or number",
+    "environment": "environment variables: name -> text, a number, or a value read at cold "
+    "start from SSM ({ssm: /name}) or Secrets Manager ({secret: name, key: field})",
     "grants": "what the function may do beyond its streams: a list of grants on existing "
     f"resources, each one of {', '.join(GRANT_KINDS)}",
     "layers": "Lambda layer version ARNs, at most 5 with those under defaults",
@@ -746,6 +748,8 @@ class _Reader:
         environment = dict(defaults.get("environment", {}))
         if "environment" in options:
             environment.update(self.environment(options["environment"], f"{owner}.environment"))
+        # A processor's own value replaces the default's, a reference or text alike.
+        references = {k: v for k, v in environment.items() if isinstance(v, Reference)}
         grants = tuple(defaults.get("grants", ()))
         if "grants" in options:
             grants += read_grants(options["grants"], f"{owner}.grants", self.issue)
@@ -763,7 +767,8 @@ class _Reader:
             name=name,
             file=file,
             function=function,
-            environment=environment,
+            environment={k: v for k, v in environment.items() if isinstance(v, str)},
+            references=references,
             grants=grants,
             layers=layers,
             vpc=vpc,
@@ -773,7 +778,8 @@ class _Reader:
             **values,
         )
 
-    def environment(self, data: Any, path: str) -> dict[str, str]:
+    def environment(self, data: Any, path: str) -> dict[str, str | Reference]:
+        """Variable -> its text, or the reference to where its value lives."""
         if data is None:
             return {}
         if not isinstance(data, dict):
@@ -781,14 +787,19 @@ class _Reader:
                 "not-a-mapping", path, f"must map variable names to values (given {_kind(data)})"
             )
             return {}
-        result: dict[str, str] = {}
+        result: dict[str, str | Reference] = {}
         for key, value in data.items():
+            if isinstance(value, dict):
+                reference = read_reference(value, f"{path}.{key}", self.issue)
+                if reference is not None:
+                    result[str(key)] = reference
+                continue
             if isinstance(value, bool) or not isinstance(value, ENVIRONMENT_VALUE_TYPES):
                 self.issue(
                     "invalid-value",
                     f"{path}.{key}",
-                    f"an environment value must be a string or a number (given {_kind(value)}); "
-                    "quote it to pass it as text",
+                    "an environment value must be a string or a number, or a reference such "
+                    f"as {{ssm: /name}} (given {_kind(value)}); quote it to pass it as text",
                 )
                 continue
             result[str(key)] = str(value)

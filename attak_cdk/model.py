@@ -14,6 +14,7 @@ from pathlib import Path
 from .endpoint import HttpEndpoint
 from .function_settings import Vpc
 from .grants import Grant
+from .references import Reference
 from .settings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_BISECT_BATCH_ON_ERROR,
@@ -43,6 +44,10 @@ class Processor:
     timeout: int = DEFAULT_TIMEOUT
     reserved_concurrency: int | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
+    references: Mapping[str, Reference] = field(default_factory=dict)
+    """Environment variables whose values live in SSM Parameter Store or Secrets Manager
+    (``defaults.environment``'s first): read by the runtime at cold start in AWS, from the
+    process environment or a dotenv file locally (``references.py``)."""
     input: str = DEFAULT_INPUT
     """``direct``: invoked directly when it has no incoming stream; ``stream``: also gets an
     ingest stream that outside producers write to."""

@@ -17,6 +17,7 @@ from typing import Any
 from . import graph
 from .endpoint import HttpEndpoint
 from .model import Topology
+from .references import in_words
 from .settings import DEFAULT_ARCHITECTURE, DEFAULT_PYTHON
 
 Template = dict[str, Any]
@@ -40,6 +41,9 @@ class FunctionReview:
     ``X-Ray active tracing``)."""
     endpoint: str | None = None
     """Its function URL, in words (``HTTPS endpoint, IAM auth``), or None."""
+    configuration: list[str] = field(default_factory=list)
+    """The environment values its runtime reads at cold start, in words (``DB_PASSWORD
+    from field 'password' of Secrets Manager secret prod/db``)."""
 
 
 @dataclass(frozen=True)
@@ -109,13 +113,25 @@ def granted(topology: Topology) -> dict[str, list[str]]:
     }
 
 
+def configured(topology: Topology) -> dict[str, list[str]]:
+    """Function logical id -> the SSM parameters and secrets its environment references,
+    in words: the template holds only the references, as JSON in one variable."""
+    return {
+        graph.function_id(name): in_words(processor.references)
+        for name, processor in topology.processors.items()
+        if processor.references
+    }
+
+
 def review(stack: str, template: Template) -> Review:
     """The review of one stack that stands alone."""
     return review_stacks({stack: template})[0]
 
 
 def review_stacks(
-    templates: dict[str, Template], grants: dict[str, list[str]] | None = None
+    templates: dict[str, Template],
+    grants: dict[str, list[str]] | None = None,
+    configuration: dict[str, list[str]] | None = None,
 ) -> list[Review]:
     """The review of each stack of one app, in order. A split topology's functions read
     and write streams of other stacks, and its streams are read from other stacks: those
@@ -179,6 +195,7 @@ def review_stacks(
                     grants=list((grants or {}).get(k, [])),
                     settings=function_settings(r["Properties"]),
                     endpoint=endpoints.get(k),
+                    configuration=list((configuration or {}).get(k, [])),
                 )
                 for k, r in found.items()
                 if r["Type"] == LAMBDA

@@ -68,6 +68,7 @@ from .plan.quantities import (
     RATE_HELP,
     SIZE_HELP,
 )
+from .references import REFERENCE_KEYS
 from .settings import (
     EMAIL,
     PROCESSOR_SETTINGS,
@@ -344,13 +345,32 @@ _HANDLER: Json = {
     "type": "string",
     "pattern": rf"^(?=[\s\S]*\S)[^:]*(?::\s*(?:{_inner(IDENTIFIER)})?\s*)?$",
 }
+_REFERENCE_NAME: Json = {"type": "string", "minLength": 1}
 _ENVIRONMENT: Json = {
     "type": ["object", "null"],
     "propertyNames": {
         "pattern": IDENTIFIER.pattern,
         "not": {"pattern": "^(?:" + "|".join(re.escape(p) for p in RESERVED_ENV) + ")"},
     },
-    "additionalProperties": {"type": _json_types(ENVIRONMENT_VALUE_TYPES)},
+    "additionalProperties": {
+        "anyOf": [
+            {"type": _json_types(ENVIRONMENT_VALUE_TYPES)},
+            # A value read at cold start (references.py checks the names' shapes).
+            *(
+                {
+                    "type": "object",
+                    "description": f"read from {where} at cold start",
+                    "properties": dict.fromkeys(REFERENCE_KEYS[kind], _REFERENCE_NAME),
+                    "required": [kind],
+                    "additionalProperties": False,
+                }
+                for kind, where in (
+                    ("ssm", "SSM Parameter Store"),
+                    ("secret", "Secrets Manager (key: one field of its JSON value)"),
+                )
+            ),
+        ]
+    },
 }
 
 # A grant names one resource by name or ARN: the loader checks each service's shapes.

@@ -9,6 +9,7 @@ in the loader, where the raw document is read.
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -18,9 +19,13 @@ from . import graph, limits, stacks
 from .errors import Issue, Severity, did_you_mean, display_path, known
 from .handlers import HandlerError, load_handler
 from .model import Topology
+from .runtime import config
 from .runtime.config import ENV_PREFIX
 
 Rule = Callable[[Topology], Iterable[Issue]]
+NEEDS_CONFIGURATION = "handler-needs-configuration"
+"""The warning for a handler whose import failed without the values its environment keeps
+in AWS: a local run, which knows them, imports it again (and fails if it still fails)."""
 
 # The names AWS and Python accept, as patterns ``attak schema`` hands editors too: written
 # in the regex syntax JSON Schema shares with Python (no named groups, no \Z), and matched
@@ -145,10 +150,13 @@ def topics(topology: Topology) -> Iterable[Issue]:
 
 
 def environment(topology: Topology) -> Iterable[Issue]:
-    """Environment variable names must be valid and not ones Lambda or attak reserve."""
+    """Environment variable names must be valid and not ones Lambda or attak reserve,
+    whether their value is text or a reference (which is read into that variable)."""
     for name, processor in topology.processors.items():
-        for key in processor.environment:
+        for key in (*processor.environment, *processor.references):
             where = f"{processor.where.removesuffix('.handler')}.environment.{key}"
+            if key in processor.references:
+                where = processor.references[key].where
             if not IDENTIFIER.fullmatch(key):
                 yield _issue(
                     topology,
@@ -169,10 +177,13 @@ def environment(topology: Topology) -> Iterable[Issue]:
 
 def environment_size(topology: Topology) -> Iterable[Issue]:
     """A function's environment fits Lambda's 4 KB: the user's variables and attak's
-    (``limits.attak_variables``, the dead-letter queue's URL counted as long as it can be)."""
+    (``limits.attak_variables``, the dead-letter queue's URL counted as long as it can be).
+    The references to SSM parameters and secrets (``ATTAK_CONFIG``) count as the user's."""
     for name, processor in topology.processors.items():
-        ours = limits.environment_bytes(limits.attak_variables(topology, processor))
-        theirs = limits.environment_bytes(dict(processor.environment))
+        variables = limits.attak_variables(topology, processor)
+        references = {k: v for k, v in variables.items() if k == config.ENV_CONFIG}
+        ours = limits.environment_bytes(variables) - limits.environment_bytes(references)
+        theirs = limits.environment_bytes({**processor.environment, **references})
         if ours + theirs > limits.MAX_ENVIRONMENT_BYTES:
             yield _issue(
                 topology,
@@ -256,9 +267,24 @@ def handlers(topology: Topology) -> Iterable[Issue]:
             )
             continue
         try:
-            load_handler(processor)
+            load_handler(processor, processor.environment)
         except HandlerError as exc:
-            yield _issue(topology, "invalid-handler", where, exc.message)
+            # Values kept in SSM or Secrets Manager are not read here (a local run reads
+            # them from the process environment or a dotenv file): an import that may
+            # have needed one is checked again when they are known, and said so.
+            unknown = [v for v in processor.references if v not in os.environ]
+            if not unknown:
+                yield _issue(topology, "invalid-handler", where, exc.message)
+                continue
+            yield _issue(
+                topology,
+                NEEDS_CONFIGURATION,
+                where,
+                f"{exc.message} (without {', '.join(unknown)}, whose values attak reads "
+                "from AWS at cold start: `attak simulate` imports it with their local "
+                "values, from the process environment or a .env file)",
+                warning=True,
+            )
 
 
 def unreachable(topology: Topology) -> Iterable[Issue]:

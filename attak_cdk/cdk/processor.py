@@ -23,6 +23,7 @@ from ..endpoint import HttpEndpoint
 from ..function_settings import Vpc
 from ..grants import Grant
 from ..model import StreamSettings
+from ..references import Reference, payloads
 from ..runtime import config
 from ..settings import (
     DEFAULT_ARCHITECTURE,
@@ -57,6 +58,9 @@ class ProcessorFunctionProps:
     """Default: none reserved (the account's shared pool)."""
     environment: dict[str, str] = field(default_factory=dict)
     """The user's variables; attak adds its own ``ATTAK_*`` ones."""
+    references: dict[str, Reference] = field(default_factory=dict)
+    """Variables whose values the runtime reads from SSM or Secrets Manager at cold start.
+    Default: none. The function gets the reads on exactly those parameters and secrets."""
     grants: tuple[Grant, ...] = ()
     """The topology's ``grants:`` for this processor. Default: none (its streams, logs and
     dead-letter queue only)."""
@@ -169,6 +173,7 @@ class ProcessorFunction(Construct):
                     # Failed events are dead-lettered by the runtime itself, with their data.
                     dead_letters=self.dead_letter_queue.queue_url,
                     trace_sampling=props.trace_sampling,
+                    references=payloads(props.references),
                 ),
             },
             # Direct invokes' retries and DLQ: as `configure_async_invoke` after, in one call.
@@ -179,6 +184,7 @@ class ProcessorFunction(Construct):
         permissions.grant_dead_letters(self.function, self.dead_letter_queue)
         if props.vpc is not None:
             self._place_in(props.vpc)
+        permissions.grant_configuration(self.function, props.references.values())
         assert self.function.role is not None  # made above
         self.grants_policy = permissions.grant_declared(
             self, GRANTS_POLICY, self.function.role, props.grants

@@ -122,6 +122,7 @@ def _build(
                 environment=dict(processor.environment),
                 grants=processor.grants,
                 http=processor.http,
+                references=dict(processor.references),
                 max_hops=topology.max_hops,
                 trace_sampling=topology.trace_sampling,
                 system_log_level=processor.system_log_level,

@@ -31,7 +31,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import config, dead_letters, url
+from . import config, configuration, dead_letters, url
 from .aggregate import CorruptRecord
 from .context import Context, Emit, LoopError, Routes
 from .envelope import DecodeError, Envelope, decode, encode_input, new_id
@@ -305,11 +305,14 @@ _runner: Runner | None = None
 
 def _runner_from_environment() -> Runner:
     """Build the runner once per container from what the CDK stack put in the environment
-    and the routes file in the asset (``read_routes``): its observer is the function's log
+    (the values it references read first: ``configuration.load``) and the routes file in
+    the asset (``read_routes``): its observer is the function's log
     (``logs.RecordLog``), which also sees each handler call begin."""
     from .emitter import KinesisEmitter
 
     module_name, _, function = os.environ[config.ENV_HANDLER].partition(":")
+    # Before the import: the handler's module may read its configuration at its top level.
+    configuration.load()
     module = importlib.import_module(module_name)
     processor = os.environ[config.ENV_PROCESSOR]
     topology = os.environ.get(config.ENV_TOPOLOGY, "")

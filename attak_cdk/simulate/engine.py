@@ -42,7 +42,7 @@ from typing import Any, TextIO
 
 from .. import graph
 from ..errors import InputError
-from ..handlers import Handler, load_handler, printed_at_import
+from ..handlers import Handler, environment, load_handler, printed_at_import
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime import dead_letters as letters
@@ -58,6 +58,7 @@ from ..runtime.envelope import (
     encode_input,
 )
 from ..runtime.handler import Record, Runner, Transport, default_trace
+from .configuration import local_environments
 from .failures import InvocationFailed, process_exits_caught, runtime_died, runtime_exited
 from .lambda_events import LOCAL_REGION, LambdaContext
 from .lambda_logging import lambda_logging
@@ -259,8 +260,15 @@ class Engine:
         targets: dict[str, str] | None = None,
         timeouts: bool = True,
         region: str = LOCAL_REGION,
+        environments: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.topology = topology
+        self.environments = (
+            environments if environments is not None else local_environments(topology)
+        )
+        """Each processor's environment variables (``configuration.local_environments``:
+        by default from the process environment and ``.env``), set while its module is
+        imported and during each of its invocations, as Lambda sets its function's."""
         self.resolved = graph.resolve(topology)
         """The topology's streams and routes, resolved once for the engine's streams and runners."""
         self.region = region
@@ -345,7 +353,8 @@ class Engine:
         letters = _Letters(self)
         loaded: dict[str, Handler] = {}
         for name, processor in self.topology.processors.items():
-            loaded[name] = given[name] if name in given else load_handler(processor)
+            variables = self.environments.get(name, {})
+            loaded[name] = given[name] if name in given else load_handler(processor, variables)
             # What the module printed as it was imported is its init log in Lambda: it
             # opens the log of the processor's first invocation.
             printed = "" if name in given else printed_at_import(processor)
@@ -521,7 +530,11 @@ class Engine:
         if armed:
             timer.arm(self._timeouts[runner.processor], each=each)
         try:
-            return runner.process(records, lambda_context, observer, source=source, separate=each)
+            # The processor's variables, for this invocation (set once, not per event).
+            with environment(self.environments.get(runner.processor, {})):
+                return runner.process(
+                    records, lambda_context, observer, source=source, separate=each
+                )
         except InvocationFailed as error:
             failure = error
         except SystemExit as exit:  # sys.exit or os._exit in the handler

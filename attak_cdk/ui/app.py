@@ -41,6 +41,7 @@ from ..live.connection import Connection
 from ..loader import find_topology_file
 from ..model import Topology
 from ..project import inspect_topology
+from ..simulate.configuration import local_environments
 from ..simulate.replay import letter_events
 from .run import read_editor_input, run_events
 from .view import topology_view
@@ -55,10 +56,14 @@ _NO_CACHE = {"Cache-Control": "no-store"}
 
 
 def create_app(
-    path: str | Path, connection: Connection | None = None, stack_name: str | None = None
+    path: str | Path,
+    connection: Connection | None = None,
+    stack_name: str | None = None,
+    env_file: Path | None = None,
 ) -> Starlette:
     """The app for the topology at ``path``; a path with no topology raises ``TopologyError``
-    now, while one whose topology has problems is served and shows them.
+    now, while one whose topology has problems is served and shows them. ``env_file``
+    gives the values the topology keeps in AWS to its runs (default: ``.env`` beside it).
 
     ``connection`` and ``stack_name`` say where to look for its deployment (default:
     boto3's own region and credentials, and the topology's name as the stack).
@@ -94,6 +99,8 @@ def create_app(
             return _bad_request(f"seed must be a whole number (given {seed!r})")
         try:
             model = await run_in_threadpool(_runnable, file)
+            # A value kept in AWS with no local one: said now, before a worker starts.
+            await run_in_threadpool(local_environments, model, env_file)
             if "dead_letters" in body:  # "Replay dead letters": the last run's, run again
                 events = letter_events(body["dead_letters"], "replay", tuple(model.processors))
             else:
@@ -101,7 +108,7 @@ def create_app(
         except AttakError as exc:
             return _bad_request(exc.message)
         return StreamingResponse(
-            run_events(model, events, max_hops=max_hops, seed=seed),
+            run_events(model, events, max_hops=max_hops, seed=seed, env_file=env_file),
             media_type="text/event-stream",
             headers={**_NO_CACHE, "X-Accel-Buffering": "no"},
         )

@@ -11,6 +11,7 @@ from attak_cdk.settings import DEFAULT_MAX_HOPS
 from attak_cdk.simulate.interrupts import second_interrupt_ends_the_process
 
 from ..options import (
+    EnvFileOption,
     InputOption,
     JsonOption,
     PathArgument,
@@ -88,6 +89,7 @@ def simulate(
             "either way; use it for other debuggers or profiling).",
         ),
     ] = True,
+    env_file: EnvFileOption = None,
 ) -> None:
     """Run the topology locally with the runtime Lambda runs.
 
@@ -106,7 +108,9 @@ def simulate(
     from attak_cdk.errors import UsageError
     from attak_cdk.inputs import default_input, read_inputs
     from attak_cdk.project import check_topology
+    from attak_cdk.simulate.configuration import local_environments
     from attak_cdk.simulate.result import SimulationResult, document
+    from attak_cdk.validate import NEEDS_CONFIGURATION
 
     if engine == "memory" and endpoint_url is not None:
         raise UsageError("--endpoint-url needs --engine kinesis (the memory engine has none)")
@@ -126,6 +130,11 @@ def simulate(
             "--input and --replay-dead-letters"
         )
     topology, warnings = check_topology(path)
+    # Values kept in SSM or Secrets Manager, from here: a missing one stops the run now.
+    environments = local_environments(topology, env_file)
+    run = partial(run, environments=environments)
+    # With the values known, the engine imports each handler again (and says if it fails).
+    warnings = [w for w in warnings if w.code != NEEDS_CONFIGURATION]
     if replay_dead_letters is not None:
         from attak_cdk.simulate.replay import read_dead_letters
 

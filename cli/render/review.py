@@ -57,12 +57,20 @@ def review(summary: Review, template_file: Path, names: dict[str, str]) -> None:
         out.print("\n[bold]function settings[/] (beyond attak's defaults)")
         for f in tuned:
             out.print(f"  {named([f.logical_id])}: {escape('; '.join(f.settings))}")
-    granting = [f for f in summary.functions if f.grants]
-    if granting:
-        out.print("\n[bold]granted by the topology[/] (beyond each function's own streams)")
-        for f in granting:
-            for words in f.grants:
-                out.print(f"  {named([f.logical_id])}: may {escape(words)}")
+    for title, lines in (
+        (
+            "[bold]granted by the topology[/] (beyond each function's own streams)",
+            [(f.logical_id, f"may {words}") for f in summary.functions for words in f.grants],
+        ),
+        (
+            "[bold]read at cold start[/] (from SSM and Secrets Manager, by the runtime)",
+            [(f.logical_id, words) for f in summary.functions for words in f.configuration],
+        ),
+    ):
+        if lines:
+            out.print(f"\n{title}")
+            for logical_id, words in lines:
+                out.print(f"  {named([logical_id])}: {escape(words)}")
     if summary.streams:
         streams = table(
             "stream",

@@ -21,6 +21,9 @@ ui} <- cli``. Placed around it:
   ``endpoint`` does the same for a processor's ``http:`` (its function URL), beside it.
 - ``function_settings`` reads a processor's ``layers:`` and ``vpc:`` and words a VPC's
   network-interface statements as grants do: above ``grants``, below the model.
+- ``references`` reads environment values kept in SSM or Secrets Manager, and makes the
+  IAM statements (``grants``' type) and the words that read them need: the model holds
+  them, so it sits between ``grants`` and the model.
 - ``handlers`` imports a processor's handler file: validation checks that it imports, the
   loader runs Python topologies with it, the simulators call the handlers.
 - ``inputs`` reads ``input.json`` beside the topology, a reader beside the loader.
@@ -68,6 +71,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("attak_cdk.errors",),
     ("attak_cdk.settings",),
     ("attak_cdk.grants", "attak_cdk.endpoint"),
+    ("attak_cdk.references",),
     ("attak_cdk.function_settings",),
     ("attak_cdk.model",),
     ("attak_cdk.graph",),
