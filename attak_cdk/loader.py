@@ -32,6 +32,7 @@ from .model import (
     StreamSettings,
     Topology,
 )
+from .schedules import read_schedule
 from .settings import (
     AUTO,
     MAX_HOPS,
@@ -75,6 +76,8 @@ PROCESSOR_KEYS: Keys = {
     "environment": "environment variables: name -> text or number",
     "grants": "what the function may do beyond its streams: a list of grants on existing "
     f"resources, each one of {', '.join(GRANT_KINDS)}",
+    "schedule": "invoke this entry processor on a schedule: rate(5 minutes), "
+    "cron(0 8 ? * MON-FRI *), or {every: ..., event: a constant event}",
     **{name: setting.help for name, setting in PROCESSOR_SETTINGS.items()},
 }
 PLAN_KEYS: Keys = {
@@ -731,12 +734,16 @@ class _Reader:
         grants = tuple(defaults.get("grants", ()))
         if "grants" in options:
             grants += read_grants(options["grants"], f"{owner}.grants", self.issue)
+        schedule = None
+        if options.get("schedule") is not None:
+            schedule = read_schedule(options["schedule"], f"{owner}.schedule", self.issue)
         return Processor(
             name=name,
             file=file,
             function=function,
             environment=environment,
             grants=grants,
+            schedule=schedule,
             where=where,
             handler_spec=handler_spec,
             **values,

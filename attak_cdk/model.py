@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .grants import Grant
+from .schedules import Schedule
 from .settings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_BISECT_BATCH_ON_ERROR,
@@ -49,6 +50,8 @@ class Processor:
     grants: tuple[Grant, ...] = ()
     """What the function may do beyond its own streams (``defaults:``' grants first):
     AWS permissions only, which simulate does not model."""
+    schedule: Schedule | None = None
+    """When EventBridge invokes it (an entry processor only), and with what event."""
     where: str = ""
     handler_spec: str = ""
     """The handler as the user wrote it, for messages."""

@@ -14,10 +14,12 @@ from typing import Any
 
 from . import graph
 from .model import Topology
+from .schedules import describe
 
 Template = dict[str, Any]
 KINESIS = "AWS::Kinesis::Stream"
 LAMBDA = "AWS::Lambda::Function"
+RULE = "AWS::Events::Rule"
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class FunctionReview:
     grants: list[str] = field(default_factory=list)
     """The topology's ``grants:`` of the function, in words (``read-write objects under
     logs/ in S3 bucket archive``)."""
+    schedule: str = ""
+    """The EventBridge rule invoking it, in words (``every 5 minutes (rate(5 minutes)),
+    with the scheduled time``), or empty."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ def review_stacks(
     streams = {k for found in resources.values() for k, r in found.items() if r["Type"] == KINESIS}
     reads: dict[str, list[str]] = {}
     writes: dict[str, set[str]] = {}
+    schedules: dict[str, str] = {}
     consumers: dict[str, list[str]] = {k: [] for k in streams}
     queues: dict[str, list[str]] = {k: [] for k in streams}
     for found in resources.values():
@@ -149,6 +155,12 @@ def review_stacks(
                     queue = _target(destination.get("Destination"))
                     if queue is not None:
                         queues[source].append(queue)
+            elif resource["Type"] == RULE and "ScheduleExpression" in properties:
+                for target in properties.get("Targets", []):
+                    function = _target(target.get("Arn"))
+                    if function in functions:
+                        assert function is not None
+                        schedules[function] = _scheduled(properties, target)
     return [
         Review(
             stack=stack,
@@ -161,6 +173,7 @@ def review_stacks(
                     reads=reads[k],
                     writes=sorted(writes[k]),
                     grants=list((grants or {}).get(k, [])),
+                    schedule=schedules.get(k, ""),
                 )
                 for k, r in found.items()
                 if r["Type"] == LAMBDA
@@ -182,6 +195,16 @@ def review_stacks(
         )
         for stack, found in resources.items()
     ]
+
+
+def _scheduled(rule: dict[str, Any], target: dict[str, Any]) -> str:
+    """A scheduled rule's target in words: when, and with which event."""
+    expression = str(rule["ScheduleExpression"])
+    words = describe(expression)
+    if expression not in words:
+        words += f" ({expression})"
+    event = "a constant event" if "Input" in target else "the scheduled time"
+    return f"{words}, with {event}"
 
 
 def _written_streams(policy: dict[str, Any], exports: dict[str, str]) -> set[str]:

@@ -93,7 +93,12 @@ def topology_schema() -> Json:
     processor = _object(
         PROCESSOR_KEYS,
         PROCESSOR_SETTINGS,
-        {"handler": _HANDLER, "environment": _ENVIRONMENT, "grants": _GRANTS},
+        {
+            "handler": _HANDLER,
+            "environment": _ENVIRONMENT,
+            "grants": _GRANTS,
+            "schedule": _SCHEDULE,
+        },
     )
     processor["required"] = ["handler"]
     stream = _object(
@@ -383,6 +388,20 @@ _GRANTS: Json = {
         "properties": _GRANT_FORMS,
         "additionalProperties": False,
     },
+}
+
+# A schedule: the loader checks each expression as EventBridge does (``schedules.py``).
+_EXPRESSION: Json = {"type": "string", "pattern": r"^\s*(rate|cron)\(.*\)\s*$"}
+_SCHEDULE: Json = {
+    "anyOf": [
+        _EXPRESSION,
+        {
+            "type": "object",
+            "properties": {"every": _EXPRESSION, "event": {}},
+            "required": ["every"],
+            "additionalProperties": False,
+        },
+    ],
 }
 
 

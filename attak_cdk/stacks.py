@@ -17,6 +17,9 @@ PROCESSOR_RESOURCES = 12
 ALARMS_PER_PROCESSOR = 5
 """Errors, failed events, dead-lettered events, iterator age and dead-letter queue depth
 (``cdk/processor.py``)."""
+SCHEDULE_RESOURCES = 2
+"""A scheduled processor's EventBridge rule and the permission letting it invoke the
+function (its dead-letter queue's policy exists already)."""
 ALERT_RESOURCES = 3
 """A processor stack's alerts topic when ``alerts:`` is set (``cdk/alerts.py``): its key,
 the topic and its policy, plus one subscription per email address."""
@@ -37,7 +40,9 @@ def estimate_resources(topology: Topology) -> int:
     mappings = streams  # one event-source mapping per stream
     fixed = 1 + alert_resources(topology)  # the dashboard, and the alerts topic if any
     granted = sum(1 for p in topology.processors.values() if p.grants)  # a policy each
-    return PROCESSOR_RESOURCES * len(topology.processors) + granted + streams + mappings + fixed
+    scheduled = SCHEDULE_RESOURCES * sum(1 for p in topology.processors.values() if p.schedule)
+    own = PROCESSOR_RESOURCES * len(topology.processors) + granted + scheduled
+    return own + streams + mappings + fixed
 
 
 def alert_resources(topology: Topology) -> int:
@@ -62,8 +67,10 @@ def processor_stacks(topology: Topology) -> list[list[str]]:
     parts: list[list[str]] = []
     used = count = 0
     for name, processor in resolved.processors.items():
-        # Its resources, a mapping per stream it reads, and a policy for its grants.
-        cost = PROCESSOR_RESOURCES + len(processor.reads) + bool(topology.processors[name].grants)
+        # Its resources, a mapping per stream it reads, a policy for its grants, its rule.
+        model = topology.processors[name]
+        cost = PROCESSOR_RESOURCES + len(processor.reads) + bool(model.grants)
+        cost += SCHEDULE_RESOURCES if model.schedule is not None else 0
         if not parts or used + cost > RESOURCE_BUDGET or count >= MAX_PROCESSORS_PER_STACK:
             parts.append([])
             used, count = 1 + alert_resources(topology), 0  # its dashboard and alerts

@@ -186,6 +186,24 @@ def environment_size(topology: Topology) -> Iterable[Issue]:
             )
 
 
+def scheduled_entries(topology: Topology) -> Iterable[Issue]:
+    """A schedule invokes an entry processor: one that streams feed gets its events from
+    them (give the schedule to the processor that starts the flow)."""
+    inputs = graph.incoming(topology)
+    for name, processor in topology.processors.items():
+        if processor.schedule is None or not inputs.get(name):
+            continue
+        feeders = ", ".join(sorted({s.source for s in inputs[name]}))
+        yield _issue(
+            topology,
+            "schedule-not-entry",
+            processor.schedule.where,
+            f"processor '{name}' is fed by streams (from {feeders}): only an entry processor, "
+            "which no stream feeds, can have a schedule; put the schedule on a processor of "
+            "its own that emits into this one",
+        )
+
+
 def stack_names(topology: Topology) -> Iterable[Issue]:
     """The stacks a large topology is split into (``<name>-streams-N``, ``<name>-N``) keep
     CloudFormation's 128-character stack names."""
@@ -335,6 +353,7 @@ RULES: tuple[Rule, ...] = (
     topics,
     environment,
     environment_size,
+    scheduled_entries,
     stack_names,
     handlers,
     unreachable,

@@ -22,6 +22,7 @@ from .. import graph
 from ..grants import Grant
 from ..model import StreamSettings
 from ..runtime import config
+from ..schedules import Schedule
 from ..settings import (
     DEFAULT_MAX_HOPS,
     DEFAULT_MEMORY,
@@ -31,6 +32,7 @@ from ..settings import (
 )
 from . import permissions, values
 from .asset import LAMBDA_ENTRY
+from .schedule import scheduled_rule
 from .stream import TopologyStream
 
 
@@ -56,6 +58,9 @@ class ProcessorFunctionProps:
     grants: tuple[Grant, ...] = ()
     """The topology's ``grants:`` for this processor. Default: none (its streams, logs and
     dead-letter queue only)."""
+    schedule: Schedule | None = None
+    """The topology's ``schedule:``: an EventBridge rule invoking the function. Default:
+    none (invoked by its streams, or directly)."""
     max_hops: int = DEFAULT_MAX_HOPS
     """Stream hops a trace may take. Default: the runtime's (16)."""
     trace_sampling: float = DEFAULT_TRACE_SAMPLING
@@ -138,6 +143,13 @@ class ProcessorFunction(Construct):
         assert self.function.role is not None  # made above
         self.grants_policy = permissions.grant_declared(
             self, GRANTS_POLICY, self.function.role, props.grants
+        )
+        self.schedule_rule = (
+            scheduled_rule(
+                self, props.schedule, self.function, self.dead_letter_queue, props.processor
+            )
+            if props.schedule is not None
+            else None
         )
         self._metrics: dict[str, cloudwatch.Metric] = {}
         self.alarms = self._alarms()

@@ -111,6 +111,7 @@ def _build(
                 reserved_concurrency=processor.reserved_concurrency,
                 environment=dict(processor.environment),
                 grants=processor.grants,
+                schedule=processor.schedule,
                 max_hops=topology.max_hops,
                 trace_sampling=topology.trace_sampling,
                 system_log_level=processor.system_log_level,

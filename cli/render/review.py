@@ -56,6 +56,11 @@ def review(summary: Review, template_file: Path, names: dict[str, str]) -> None:
         for f in granting:
             for words in f.grants:
                 out.print(f"  {named([f.logical_id])}: may {escape(words)}")
+    scheduled = [f for f in summary.functions if f.schedule]
+    if scheduled:
+        out.print("\n[bold]scheduled[/] (EventBridge rules invoking a function)")
+        for f in scheduled:
+            out.print(f"  {named([f.logical_id])}: {escape(f.schedule)}")
     if summary.streams:
         streams = table(
             "stream",

@@ -52,6 +52,7 @@ processors:
     handler: processors/spout.py
     input: stream
     environment: {STAGE: test, GREETING: hello}
+    schedule: rate(5 minutes)
   reverse:
     handler: processors/reverse.py
     memory: 512
@@ -59,6 +60,7 @@ processors:
     environment: {COUNT: 3}
   audit:
     handler: processors/audit.py
+    schedule: {every: "cron(0 8 ? * MON-FRI *)", event: {kind: daily}}
     grants:
       - s3: {bucket: rich-archive, prefix: audit/, access: write}
       - dynamodb: {table: sessions}
@@ -161,6 +163,8 @@ def test_the_rich_topology_has_every_resource_shape(rich: Synthesized) -> None:
     variables = [f["Environment"]["Variables"] for f in functions]
     assert any(v.get("STAGE") == "test" for v in variables)
     assert "AuditGrantsPolicy" in "".join(resources)
+    rules = [v for v in resources.values() if v["Type"] == "AWS::Events::Rule"]
+    assert len(rules) == 2  # spout's and audit's schedules
 
 
 def test_a_wildcard_grant_is_acknowledged_with_the_users_reason(rich: Synthesized) -> None:
