@@ -8,6 +8,10 @@
                         the simulation and answers with its server-sent events (see
                         ``run``); a bad input or a topology with errors is a 400 with
                         ``{"error": message}``; the page cancels a run by closing it
+``POST /api/schedule``  body ``{"processor": name, "ticks"?: 1}``: fires that processor's
+                        schedule as ``attak simulate --schedule-ticks`` does (its next
+                        firings, with its constant event or the scheduled time) and
+                        answers as ``/api/run``; a processor without a schedule is a 400
 ``GET /api/live``       the deployed topology (stacks, functions, how it differs from the
                         file) or why none was found: ``{"deployed": false, "message"}``
 ``GET /api/live/metrics?minutes=15``
@@ -37,6 +41,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import AttakError, InputError, TopologyError, UsageError
+from ..inputs import scheduled_events
 from ..live.connection import Connection
 from ..loader import find_topology_file
 from ..model import Topology
@@ -49,6 +54,9 @@ if TYPE_CHECKING:
     from .live import LiveView
 
 STATIC = Path(__file__).resolve().parent / "static"
+
+MAX_TICKS = 100
+"""Firings of one schedule a request may ask for."""
 
 _NO_CACHE = {"Cache-Control": "no-store"}
 """The page and its data change whenever the topology does: always ask again."""
@@ -106,6 +114,29 @@ def create_app(
             headers={**_NO_CACHE, "X-Accel-Buffering": "no"},
         )
 
+    async def schedule(request: Request) -> Response:
+        body = await _json_body(request) or {}
+        name, ticks = body.get("processor"), body.get("ticks", 1)
+        if not isinstance(name, str):
+            return _bad_request('the request body must be JSON: {"processor": name, "ticks"?: 1}')
+        if isinstance(ticks, bool) or not (isinstance(ticks, int) and 1 <= ticks <= MAX_TICKS):
+            return _bad_request(
+                f"ticks must be a whole number from 1 to {MAX_TICKS} (given {ticks!r})"
+            )
+        try:
+            model = await run_in_threadpool(_runnable, file)
+        except AttakError as exc:
+            return _bad_request(exc.message)
+        processor = model.processors.get(name)
+        if processor is None or processor.schedule is None:
+            return _bad_request(f"processor {name!r} has no schedule to fire")
+        events = [e for e in scheduled_events(model, ticks) if e.processor == name]
+        return StreamingResponse(
+            run_events(model, events),
+            media_type="text/event-stream",
+            headers={**_NO_CACHE, "X-Accel-Buffering": "no"},
+        )
+
     # Plain functions, run in worker threads: each waits on AWS.
     def live_status(request: Request) -> Response:
         return JSONResponse(live_view().status(), headers=_NO_CACHE)
@@ -134,6 +165,7 @@ def create_app(
             Route("/", page),
             Route("/api/topology", topology),
             Route("/api/run", run, methods=["POST"]),
+            Route("/api/schedule", schedule, methods=["POST"]),
             Route("/api/live", live_status),
             Route("/api/live/metrics", live_metrics),
             Route("/api/live/logs", live_logs),
@@ -164,6 +196,15 @@ async def _editor_request(request: Request) -> dict[str, Any] | None:
     if not isinstance(body.get("input"), str):
         return None
     return body
+
+
+async def _json_body(request: Request) -> dict[str, Any] | None:
+    """A JSON object request body, or None when it is not one."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _number(request: Request, name: str, default: int) -> int:
