@@ -41,7 +41,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import AttakError, InputError, TopologyError, UsageError
-from ..inputs import scheduled_events
+from ..inputs import InputEvent, scheduled_events
 from ..live.connection import Connection
 from ..loader import find_topology_file
 from ..model import Topology
@@ -108,11 +108,7 @@ def create_app(
                 events = read_editor_input(body["input"], model)
         except AttakError as exc:
             return _bad_request(exc.message)
-        return StreamingResponse(
-            run_events(model, events, max_hops=max_hops, seed=seed),
-            media_type="text/event-stream",
-            headers={**_NO_CACHE, "X-Accel-Buffering": "no"},
-        )
+        return _streamed(model, events, max_hops=max_hops, seed=seed)
 
     async def schedule(request: Request) -> Response:
         body = await _json_body(request) or {}
@@ -131,11 +127,7 @@ def create_app(
         if processor is None or processor.schedule is None:
             return _bad_request(f"processor {name!r} has no schedule to fire")
         events = [e for e in scheduled_events(model, ticks) if e.processor == name]
-        return StreamingResponse(
-            run_events(model, events),
-            media_type="text/event-stream",
-            headers={**_NO_CACHE, "X-Accel-Buffering": "no"},
-        )
+        return _streamed(model, events)
 
     # Plain functions, run in worker threads: each waits on AWS.
     def live_status(request: Request) -> Response:
@@ -172,6 +164,17 @@ def create_app(
             Route("/api/live/trigger", live_trigger, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
+    )
+
+
+def _streamed(
+    model: Topology, events: list[InputEvent], *, max_hops: int | None = None, seed: int = 0
+) -> Response:
+    """A run of ``events``, as the server-sent events the page reads (see ``run``)."""
+    return StreamingResponse(
+        run_events(model, events, max_hops=max_hops, seed=seed),
+        media_type="text/event-stream",
+        headers={**_NO_CACHE, "X-Accel-Buffering": "no"},
     )
 
 
