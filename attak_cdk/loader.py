@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from .errors import Issue, TopologyError, did_you_mean, display_path, path_problem
+from .function_settings import layers_problem, read_layers, read_vpc
 from .grants import GRANT_KINDS, read_grants
 from .model import (
     Alerts,
@@ -78,6 +79,8 @@ PROCESSOR_KEYS: Keys = {
     f"resources, each one of {', '.join(GRANT_KINDS)}",
     "schedule": "invoke this entry processor on a schedule: rate(5 minutes), "
     "cron(0 8 ? * MON-FRI *), or {every: ..., event: a constant event}",
+    "layers": "Lambda layer version ARNs, at most 5 with those under defaults",
+    "vpc": "the VPC the function reaches: subnets (1 to 16 ids) and security_groups (1 to 5 ids)",
     **{name: setting.help for name, setting in PROCESSOR_SETTINGS.items()},
 }
 PLAN_KEYS: Keys = {
@@ -107,6 +110,8 @@ STREAM_KEYS: Keys = {
 DEFAULT_KEYS: Keys = {
     "environment": PROCESSOR_KEYS["environment"],
     "grants": PROCESSOR_KEYS["grants"] + ", given to every processor before its own",
+    "layers": "Lambda layer version ARNs every processor gets before its own",
+    "vpc": PROCESSOR_KEYS["vpc"] + ", for every processor that sets none",
     **{name: s.help for name, s in PROCESSOR_SETTINGS.items() if name != "input"},
     **{name: setting.help for name, setting in STREAM_SETTINGS.items()},
 }
@@ -616,7 +621,17 @@ class _Reader:
             result["environment"] = self.environment(data["environment"], "defaults.environment")
         if "grants" in data:
             result["grants"] = read_grants(data["grants"], "defaults.grants", self.issue)
+        if "layers" in data:
+            result["layers"] = read_layers(data["layers"], "defaults.layers", self.issue)
+            self.layers(result["layers"], (), "defaults.layers")
+        if "vpc" in data:
+            result["vpc"] = read_vpc(data["vpc"], "defaults.vpc", self.issue)
         return result
+
+    def layers(self, own: tuple[str, ...], inherited: tuple[str, ...], path: str) -> None:
+        problem = layers_problem(own, inherited)
+        if problem:
+            self.issue("invalid-layers", path, problem)
 
     def processors(self, data: Any, defaults: Mapping[str, Any]) -> dict[str, Processor]:
         if data is None:
@@ -737,6 +752,16 @@ class _Reader:
         schedule = None
         if options.get("schedule") is not None:
             schedule = read_schedule(options["schedule"], f"{owner}.schedule", self.issue)
+        # A processor's layers come after the defaults' (as its grants do); its vpc
+        # replaces the defaults' (one function is in one VPC).
+        layers = inherited = tuple(defaults.get("layers", ()))
+        if "layers" in options:
+            own = read_layers(options["layers"], f"{owner}.layers", self.issue)
+            self.layers(own, inherited, f"{owner}.layers")
+            layers = tuple(dict.fromkeys(inherited + own))
+        vpc = defaults.get("vpc")
+        if "vpc" in options:
+            vpc = read_vpc(options["vpc"], f"{owner}.vpc", self.issue)
         return Processor(
             name=name,
             file=file,
@@ -744,6 +769,8 @@ class _Reader:
             environment=environment,
             grants=grants,
             schedule=schedule,
+            layers=layers,
+            vpc=vpc,
             where=where,
             handler_spec=handler_spec,
             **values,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .function_settings import Vpc
 from .grants import Grant
 from .schedules import Schedule
 from .settings import (
@@ -52,6 +53,18 @@ class Processor:
     AWS permissions only, which simulate does not model."""
     schedule: Schedule | None = None
     """When EventBridge invokes it (an entry processor only), and with what event."""
+    ephemeral_storage: int | None = None
+    """MB of ``/tmp``; ``None``: Lambda's 512."""
+    tracing: bool = False
+    """X-Ray active tracing."""
+    architecture: str | None = None
+    """``arm64`` or ``x86_64``; ``None``: the stack's (``DEFAULT_ARCHITECTURE``)."""
+    python: str | None = None
+    """The Python runtime's version (``"3.12"``); ``None``: ``DEFAULT_PYTHON``."""
+    layers: tuple[str, ...] = ()
+    """Layer version ARNs, ``defaults:``' first. Like ``vpc``, a deployment setting that
+    simulate ignores."""
+    vpc: Vpc | None = None
     where: str = ""
     handler_spec: str = ""
     """The handler as the user wrote it, for messages."""

@@ -1,8 +1,9 @@
 """The review summary of a synthesized stack: what a reviewer checks before deploying.
 
 Read from the template itself (not from the topology), so it shows what CloudFormation
-will be asked to create: resources by type; per function its memory, timeout, and the
-streams it reads (through mappings) and writes (through its IAM policy); per stream its
+will be asked to create: resources by type; per function its memory, timeout, the
+streams it reads (through mappings) and writes (through its IAM policy), and the settings
+it has that attak does not give every function (layers, VPC, tracing...); per stream its
 mode, shards, consumer and the consumer's dead-letter queue.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 from . import graph
 from .model import Topology
 from .schedules import describe
+from .settings import DEFAULT_ARCHITECTURE, DEFAULT_PYTHON
 
 Template = dict[str, Any]
 KINESIS = "AWS::Kinesis::Stream"
@@ -35,6 +37,9 @@ class FunctionReview:
     schedule: str = ""
     """The EventBridge rule invoking it, in words (``every 5 minutes (rate(5 minutes)),
     with the scheduled time``), or empty."""
+    settings: list[str] = field(default_factory=list)
+    """Its settings that differ from every function's, in words (``Python 3.12``,
+    ``X-Ray active tracing``)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +179,7 @@ def review_stacks(
                     writes=sorted(writes[k]),
                     grants=list((grants or {}).get(k, [])),
                     schedule=schedules.get(k, ""),
+                    settings=function_settings(r["Properties"]),
                 )
                 for k, r in found.items()
                 if r["Type"] == LAMBDA
@@ -205,6 +211,38 @@ def _scheduled(rule: dict[str, Any], target: dict[str, Any]) -> str:
         words += f" ({expression})"
     event = "a constant event" if "Input" in target else "the scheduled time"
     return f"{words}, with {event}"
+
+
+def function_settings(properties: dict[str, Any]) -> list[str]:
+    """A function's settings, from its template properties, that differ from those attak
+    gives every function: its runtime and architecture, layers, VPC, reserved
+    concurrency, ``/tmp`` size and X-Ray tracing, in words."""
+    said: list[str] = []
+    runtime = str(properties.get("Runtime", ""))
+    if runtime and runtime != f"python{DEFAULT_PYTHON}":
+        said.append(runtime.replace("python", "Python "))
+    architectures = properties.get("Architectures", [DEFAULT_ARCHITECTURE])
+    if architectures != [DEFAULT_ARCHITECTURE]:
+        said.append(", ".join(map(str, architectures)))
+    layers = _as_list(properties.get("Layers", []))
+    if layers:
+        said.append("layers " + ", ".join(map(str, layers)))
+    vpc = properties.get("VpcConfig")
+    if isinstance(vpc, dict):
+        said.append(
+            "in VPC subnets "
+            + ", ".join(map(str, vpc.get("SubnetIds", [])))
+            + " with security groups "
+            + ", ".join(map(str, vpc.get("SecurityGroupIds", [])))
+        )
+    if "ReservedConcurrentExecutions" in properties:
+        said.append(f"reserved concurrency {properties['ReservedConcurrentExecutions']}")
+    storage = properties.get("EphemeralStorage", {}).get("Size")
+    if storage is not None:
+        said.append(f"/tmp {storage} MB")
+    if properties.get("TracingConfig", {}).get("Mode") == "Active":
+        said.append("X-Ray active tracing")
+    return said
 
 
 def _written_streams(policy: dict[str, Any], exports: dict[str, str]) -> set[str]:

@@ -27,6 +27,16 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .errors import OutputError
+from .function_settings import (
+    LAYER_ARN,
+    MAX_LAYER_ARN,
+    MAX_LAYERS,
+    MAX_SECURITY_GROUPS,
+    MAX_SUBNETS,
+    SECURITY_GROUP_ID,
+    SUBNET_ID,
+    VPC_KEYS,
+)
 from .grants import ACCESS, GRANT_KINDS, SSM_PATH
 from .loader import (
     DEFAULT_KEYS,
@@ -98,6 +108,8 @@ def topology_schema() -> Json:
             "environment": _ENVIRONMENT,
             "grants": _GRANTS,
             "schedule": _SCHEDULE,
+            "layers": _LAYERS,
+            "vpc": _VPC,
         },
     )
     processor["required"] = ["handler"]
@@ -121,7 +133,7 @@ def topology_schema() -> Json:
     defaults = _object(
         DEFAULT_KEYS,
         {**PROCESSOR_SETTINGS, **STREAM_SETTINGS},
-        {"environment": _ENVIRONMENT, "grants": _GRANTS},
+        {"environment": _ENVIRONMENT, "grants": _GRANTS, "layers": _LAYERS, "vpc": _VPC},
     )
     top = _object(
         TOP_LEVEL_KEYS,
@@ -402,6 +414,32 @@ _SCHEDULE: Json = {
             "additionalProperties": False,
         },
     ],
+}
+_LAYERS: Json = {
+    "type": ["array", "null"],
+    "items": {"type": "string", "pattern": LAYER_ARN.pattern, "maxLength": MAX_LAYER_ARN},
+    "maxItems": MAX_LAYERS,
+    "uniqueItems": True,
+}
+_VPC: Json = {
+    "type": "object",
+    "properties": {
+        key: {
+            "description": _sentence(meaning),
+            "type": "array",
+            "items": {"type": "string", "pattern": pattern.pattern},
+            "minItems": 1,
+            "maxItems": most,
+        }
+        for (key, meaning), pattern, most in zip(
+            VPC_KEYS.items(),
+            (SUBNET_ID, SECURITY_GROUP_ID),
+            (MAX_SUBNETS, MAX_SECURITY_GROUPS),
+            strict=True,
+        )
+    },
+    "required": list(VPC_KEYS),
+    "additionalProperties": False,
 }
 
 

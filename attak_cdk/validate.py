@@ -204,6 +204,31 @@ def scheduled_entries(topology: Topology) -> Iterable[Issue]:
         )
 
 
+def reserved_concurrency(topology: Topology) -> Iterable[Issue]:
+    """The processors' ``reserved_concurrency`` together leaves Lambda its 100 unreserved
+    executions on an account at the default quota: a warning, as a quota may be raised."""
+    reserving = {
+        name: p.reserved_concurrency
+        for name, p in topology.processors.items()
+        if p.reserved_concurrency
+    }
+    total = sum(reserving.values())
+    if total > limits.MAX_RESERVED_CONCURRENCY:
+        largest = max(reserving, key=lambda name: reserving[name])
+        yield _issue(
+            topology,
+            "reserved-concurrency",
+            f"{topology.processors[largest].where.removesuffix('.handler')}.reserved_concurrency",
+            f"the processors reserve {total} concurrent executions together "
+            f"({', '.join(f'{n} {c}' for n, c in reserving.items())}); an account at "
+            f"Lambda's default quota of {limits.DEFAULT_ACCOUNT_CONCURRENCY} can reserve at "
+            f"most {limits.MAX_RESERVED_CONCURRENCY} (it keeps "
+            f"{limits.UNRESERVED_CONCURRENCY} unreserved), so deploying fails unless the "
+            "account's quota was raised: reserve less, or raise the quota first",
+            warning=True,
+        )
+
+
 def stack_names(topology: Topology) -> Iterable[Issue]:
     """The stacks a large topology is split into (``<name>-streams-N``, ``<name>-N``) keep
     CloudFormation's 128-character stack names."""
@@ -354,6 +379,7 @@ RULES: tuple[Rule, ...] = (
     environment,
     environment_size,
     scheduled_entries,
+    reserved_concurrency,
     stack_names,
     handlers,
     unreachable,

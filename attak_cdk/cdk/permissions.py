@@ -34,6 +34,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ..function_settings import Vpc, network_interface_statements
 from ..grants import PARTITION, Grant
 
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -93,6 +94,20 @@ def grant_read(function: lambda_.Function, stream: kinesis.Stream) -> None:
 def grant_put(function: lambda_.Function, stream: kinesis.Stream) -> None:
     """Let ``function`` put records into ``stream``."""
     _allow(function, STREAM_PUT_ACTIONS, stream.stream_arn)
+
+
+def grant_network_interfaces(function: lambda_.Function, vpc: Vpc) -> None:
+    """Let Lambda give ``function`` network interfaces in ``vpc``'s subnets, with its
+    security groups (``function_settings.network_interface_statements``). In the role's
+    default policy, on which the function's resource waits: Lambda checks these
+    permissions when the function is created."""
+    for statement in network_interface_statements(vpc):
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=list(statement.actions),
+                resources=[_resolved(r) for r in statement.resources],
+            )
+        )
 
 
 def grant_declared(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Size
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -19,13 +19,16 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .. import graph
+from ..function_settings import Vpc
 from ..grants import Grant
 from ..model import StreamSettings
 from ..runtime import config
 from ..schedules import Schedule
 from ..settings import (
+    DEFAULT_ARCHITECTURE,
     DEFAULT_MAX_HOPS,
     DEFAULT_MEMORY,
+    DEFAULT_PYTHON,
     DEFAULT_SYSTEM_LOG_LEVEL,
     DEFAULT_TIMEOUT,
     DEFAULT_TRACE_SAMPLING,
@@ -69,8 +72,19 @@ class ProcessorFunctionProps:
     system_log_level: str = DEFAULT_SYSTEM_LOG_LEVEL
     """Lambda's system log level: ``DEBUG``, ``INFO`` (START and REPORT lines per
     invocation) or ``WARN`` (default: the platform's warnings only)."""
-    architecture: str = "arm64"
+    architecture: str = DEFAULT_ARCHITECTURE
     """``arm64`` (default: cheaper per GB-second) or ``x86_64``."""
+    python: str = DEFAULT_PYTHON
+    """The Python runtime's version. Default: ``"3.13"``."""
+    layers: tuple[str, ...] = ()
+    """Layer version ARNs, in order. Default: none."""
+    vpc: Vpc | None = None
+    """Subnets and security groups to reach a VPC through. Default: none (Lambda's own
+    network, with the internet and AWS's public endpoints)."""
+    ephemeral_storage: int | None = None
+    """MB of ``/tmp``. Default: Lambda's (512)."""
+    tracing: bool = False
+    """X-Ray active tracing. Default: off (Lambda's PassThrough)."""
     log_retention: logs.RetentionDays = logs.RetentionDays.TWO_WEEKS
     """Default: two weeks."""
     alarm_iterator_age_seconds: int = 60
@@ -82,7 +96,8 @@ GRANTS_POLICY = "GrantsPolicy"
 
 
 class ProcessorFunction(Construct):
-    """A processor's Lambda function (Python, arm64) with its log group and DLQ."""
+    """A processor's Lambda function (Python 3.13 on arm64 unless its processor says
+    otherwise) with its log group and DLQ."""
 
     def __init__(self, scope: Construct, id: str, *, props: ProcessorFunctionProps) -> None:
         super().__init__(scope, id)
@@ -102,18 +117,33 @@ class ProcessorFunction(Construct):
             retention_period=values.days(14),
         )
         module, _, function = props.handler.partition(":")
+        # Made here, not by the function, so that it has no managed policy and stays typed
+        # as a Role (``function.role`` is an optional IRole).
+        self.role = permissions.execution_role(self, f"{graph.FUNCTION}ServiceRole")
         self.function = lambda_.Function(
             self,
             graph.FUNCTION,
-            runtime=values.python_runtime(),
+            runtime=values.python_runtime(props.python),
             architecture=values.architecture(props.architecture),
+            layers=[
+                lambda_.LayerVersion.from_layer_version_arn(self, f"Layer{index}", arn)
+                for index, arn in enumerate(props.layers)
+            ]
+            or None,
+            ephemeral_storage_size=Size.mebibytes(props.ephemeral_storage)
+            if props.ephemeral_storage is not None
+            else None,
+            # The CDK adds the X-Ray statement active tracing needs to the role's policy
+            # (xray:PutTraceSegments and xray:PutTelemetryRecords, on "*": see nag.py).
+            # https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
+            tracing=lambda_.Tracing.ACTIVE if props.tracing else None,
             code=lambda_.Code.from_asset(str(props.asset)),
             handler=LAMBDA_ENTRY,
             memory_size=props.memory,
             timeout=values.seconds(props.timeout),
             reserved_concurrent_executions=props.reserved_concurrency,
             log_group=self.log_group,
-            role=permissions.execution_role(self, f"{graph.FUNCTION}ServiceRole"),
+            role=self.role,
             # JSON log format: Lambda's own lines become JSON objects and can be filtered by
             # level; the runtime's lines, printed JSON, pass through as they are. The system
             # log level filters the platform's lines: START and REPORT are INFO.
@@ -140,6 +170,8 @@ class ProcessorFunction(Construct):
         )
         permissions.grant_logging(self.function, self.log_group)
         permissions.grant_dead_letters(self.function, self.dead_letter_queue)
+        if props.vpc is not None:
+            self._place_in(props.vpc)
         assert self.function.role is not None  # made above
         self.grants_policy = permissions.grant_declared(
             self, GRANTS_POLICY, self.function.role, props.grants
@@ -153,6 +185,19 @@ class ProcessorFunction(Construct):
         )
         self._metrics: dict[str, cloudwatch.Metric] = {}
         self.alarms = self._alarms()
+
+    def _place_in(self, vpc: Vpc) -> None:
+        """Attach the function to existing subnets and security groups, by id, with the
+        network-interface permissions Lambda needs to do it. Set on the CloudFormation
+        resource itself: the CDK's ``vpc`` prop wants the VPC as a construct (its id and
+        zones too) and adds the managed AWSLambdaVPCAccessExecutionRole, on every
+        resource, that ``permissions.grant_network_interfaces`` narrows."""
+        function = self.function.node.default_child
+        assert isinstance(function, lambda_.CfnFunction)
+        function.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
+            subnet_ids=list(vpc.subnets), security_group_ids=list(vpc.security_groups)
+        )
+        permissions.grant_network_interfaces(self.function, vpc)
 
     def read_from(self, stream: TopologyStream, settings: StreamSettings) -> None:
         """Map ``stream`` into this function, with partial-batch responses, bisect, finite

@@ -13,6 +13,7 @@ large topology over several stacks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from aws_cdk import CfnOutput, CfnResource, Stack
@@ -23,9 +24,13 @@ from constructs import Construct
 from .. import graph, manifest
 from ..errors import AttakError
 from ..model import Topology as TopologyModel
+from ..project import load_topology
 from ..runtime import config
+from ..settings import DEFAULT_PYTHON
 from .alerts import AlertTopic
 from .asset import AssetStager
+from .nag import acknowledge_findings
+from .parts import TopologyParts
 from .processor import ProcessorFunction, ProcessorFunctionProps
 from .stream import TopologyStream
 
@@ -97,14 +102,19 @@ def _build(
 ) -> Built:
     resolved = graph.resolve(topology)
     names = _stream_names(placement, resolved)
-    processors = {
-        name: ProcessorFunction(
+    processors: dict[str, ProcessorFunction] = {}
+    for name, processor in topology.processors.items():
+        # A processor's own architecture and Python win over the stack's.
+        machine = processor.architecture or architecture
+        python = processor.python or DEFAULT_PYTHON
+        routes = resolved.runtime_routes(name, names)
+        processors[name] = ProcessorFunction(
             placement.processor_scope(name),
             graph.processor_id(name),
             props=ProcessorFunctionProps(
                 processor=name,
                 topology=topology.name,
-                asset=stager.stage(processor, resolved.runtime_routes(name, names)),
+                asset=stager.stage(processor, routes, architecture=machine, python=python),
                 handler=graph.handler_module(processor),
                 memory=processor.memory,
                 timeout=processor.timeout,
@@ -115,12 +125,15 @@ def _build(
                 max_hops=topology.max_hops,
                 trace_sampling=topology.trace_sampling,
                 system_log_level=processor.system_log_level,
-                architecture=architecture,
+                architecture=machine,
+                python=python,
+                layers=processor.layers,
+                vpc=processor.vpc,
+                ephemeral_storage=processor.ephemeral_storage,
+                tracing=processor.tracing,
                 log_retention=log_retention,
             ),
         )
-        for name, processor in topology.processors.items()
-    }
     streams: dict[str, TopologyStream] = {}
     for local, stream in resolved.streams.items():
         built = TopologyStream(
@@ -299,14 +312,27 @@ def _dashboard_row(processor: ProcessorFunction) -> list[cloudwatch.IWidget]:
     ]
 
 
-class Topology(Construct):
-    """All processors and streams of a topology, in one stack.
+class Topology(Construct, TopologyParts):
+    """A topology's processors and streams, in one stack of your CDK app.
 
-    ``topology``: the model, e.g. ``load_topology("pipeline/")``.
-    ``architecture``: Lambda architecture. Default: ``arm64``.
+    Each processor becomes a Lambda function with its log group, dead-letter queue and
+    alarms; each stream a Kinesis stream mapped into its consumer. Find them by the names
+    of the topology file to wire your own resources to them::
+
+        topology = Topology(stack, "Pipeline", topology="pipeline/")
+        bucket.grant_write(topology.function("archive"))
+
+    (see ``TopologyParts`` for every lookup). cdk-nag's findings attak departs from on
+    purpose are acknowledged on its own resources, with their reasons.
+
+    ``topology``: the topology file, or its folder (read and validated here, as
+    ``attak validate`` does), or a model already read with
+    ``attak_cdk.project.load_topology``.
+    ``architecture``: Lambda architecture, ``arm64`` or ``x86_64``. Default: ``arm64``.
     ``log_retention``: how long processors' logs are kept. Default: two weeks.
 
-    Raises ``TopologyTooLarge`` when the stack would pass CloudFormation's 500 resources.
+    :raises TopologyError: the topology file has problems (every one is listed).
+    :raises TopologyTooLarge: the stack would pass CloudFormation's 500 resources.
     """
 
     def __init__(
@@ -314,16 +340,17 @@ class Topology(Construct):
         scope: Construct,
         id: str,
         *,
-        topology: TopologyModel,
+        topology: TopologyModel | str | Path,
         architecture: str = "arm64",
         log_retention: logs.RetentionDays = logs.RetentionDays.TWO_WEEKS,
     ) -> None:
+        # Read first, so that a topology with problems leaves nothing half-built in `scope`.
+        model = topology if isinstance(topology, TopologyModel) else load_topology(topology)
         super().__init__(scope, id)
-        self.model = topology
-        built = build(_Here(self), topology, architecture=architecture, log_retention=log_retention)
-        self.processors = built.processors
-        self.streams = built.streams
+        built = build(_Here(self), model, architecture=architecture, log_retention=log_retention)
+        TopologyParts.__init__(self, model, built.processors, built.streams)
         self.outputs = built.outputs
+        acknowledge_findings(built.processors.values())
         self._check_size()
 
     def _check_size(self) -> None:

@@ -89,7 +89,14 @@ def plan_topology(
     alarms = cents(len(topology.processors) * ALARMS_PER_PROCESSOR * price.alarm_month)
     dashboards = len(processor_stacks(topology))
     dashboard = cents(dashboards * price.dashboard_month)
-    other = next(a for a in ARCHITECTURES if a != architecture)
+    # Each function on its processor's own architecture, if it sets one; the note prices
+    # each on the other one.
+    used = sorted({p.architecture or architecture for p in topology.processors.values()})
+    other = (
+        next(a for a in ARCHITECTURES if a != used[0])
+        if len(used) == 1
+        else "each on the other architecture"
+    )
     lines: tuple[CostLine, ...] = (
         CostLine(
             "Kinesis streams",
@@ -104,7 +111,7 @@ def plan_topology(
             f"${price.lambda_requests_per_million} per million",
         ),
         CostLine(
-            f"Lambda compute ({architecture})",
+            f"Lambda compute ({', '.join(used)})",
             cents(Decimal(0)),
             sum((p.compute for p in processors), Decimal(0)),
             f"{other}: ${sum((p.compute_other_architecture for p in processors), Decimal(0)):,.2f}",
@@ -382,6 +389,8 @@ def _processor(
     architecture: str,
 ) -> ProcessorPlan:
     processor = topology.processors[name]
+    # arm64 and x86_64 have a price per GB-second each (the price table's gb_second).
+    architecture = processor.architecture or architecture
     planned = load.processors[name]
     events = planned.events_per_second
     direct = planned.direct_events_per_second

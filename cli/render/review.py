@@ -50,6 +50,11 @@ def review(summary: Review, template_file: Path, names: dict[str, str]) -> None:
         )
     out.print()
     out.print(functions)
+    tuned = [f for f in summary.functions if f.settings]
+    if tuned:
+        out.print("\n[bold]function settings[/] (beyond attak's defaults)")
+        for f in tuned:
+            out.print(f"  {named([f.logical_id])}: {escape('; '.join(f.settings))}")
     granting = [f for f in summary.functions if f.grants]
     if granting:
         out.print("\n[bold]granted by the topology[/] (beyond each function's own streams)")
