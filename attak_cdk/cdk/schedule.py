@@ -7,7 +7,7 @@ EventBridge's envelope: the constant event, or ``{"time", "schedule"}`` filled i
 EventBridge from its own event's ``time`` (an input transformer). A scheduled invocation
 is never dropped silently: EventBridge retries delivering it (its retry policy), then puts
 it in the processor's dead-letter queue ("Event retry policy and using dead-letter
-queues": https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html);
+queues": https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html);
 once delivered, Lambda invokes the function asynchronously, and a handler error takes the
 function's own asynchronous retries and on-failure destination, the same queue
 (``ProcessorFunction``).
