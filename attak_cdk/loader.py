@@ -35,6 +35,7 @@ from .model import (
     Topology,
 )
 from .references import Reference, read_reference
+from .schedules import read_schedule
 from .settings import (
     AUTO,
     MAX_HOPS,
@@ -79,6 +80,8 @@ PROCESSOR_KEYS: Keys = {
     "start from SSM ({ssm: /name}) or Secrets Manager ({secret: name, key: field})",
     "grants": "what the function may do beyond its streams: a list of grants on existing "
     f"resources, each one of {', '.join(GRANT_KINDS)}",
+    "schedule": "invoke this entry processor on a schedule: rate(5 minutes), "
+    "cron(0 8 ? * MON-FRI *), or {every: ..., event: a constant event}",
     "layers": "Lambda layer version ARNs, at most 5 with those under defaults",
     "vpc": "the VPC the function reaches: subnets (1 to 16 ids) and security_groups (1 to 5 ids)",
     "http": "an HTTPS endpoint (a Lambda function URL) into this entry processor: true, or "
@@ -753,6 +756,9 @@ class _Reader:
         grants = tuple(defaults.get("grants", ()))
         if "grants" in options:
             grants += read_grants(options["grants"], f"{owner}.grants", self.issue)
+        schedule = None
+        if options.get("schedule") is not None:
+            schedule = read_schedule(options["schedule"], f"{owner}.schedule", self.issue)
         # A processor's layers come after the defaults' (as its grants do); its vpc
         # replaces the defaults' (one function is in one VPC).
         layers = inherited = tuple(defaults.get("layers", ()))
@@ -770,6 +776,7 @@ class _Reader:
             environment={k: v for k, v in environment.items() if isinstance(v, str)},
             references=references,
             grants=grants,
+            schedule=schedule,
             layers=layers,
             vpc=vpc,
             http=read_http(options.get("http"), f"{owner}.http", self.issue),

@@ -15,6 +15,7 @@ from .endpoint import HttpEndpoint
 from .function_settings import Vpc
 from .grants import Grant
 from .references import Reference
+from .schedules import Schedule
 from .settings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_BISECT_BATCH_ON_ERROR,
@@ -56,6 +57,8 @@ class Processor:
     grants: tuple[Grant, ...] = ()
     """What the function may do beyond its own streams (``defaults:``' grants first):
     AWS permissions only, which simulate does not model."""
+    schedule: Schedule | None = None
+    """When EventBridge invokes it (an entry processor only), and with what event."""
     ephemeral_storage: int | None = None
     """MB of ``/tmp``; ``None``: Lambda's 512."""
     tracing: bool = False

@@ -18,12 +18,14 @@ from . import graph
 from .endpoint import HttpEndpoint
 from .model import Topology
 from .references import in_words
+from .schedules import describe
 from .settings import DEFAULT_ARCHITECTURE, DEFAULT_PYTHON
 
 Template = dict[str, Any]
 KINESIS = "AWS::Kinesis::Stream"
 LAMBDA = "AWS::Lambda::Function"
 FUNCTION_URL = "AWS::Lambda::Url"
+RULE = "AWS::Events::Rule"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class FunctionReview:
     grants: list[str] = field(default_factory=list)
     """The topology's ``grants:`` of the function, in words (``read-write objects under
     logs/ in S3 bucket archive``)."""
+    schedule: str = ""
+    """The EventBridge rule invoking it, in words (``every 5 minutes (rate(5 minutes)),
+    with the scheduled time``), or empty."""
     settings: list[str] = field(default_factory=list)
     """Its settings that differ from every function's, in words (``Python 3.12``,
     ``X-Ray active tracing``)."""
@@ -149,6 +154,7 @@ def review_stacks(
     streams = {k for found in resources.values() for k, r in found.items() if r["Type"] == KINESIS}
     reads: dict[str, list[str]] = {}
     writes: dict[str, set[str]] = {}
+    schedules: dict[str, str] = {}
     consumers: dict[str, list[str]] = {k: [] for k in streams}
     queues: dict[str, list[str]] = {k: [] for k in streams}
     endpoints: dict[str, str] = {}
@@ -181,6 +187,12 @@ def review_stacks(
                     queue = _target(destination.get("Destination"))
                     if queue is not None:
                         queues[source].append(queue)
+            elif resource["Type"] == RULE and "ScheduleExpression" in properties:
+                for target in properties.get("Targets", []):
+                    function = _target(target.get("Arn"))
+                    if function in functions:
+                        assert function is not None
+                        schedules[function] = _scheduled(properties, target)
     return [
         Review(
             stack=stack,
@@ -193,6 +205,7 @@ def review_stacks(
                     reads=reads[k],
                     writes=sorted(writes[k]),
                     grants=list((grants or {}).get(k, [])),
+                    schedule=schedules.get(k, ""),
                     settings=function_settings(r["Properties"]),
                     endpoint=endpoints.get(k),
                     configuration=list((configuration or {}).get(k, [])),
@@ -217,6 +230,16 @@ def review_stacks(
         )
         for stack, found in resources.items()
     ]
+
+
+def _scheduled(rule: dict[str, Any], target: dict[str, Any]) -> str:
+    """A scheduled rule's target in words: when, and with which event."""
+    expression = str(rule["ScheduleExpression"])
+    words = describe(expression)
+    if expression not in words:
+        words += f" ({expression})"
+    event = "a constant event" if "Input" in target else "the scheduled time"
+    return f"{words}, with {event}"
 
 
 def function_settings(properties: dict[str, Any]) -> list[str]:

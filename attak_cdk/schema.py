@@ -111,6 +111,7 @@ def topology_schema() -> Json:
             "handler": _HANDLER,
             "environment": _ENVIRONMENT,
             "grants": _GRANTS,
+            "schedule": _SCHEDULE,
             "layers": _LAYERS,
             "vpc": _VPC,
             "http": _HTTP,
@@ -425,6 +426,19 @@ _GRANTS: Json = {
     },
 }
 
+# A schedule: the loader checks each expression as EventBridge does (``schedules.py``).
+_EXPRESSION: Json = {"type": "string", "pattern": r"^\s*(rate|cron)\(.*\)\s*$"}
+_SCHEDULE: Json = {
+    "anyOf": [
+        _EXPRESSION,
+        {
+            "type": "object",
+            "properties": {"every": _EXPRESSION, "event": {}},
+            "required": ["every"],
+            "additionalProperties": False,
+        },
+    ],
+}
 _LAYERS: Json = {
     "type": ["array", "null"],
     "items": {"type": "string", "pattern": LAYER_ARN.pattern, "maxLength": MAX_LAYER_ARN},

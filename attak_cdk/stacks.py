@@ -17,6 +17,9 @@ PROCESSOR_RESOURCES = 12
 ALARMS_PER_PROCESSOR = 5
 """Errors, failed events, dead-lettered events, iterator age and dead-letter queue depth
 (``cdk/processor.py``)."""
+SCHEDULE_RESOURCES = 2
+"""A scheduled processor's EventBridge rule and the permission letting it invoke the
+function (its dead-letter queue's policy exists already)."""
 ALERT_RESOURCES = 3
 """A processor stack's alerts topic when ``alerts:`` is set (``cdk/alerts.py``): its key,
 the topic and its policy, plus one subscription per email address."""
@@ -45,11 +48,13 @@ def estimate_resources(topology: Topology) -> int:
 
 def own_resources(processor: Processor) -> int:
     """What a processor's own settings add to ``PROCESSOR_RESOURCES``: a policy for its
-    grants, and its function URL with, for a public one, its permissions."""
+    grants, its function URL with, for a public one, its permissions, and its
+    schedule's rule and permission."""
     endpoint = 0
     if processor.http is not None:
         endpoint = 1 + (PUBLIC_URL_PERMISSIONS if processor.http.public else 0)
-    return bool(processor.grants) + endpoint
+    scheduled = SCHEDULE_RESOURCES if processor.schedule is not None else 0
+    return bool(processor.grants) + endpoint + scheduled
 
 
 def alert_resources(topology: Topology) -> int:

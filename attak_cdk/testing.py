@@ -14,13 +14,22 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from . import graph
 from .errors import InputError, did_you_mean, known
 from .handlers import Handler, load_handler, with_environment
-from .inputs import InputEvent, check_processors, default_input, raw_record, read_inputs
+from .inputs import (
+    InputEvent,
+    check_processors,
+    default_input,
+    only_scheduled_entries,
+    raw_record,
+    read_inputs,
+    scheduled_events,
+)
 from .model import Topology
 from .project import load_topology
 from .runtime.context import Emit, Routes
@@ -58,6 +67,8 @@ def run_topology(
     timeouts: bool = True,
     env_file: str | Path | None = None,
     environment: Mapping[str, str] | None = None,
+    schedule_ticks: int = 0,
+    schedule_start: datetime | None = None,
 ) -> SimulationResult:
     """Simulate ``topology`` (a path, ``str`` or ``Path``, or a loaded model) with
     ``inputs`` and return the result.
@@ -71,6 +82,12 @@ def run_topology(
     ingest stream (a KPL aggregate, a CloudWatch Logs subscription's gzip data), which the
     processor reads as Lambda would. Without ``inputs``, ``input_file`` (default:
     ``input.json`` beside the topology) is read.
+
+    ``schedule_ticks`` fires each scheduled processor's schedule that many times after the
+    inputs, as ``attak simulate --schedule-ticks`` does: its next firings after
+    ``schedule_start`` (default: now), each with its constant event or the scheduled time
+    (``{"time": "2026-12-03T08:00:00Z", "schedule": "rate(5 minutes)"}``). When every
+    entry processor is scheduled, no input file is needed.
 
     ``handlers`` maps processor names to functions that replace their handlers for this
     run (a fake, a spy); the other processors run their own.
@@ -100,15 +117,15 @@ def run_topology(
             _check_processor(model, name, "handlers")
     if inputs is None or isinstance(inputs, (str, Path)):
         file = inputs if inputs is not None else input_file
-        events = read_inputs(
-            _input_path(file, model) if file is not None else default_input(model.file),
-            model.processors,
-        )
+        path = _input_path(file, model) if file is not None else default_input(model.file)
+        ticks_only = file is None and schedule_ticks and only_scheduled_entries(model)
+        events = [] if ticks_only and not path.exists() else read_inputs(path, model.processors)
     else:
         pairs = inputs.items() if isinstance(inputs, Mapping) else inputs
         events = [_input_event(pair) for pair in pairs]
         check_processors(events, model.processors)
     environments = _environments(model, env_file, environment)
+    events += scheduled_events(model, schedule_ticks, schedule_start)
     return simulate(
         model,
         events,

@@ -197,6 +197,24 @@ def environment_size(topology: Topology) -> Iterable[Issue]:
             )
 
 
+def scheduled_entries(topology: Topology) -> Iterable[Issue]:
+    """A schedule invokes an entry processor: one that streams feed gets its events from
+    them (give the schedule to the processor that starts the flow)."""
+    inputs = graph.incoming(topology)
+    for name, processor in topology.processors.items():
+        if processor.schedule is None or not inputs.get(name):
+            continue
+        feeders = ", ".join(sorted({s.source for s in inputs[name]}))
+        yield _issue(
+            topology,
+            "schedule-not-entry",
+            processor.schedule.where,
+            f"processor '{name}' is fed by streams (from {feeders}): only an entry processor, "
+            "which no stream feeds, can have a schedule; put the schedule on a processor of "
+            "its own that emits into this one",
+        )
+
+
 def reserved_concurrency(topology: Topology) -> Iterable[Issue]:
     """The processors' ``reserved_concurrency`` together leaves Lambda its 100 unreserved
     executions on an account at the default quota: a warning, as a quota may be raised."""
@@ -405,6 +423,7 @@ RULES: tuple[Rule, ...] = (
     topics,
     environment,
     environment_size,
+    scheduled_entries,
     reserved_concurrency,
     stack_names,
     handlers,

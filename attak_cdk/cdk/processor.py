@@ -25,6 +25,7 @@ from ..grants import Grant
 from ..model import StreamSettings
 from ..references import Reference, payloads
 from ..runtime import config
+from ..schedules import Schedule
 from ..settings import (
     DEFAULT_ARCHITECTURE,
     DEFAULT_MAX_HOPS,
@@ -36,6 +37,7 @@ from ..settings import (
 )
 from . import permissions, values
 from .asset import LAMBDA_ENTRY
+from .schedule import scheduled_rule
 from .stream import TopologyStream
 
 
@@ -67,6 +69,9 @@ class ProcessorFunctionProps:
     http: HttpEndpoint | None = None
     """The topology's ``http:`` for this entry processor: a function URL. Default: none
     (invoked directly, or through its ingest stream)."""
+    schedule: Schedule | None = None
+    """The topology's ``schedule:``: an EventBridge rule invoking the function. Default:
+    none (invoked by its streams, or directly)."""
     max_hops: int = DEFAULT_MAX_HOPS
     """Stream hops a trace may take. Default: the runtime's (16)."""
     trace_sampling: float = DEFAULT_TRACE_SAMPLING
@@ -190,6 +195,13 @@ class ProcessorFunction(Construct):
             self, GRANTS_POLICY, self.function.role, props.grants
         )
         self.url = self._url(props.http) if props.http is not None else None
+        self.schedule_rule = (
+            scheduled_rule(
+                self, props.schedule, self.function, self.dead_letter_queue, props.processor
+            )
+            if props.schedule is not None
+            else None
+        )
         self._metrics: dict[str, cloudwatch.Metric] = {}
         self.alarms = self._alarms()
 

@@ -123,6 +123,7 @@ def _build(
                 grants=processor.grants,
                 http=processor.http,
                 references=dict(processor.references),
+                schedule=processor.schedule,
                 max_hops=topology.max_hops,
                 trace_sampling=topology.trace_sampling,
                 system_log_level=processor.system_log_level,

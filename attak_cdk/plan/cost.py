@@ -49,6 +49,12 @@ SQS_CHUNK = 64 * 1024
 ACCOUNT_CONCURRENCY = 1000
 """Lambda's default concurrent executions per account and region."""
 DEFAULT_REGION = "us-east-1"
+SCHEDULED_EVENT_PRICE = Decimal(0)
+"""What EventBridge charges for a scheduled rule's events: they are AWS events on the
+default bus, ingested and delivered to a target in the same account at no charge
+(https://aws.amazon.com/eventbridge/pricing/: "AWS management events are ingested by the
+event bus for free"; EventBridge Scheduler, a separate service attak does not use, bills
+its invocations). The invocations they cause are priced as Lambda requests."""
 
 
 def plan_topology(
@@ -137,6 +143,7 @@ def plan_topology(
             else "the share of each processor's events a run dead-lettered, a message each",
         ),
     )
+    lines += _schedule_lines(topology, processors, seconds)
     lines += _failure_lines(topology, processors, assumptions, price)
     lines += _endpoint_lines(topology, load)
     compared = alternatives(work(topology, load, assumptions), price, prices.hours_per_month)
@@ -293,6 +300,27 @@ def _batching_choices(
         if choice:
             choices.append(choice)
     return choices
+
+
+def _schedule_lines(
+    topology: Topology, processors: tuple[ProcessorPlan, ...], seconds: Decimal
+) -> tuple[CostLine, ...]:
+    """EventBridge's line when the topology has schedules: its rules' events a month, at
+    ``SCHEDULED_EVENT_PRICE`` (their Lambda invocations are in the requests line)."""
+    scheduled = [p for p in processors if topology.processors[p.name].schedule is not None]
+    if not scheduled:
+        return ()
+    fired = sum((p.invocations_per_second for p in scheduled), Decimal(0)) * seconds
+    cost = cents(fired * SCHEDULED_EVENT_PRICE)
+    rules = f"{len(scheduled)} scheduled rule{'s' if len(scheduled) != 1 else ''}"
+    return (
+        CostLine(
+            "EventBridge schedules",
+            cost,
+            cost,
+            f"{rules}, {fired:,.0f} invocations a month: AWS events on the default bus, no charge",
+        ),
+    )
 
 
 def _failure_lines(

@@ -8,6 +8,10 @@
                         the simulation and answers with its server-sent events (see
                         ``run``); a bad input or a topology with errors is a 400 with
                         ``{"error": message}``; the page cancels a run by closing it
+``POST /api/schedule``  body ``{"processor": name, "ticks"?: 1}``: fires that processor's
+                        schedule as ``attak simulate --schedule-ticks`` does (its next
+                        firings, with its constant event or the scheduled time) and
+                        answers as ``/api/run``; a processor without a schedule is a 400
 ``GET /api/live``       the deployed topology (stacks, functions, how it differs from the
                         file) or why none was found: ``{"deployed": false, "message"}``
 ``GET /api/live/metrics?minutes=15``
@@ -37,6 +41,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import AttakError, InputError, TopologyError, UsageError
+from ..inputs import InputEvent, scheduled_events
 from ..live.connection import Connection
 from ..loader import find_topology_file
 from ..model import Topology
@@ -50,6 +55,9 @@ if TYPE_CHECKING:
     from .live import LiveView
 
 STATIC = Path(__file__).resolve().parent / "static"
+
+MAX_TICKS = 100
+"""Firings of one schedule a request may ask for."""
 
 _NO_CACHE = {"Cache-Control": "no-store"}
 """The page and its data change whenever the topology does: always ask again."""
@@ -107,11 +115,27 @@ def create_app(
                 events = read_editor_input(body["input"], model)
         except AttakError as exc:
             return _bad_request(exc.message)
-        return StreamingResponse(
-            run_events(model, events, max_hops=max_hops, seed=seed, env_file=env_file),
-            media_type="text/event-stream",
-            headers={**_NO_CACHE, "X-Accel-Buffering": "no"},
-        )
+        return _streamed(model, events, env_file, max_hops=max_hops, seed=seed)
+
+    async def schedule(request: Request) -> Response:
+        body = await _json_body(request) or {}
+        name, ticks = body.get("processor"), body.get("ticks", 1)
+        if not isinstance(name, str):
+            return _bad_request('the request body must be JSON: {"processor": name, "ticks"?: 1}')
+        if isinstance(ticks, bool) or not (isinstance(ticks, int) and 1 <= ticks <= MAX_TICKS):
+            return _bad_request(
+                f"ticks must be a whole number from 1 to {MAX_TICKS} (given {ticks!r})"
+            )
+        try:
+            model = await run_in_threadpool(_runnable, file)
+            await run_in_threadpool(local_environments, model, env_file)
+        except AttakError as exc:
+            return _bad_request(exc.message)
+        processor = model.processors.get(name)
+        if processor is None or processor.schedule is None:
+            return _bad_request(f"processor {name!r} has no schedule to fire")
+        events = [e for e in scheduled_events(model, ticks) if e.processor == name]
+        return _streamed(model, events, env_file)
 
     # Plain functions, run in worker threads: each waits on AWS.
     def live_status(request: Request) -> Response:
@@ -141,12 +165,29 @@ def create_app(
             Route("/", page),
             Route("/api/topology", topology),
             Route("/api/run", run, methods=["POST"]),
+            Route("/api/schedule", schedule, methods=["POST"]),
             Route("/api/live", live_status),
             Route("/api/live/metrics", live_metrics),
             Route("/api/live/logs", live_logs),
             Route("/api/live/trigger", live_trigger, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
+    )
+
+
+def _streamed(
+    model: Topology,
+    events: list[InputEvent],
+    env_file: Path | None,
+    *,
+    max_hops: int | None = None,
+    seed: int = 0,
+) -> Response:
+    """A run of ``events``, as the server-sent events the page reads (see ``run``)."""
+    return StreamingResponse(
+        run_events(model, events, max_hops=max_hops, seed=seed, env_file=env_file),
+        media_type="text/event-stream",
+        headers={**_NO_CACHE, "X-Accel-Buffering": "no"},
     )
 
 
@@ -171,6 +212,15 @@ async def _editor_request(request: Request) -> dict[str, Any] | None:
     if not isinstance(body.get("input"), str):
         return None
     return body
+
+
+async def _json_body(request: Request) -> dict[str, Any] | None:
+    """A JSON object request body, or None when it is not one."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _number(request: Request, name: str, default: int) -> int:

@@ -66,6 +66,10 @@ def review(summary: Review, template_file: Path, names: dict[str, str]) -> None:
             "[bold]read at cold start[/] (from SSM and Secrets Manager, by the runtime)",
             [(f.logical_id, words) for f in summary.functions for words in f.configuration],
         ),
+        (
+            "[bold]scheduled[/] (EventBridge rules invoking a function)",
+            [(f.logical_id, f.schedule) for f in summary.functions if f.schedule],
+        ),
     ):
         if lines:
             out.print(f"\n{title}")

@@ -53,6 +53,7 @@ processors:
     input: stream
     http: true
     environment: {STAGE: test, GREETING: hello}
+    schedule: rate(5 minutes)
   reverse:
     handler: processors/reverse.py
     memory: 512
@@ -64,6 +65,7 @@ processors:
       auth: none
       cors: [https://audit.example.com]
       reason: the auditors' form posts here from their browsers, which cannot sign requests
+    schedule: {every: "cron(0 8 ? * MON-FRI *)", event: {kind: daily}}
     grants:
       - s3: {bucket: rich-archive, prefix: audit/, access: write}
       - dynamodb: {table: sessions}
@@ -170,6 +172,8 @@ def test_the_rich_topology_has_every_resource_shape(rich: Synthesized) -> None:
         v["Properties"]["AuthType"] for v in resources.values() if v["Type"] == "AWS::Lambda::Url"
     )
     assert urls == ["AWS_IAM", "NONE"]
+    rules = [v for v in resources.values() if v["Type"] == "AWS::Events::Rule"]
+    assert len(rules) == 2  # spout's and audit's schedules
 
 
 def test_a_wildcard_grant_is_acknowledged_with_the_users_reason(rich: Synthesized) -> None:

@@ -19,6 +19,8 @@ ui} <- cli``. Placed around it:
 - ``grants`` turns a processor's ``grants:`` into IAM statements as plain data: the model
   holds them, the CDK layer adds them, the review words them; it sits just below the model.
   ``endpoint`` does the same for a processor's ``http:`` (its function URL), beside it.
+- ``schedules`` reads a processor's ``schedule:`` and says when it fires, as plain data,
+  beside ``grants``: the model holds it, the CDK layer, simulate and plan read it.
 - ``function_settings`` reads a processor's ``layers:`` and ``vpc:`` and words a VPC's
   network-interface statements as grants do: above ``grants``, below the model.
 - ``references`` reads environment values kept in SSM or Secrets Manager, and makes the
@@ -70,7 +72,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("attak_cdk",),
     ("attak_cdk.errors",),
     ("attak_cdk.settings",),
-    ("attak_cdk.grants", "attak_cdk.endpoint"),
+    ("attak_cdk.grants", "attak_cdk.endpoint", "attak_cdk.schedules"),
     ("attak_cdk.references",),
     ("attak_cdk.function_settings",),
     ("attak_cdk.model",),

@@ -122,6 +122,7 @@ async function loadTopology(keepInput) {
     if (!view.ok) $("run").title = "Fix the topology's errors first (listed above the graph)";
   }
   drawGraph(view);
+  showScheduleButtons(view);
   showIssues(view); // after drawing: each issue links to the node it is shown on
   if (!state.cameraMoved) fit(); // a view the user chose survives a Reload
   applyCounts();
@@ -474,7 +475,7 @@ function resetRun() {
 
 // The run's body: the editor's input, or (the "Replay dead letters" button) the last
 // run's dead letters, each sent back into the stream it was read from.
-async function run(body = null) {
+async function run(body = null, url = "/api/run") {
   if (state.running) {
     // Closing the event stream stops the run: the server ends its process.
     state.running.abort();
@@ -488,7 +489,7 @@ async function run(body = null) {
   $("run-state").textContent = "running…";
   const started = performance.now();
   try {
-    const response = await fetch("/api/run", {
+    const response = await fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body || { input: $("input").value }),
@@ -521,6 +522,21 @@ async function run(body = null) {
     showRunning(false);
     finishRecord($("run-state").textContent);
   }
+}
+
+// A button per scheduled processor: fires its schedule once, as simulate --schedule-ticks 1.
+function showScheduleButtons(view) {
+  const scheduled = view.nodes.filter((node) => node.kind === "processor" && node.schedule);
+  $("schedules").replaceChildren(
+    ...scheduled.map((node) =>
+      el("button", {
+        class: "chip",
+        title: `Fire ${node.schedule} once, with the event EventBridge would send`,
+        onclick: () => run({ processor: node.id }, "/api/schedule"),
+      }, `⏱ fire ${node.id}`),
+    ),
+  );
+  $("schedules").hidden = scheduled.length === 0;
 }
 
 function showRunning(running) {
