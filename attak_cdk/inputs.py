@@ -17,6 +17,8 @@ from .errors import InputError, did_you_mean, known, path_problem
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 DEFAULT_INPUT = "input.json"
+DEFAULT_INPUT_LINES = "input.jsonl"
+"""Read beside the topology when there is no ``input.json``: many events, one per line."""
 
 
 class InputEvent(NamedTuple):
@@ -45,8 +47,11 @@ def raw_record(processor: str, data: bytes) -> InputEvent:
 
 
 def default_input(topology_file: Path) -> Path:
-    """``input.json`` beside the topology file."""
-    return topology_file.parent / DEFAULT_INPUT
+    """``input.json`` beside the topology file, or ``input.jsonl`` when only that exists
+    (a pipeline fed many events keeps them one per line)."""
+    given = topology_file.parent / DEFAULT_INPUT
+    lines = topology_file.parent / DEFAULT_INPUT_LINES
+    return lines if not given.exists() and lines.is_file() else given
 
 
 def read_inputs(file: str | Path, processors: Collection[str]) -> list[InputEvent]:
