@@ -24,6 +24,8 @@ from .schedules import fire_times
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 DEFAULT_INPUT = "input.json"
+DEFAULT_INPUT_LINES = "input.jsonl"
+"""Read beside the topology when there is no ``input.json``: many events, one per line."""
 
 
 class InputEvent(NamedTuple):
@@ -86,8 +88,11 @@ def only_scheduled_entries(topology: Topology) -> bool:
 
 
 def default_input(topology_file: Path) -> Path:
-    """``input.json`` beside the topology file."""
-    return topology_file.parent / DEFAULT_INPUT
+    """``input.json`` beside the topology file, or ``input.jsonl`` when only that exists
+    (a pipeline fed many events keeps them one per line)."""
+    given = topology_file.parent / DEFAULT_INPUT
+    lines = topology_file.parent / DEFAULT_INPUT_LINES
+    return lines if not given.exists() and lines.is_file() else given
 
 
 def read_inputs(file: str | Path, processors: Collection[str]) -> list[InputEvent]:

@@ -201,10 +201,12 @@ class LoopStopped(BaseException):
     raises)."""
 
 
-def _event_key(record: Record | Emit) -> object:
-    """What identifies an event across its retries: its Kinesis record and place in it,
-    or, for an emit the memory engine queues, the object itself (kept for the run)."""
-    return (record.sequence, record.sub) if record.sequence else id(record)
+def _event_key(source: str, record: Record | Emit) -> object:
+    """What identifies an event across its retries: the stream it was read from (one emit
+    fanned out to two streams is two events, each with its own attempts) and its Kinesis
+    record and place in it, or, for an emit the memory engine queues into every stream it
+    goes to, the object itself (kept for the run)."""
+    return (source, record.sequence, record.sub) if record.sequence else (source, id(record))
 
 
 def _no_wait(seconds: float) -> None:
@@ -407,7 +409,11 @@ class Engine:
         # time, or the runtime in place): the attempt is the event's own count, not the
         # runtime's ``attempt``, which restarts with each invocation.
         tries = self._tries
-        key = (record.sequence, record.sub) if record.sequence else id(record)  # _event_key
+        key = (  # _event_key, inlined: once per handler call
+            (call.source, record.sequence, record.sub)
+            if record.sequence
+            else (call.source, id(record))
+        )
         tried = tries.get(key)
         attempt = tried[0] + 1 if tried is not None else 1
         # Once per handler call: the Row made as the tuple it is, without the Python-level
@@ -664,7 +670,10 @@ class Engine:
                 # an event that could not be read is traced by its record's sequence number
                 document.get("trace") or document["sequence"],
                 describe_error(error),
-                self._tries.get(_event_key(record), (document["attempts"], 0))[0],
+                self._tries.get(
+                    _event_key(self._local_name(document["stream"]) or INPUT, record),
+                    (document["attempts"], 0),
+                )[0],
                 self._last_invocation,
                 document["traceback"],
                 document.get("topic"),
@@ -678,7 +687,7 @@ class Engine:
     ) -> None:
         """A record older than ``max_record_age``: a dead letter with the handler calls it
         had and, if the last one failed, that error too (what kept it from going through)."""
-        tried = self._tries.get(_event_key(record))
+        tried = self._tries.get(_event_key(source, record))
         message = describe_error(error)
         if tried is None:
             self._dead_letter(processor, source, record, message, 0)
@@ -704,7 +713,7 @@ class Engine:
             raw = record.payload
             event, trace = raw if isinstance(raw, str) else raw.decode(errors="replace"), ""
         last = self._last_invocation if attempts else None
-        tried = self._tries.get(_event_key(record))
+        tried = self._tries.get(_event_key(source, record))
         if attempts and tried is not None:  # its handler calls, however they were retried
             attempts, last = tried
         self.result.dead_letters.append(

@@ -1,10 +1,11 @@
 """The synthesized stack passes cdk-nag (AwsSolutions) and cfn-lint.
 
-Two topologies are synthesized once each: the sample, and a richer one with every shape
-attak generates (a direct entry, an ``input: stream`` ingest, topic streams, a provisioned
-stream, environment variables, more than five streams so they are created in waves, an
-alerts topic, grants with wildcards: a prefix, a table's indexes, and one the user wrote
-with its reason, an HTTPS endpoint with IAM auth and a public one with its reason).
+Three topologies are synthesized once each: the sample, `attak init --template
+clickstream`'s project, and a richer one with every shape attak generates (a direct
+entry, an ``input: stream`` ingest, topic streams, a provisioned stream, environment
+variables, more than five streams so they are created in waves, an alerts topic, grants
+with wildcards: a prefix, a table's indexes, and one the user wrote with its reason, an
+HTTPS endpoint with IAM auth and a public one with its reason, schedules).
 
 cdk-nag 3 runs as an aws-cdk-lib validation plugin: ``app.synth()`` writes
 ``validation-report.json`` into the cloud assembly and, under pytest, raises
@@ -26,6 +27,7 @@ from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import ManualArgs, lint_file
 
 from attak_cdk.cdk.app import build_app
+from cli.scaffold import scaffold
 from tests.conftest import PASS_ON, REVERSE, SAMPLE, SINK
 
 NAG_PLUGIN = "AwsSolutions"
@@ -130,7 +132,15 @@ def rich(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize_with_nag("rich", root, tmp_path_factory.mktemp("rich-out"))
 
 
-@pytest.fixture(params=["sample", "rich"])
+@pytest.fixture(scope="module")
+def clickstream(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """`attak init --template clickstream`'s project, as a user gets it."""
+    root = tmp_path_factory.mktemp("clickstream") / "clicks"
+    scaffold(root, template="clickstream")
+    return synthesize_with_nag("clickstream", root, tmp_path_factory.mktemp("clickstream-out"))
+
+
+@pytest.fixture(params=["sample", "rich", "clickstream"])
 def synthesized(request: pytest.FixtureRequest) -> Synthesized:
     result: Synthesized = request.getfixturevalue(request.param)
     return result

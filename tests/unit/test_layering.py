@@ -93,6 +93,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "attak_cdk.live",
         "attak_cdk.plan",
         "attak_cdk.review",
+        "attak_cdk.cdk_output",
     ),
     ("attak_cdk.project", "attak_cdk.schema"),
     ("attak_cdk.ui", "attak_cdk.testing", "attak_cdk.toolchain", "attak_cdk.cdk.app"),
