@@ -33,3 +33,11 @@ def test_a_jump_in_views_raises_an_alert():
 
     result = run_topology(HERE, [("alert", minute(views)) for views in (10, 11, 90)])
     assert result.emitted["alert"]["alert"] == [{"category": "toys", "minute": NOON, "views": 90}]
+
+
+def test_the_canary_goes_down_the_whole_path():
+    result = run_topology(HERE, [], schedule_ticks=1)  # its schedule fired once, no input
+    result.assert_ok()
+    [click] = result.emitted["filter_bots"]["human"]
+    assert (click["user"], click["category"]) == ("canary", "canary")
+    assert result.summary["aggregate"]["invocations"] == 1
