@@ -7,7 +7,11 @@ Each grant names one resource of the processor's own and the few actions used on
 - its own dead-letter queue: ``sqs:SendMessage`` (the runtime's dead letters, Lambda's
   on-failure records of its mappings and of its direct invokes);
 - each stream it reads: the read actions a standard event-source mapping uses;
-- each stream it writes: ``kinesis:PutRecords``, the one call the runtime's emitter makes.
+- each stream it writes: ``kinesis:PutRecords``, the one call the runtime's emitter makes;
+- each existing stream at the edges (``external:``): the same read actions on the ARN of
+  one it reads, and on one it writes the one call the runtime makes for its kind
+  (``edges.PUT_ACTIONS``). A stream encrypted with a customer-managed KMS key needs that
+  key's permissions as well, which the topology grants with a ``kms`` grant.
 
 The CDK's conveniences grant more than that (``AWSLambdaBasicExecutionRole`` on ``*``, a
 stream's ``grant_read`` with the enhanced fan-out actions, a queue's ``grant_send_messages``
@@ -34,6 +38,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ..edges import PUT_ACTIONS, ExternalStream
 from ..grants import PARTITION, Grant
 
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -93,6 +98,18 @@ def grant_read(function: lambda_.Function, stream: kinesis.Stream) -> None:
 def grant_put(function: lambda_.Function, stream: kinesis.Stream) -> None:
     """Let ``function`` put records into ``stream``."""
     _allow(function, STREAM_PUT_ACTIONS, stream.stream_arn)
+
+
+def grant_read_arn(function: lambda_.Function, arn: str) -> None:
+    """Let ``function``'s standard event-source mapping read the existing stream ``arn``:
+    the actions attak's own streams get."""
+    _allow(function, STREAM_READ_ACTIONS, arn)
+
+
+def grant_external_put(function: lambda_.Function, edge: ExternalStream) -> None:
+    """Let ``function`` write to the existing stream ``edge``: ``edges.PUT_ACTIONS`` of
+    its kind, on its ARN only."""
+    _allow(function, PUT_ACTIONS[edge.kind], edge.arn)
 
 
 def grant_declared(

@@ -19,7 +19,8 @@ ENV_TOPOLOGY = "ATTAK_TOPOLOGY"
 ROUTES_FILE = "attak_routes.json"
 """The file at the root of a function's asset (Lambda's ``LAMBDA_TASK_ROOT``) saying where
 the processor's emits go and how often an event it reads is retried:
-``{"routes": [{"stream", "topic", "to"}, ...], "retries": {stream: retry_attempts}}``.
+``{"routes": [{"stream", "topic", "to"}, ...], "retries": {stream: retry_attempts}}``; a
+route to an existing stream names it by ARN and adds ``"external": "kinesis"|"firehose"``.
 Written at synth, read once per container: the routes grow with the fan-out, and Lambda's
 environment holds 4 KB in all, so they are not environment variables."""
 ENV_DEAD_LETTERS = "ATTAK_DEAD_LETTERS"

@@ -71,6 +71,11 @@ class Routes:
 
     def __init__(self, routes: list[dict[str, Any]]) -> None:
         self._any = tuple(r["stream"] for r in routes if r.get("topic") is None)
+        self.external: dict[str, str] = {
+            r["stream"]: r["external"] for r in routes if r.get("external")
+        }
+        """Streams outside attak (existing ones, by ARN) -> their kind, ``kinesis`` or
+        ``firehose``: the event's JSON is written there, not attak's records."""
         self._topics: dict[str, tuple[str, ...]] = {}
         for route in routes:
             topic = route.get("topic")

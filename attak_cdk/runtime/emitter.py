@@ -68,7 +68,7 @@ RETRYABLE_CODES = frozenset(
         "ServiceUnavailableException",
     }
 )
-_NETWORK_ERRORS = (
+NETWORK_ERRORS = (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
@@ -221,7 +221,7 @@ class KinesisEmitter:
                     ) from exc
                 failed = call
                 reasons[code or f"HTTP {status}"] += len(call)
-            except _NETWORK_ERRORS as exc:
+            except NETWORK_ERRORS as exc:
                 # The write may have happened (a lost answer): sending the round again
                 # may write these records twice, still in their bucket's order.
                 failed = call

@@ -17,6 +17,8 @@ ui} <- cli``. Placed around it:
 - ``errors`` and ``settings`` are leaves the model is made of and every layer reports with.
 - ``grants`` turns a processor's ``grants:`` into IAM statements as plain data: the model
   holds them, the CDK layer adds them, the review words them; it sits just below the model.
+- ``edges`` reads ``external:`` (existing streams at the edges) into plain data with the
+  IAM actions each kind gets: the model holds them, as it holds grants, beside those.
 - ``handlers`` imports a processor's handler file: validation checks that it imports, the
   loader runs Python topologies with it, the simulators call the handlers.
 - ``inputs`` reads ``input.json`` beside the topology, a reader beside the loader.
@@ -63,7 +65,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("attak_cdk",),
     ("attak_cdk.errors",),
     ("attak_cdk.settings",),
-    ("attak_cdk.grants",),
+    ("attak_cdk.grants", "attak_cdk.edges"),
     ("attak_cdk.model",),
     ("attak_cdk.graph",),
     ("attak_cdk.stacks",),
