@@ -28,16 +28,20 @@ writes.
 from __future__ import annotations
 
 import json
-import random
-import time
 from collections import Counter, deque
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from botocore.exceptions import ClientError
 
 from .context import Emit
-from .emitter import NETWORK_ERRORS, RETRYABLE_CODES, KinesisEmitter, WriteError
+from .emitter import (
+    NETWORK_ERRORS,
+    KinesisEmitter,
+    Retrying,
+    WriteError,
+    failure_code,
+    refusal,
+)
 from .envelope import decode, new_id
 from .handler import Transport
 from .records import OutgoingRecord
@@ -73,27 +77,9 @@ def kinesis_records(emits: Sequence[Emit]) -> list[OutgoingRecord]:
     return records
 
 
-class FirehoseWriter:
-    """PutRecordBatch into a delivery stream (named by its ARN), retrying failed records."""
-
-    def __init__(
-        self,
-        client: Any,
-        *,
-        max_attempts: int = 8,
-        base_delay: float = 0.05,
-        max_delay: float = 2.0,
-        sleep: Callable[[float], None] = time.sleep,
-        jitter: Callable[[], float] = random.random,
-    ) -> None:
-        self.client = client
-        self.max_attempts = max_attempts
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.sleep = sleep
-        self.jitter = jitter
-        self.calls = 0
-        """PutRecordBatch calls made, retries included."""
+class FirehoseWriter(Retrying):
+    """PutRecordBatch into a delivery stream (named by its ARN), retrying failed records
+    (``calls`` counts PutRecordBatch calls)."""
 
     def put(self, arn: str, emits: Sequence[Emit]) -> None:
         """Write one record per emit (the event's JSON and a newline), or raise
@@ -128,15 +114,14 @@ class FirehoseWriter:
                     DeliveryStreamName=name, Records=[{"Data": data[i]} for i in call]
                 )
             except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "")
-                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-                if code not in RETRYABLE_CODES and status < 500:
+                refused = refusal(exc)
+                if refused is not None:
                     raise WriteError(
-                        f"PutRecordBatch to delivery stream '{name}' was refused: {code}: {exc}",
-                        f"PutRecordBatch was refused: {code}: {exc}",
+                        f"PutRecordBatch to delivery stream '{name}' was refused: {refused}",
+                        f"PutRecordBatch was refused: {refused}",
                     ) from exc
                 failed = call
-                reasons[code or f"HTTP {status}"] += len(call)
+                reasons[failure_code(exc)] += len(call)
             except NETWORK_ERRORS as exc:
                 failed = call  # perhaps written, the answer lost: at-least-once
                 reasons[type(exc).__name__] += len(call)
@@ -164,11 +149,6 @@ class FirehoseWriter:
                     reason,
                 )
             self.sleep(self.backoff(worst))
-
-    def backoff(self, attempt: int) -> float:
-        """Exponential backoff with jitter, as the Kinesis emitter's."""
-        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return float(ceiling * (0.5 + self.jitter() / 2))
 
 
 class EdgeTransport:
