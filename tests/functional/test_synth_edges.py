@@ -14,8 +14,10 @@ import pytest
 from cfnlint.api import ManualArgs, lint_file
 
 from attak_cdk.loader import read_topology
+from attak_cdk.project import load_topology
 from attak_cdk.review import names, review_stacks
 from attak_cdk.runtime.config import ROUTES_FILE
+from attak_cdk.stacks import estimate_resources
 from tests.conftest import PASS_ON
 from tests.functional.test_synth_compliance import (
     CFN_LINT_IGNORED,
@@ -120,6 +122,12 @@ def test_an_existing_stream_is_mapped_by_arn_with_its_settings_and_never_created
     assert "MaximumRecordAgeInSeconds" in mapping
     destination = mapping["DestinationConfig"]["OnFailure"]["Destination"]
     assert destination["Fn::GetAtt"][0].startswith("ParseDeadLetterQueue")
+
+
+def test_the_estimate_that_sizes_stacks_counts_the_mapping_but_no_stream(
+    project: Path, template: dict[str, Any]
+) -> None:
+    assert len(template["Resources"]) == estimate_resources(load_topology(project))
 
 
 def test_each_function_may_do_exactly_what_its_edges_need_on_their_arns(

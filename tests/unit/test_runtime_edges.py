@@ -5,6 +5,7 @@ Lambda retries it), never dropped. Real boto3 clients with botocore's Stubber: n
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -21,6 +22,7 @@ from attak_cdk.runtime.edges import (
 )
 from attak_cdk.runtime.emitter import KinesisEmitter, WriteError
 from attak_cdk.runtime.envelope import encode
+from attak_cdk.runtime.handler import Runner, handle_event
 
 LAKE = "arn:aws:firehose:us-east-1:123456789012:deliverystream/lake"
 SHARED = "arn:aws:kinesis:us-east-1:123456789012:stream/shared"
@@ -233,3 +235,81 @@ def test_an_edge_transport_writes_raw_json_to_an_external_kinesis_stream_by_arn(
         transport.put("t-AToBStream", emits)
         stub.assert_no_pending_responses()
     assert attak == [("t-AToBStream", 2)]
+
+
+CLICKS = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
+
+
+def batch(*data: bytes) -> dict[str, Any]:
+    """A Kinesis batch from the existing stream ``clicks``, as Lambda delivers it."""
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:kinesis",
+                "eventSourceARN": CLICKS,
+                "kinesis": {
+                    "sequenceNumber": str(i),
+                    "partitionKey": f"k{i}",
+                    "data": base64.b64encode(d).decode(),
+                },
+            }
+            for i, d in enumerate(data)
+        ]
+    }
+
+
+def archive_runner(firehose: Any, seen: list[Any], sleeps: Sleeps) -> Runner:
+    """A processor reading ``clicks`` and writing every event to the Firehose ``lake``,
+    wired as ``_runner_from_environment`` wires it from a routes file."""
+    routes = Routes([{"stream": LAKE, "topic": None, "to": "lake", "external": "firehose"}])
+
+    def handler(event: Any, context: Any) -> None:
+        seen.append(event)
+        context.emit("archived", event)
+
+    return Runner(
+        handler=handler,
+        processor="archive",
+        topology="edges",
+        routes=routes,
+        transport=EdgeTransport(
+            KinesisEmitter(client("kinesis")),
+            routes.external,
+            KinesisEmitter(client("kinesis")),
+            writer(firehose, sleeps, max_attempts=2),
+        ),
+        max_hops=16,
+    )
+
+
+def test_an_existing_streams_raw_records_are_events_and_go_out_as_their_json() -> None:
+    firehose = client("firehose")
+    seen: list[Any] = []
+    with Stubber(firehose) as stub:
+        stub.add_response(
+            "put_record_batch",
+            ok(2),
+            {"DeliveryStreamName": "lake", "Records": firehose_records([{"page": "/a"}, "hello"])},
+        )
+        answer = handle_event(
+            archive_runner(firehose, seen, Sleeps()), batch(b'{"page": "/a"}', b"hello"), None
+        )
+        stub.assert_no_pending_responses()
+    assert seen == [{"page": "/a"}, "hello"]  # JSON parsed, text as text: no envelope
+    assert answer == {"batchItemFailures": []}
+
+
+def test_writes_that_never_land_fail_the_invocation_so_lambda_retries_and_dead_letters() -> None:
+    firehose = client("firehose")
+    failing = {
+        "FailedPutCount": 1,
+        "RequestResponses": [{"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "x"}],
+    }
+    sleeps = Sleeps()
+    with Stubber(firehose) as stub:
+        stub.add_response("put_record_batch", failing)
+        stub.add_response("put_record_batch", failing)
+        with pytest.raises(WriteError, match="delivery stream 'lake'"):
+            handle_event(archive_runner(firehose, [], sleeps), batch(b'{"n": 1}'), None)
+        stub.assert_no_pending_responses()
+    assert len(sleeps) == 1  # retried once, with backoff, before giving up
