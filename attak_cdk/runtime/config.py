@@ -67,6 +67,14 @@ def environment(
     return variables
 
 
+# Where emits leave attak (``edges.py``): a route's ``external`` kind, and Firehose's limit
+# on one record, "1,000 KB (before base64 encoding)"
+# (https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html).
+KINESIS = "kinesis"
+FIREHOSE = "firehose"
+FIREHOSE_MAX_RECORD_BYTES = 1000 * 1024
+"""The largest record Firehose takes: 1,000 KiB."""
+
 DIRECT_RETRIES = 2
 """Lambda retries a failed asynchronous (direct) invocation twice before its on-failure
 destination: the stack makes that explicit, the simulator does the same."""

@@ -18,11 +18,12 @@ no envelope and no aggregation.
   "RequestResponses" with its "ErrorCode", same page): those are sent again, after
   backoff, as the Kinesis emitter sends its failed entries again.
 
-Nothing is dropped silently: a record that still fails after ``max_attempts``, a record
-too large for its stream, or a call refused for good raises ``WriteError`` (an
-``EmitError``); the handler's batch fails, Lambda retries it and, after the stream's
-``retry_attempts``, sends it to the processor's dead-letter queue, as for attak's own
-writes.
+Nothing is dropped silently: a record that still fails after ``max_attempts``, or a call
+refused for good, raises ``WriteError`` (an ``EmitError``); the handler's batch fails,
+Lambda retries it and, after the stream's ``retry_attempts``, sends it to the processor's
+dead-letter queue, as for attak's own writes. An event too large for Firehose is refused
+earlier, at ``emit`` (``context.py``), so the runtime dead-letters it with its data; the
+check here stands behind that one.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from collections.abc import Mapping, Sequence
 
 from botocore.exceptions import ClientError
 
+from .config import FIREHOSE, FIREHOSE_MAX_RECORD_BYTES, KINESIS
 from .context import Emit
 from .emitter import (
     NETWORK_ERRORS,
@@ -46,15 +48,10 @@ from .envelope import decode, new_id
 from .handler import Transport
 from .records import OutgoingRecord
 
-KINESIS = "kinesis"
-FIREHOSE = "firehose"
-
 # PutRecordBatch's limits, "These limits cannot be changed":
 # https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html
 FIREHOSE_MAX_RECORDS_PER_CALL = 500
 FIREHOSE_MAX_BYTES_PER_CALL = 4 * 1024 * 1024
-FIREHOSE_MAX_RECORD_BYTES = 1000 * 1024
-"""1,000 KiB, before base64 encoding."""
 DELIMITER = b"\n"
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode

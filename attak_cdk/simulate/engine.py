@@ -374,9 +374,7 @@ class Engine:
                 handler=loaded[name],
                 processor=name,
                 topology=self.topology.name,
-                routes=Routes.from_json(
-                    graph.routes_payload(self.resolved.processors[name].routes)
-                ),
+                routes=self._routes(name),
                 transport=sending,
                 max_hops=self.max_hops,
                 retries={
@@ -389,6 +387,19 @@ class Engine:
             )
             for name, processor in self.topology.processors.items()
         }
+
+    def _routes(self, processor: str) -> Routes:
+        """A processor's routes by local stream name, its writes to existing streams marked
+        with their kind as in AWS (the runtime refuses an emit too large for Firehose)."""
+        routes = Routes.from_json(graph.routes_payload(self.resolved.processors[processor].routes))
+        routes.external.update(
+            {
+                name: write.external.kind
+                for name, write in self.resolved.external_writes.items()
+                if write.producer == processor
+            }
+        )
+        return routes
 
     # --- Observer: one invocation per handler call ---------------------------------------
 

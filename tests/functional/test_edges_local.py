@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -141,3 +142,14 @@ def test_the_ui_draws_each_external_stream_as_a_node_of_its_own(project: Path) -
         ("clicks", "parse"),
         ("archive", "lake"),
     }
+
+
+def test_an_event_too_large_for_firehose_is_dead_lettered_with_its_data(project: Path) -> None:
+    def padded(event: Any, context: Any) -> None:  # fits Kinesis' 1 MiB, not Firehose's
+        context.emit("archived", {**event, "pad": "x" * (1000 * 1024)})
+
+    result = run_topology(project, [("parse", INPUT[0])], handlers={"archive": padded})
+    (letter,) = result.dead_letters
+    assert letter.processor == "archive" and letter.event == INPUT[0]
+    assert "over Firehose's limit of 1024000 (1,000 KiB) for delivery stream" in letter.error
+    assert result.external["lake"] == []
