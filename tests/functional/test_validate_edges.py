@@ -127,3 +127,10 @@ def test_validate_exits_1_naming_the_file_and_the_path(write_project: WriteProje
     code, _, err = run("validate", str(root))
     assert code == 1
     assert "topology.yml" in err and "external.clicks.kinesis" in err and "streams[0].from" in err
+
+
+def test_validate_counts_the_external_streams(write_project: WriteProject) -> None:
+    root = write_project({**HANDLERS, "topology.yml": GOOD})
+    code, out, _ = run("validate", str(root))
+    assert code == 0
+    assert "✓ edges: 2 processors, 3 streams, 2 external streams, entries: parse" in out
