@@ -17,9 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass, field
 
+from .edges import ExternalStream
 from .model import Processor, Stream, StreamSettings, Topology
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -137,9 +138,12 @@ class Route:
 
 
 def routes(topology: Topology) -> dict[str, tuple[Route, ...]]:
-    """Every processor's outgoing routes, in stream order (processors with none map to ())."""
+    """Every processor's outgoing routes, in stream order (processors with none map to ()).
+    A route to an external stream has the external stream's name as its ``target``."""
     table: dict[str, list[Route]] = {name: [] for name in topology.processors}
     for stream in topology.streams:
+        if stream.source in topology.external:
+            continue  # an existing stream's records: no processor emits them
         table.setdefault(stream.source, []).append(
             Route(stream_name(stream), stream.topic, stream.target)
         )
@@ -165,23 +169,34 @@ def routes_payload(
 
 
 def incoming(topology: Topology) -> dict[str, tuple[Stream, ...]]:
-    """Every processor's incoming streams."""
+    """Every processor's incoming streams (from processors and from external streams)."""
     table: dict[str, list[Stream]] = {name: [] for name in topology.processors}
     for stream in topology.streams:
+        if stream.target in topology.external:
+            continue  # written to an existing stream: no processor reads it here
         table.setdefault(stream.target, []).append(stream)
     return {name: tuple(found) for name, found in table.items()}
 
 
-def is_entry(processor: Processor, inputs: tuple[Stream, ...]) -> bool:
-    """An entry takes outside input: it has no incoming stream, or an ingest stream."""
-    return not inputs or processor.input == "stream"
+def is_entry(
+    processor: Processor, inputs: tuple[Stream, ...], external: Container[str] = ()
+) -> bool:
+    """An entry takes outside input: it has no incoming stream, an ingest stream, or a
+    stream from one of the ``external`` streams."""
+    return (
+        not inputs
+        or processor.input == "stream"
+        or any(stream.source in external for stream in inputs)
+    )
 
 
 def entries(topology: Topology) -> list[str]:
     """The processors outside input can reach, in topology order."""
     inputs = incoming(topology)
     return [
-        name for name, processor in topology.processors.items() if is_entry(processor, inputs[name])
+        name
+        for name, processor in topology.processors.items()
+        if is_entry(processor, inputs[name], topology.external)
     ]
 
 
@@ -248,11 +263,28 @@ class ResolvedStream:
     """Its settings with the topology's defaults applied."""
     where: str
     """Its path inside the topology file, for messages."""
+    external: ExternalStream | None = None
+    """The existing Kinesis stream it is (``[clicks, parse]``): attak maps it into its
+    consumer but neither creates nor deletes it; its ``physical_name`` is the one in its
+    ARN. ``None`` for attak's own streams."""
 
     @property
     def ingest(self) -> bool:
         """Outside producers write it (a processor declared ``input: stream``)."""
-        return self.producer is None
+        return self.producer is None and self.external is None
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalWrite:
+    """A processor's emits (on ``topic``, or all) going to an existing stream
+    (``[archive, lake]``): written by the runtime as the event's JSON, no envelope."""
+
+    name: str
+    """The local name, as a stream's: ``archive->lake`` or ``archive->lake[topic]``."""
+    producer: str
+    topic: str | None
+    external: ExternalStream
+    where: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,8 +302,17 @@ class ResolvedProcessor:
 
     @property
     def entry(self) -> bool:
-        """Outside input reaches it: it has no incoming stream, or an ingest stream."""
-        return not self.inputs or self.ingest is not None
+        """Outside input reaches it: it has no incoming stream, an ingest stream, or a
+        stream from an external Kinesis stream."""
+        return not self.inputs or self.feed is not None
+
+    @property
+    def feed(self) -> ResolvedStream | None:
+        """The stream outside input comes in on: its ingest stream, else its first stream
+        from an external Kinesis stream (what a simulation's input stands in for)."""
+        if self.ingest is not None:
+            return self.ingest
+        return next((s for s in self.inputs if s.external is not None), None)
 
     @property
     def reads(self) -> tuple[ResolvedStream, ...]:
@@ -296,6 +337,9 @@ class ResolvedTopology:
     topology: Topology
     streams: Mapping[str, ResolvedStream]
     processors: Mapping[str, ResolvedProcessor]
+    external_writes: Mapping[str, ExternalWrite] = field(default_factory=dict)
+    """Emits going to existing streams, by local name (``archive->lake``): no Kinesis
+    stream of attak's, a route of their producer's."""
 
     @property
     def name(self) -> str:
@@ -307,8 +351,11 @@ class ResolvedTopology:
         return tuple(name for name, p in self.processors.items() if p.entry)
 
     def stream_targets(self) -> dict[str, str]:
-        """Every local stream name -> the processor that reads it."""
-        return {name: stream.consumer for name, stream in self.streams.items()}
+        """Every local stream name -> the processor that reads it (or, for a write to an
+        existing stream, that stream's name under ``external:``)."""
+        targets = {name: stream.consumer for name, stream in self.streams.items()}
+        targets.update({name: w.external.name for name, w in self.external_writes.items()})
+        return targets
 
     def physical_names(self) -> dict[str, str]:
         """Every local stream name -> its name in AWS when built in one stack named for
@@ -323,7 +370,17 @@ class ResolvedTopology:
         ``{"routes":[{"stream":"t-AToBStream","topic":null,"to":"b"}],"retries":{}}``"""
         resolved = self.processors[processor]
         names = names if names is not None else self.physical_names()
-        routes = json.loads(routes_payload(resolved.routes, names))
+        writes = self.external_writes
+        routes = json.loads(
+            routes_payload(
+                resolved.routes, {**names, **{w: writes[w].external.arn for w in writes}}
+            )
+        )
+        # A write to an existing stream names its kind: the runtime writes the event's
+        # JSON there (PutRecords, or Firehose's PutRecordBatch), not attak's records.
+        for route, given in zip(routes, resolved.routes, strict=True):
+            if given.stream in writes:
+                route["external"] = writes[given.stream].external.kind
         retries = {names[s.name]: s.settings.retry_attempts for s in resolved.reads}
         return json.dumps({"routes": routes, "retries": retries}, separators=(",", ":"))
 
@@ -333,18 +390,34 @@ def resolve(topology: Topology) -> ResolvedTopology:
     ingest stream (see ``ResolvedTopology``). Meant for a validated topology; on one that
     failed validation, a stream's unknown producer or consumer has no processor entry."""
     streams: dict[str, ResolvedStream] = {}
+    writes: dict[str, ExternalWrite] = {}
     inputs: dict[str, list[ResolvedStream]] = {name: [] for name in topology.processors}
+    external = topology.external
     for stream in topology.streams:
+        if stream.target in external:
+            write = ExternalWrite(
+                stream_name(stream),
+                stream.source,
+                stream.topic,
+                external[stream.target],
+                stream.where,
+            )
+            writes[write.name] = write
+            continue
         construct_id = stream_id(stream)
+        source = external.get(stream.source)
         resolved = ResolvedStream(
             name=stream_name(stream),
             construct_id=construct_id,
-            physical_name=physical_stream_name(topology.name, construct_id),
-            producer=stream.source,
+            physical_name=physical_stream_name(topology.name, construct_id)
+            if source is None
+            else source.resource_name,
+            producer=stream.source if source is None else None,
             consumer=stream.target,
             topic=stream.topic,
             settings=stream.settings,
             where=stream.where,
+            external=source,
         )
         streams[resolved.name] = resolved
         inputs.setdefault(stream.target, []).append(resolved)
@@ -372,4 +445,4 @@ def resolve(topology: Topology) -> ResolvedTopology:
         )
         for name, processor in topology.processors.items()
     }
-    return ResolvedTopology(topology, streams, processors)
+    return ResolvedTopology(topology, streams, processors, writes)

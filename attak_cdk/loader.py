@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from .edges import KINDS as EXTERNAL_KINDS
+from .edges import read_external
 from .endpoint import read_http
 from .errors import Issue, TopologyError, did_you_mean, display_path, path_problem
 from .function_settings import layers_problem, read_layers, read_vpc
@@ -68,6 +70,9 @@ TOP_LEVEL_KEYS: Keys = {
     "streams": "streams between processors: [from, to], [from, to, topic] or "
     "{from, to, topic, settings...}",
     "defaults": "settings for every processor and stream that does not set its own",
+    "external": "existing streams at the edges, which attak neither creates nor deletes: "
+    f"name -> {{kind: ARN}}, kind one of {', '.join(EXTERNAL_KINDS)}; use the name as a "
+    "stream's from (Kinesis) or to",
     **{name: setting.help for name, setting in TOPOLOGY_SETTINGS.items()},
     "plan": "what `attak plan` assumes: input rates and sizes, handler times, emits per event",
     "alerts": "who is told when a processor's alarm goes off: an email address, an SNS topic "
@@ -107,8 +112,8 @@ STREAM_LIST = ("from", "to", "topic")
 """A stream written as a list names these, in this order; the topic may be left out."""
 STREAM_ENDS = STREAM_LIST[:2]
 STREAM_KEYS: Keys = {
-    "from": "the processor that emits into the stream",
-    "to": "the processor the stream feeds",
+    "from": "the processor that emits into the stream, or an external Kinesis stream",
+    "to": "the processor the stream feeds, or an external stream it writes to",
     "topic": "only records emitted on this topic (unset: every topic)",
     **{name: setting.help for name, setting in STREAM_SETTINGS.items()},
 }
@@ -474,6 +479,7 @@ class _Reader:
             ),
             plan=self.plan(data.get("plan"), processors),
             alerts=self.alerts(data.get("alerts")),
+            external=read_external(data.get("external"), self.issue),
         )
 
     def stream_settings(

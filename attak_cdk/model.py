@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .edges import ExternalStream
 from .endpoint import HttpEndpoint
 from .function_settings import Vpc
 from .grants import Grant
@@ -182,6 +183,9 @@ class Topology:
     topology's stream ``defaults``."""
     plan: PlanSection = field(default_factory=PlanSection)
     alerts: Alerts = field(default_factory=Alerts)
+    external: Mapping[str, ExternalStream] = field(default_factory=dict)
+    """Existing streams at the edges (``external:``), by the name ``streams`` use for them:
+    read by a processor (Kinesis) or written to (Kinesis, Firehose); attak creates none."""
 
     @property
     def root(self) -> Path:

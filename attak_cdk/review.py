@@ -104,7 +104,19 @@ def names(topology: Topology) -> dict[str, str]:
         table[graph.dead_letter_queue_id(name)] = f"{name} DLQ"
     for local, stream in resolved.streams.items():
         table[stream.construct_id] = local
+    # An existing stream is named by its ARN in the template (``_external``).
+    for edge in resolved.topology.external.values():
+        table[edge.arn] = f"{edge.name} (external {edge.kind})"
     return table
+
+
+def _external(value: Any) -> str | None:
+    """An existing stream's ARN written as it is (``external:``): not one of the stack's."""
+    if isinstance(value, str) and value.startswith("arn:") and ":kinesis:" in value:
+        return value
+    if isinstance(value, str) and value.startswith("arn:") and ":firehose:" in value:
+        return value
+    return None
 
 
 def granted(topology: Topology) -> dict[str, list[str]]:
@@ -166,7 +178,11 @@ def review_stacks(
         for resource in found.values():
             properties = resource.get("Properties", {})
             if resource["Type"] == "AWS::IAM::Policy":
-                targets = _written_streams(properties, exports) & streams
+                targets = {
+                    t
+                    for t in _written_streams(properties, exports)
+                    if t in streams or _external(t) is not None
+                }
                 roles = {_target(r) for r in properties.get("Roles", [])}
                 for function, role in role_of.items():
                     if role in roles:
@@ -178,7 +194,8 @@ def review_stacks(
                     endpoints[target] = HttpEndpoint(auth=auth).words
             elif resource["Type"] == "AWS::Lambda::EventSourceMapping":
                 reader = _target(properties.get("FunctionName"))
-                source = _target(properties.get("EventSourceArn"), exports)
+                arn = properties.get("EventSourceArn")
+                source = _target(arn, exports) or _external(arn)
                 if reader in functions and source in streams:
                     assert reader is not None and source is not None
                     reads[reader].append(source)
@@ -187,6 +204,8 @@ def review_stacks(
                     queue = _target(destination.get("Destination"))
                     if queue is not None:
                         queues[source].append(queue)
+                elif reader is not None and reader in functions and source is not None:
+                    reads[reader].append(source)  # an existing stream, by its ARN
             elif resource["Type"] == RULE and "ScheduleExpression" in properties:
                 for target in properties.get("Targets", []):
                     function = _target(target.get("Arn"))
@@ -279,9 +298,9 @@ def _written_streams(policy: dict[str, Any], exports: dict[str, str]) -> set[str
     written: set[str] = set()
     for statement in policy.get("PolicyDocument", {}).get("Statement", []):
         actions = _as_list(statement.get("Action", []))
-        if any(str(a).startswith("kinesis:PutRecord") for a in actions):
+        if any(str(a).startswith(("kinesis:PutRecord", "firehose:PutRecord")) for a in actions):
             for resource in _as_list(statement.get("Resource")):
-                target = _target(resource, exports)
+                target = _target(resource, exports) or _external(resource)
                 if target is not None:
                     written.add(target)
     return written

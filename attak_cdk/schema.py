@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from .edges import ARNS, KINDS, NAME
 from .endpoint import AUTH as HTTP_AUTH
 from .endpoint import KEYS as HTTP_KEYS
 from .endpoint import MAX_ORIGINS, ORIGIN
@@ -169,6 +170,7 @@ def topology_schema() -> Json:
             "defaults": {**defaults, "type": ["object", "null"]},
             "plan": _plan(),
             "alerts": _alerts(),
+            "external": _external(),
         },
     )
     return {
@@ -495,6 +497,25 @@ _HTTP: Json = {
         },
     ]
 }
+
+
+def _external() -> Json:
+    """``external:``: name -> one kind with the ARN its pattern accepts."""
+    forms: Json = {
+        kind: {"type": "string", "description": words, "pattern": ARNS[kind].pattern}
+        for kind, words in KINDS.items()
+    }
+    return {
+        "type": ["object", "null"],
+        "propertyNames": {"pattern": NAME.pattern},
+        "additionalProperties": {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "properties": forms,
+            "additionalProperties": False,
+        },
+    }
 
 
 def write_schema(file: Path) -> None:

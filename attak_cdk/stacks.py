@@ -39,8 +39,9 @@ its name: 120 outputs at most. Changing it moves streams between stacks, which r
 
 def estimate_resources(topology: Topology) -> int:
     """How many CloudFormation resources the topology needs (what sizes the split)."""
-    streams = len(graph.resolve(topology).streams)
-    mappings = streams  # one event-source mapping per stream
+    resolved = graph.resolve(topology).streams.values()
+    mappings = len(resolved)  # one event-source mapping per stream, existing ones too
+    streams = sum(1 for s in resolved if s.external is None)  # attak builds only its own
     fixed = 1 + alert_resources(topology)  # the dashboard, and the alerts topic if any
     extra = sum(own_resources(p) for p in topology.processors.values())
     return PROCESSOR_RESOURCES * len(topology.processors) + extra + streams + mappings + fixed
@@ -91,6 +92,7 @@ def processor_stacks(topology: Topology) -> list[list[str]]:
 
 def stream_stacks(topology: Topology) -> list[list[str]]:
     """The local stream names of each stream stack of a split topology, in part order."""
-    streams = list(graph.resolve(topology).streams)
+    # An existing stream (external:) is not built: no stream stack holds it.
+    streams = [n for n, s in graph.resolve(topology).streams.items() if s.external is None]
     step = MAX_STREAMS_PER_STACK
     return [streams[start : start + step] for start in range(0, len(streams), step)]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from . import graph, limits, stacks
+from .edges import KINESIS
 from .errors import Issue, Severity, did_you_mean, display_path, known
 from .handlers import HandlerError, load_handler
 from .model import Topology
@@ -105,8 +106,9 @@ def _stream_key(topology: Topology, where: str) -> tuple[str, str, str | None]:
 
 
 def stream_ends(topology: Topology) -> Iterable[Issue]:
-    """Every stream must go from a known processor to a known processor."""
-    names = topology.processors.keys()
+    """Every stream must go from a known processor (or external stream) to a known one."""
+    names = {**topology.processors, **topology.external}.keys()
+    what = "processor or external stream" if topology.external else "processor"
     for stream in topology.streams:
         for end, value in (("from", stream.source), ("to", stream.target)):
             if value not in names:
@@ -114,8 +116,66 @@ def stream_ends(topology: Topology) -> Iterable[Issue]:
                     topology,
                     "unknown-processor",
                     f"{stream.where}.{end}",
-                    f"unknown processor '{value}'{did_you_mean(value, names)} ({known(names)})",
+                    f"unknown {what} '{value}'{did_you_mean(value, names)} ({known(names)})",
                 )
+
+
+def external_streams(topology: Topology) -> Iterable[Issue]:
+    """An external stream has a name of its own, is used in a stream, and only in the
+    ways AWS allows: a Kinesis stream may feed a processor or be written to, a Firehose
+    delivery stream only written to (Lambda reads no Firehose), and a stream between two
+    existing streams is none of attak's business."""
+    external = {k: v for k, v in topology.external.items() if k not in topology.processors}
+    for name, edge in topology.external.items():
+        if name in topology.processors:
+            yield _issue(
+                topology,
+                "name-clash",
+                edge.where,
+                f"'{name}' names both a processor and an external stream, so a stream using "
+                "it could mean either: rename one",
+            )
+        elif not any(name in (s.source, s.target) for s in topology.streams):
+            yield _issue(
+                topology,
+                "unused-external",
+                edge.where,
+                f"external stream '{name}' is used by no stream: add [{name}, processor] "
+                f"to read it{' (Kinesis only)' if edge.kind != KINESIS else ''} or "
+                f"[processor, {name}] to write to it, or remove it",
+                warning=True,
+            )
+    # A name that clashes is reported above, and read as the processor's below.
+    for stream in topology.streams:
+        source, target = external.get(stream.source), external.get(stream.target)
+        if source is not None and target is not None:
+            yield _issue(
+                topology,
+                "external-to-external",
+                stream.where,
+                f"both ends are external streams ('{source.name}' -> '{target.name}'): "
+                "attak carries records between processors and external streams, a processor "
+                "at one end at least",
+            )
+            continue
+        if source is not None and source.kind != KINESIS:
+            yield _issue(
+                topology,
+                "unreadable-external",
+                f"{stream.where}.from",
+                f"'{source.name}' is a Firehose delivery stream, which a processor cannot "
+                "read (Lambda reads Kinesis data streams): only a Kinesis stream may be a "
+                "stream's from; write to it instead ([processor, "
+                f"{source.name}])",
+            )
+        if source is not None and stream.topic is not None:
+            yield _issue(
+                topology,
+                "invalid-topic",
+                f"{stream.where}.topic",
+                f"records of external stream '{source.name}' have no topic (an outside "
+                "producer wrote them): leave the topic out",
+            )
 
 
 def duplicate_streams(topology: Topology) -> Iterable[Issue]:
@@ -419,6 +479,7 @@ RULES: tuple[Rule, ...] = (
     processor_names,
     distinct_ids,
     stream_ends,
+    external_streams,
     duplicate_streams,
     topics,
     environment,

@@ -11,6 +11,10 @@ Each grant names one resource of the processor's own and the few actions used on
 - each SSM parameter and secret its ``environment:`` references: the one read the runtime
   makes at cold start, and ``kms:Decrypt`` on a customer managed key named for one
   (``references.statements``).
+- each existing stream at the edges (``external:``): the same read actions on the ARN of
+  one it reads, and on one it writes the one call the runtime makes for its kind
+  (``edges.PUT_ACTIONS``). A stream encrypted with a customer-managed KMS key needs that
+  key's permissions as well, which the topology grants with a ``kms`` grant.
 
 The CDK's conveniences grant more than that (``AWSLambdaBasicExecutionRole`` on ``*``, a
 stream's ``grant_read`` with the enhanced fan-out actions, a queue's ``grant_send_messages``
@@ -37,6 +41,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ..edges import PUT_ACTIONS, ExternalStream
 from ..function_settings import Vpc, network_interface_statements
 from ..grants import PARTITION, Grant, GrantStatement
 from ..references import Reference, statements
@@ -123,6 +128,18 @@ def _add_statements(function: lambda_.Function, granted: Iterable[GrantStatement
                 resources=[_resolved(r) for r in statement.resources],
             )
         )
+
+
+def grant_read_arn(function: lambda_.Function, arn: str) -> None:
+    """Let ``function``'s standard event-source mapping read the existing stream ``arn``:
+    the actions attak's own streams get."""
+    _allow(function, STREAM_READ_ACTIONS, arn)
+
+
+def grant_external_put(function: lambda_.Function, edge: ExternalStream) -> None:
+    """Let ``function`` write to the existing stream ``edge``: ``edges.PUT_ACTIONS`` of
+    its kind, on its ARN only."""
+    _allow(function, PUT_ACTIONS[edge.kind], edge.arn)
 
 
 def grant_declared(

@@ -19,6 +19,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .. import graph
+from ..edges import ExternalStream
 from ..endpoint import HttpEndpoint
 from ..function_settings import Vpc
 from ..grants import Grant
@@ -246,9 +247,26 @@ class ProcessorFunction(Construct):
         """Map ``stream`` into this function, with partial-batch responses, bisect, finite
         retries and this processor's DLQ; grants the read permission the mapping needs."""
         permissions.grant_read(self.function, stream.stream)
+        self._map(stream.construct_id, stream.stream.stream_arn, settings)
+
+    def read_external(
+        self, construct_id: str, edge: ExternalStream, settings: StreamSettings
+    ) -> None:
+        """Map an existing Kinesis stream (``edge``, by its ARN) into this function, with
+        the same settings as attak's own streams; grants the same read actions, on that
+        ARN only. The stream itself is not part of the stack."""
+        permissions.grant_read_arn(self.function, edge.arn)
+        self._map(construct_id, edge.arn, settings)
+
+    def write_external(self, edge: ExternalStream) -> None:
+        """Let this function write to an existing stream: the one call the runtime makes
+        for its kind (PutRecords, or Firehose's PutRecordBatch), on its ARN only."""
+        permissions.grant_external_put(self.function, edge)
+
+    def _map(self, construct_id: str, arn: str, settings: StreamSettings) -> None:
         self.function.add_event_source_mapping(
-            f"From{stream.construct_id}",
-            event_source_arn=stream.stream.stream_arn,
+            f"From{construct_id}",
+            event_source_arn=arn,
             starting_position=getattr(lambda_.StartingPosition, settings.starting_position),
             batch_size=settings.batch_size,
             max_batching_window=values.seconds(settings.max_batching_window),

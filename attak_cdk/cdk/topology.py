@@ -138,6 +138,11 @@ def _build(
         )
     streams: dict[str, TopologyStream] = {}
     for local, stream in resolved.streams.items():
+        if stream.external is not None:  # an existing stream: mapped, never built
+            processors[stream.consumer].read_external(
+                stream.construct_id, stream.external, stream.settings
+            )
+            continue
         built = TopologyStream(
             placement.stream_scope(local),
             stream.construct_id,
@@ -148,6 +153,8 @@ def _build(
         processors[stream.consumer].read_from(built, stream.settings)
         if stream.producer is not None:
             processors[stream.producer].write_to(built)
+    for write in resolved.external_writes.values():
+        processors[write.producer].write_external(write.external)
     _create_in_waves(list(streams.values()))
     result = Built(processors, streams)
     _outputs(placement, resolved, result, names)
@@ -188,6 +195,9 @@ def _stream_names(placement: Placement, resolved: graph.ResolvedTopology) -> dic
     stacks: dict[int, str] = {}
     names = {}
     for local, stream in resolved.streams.items():
+        if stream.external is not None:
+            names[local] = stream.physical_name  # an existing stream's own name
+            continue
         scope = placement.stream_scope(local)
         stack = stacks.get(id(scope))
         if stack is None:

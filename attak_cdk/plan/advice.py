@@ -114,6 +114,11 @@ def _what_changes(
         )
     if item == "SQS dead letters":
         return "the failing events: fix them and this line goes"
+    if item == "writes to existing streams":
+        return (
+            "one record per event emitted to them, billed by the record's size rounded up "
+            "(Firehose: to 5 KB): fewer, larger events cost less"
+        )
     return "a fixed cost per processor or stack, whatever the load"
 
 

@@ -15,8 +15,11 @@ from decimal import Decimal
 from functools import partial
 
 from .. import graph
+from ..edges import FIREHOSE
 from ..model import Topology
+from ..runtime.envelope import GENERATED_KEY_LENGTH
 from ..runtime.logs import METRICS_PER_PROCESSOR
+from ..runtime.records import PAYLOAD_UNIT
 from ..stacks import ALARMS_PER_PROCESSOR, processor_stacks
 from .advice import (
     DIRECT_MIN_RATE,
@@ -78,12 +81,15 @@ def plan_topology(
     seconds = prices.hours_per_month * 3600
     load = propagate(topology, assumptions)
     needs = stream_shard_needs(load, assumptions)
-    streams = tuple(
+    every = tuple(
         _stream(s, needs[s.name], price, prices.hours_per_month, seconds, s.name in auto_streams)
         for s in load.streams
     )
+    # An existing stream read at an edge is its owner's bill: its consumer's is ours.
+    external = {s.name for s in graph.resolve(topology).streams.values() if s.external}
+    streams = tuple(s for s in every if s.name not in external)
     processors = tuple(
-        _processor(topology, name, load, streams, assumptions, price, seconds, architecture)
+        _processor(topology, name, load, every, assumptions, price, seconds, architecture)
         for name in topology.processors
     )
     alarms = cents(len(topology.processors) * ALARMS_PER_PROCESSOR * price.alarm_month)
@@ -146,6 +152,7 @@ def plan_topology(
     lines += _schedule_lines(topology, processors, seconds)
     lines += _failure_lines(topology, processors, assumptions, price)
     lines += _endpoint_lines(topology, load)
+    lines += _external_lines(load, price, seconds)
     compared = alternatives(work(topology, load, assumptions), price, prices.hours_per_month)
     warnings = _warnings(topology, load, streams, processors, assumptions)
     at_load = sum((line.at_load for line in lines), Decimal(0))
@@ -172,7 +179,7 @@ def plan_topology(
                     f"cheaper mode; with input: stream (an ingest stream Lambda reads in "
                     f"batches) it would cost ${batched.cheapest_at_load:,.2f}"
                 )
-    choices = _batching_choices(topology, load, streams, processors, price, seconds)
+    choices = _batching_choices(topology, load, every, processors, price, seconds)
     return Plan(
         topology=topology.name,
         region=chosen,
@@ -380,6 +387,42 @@ def _endpoint_lines(topology: Topology, load: Load) -> tuple[CostLine, ...]:
             f"{format_rate(requests)} requests a second (the input rate), "
             "priced as Lambda requests",
         ),
+    )
+
+
+# What writing to an existing stream costs, by record (``runtime/edges.py`` writes one
+# record per event: its JSON, with a random 16-character partition key for Kinesis, a
+# newline for Firehose). Kinesis bills a provisioned stream's PUT payload units, "25 KB
+# payload chunks" of each record (https://aws.amazon.com/kinesis/data-streams/pricing/);
+# Firehose bills ingestion per GB "in 5KB increments", a 3 KB record as 5 KB
+# (https://aws.amazon.com/firehose/pricing/).
+FIREHOSE_INCREMENT = 5 * 1024
+
+
+def _external_lines(load: Load, price: RegionPrices, seconds: Decimal) -> tuple[CostLine, ...]:
+    """What writing to existing streams costs at load (nothing idle): Kinesis PUT payload
+    units, Firehose's ingestion."""
+    if not load.external:
+        return ()
+    total = Decimal(0)
+    parts = []
+    for write in load.external:
+        records = write.events_per_second * seconds
+        if write.kind == FIREHOSE:
+            size = Decimal(math.ceil((write.event_bytes + 1) / FIREHOSE_INCREMENT))
+            cost = records * size * FIREHOSE_INCREMENT / GIB * price.firehose_ingest_per_gb
+        else:
+            size = Decimal(math.ceil((write.event_bytes + GENERATED_KEY_LENGTH) / PAYLOAD_UNIT))
+            cost = records * size / 1_000_000 * price.put_payload_units_per_million
+        total += cost
+        unit = (
+            f"${price.firehose_ingest_per_gb}/GB, records rounded up to 5 KB"
+            if write.kind == FIREHOSE
+            else f"{size} PUT payload unit(s) a record"
+        )
+        parts.append(f"{write.target} ({write.kind}, {unit}) ${cents(cost):,.2f}")
+    return (
+        CostLine("writes to existing streams", cents(Decimal(0)), cents(total), "; ".join(parts)),
     )
 
 

@@ -119,11 +119,28 @@ class ProcessorLoad:
 
 
 @dataclass(frozen=True)
+class ExternalLoad:
+    """What a processor writes to an existing stream (``external:``): one record per
+    event, the event's JSON (``runtime/edges.py``)."""
+
+    name: str
+    """The local name of the write: ``archive->lake``."""
+    target: str
+    """The external stream's name under ``external:``."""
+    kind: str
+    events_per_second: Decimal
+    event_bytes: Decimal
+    """Bytes of each event's data (its JSON), on average."""
+
+
+@dataclass(frozen=True)
 class Load:
     """The load on every stream and processor of a topology."""
 
     streams: tuple[StreamLoad, ...]
     processors: dict[str, ProcessorLoad]
+    external: tuple[ExternalLoad, ...] = ()
+    """Writes to existing streams, which attak does not own but pays to write to."""
 
     def direct_entries(self) -> dict[str, Decimal]:
         """Processors invoked directly, with their invocations a second (each one event)."""
@@ -138,8 +155,8 @@ def propagate(topology: Topology, assumptions: Assumptions) -> Load:
     """Push the entry rates through the topology; see the module docstring."""
     resolved = graph.resolve(topology)
     flow = _flow(topology, resolved, assumptions)
-    writers = {name: stream.producer for name, stream in resolved.streams.items()}
-    flush = {name: INGEST_FLUSH if writer is None else 1 for name, writer in writers.items()}
+    # An ingest stream's producer packs its events; an existing stream's writes one a record.
+    flush = {name: INGEST_FLUSH if s.ingest else 1 for name, s in resolved.streams.items()}
     figures: dict[tuple[str, int], PerEvent] = {}
     load = Load((), {})
     for _ in range(SETTLE_PASSES):
@@ -166,7 +183,9 @@ def propagate(topology: Topology, assumptions: Assumptions) -> Load:
                     flush=flush[name],
                 )
             )
-        load = Load(tuple(streams), _processors(topology, flow, streams, assumptions))
+        load = Load(
+            tuple(streams), _processors(topology, flow, streams, assumptions), _external(flow)
+        )
         settled = {stream.name: _flush_of(stream, load, assumptions) for stream in load.streams}
         if settled == flush:
             break
@@ -187,6 +206,22 @@ class _Flow:
     dropped: dict[str, Decimal]
     samples: dict[str, Sequence[Emit]]
     """Per stream, an emit of the planned size, as the runtime encodes it."""
+    external: dict[str, graph.ExternalWrite]
+    """The writes to existing streams, by local name; ``stream_events`` and
+    ``stream_bytes`` hold their rates too."""
+
+
+def _external(flow: _Flow) -> tuple[ExternalLoad, ...]:
+    return tuple(
+        ExternalLoad(
+            name=name,
+            target=write.external.name,
+            kind=write.external.kind,
+            events_per_second=flow.stream_events[name],
+            event_bytes=_average(flow.stream_bytes[name], flow.stream_events[name]),
+        )
+        for name, write in flow.external.items()
+    )
 
 
 def _flow(topology: Topology, resolved: graph.ResolvedTopology, assumptions: Assumptions) -> _Flow:
@@ -198,13 +233,15 @@ def _flow(topology: Topology, resolved: graph.ResolvedTopology, assumptions: Ass
         direct=defaultdict(Decimal),
         dropped=defaultdict(Decimal),
         samples={},
+        external=dict(resolved.external_writes),
     )
     # This hop's arrivals: processor -> (events/s, bytes/s of their data).
     arriving: dict[str, tuple[Decimal, Decimal]] = {}
     for entry in resolved.entries:
         rate = assumptions.entry_rate(entry)
         size = assumptions.entry_size(entry)
-        ingest = resolved.processors[entry].ingest
+        # Its ingest stream, or an existing stream feeding it: the rate enters there.
+        ingest = resolved.processors[entry].feed
         if ingest is not None:
             flow.samples[ingest.name] = [input_emit(size)]
         if rate is None:
@@ -237,6 +274,8 @@ def _flow(topology: Topology, resolved: graph.ResolvedTopology, assumptions: Ass
                     continue
                 flow.stream_events[route.stream] += emitted
                 flow.stream_bytes[route.stream] += emitted * out_size
+                if route.stream in flow.external:
+                    continue  # leaves the topology
                 before = following.get(route.target, (Decimal(0), Decimal(0)))
                 following[route.target] = (before[0] + emitted, before[1] + emitted * out_size)
         arriving = {k: v for k, v in following.items() if v[0] > _SETTLED}

@@ -44,6 +44,9 @@ class RegionPrices:
     a table from before it was priced gets this list price."""
     kms_key_month: Decimal = Decimal("1.00")
     """A customer managed KMS key (an ``alerts:`` topic's), per month; likewise."""
+    firehose_ingest_per_gb: Decimal = Decimal("0.029")
+    """Firehose Direct PUT ingestion per GB, each record rounded up to 5 KB (writes to an
+    existing delivery stream); likewise."""
     advantage: AdvantagePrices | None = None
     """Kinesis On-demand Advantage; ``None`` in a table without them."""
     cluster: ClusterPrices | None = None
@@ -197,6 +200,7 @@ class _TableReader:
                 for name, path in (
                     ("custom_metric_month", "cloudwatch/custom_metric_month"),
                     ("kms_key_month", "kms/key_month"),
+                    ("firehose_ingest_per_gb", "firehose/ingest_per_gb"),
                 )
                 if _has(data, path)
             },

@@ -22,7 +22,8 @@ ENV_TOPOLOGY = "ATTAK_TOPOLOGY"
 ROUTES_FILE = "attak_routes.json"
 """The file at the root of a function's asset (Lambda's ``LAMBDA_TASK_ROOT``) saying where
 the processor's emits go and how often an event it reads is retried:
-``{"routes": [{"stream", "topic", "to"}, ...], "retries": {stream: retry_attempts}}``.
+``{"routes": [{"stream", "topic", "to"}, ...], "retries": {stream: retry_attempts}}``; a
+route to an existing stream names it by ARN and adds ``"external": "kinesis"|"firehose"``.
 Written at synth, read once per container: the routes grow with the fan-out, and Lambda's
 environment holds 4 KB in all, so they are not environment variables."""
 ENV_DEAD_LETTERS = "ATTAK_DEAD_LETTERS"
@@ -80,6 +81,14 @@ def environment(
         )
     return variables
 
+
+# Where emits leave attak (``edges.py``): a route's ``external`` kind, and Firehose's limit
+# on one record, "1,000 KB (before base64 encoding)"
+# (https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html).
+KINESIS = "kinesis"
+FIREHOSE = "firehose"
+FIREHOSE_MAX_RECORD_BYTES = 1000 * 1024
+"""The largest record Firehose takes: 1,000 KiB."""
 
 DIRECT_RETRIES = 2
 """Lambda retries a failed asynchronous (direct) invocation twice before its on-failure

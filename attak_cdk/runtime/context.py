@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
+from .config import FIREHOSE, FIREHOSE_MAX_RECORD_BYTES
 from .envelope import (
     GENERATED_KEY_LENGTH,
     LOG,
@@ -66,11 +67,33 @@ class Emit:
         return f"Emit({self.topic!r}, {data}{key}{to})"
 
 
+def _check_firehose_size(run: Bindings, topic: str, data: Any, streams: tuple[str, ...]) -> None:
+    """Refuse, at emit time, an event too large for a Firehose delivery stream it goes to:
+    the handler's event then fails, is retried and dead-lettered with its data, as any
+    emit that cannot become a record, instead of failing the whole batch at the write."""
+    kinds = run.routes.external
+    bound = [s for s in streams if kinds.get(s) == FIREHOSE]
+    if not bound:
+        return
+    record = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()) + 1
+    if record > FIREHOSE_MAX_RECORD_BYTES:
+        raise EmitError(
+            f"processor '{run.processor}', topic '{topic}': the record is {record} bytes, over "
+            f"Firehose's limit of {FIREHOSE_MAX_RECORD_BYTES} (1,000 KiB) for delivery stream "
+            f"{bound[0]}; emit smaller pieces or store the payload elsewhere and emit a reference"
+        )
+
+
 class Routes:
     """Which streams an emit on a topic goes to: streams with that topic or with none."""
 
     def __init__(self, routes: list[dict[str, Any]]) -> None:
         self._any = tuple(r["stream"] for r in routes if r.get("topic") is None)
+        self.external: dict[str, str] = {
+            r["stream"]: r["external"] for r in routes if r.get("external")
+        }
+        """Streams outside attak (existing ones, by ARN) -> their kind, ``kinesis`` or
+        ``firehose``: the event's JSON is written there, not attak's records."""
         self._topics: dict[str, tuple[str, ...]] = {}
         for route in routes:
             topic = route.get("topic")
@@ -175,6 +198,8 @@ class Context:
                 f"over Kinesis' limit of {MAX_RECORD_BYTES} (1 MiB); emit smaller pieces or "
                 "store the payload elsewhere and emit a reference"
             )
+        if size > FIREHOSE_MAX_RECORD_BYTES and run.routes.external:
+            _check_firehose_size(run, topic, data, streams)
         self._emits.append(Emit(topic, payload, key, streams))
 
     def __getattr__(self, name: str) -> Any:

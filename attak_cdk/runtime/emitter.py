@@ -68,7 +68,7 @@ RETRYABLE_CODES = frozenset(
         "ServiceUnavailableException",
     }
 )
-_NETWORK_ERRORS = (
+NETWORK_ERRORS = (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
@@ -153,8 +153,10 @@ class _Unsent:
                 self.keyless.appendleft(index)
 
 
-class KinesisEmitter:
-    """The ``Transport`` used in Lambda (and by the Kinesis simulation engine)."""
+class Retrying:
+    """How a writer paces its retries: a record gets ``max_attempts``, and rounds are
+    spaced by exponential backoff with jitter. The Kinesis emitter and the writers to
+    existing streams (``edges.py``) share it."""
 
     def __init__(
         self,
@@ -173,7 +175,53 @@ class KinesisEmitter:
         self.sleep = sleep
         self.jitter = jitter
         self.calls = 0
-        """PutRecords calls made, retries included (for benchmarks and logs)."""
+        """Calls made, retries included (for benchmarks and logs)."""
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter: between half and all of base * 2^(attempt-1)."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return float(ceiling * (0.5 + self.jitter() / 2))
+
+
+def refusal(exc: ClientError) -> str | None:
+    """``Code: message`` of an error retrying cannot cure (a missing stream, denied
+    access), or ``None`` for one worth retrying (throttling, a 5xx)."""
+    code = exc.response.get("Error", {}).get("Code", "")
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code not in RETRYABLE_CODES and status < 500:
+        return f"{code}: {exc}"
+    return None
+
+
+def failure_code(exc: ClientError) -> str:
+    """How a retried error is counted in a ``WriteError``'s reason."""
+    code = exc.response.get("Error", {}).get("Code", "")
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return str(code or f"HTTP {status}")
+
+
+class KinesisEmitter(Retrying):
+    """The ``Transport`` used in Lambda (and by the Kinesis simulation engine); ``calls``
+    counts its PutRecords calls."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        max_attempts: int = 8,
+        base_delay: float = 0.05,
+        max_delay: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        super().__init__(
+            client,
+            max_attempts=max_attempts,
+            base_delay=base_delay,
+            max_delay=max_delay,
+            sleep=sleep,
+            jitter=jitter,
+        )
         self.written: dict[str, Tally] = {}
         """Per stream, what has landed: each record counted once, when PutRecords says
         it was written (a record written twice after a lost answer counts once)."""
@@ -212,16 +260,15 @@ class KinesisEmitter:
                     Records=[request_entry(records[i]) for i in call], **target
                 )
             except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "")
-                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-                if code not in RETRYABLE_CODES and status < 500:
+                refused = refusal(exc)
+                if refused is not None:
                     raise WriteError(
-                        f"PutRecords to stream '{stream}' was refused: {code}: {exc}",
-                        f"PutRecords was refused: {code}: {exc}",
+                        f"PutRecords to stream '{stream}' was refused: {refused}",
+                        f"PutRecords was refused: {refused}",
                     ) from exc
                 failed = call
-                reasons[code or f"HTTP {status}"] += len(call)
-            except _NETWORK_ERRORS as exc:
+                reasons[failure_code(exc)] += len(call)
+            except NETWORK_ERRORS as exc:
                 # The write may have happened (a lost answer): sending the round again
                 # may write these records twice, still in their bucket's order.
                 failed = call
@@ -264,8 +311,3 @@ class KinesisEmitter:
             "is lost",
             reason,
         )
-
-    def backoff(self, attempt: int) -> float:
-        """Exponential backoff with jitter: between half and all of base * 2^(attempt-1)."""
-        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return float(ceiling * (0.5 + self.jitter() / 2))

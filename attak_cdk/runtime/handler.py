@@ -308,6 +308,7 @@ def _runner_from_environment() -> Runner:
     (the values it references read first: ``configuration.load``) and the routes file in
     the asset (``read_routes``): its observer is the function's log
     (``logs.RecordLog``), which also sees each handler call begin."""
+    from .edges import edge_transport
     from .emitter import KinesisEmitter
 
     module_name, _, function = os.environ[config.ENV_HANDLER].partition(":")
@@ -333,7 +334,7 @@ def _runner_from_environment() -> Runner:
         processor=processor,
         topology=topology,
         routes=routes,
-        transport=KinesisEmitter.from_environment(),
+        transport=edge_transport(KinesisEmitter.from_environment(), routes.external),
         max_hops=int(os.environ.get(config.ENV_MAX_HOPS, config.DEFAULT_MAX_HOPS)),
         observer=log,
         retries=retries,

@@ -227,15 +227,30 @@ class _Letters:
 class _Sending:
     """The engine's transport, noting how far its emits have been sent: each emit carries
     the number of the handler call that made it (its ``tag``), so after a timeout the
-    engine knows which finished handler calls had their emits sent."""
+    engine knows which finished handler calls had their emits sent.
 
-    def __init__(self, transport: Transport) -> None:
+    Emits to an existing stream (``external``, by local stream name) are kept in
+    ``written`` under the external stream's name, as the data the runtime would write
+    there, and sent nowhere: a local run never writes outside."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        external: Mapping[str, graph.ExternalWrite],
+        written: dict[str, list[Any]],
+    ) -> None:
         self.transport = transport
+        self.external = external
+        self.written = written
         self.through = 0
         """The last handler call (by number) whose emits have all been sent."""
 
     def put(self, stream: str, emits: Sequence[Emit]) -> None:
-        self.transport.put(stream, emits)
+        write = self.external.get(stream)
+        if write is None:
+            self.transport.put(stream, emits)
+        else:
+            self.written.setdefault(write.external.name, []).extend(e.data for e in emits)
         tag = emits[-1].tag
         if isinstance(tag, int) and tag > self.through:
             self.through = tag
@@ -308,7 +323,7 @@ class Engine:
                     "processor's input instead, or restore the stream"
                 )
             return event.stream
-        ingest = self.resolved.processors[event.processor].ingest
+        ingest = self.resolved.processors[event.processor].feed
         if ingest is None:
             raise InputError(
                 f"{event.where or event.processor}: raw record data goes into an ingest "
@@ -351,7 +366,10 @@ class Engine:
         """One runner per processor, as Lambda builds one per function: the user's handler
         (or one given, for tests), its routes from the graph, and this engine's transport."""
         given = dict(handlers or {})
-        sending = self._sending = _Sending(transport)
+        writes = self.resolved.external_writes
+        for write in writes.values():
+            self.result.external.setdefault(write.external.name, [])
+        sending = self._sending = _Sending(transport, writes, self.result.external)
         letters = _Letters(self)
         loaded: dict[str, Handler] = {}
         for name, processor in self.topology.processors.items():
@@ -367,9 +385,7 @@ class Engine:
                 handler=loaded[name],
                 processor=name,
                 topology=self.topology.name,
-                routes=Routes.from_json(
-                    graph.routes_payload(self.resolved.processors[name].routes)
-                ),
+                routes=self._routes(name),
                 transport=sending,
                 max_hops=self.max_hops,
                 retries={
@@ -382,6 +398,19 @@ class Engine:
             )
             for name, processor in self.topology.processors.items()
         }
+
+    def _routes(self, processor: str) -> Routes:
+        """A processor's routes by local stream name, its writes to existing streams marked
+        with their kind as in AWS (the runtime refuses an emit too large for Firehose)."""
+        routes = Routes.from_json(graph.routes_payload(self.resolved.processors[processor].routes))
+        routes.external.update(
+            {
+                name: write.external.kind
+                for name, write in self.resolved.external_writes.items()
+                if write.producer == processor
+            }
+        )
+        return routes
 
     # --- Observer: one invocation per handler call ---------------------------------------
 

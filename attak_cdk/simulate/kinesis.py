@@ -205,7 +205,7 @@ class KinesisEngine(Engine):
         create_streams(self.kinesis, self.streams.values(), self.endpoint_url)
         # Every processor that can dead-letter: the streams' consumers and the entry points.
         consumers = sorted({s.consumer for s in self.streams.values()})
-        entries = [n for n, p in self.resolved.processors.items() if p.ingest is None]
+        entries = [n for n, p in self.resolved.processors.items() if p.feed is None]
         self.queues.create(self._run_id, [*consumers, *entries])
         self.figures.dead_letter_queue = bool(self.queues.urls)
 
@@ -260,7 +260,8 @@ class KinesisEngine(Engine):
                 ingest.setdefault(stream, []).append(event.raw)
                 continue
             trace, payload = self._input_record(event)
-            into = processors[event.processor].ingest
+            # An ingest stream, or (a local stand-in for) an external one.
+            into = processors[event.processor].feed
             if into is not None:
                 stream = self.streams[into.name].physical
                 ingest.setdefault(stream, []).append(Emit("", payload, None, ()))

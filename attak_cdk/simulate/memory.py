@@ -212,7 +212,8 @@ class MemoryEngine(Engine):
                 self._put_raw(stream, event.raw)
                 continue
             trace, payload = self._input_record(event)
-            ingest = processors[event.processor].ingest
+            # An ingest stream, or an external stream the input stands in for.
+            ingest = processors[event.processor].feed
             if ingest is not None:
                 emit = Emit("", payload, None, ())
                 ingested.setdefault(ingest.name, []).append(emit)

@@ -148,6 +148,9 @@ class SimulationResult:
     engine: dict[str, Any] | None = None
     """What an engine other than the memory one measured on the wire (the Kinesis engine:
     calls, duplicates, dead-letter messages); ``None`` for the memory engine."""
+    external: dict[str, list[Any]] = field(default_factory=dict)
+    """Per external stream written to (its name under ``external:``), the data of each
+    record the runtime would have written there, in order: a local run sends none."""
     retried_in_place: dict[str, int] = field(default_factory=dict)
     """Per processor, the handler calls the runtime made to retry an event in place
     (within an invocation): what tells its failed events (``summary``) from its retries."""
@@ -334,6 +337,9 @@ def document(result: SimulationResult) -> dict[str, Any]:
         "dead_letters": [dead_letter_document(d) for d in result.dead_letters],
         "summary": result.summary,
         "transport": result.transport,
+        "external": {
+            name: [event_document(d) for d in data] for name, data in result.external.items()
+        },
         **({"engine": result.engine} if result.engine is not None else {}),
     }
 

@@ -92,6 +92,18 @@ def _document(topology: Topology, issues: list[Issue]) -> dict[str, Any]:
             "schedule": processor.schedule.expression if processor.schedule else None,
             "issues": [],
         }
+    for name, edge in topology.external.items():  # an existing stream at an edge
+        nodes.setdefault(
+            name,
+            {
+                "id": name,
+                "kind": "external",
+                "label": name,
+                "external": edge.kind,
+                "arn": edge.arn,
+                "issues": [],
+            },
+        )
     edges: list[dict[str, Any]] = []
     for stream in topology.streams:
         for end in (stream.source, stream.target):

@@ -19,10 +19,12 @@ from .console import out
 
 
 def graph_text(topology: Topology) -> None:
-    """Each processor with its entry tags, the streams leaving it, its sinks; then loops."""
+    """Each processor with its entry tags, the streams leaving it, its sinks; then loops.
+    An existing stream at an edge is named with its kind: ``← clicks (external kinesis)``."""
     routes = topology_graph.routes(topology)
     entries = set(topology_graph.entries(topology))
     loops = topology_graph.cycles(topology)
+    external = topology.external
     out.print(f"[bold]{escape(topology.name)}[/]")
     for name, processor in topology.processors.items():
         tags = []
@@ -30,9 +32,15 @@ def graph_text(topology: Topology) -> None:
             tags.append("entry" if processor.input == "direct" else "entry, ingest stream")
         suffix = f" [dim]({', '.join(tags)})[/]" if tags else ""
         out.print(f"  [cyan]{escape(name)}[/]{suffix}")
+        for stream in topology.streams:
+            if stream.target == name and stream.source in external:
+                source = external[stream.source]
+                out.print(f"    ← {escape(source.name)}  [dim](external {source.kind})[/]")
         for route in routes[name]:
             topic = f"'{route.topic}'" if route.topic else "any topic"
-            out.print(f"    → {escape(route.target)}  [dim]{escape(topic)}[/]")
+            edge = external.get(route.target)
+            kind = f" (external {edge.kind})" if edge is not None else ""
+            out.print(f"    → {escape(route.target)}{kind}  [dim]{escape(topic)}[/]")
         for topic in sink_topics(topology, name):
             out.print(f"    ⇥ sink  [dim]'{escape(topic)}'[/]")
     for loop in loops:
@@ -40,7 +48,9 @@ def graph_text(topology: Topology) -> None:
 
 
 def _node_ids(topology: Topology) -> dict[str, str]:
-    return {name: f"p{i}" for i, name in enumerate(topology.processors)}
+    ids = {name: f"p{i}" for i, name in enumerate(topology.processors)}
+    ids.update({name: f"x{i}" for i, name in enumerate(topology.external)})
+    return ids
 
 
 def _in_loops(topology: Topology) -> set[tuple[str, str]]:
@@ -59,19 +69,23 @@ def _mermaid_text(text: str) -> str:
 def graph_mermaid(topology: Topology) -> None:
     """A Mermaid flowchart: one node per processor (entries with a double border), one
     labelled edge per stream (dashed on a loop), and each processor's sink topics as
-    dotted edges into a sink node of its own."""
+    dotted edges into a sink node of its own. An existing stream at an edge is a
+    cylinder labelled with its kind."""
     ids = _node_ids(topology)
     entries = set(topology_graph.entries(topology))
     loops = _in_loops(topology)
     lines = ["flowchart LR"]
-    for name, node in ids.items():
+    for name in topology.processors:
         shape = ('[["', '"]]') if name in entries else ('["', '"]')
-        lines.append(f"  {node}{shape[0]}{_mermaid_text(name)}{shape[1]}")
+        lines.append(f"  {ids[name]}{shape[0]}{_mermaid_text(name)}{shape[1]}")
+    for name, edge in topology.external.items():
+        lines.append(f'  {ids[name]}[("{_mermaid_text(name)} ({edge.kind})")]')
     for stream in topology.streams:
         label = f'|"{_mermaid_text(stream.topic)}"|' if stream.topic else ""
         arrow = "-.->" if (stream.source, stream.target) in loops else "-->"
         lines.append(f"  {ids[stream.source]} {arrow}{label} {ids[stream.target]}")
-    for name, node in ids.items():
+    for name in topology.processors:
+        node = ids[name]
         topics = sink_topics(topology, name)
         if topics:
             lines.append(f'  {node}_sink(["sink"])')
@@ -83,7 +97,8 @@ def graph_mermaid(topology: Topology) -> None:
 def graph_dot(topology: Topology) -> None:
     """A Graphviz digraph: one box per processor (entries doubled), one labelled edge per
     stream (dashed on a loop), and each processor's sink topics as dotted edges into a
-    sink node of its own."""
+    sink node of its own. An existing stream at an edge is a cylinder labelled with its
+    kind."""
 
     def quote(text: str) -> str:
         return json.dumps(text)
@@ -94,6 +109,9 @@ def graph_dot(topology: Topology) -> None:
     for name in topology.processors:
         entry = " [peripheries=2]" if name in entries else ""
         lines.append(f"  {quote(name)}{entry};")
+    for name, edge in topology.external.items():
+        label = quote(f"{name} ({edge.kind})")
+        lines.append(f"  {quote(name)} [label={label}, shape=cylinder];")
     for stream in topology.streams:
         attributes = [f"label={quote(stream.topic)}"] if stream.topic else []
         if (stream.source, stream.target) in loops:

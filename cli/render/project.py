@@ -16,11 +16,14 @@ from .problems import issues
 
 
 def validated(topology: Topology, warnings: list[Issue]) -> None:
-    """A valid topology in one line (its processors, streams and entries), then its warnings."""
+    """A valid topology in one line (its processors, streams, external streams and entries),
+    then its warnings."""
     entries = topology_graph.entries(topology)
+    external = f", {plural(len(topology.external), 'external stream')}" if topology.external else ""
     out.print(
         f"[green]✓[/] {escape(topology.name)}: {plural(len(topology.processors), 'processor')}, "
-        f"{plural(len(topology.streams), 'stream')}, entries: {escape(', '.join(entries))}"
+        f"{plural(len(topology.streams), 'stream')}{external}, "
+        f"entries: {escape(', '.join(entries))}"
     )
     issues(warnings)
 

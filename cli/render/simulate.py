@@ -277,6 +277,7 @@ def simulation_summary(
     out.print(summary)
     if result.dead_letters:
         _dead_letters(result, topology, path)
+    _external(result, topology)
     counts = (
         f"{plural(totals['invocations'], 'invocation')}, {plural(totals['emits'], 'emit')}, "
         f"{plural(totals['dead_letters'], 'dead letter')} in {seconds:.2f} s"
@@ -311,6 +312,19 @@ def simulation_summary(
         out.print(f"  {counts}")
     else:
         out.print(f"[bold green]✓ every record processed:[/] {counts}")
+
+
+def _external(result: SimulationResult, topology: Topology) -> None:
+    """What the run would have written to each existing stream, which it never writes."""
+    if not result.external:
+        return
+    out.print()
+    for name, data in result.external.items():
+        edge = topology.external[name]
+        out.print(
+            f"would have written {plural(len(data), 'record')} to {escape(name)} "
+            f"({escape(edge.in_words)}): not sent, a local run writes nothing outside"
+        )
 
 
 def _dead_letters(result: SimulationResult, topology: Topology, path: str) -> None:

@@ -26,6 +26,8 @@ ui} <- cli``. Placed around it:
 - ``references`` reads environment values kept in SSM or Secrets Manager, and makes the
   IAM statements (``grants``' type) and the words that read them need: the model holds
   them, so it sits between ``grants`` and the model.
+- ``edges`` reads ``external:`` (existing streams at the edges) into plain data with the
+  IAM actions each kind gets: the model holds them, as it holds grants, beside those.
 - ``handlers`` imports a processor's handler file: validation checks that it imports, the
   loader runs Python topologies with it, the simulators call the handlers.
 - ``inputs`` reads ``input.json`` beside the topology, a reader beside the loader.
@@ -72,7 +74,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("attak_cdk",),
     ("attak_cdk.errors",),
     ("attak_cdk.settings",),
-    ("attak_cdk.grants", "attak_cdk.endpoint", "attak_cdk.schedules"),
+    ("attak_cdk.grants", "attak_cdk.endpoint", "attak_cdk.schedules", "attak_cdk.edges"),
     ("attak_cdk.references",),
     ("attak_cdk.function_settings",),
     ("attak_cdk.model",),

@@ -228,6 +228,7 @@ function drawNode(node) {
   const counts = svg("text", { class: "counts", x: 14, y: 39 });
   if (node.kind === "sink") counts.textContent = "⇥ sink";
   else if (node.kind === "missing") counts.textContent = "not defined";
+  else if (node.kind === "external") counts.textContent = `existing ${node.external} stream`;
   else counts.textContent = node.entry ? (node.input === "stream" ? "entry · ingest stream" : "entry") : "";
   group.append(counts);
   if (node.issues.length) {
@@ -1102,7 +1103,12 @@ function showNode(node) {
   const detail = $("detail");
   detail.hidden = false;
   detail.replaceChildren();
-  const kind = { processor: "processor", sink: "sink", missing: "undefined processor" }[node.kind];
+  const kind = {
+    processor: "processor",
+    sink: "sink",
+    missing: "undefined processor",
+    external: `existing ${node.external} stream · ${node.arn}`,
+  }[node.kind];
   detail.append(
     el(
       "div",
