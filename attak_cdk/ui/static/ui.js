@@ -5,6 +5,12 @@
 const SVG = "http://www.w3.org/2000/svg";
 const MAX_DOTS = 40; // records drawn travelling at once; more would only blur together
 const DOT_MS = 650;
+// Text on the graph is never drawn smaller than this on screen: zoomed out further, the
+// text keeps this size and says less (a node its name only; its counts are in its tooltip
+// and in the panel a click opens).
+const MIN_TEXT_PX = 11;
+const NAME_PX = 13; // a node's name at 1:1 (ui.css's sizes are the same)
+const TEXT_PX = 11; // its counts, and the streams' labels
 
 const state = {
   view: null, // the topology document from /api/topology
@@ -28,6 +34,7 @@ const state = {
   camera: { x: 0, y: 0, w: 1, h: 1 },
   cameraMoved: false, // the user zoomed or panned: Reload, Replay and resizes keep the view
   graphBox: null, // the graph's size on screen when the camera was last set
+  textScale: 0, // screen pixels per graph unit the text was last sized for
 };
 
 // Invocations arrive faster than the screen refreshes (thousands a second): they are
@@ -123,7 +130,8 @@ async function loadTopology(keepInput) {
   }
   drawGraph(view);
   showIssues(view); // after drawing: each issue links to the node it is shown on
-  if (!state.cameraMoved) fit(); // a view the user chose survives a Reload
+  // A view the user chose survives a Reload, of the topology or of the page.
+  if (!state.cameraMoved && !restoreCamera()) fit();
   applyCounts();
   if (state.mode === "live") showLiveNodes();
 }
@@ -197,6 +205,7 @@ function drawGraph(view) {
   root.append(scene);
   // Nodes first, so each issue lookup below finds them; drawn above the edges.
   for (const node of view.nodes) nodeLayer.append(drawNode(node));
+  for (const node of state.nodes.values()) labelNode(node); // measured in the page's font
   for (const edge of view.edges) edgeLayer.append(drawEdge(edge));
   if (view.nodes.length === 0) {
     nodeLayer.append(
@@ -222,7 +231,6 @@ function drawNode(node) {
   const radius = node.kind === "sink" ? node.height / 2 : 8;
   group.append(svg("rect", { width: node.width, height: node.height, rx: radius, ry: radius }));
   const name = svg("text", { class: "name", x: 14, y: 21 });
-  name.textContent = clip(node.label, node.width - 28);
   group.append(name);
   const counts = svg("text", { class: "counts", x: 14, y: 39 });
   if (node.kind === "sink") counts.textContent = "⇥ sink";
@@ -235,8 +243,13 @@ function drawNode(node) {
       svg(
         "g",
         { class: "badge", transform: `translate(${node.width - 2},2)` },
-        svg("circle", { r: 10, fill: error ? "#ff6b6b" : "#f3c14f" }),
-        svg("text", { y: 4 }, String(node.issues.length)),
+        // Scaled with the text (ui.css), so its number stays readable zoomed out.
+        svg(
+          "g",
+          { class: "mark" },
+          svg("circle", { r: 10, fill: error ? "#ff6b6b" : "#f3c14f" }),
+          svg("text", { y: 4 }, String(node.issues.length)),
+        ),
       ),
     );
   }
@@ -247,8 +260,62 @@ function drawNode(node) {
     event.stopPropagation();
     selectNode(node.id);
   });
-  state.nodes.set(node.id, { data: node, group, counts, rect: group.firstChild, title });
+  const entry = { data: node, group, name, counts, rect: group.firstChild, title };
+  state.nodes.set(node.id, entry);
   return group;
+}
+
+function labelNode(node) {
+  // The name, cut to the node's width at the size it is drawn now; when the counts are
+  // hidden (zoomed out), alone and centred in the node.
+  const { data, name } = node;
+  const size = textSize(NAME_PX);
+  const simplified = textSize(TEXT_PX) > TEXT_PX;
+  const inset = simplified ? 8 : 14;
+  name.setAttribute("x", inset);
+  name.setAttribute("y", simplified ? data.height / 2 + size * 0.36 : 21);
+  name.textContent = fitText(data.label, data.width - 2 * inset, size, name);
+}
+
+const measure = { context: null, font: "" };
+
+function fitText(text, width, size, element) {
+  // ``text`` cut with "…" to fit ``width`` at ``size``, measured in the element's own font
+  // on a canvas (no layout of the page): a name on a node never runs past its edge.
+  if (!measure.context) {
+    const style = getComputedStyle(element);
+    measure.context = document.createElement("canvas").getContext("2d");
+    measure.font = `${style.fontWeight} SIZEpx ${style.fontFamily}`;
+  }
+  const context = measure.context;
+  context.font = measure.font.replace("SIZE", size);
+  if (context.measureText(text).width <= width) return text;
+  let fits = text.length - 1;
+  while (fits > 1 && context.measureText(text.slice(0, fits) + "…").width > width) fits -= 1;
+  return text.slice(0, fits) + "…";
+}
+
+function textSize(px) {
+  // The size, in graph units, that text of ``px`` pixels is drawn at: its own at 1:1 and
+  // closer, MIN_TEXT_PX on screen when zoomed out.
+  const scale = state.textScale || 1;
+  return Math.max(px, MIN_TEXT_PX / scale);
+}
+
+function sizeText() {
+  // Called whenever the camera moves: the text is sized again once the scale changes.
+  const box = state.graphBox;
+  if (!box) return;
+  const scale = box.width / state.camera.w;
+  if (Math.abs(scale - state.textScale) < 0.002 * scale) return;
+  state.textScale = scale;
+  const root = $("graph");
+  root.style.setProperty("--name-size", `${textSize(NAME_PX)}px`);
+  root.style.setProperty("--text-size", `${textSize(TEXT_PX)}px`);
+  root.style.setProperty("--mark-scale", textSize(TEXT_PX) / TEXT_PX);
+  root.classList.toggle("simplified", textSize(TEXT_PX) > TEXT_PX);
+  for (const node of state.nodes.values()) labelNode(node);
+  for (const edge of state.edges.values()) placeLabel(edge);
 }
 
 function tooltip(node) {
@@ -258,8 +325,9 @@ function tooltip(node) {
   return lines.join("\n");
 }
 
-function clip(text, width) {
-  const fits = Math.max(4, Math.floor(width / 7.6));
+function clip(text, width, size = NAME_PX) {
+  // 0.585 em: the mean width of a character of the page's sans-serif font.
+  const fits = Math.max(4, Math.floor(width / (size * 0.585)));
   return text.length > fits ? text.slice(0, fits - 1) + "…" : text;
 }
 
@@ -286,6 +354,9 @@ function loopPath(points) {
 function drawEdge(edge) {
   const classes = ["edge", edge.kind, severityClass(edge.issues)];
   if (edge.back) classes.push("back");
+  // Every stream on a loop is dashed, a processor's stream to itself too (as attak graph
+  // draws them); the one closing the loop is also drawn back, right to left.
+  if (edge.loop || edge.on_loop) classes.push("loop");
   const group = svg("g", { class: classes.filter(Boolean).join(" "), "data-edge": edge.id });
   const d = edge.loop ? loopPath(edge.points) : edgePath(edge.points, edge.back);
   const path = svg("path", { d, "marker-end": "url(#arrow)" });
@@ -295,16 +366,16 @@ function drawEdge(edge) {
   let label = null;
   if (edge.kind === "stream") {
     label = svg("g", { class: "label" + (edge.issues.some((i) => i.severity === "error") ? " bad" : "") });
-    const text = svg("text", { "text-anchor": "middle" });
+    const text = svg("text", { "text-anchor": "middle", "dominant-baseline": "central" });
     text.append(svg("tspan", {}, ""), svg("tspan", { class: "count" }, ""));
-    text.firstChild.textContent = (edge.issues.length ? "⚠ " : "") + clip(topic, 150);
+    text.firstChild.textContent = (edge.issues.length ? "⚠ " : "") + clip(topic, 150, TEXT_PX);
     label.append(svg("rect", { rx: 4, ry: 4 }), text);
     group.append(label);
   }
   const title = svg("title");
   title.textContent = [edge.stream ?? `sink: ${edge.topic}`, ...edge.issues.map((i) => `${i.severity}: ${i.message}`)].join("\n");
   group.append(title);
-  const entry = { data: edge, group, path, label, middle: null, length: null };
+  const entry = { data: edge, group, path, label, middle: null, length: null, bbox: null };
   if (label) Object.assign(entry, { text: label.lastChild, box: label.firstChild, count: label.lastChild.lastChild });
   state.edges.set(edge.id, entry);
   if (edge.stream) state.edgeByStream.set(edge.stream, edge.id);
@@ -331,18 +402,52 @@ function placeLabels() {
   // Writes first, then every read, then the writes that depend on them: one layout in all.
   for (const edge of edges) {
     if (!edge.middle) edge.middle = edge.path.getPointAtLength(pathLength(edge) / 2);
-    edge.label.style.display = edge.text.textContent.trim() ? "" : "none";
+    edge.shown = Boolean(edge.text.textContent.trim());
+    edge.label.style.display = edge.shown ? "" : "none";
     edge.text.setAttribute("x", edge.middle.x);
-    edge.text.setAttribute("y", edge.middle.y + 4);
+    edge.text.setAttribute("y", edge.middle.y);
   }
   const boxes = edges.map((edge) => edge.text.getBBox());
   edges.forEach((edge, i) => {
-    const box = boxes[i];
-    edge.box.setAttribute("x", box.x - 5);
-    edge.box.setAttribute("y", box.y - 2);
-    edge.box.setAttribute("width", box.width + 10);
-    edge.box.setAttribute("height", box.height + 4);
+    edge.bbox = boxes[i]; // at the middle of its path
   });
+  separateLabels();
+}
+
+function separateLabels() {
+  // Labels sit at the middle of their stream; where two would overlap (streams of
+  // different topics between the same processors run side by side), the lower one moves
+  // down until it clears the other. Every label is placed again, as moving one may free
+  // or take another's place.
+  const pad = { x: 5 * (textSize(TEXT_PX) / TEXT_PX), y: 2 * (textSize(TEXT_PX) / TEXT_PX) };
+  const shown = [];
+  for (const edge of state.edges.values()) {
+    if (edge.label && edge.bbox && edge.shown && edge.path.isConnected) shown.push(edge);
+  }
+  shown.sort((a, b) => a.bbox.y - b.bbox.y || a.bbox.x - b.bbox.x);
+  const placed = [];
+  for (const edge of shown) {
+    const b = edge.bbox;
+    const box = { left: b.x - pad.x, right: b.x + b.width + pad.x, top: b.y - pad.y, bottom: b.y + b.height + pad.y };
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const other of placed) {
+        const apart = box.right <= other.left || other.right <= box.left || box.bottom <= other.top || other.bottom <= box.top;
+        if (apart) continue;
+        const down = other.bottom + 1 - box.top;
+        box.top += down;
+        box.bottom += down;
+        moved = true;
+      }
+    }
+    placed.push(box);
+    const shift = box.top - (b.y - pad.y);
+    edge.text.setAttribute("y", edge.middle.y + shift);
+    edge.box.setAttribute("x", box.left);
+    edge.box.setAttribute("y", box.top);
+    edge.box.setAttribute("width", box.right - box.left);
+    edge.box.setAttribute("height", box.bottom - box.top);
+  }
 }
 
 // --- pan and zoom ------------------------------------------------------------------------
@@ -351,6 +456,42 @@ function setCamera(camera, moved = true) {
   state.camera = camera;
   state.cameraMoved = moved;
   $("graph").setAttribute("viewBox", `${camera.x} ${camera.y} ${camera.w} ${camera.h}`);
+  sizeText();
+  saveCamera();
+}
+
+// A view the user chose is kept for the tab's life, so reloading the page (not only
+// the topology) keeps it too; Fit forgets it.
+function cameraKey() {
+  return state.view ? `attak-ui-camera:${state.view.file}` : null;
+}
+
+function saveCamera() {
+  const key = cameraKey();
+  const box = state.graphBox;
+  if (!key || !box) return;
+  try {
+    if (!state.cameraMoved) sessionStorage.removeItem(key);
+    else sessionStorage.setItem(key, JSON.stringify({ x: state.camera.x, y: state.camera.y, scale: box.width / state.camera.w }));
+  } catch (_) {
+    // storage refused (a private window): the view is kept until the page reloads
+  }
+}
+
+function restoreCamera() {
+  // The view this tab last chose for this topology, at the same scale, its top left corner
+  // where it was; false when there is none.
+  let saved = null;
+  try {
+    saved = JSON.parse(sessionStorage.getItem(cameraKey()) || "null");
+  } catch (_) {
+    return false;
+  }
+  const box = $("graph").getBoundingClientRect();
+  if (!saved || !(saved.scale > 0) || !box.width || !box.height) return false;
+  state.graphBox = { width: box.width, height: box.height };
+  setCamera({ x: saved.x, y: saved.y, w: box.width / saved.scale, h: box.height / saved.scale });
+  return true;
 }
 
 function fit() {
@@ -370,8 +511,9 @@ function fit() {
 
 function keepScale(width, height) {
   // The graph's pane changed size (the detail drawer opened or closed, the window was
-  // resized): the same scale about the same centre, so a zoom is not undone. A view the
-  // user never moved is fitted again instead.
+  // resized): the same scale and the same top left corner, which stays where it is on
+  // screen, so nothing the user looks at moves. A view the user never moved is fitted
+  // again instead.
   const before = state.graphBox;
   if (!state.cameraMoved || !before) {
     fit();
@@ -382,7 +524,7 @@ function keepScale(width, height) {
   const w = width / scale;
   const h = height / scale;
   state.graphBox = { width, height };
-  setCamera({ x: c.x + (c.w - w) / 2, y: c.y + (c.h - h) / 2, w, h });
+  setCamera({ x: c.x, y: c.y, w, h });
 }
 
 function zoom(factor, cx, cy) {
