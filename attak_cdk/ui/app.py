@@ -7,7 +7,9 @@
 ``POST /api/run``       body ``{"input": "<input.json text>", "max_hops"?, "seed"?}``: runs
                         the simulation and answers with its server-sent events (see
                         ``run``); a bad input or a topology with errors is a 400 with
-                        ``{"error": message}``; the page cancels a run by closing it
+                        ``{"error": message}`` (and ``"topology_errors": true`` when the
+                        file on disk is what is wrong: the page reads it again to show
+                        where); the page cancels a run by closing it
 ``GET /api/live``       the deployed topology (stacks, functions, how it differs from the
                         file) or why none was found: ``{"deployed": false, "message"}``
 ``GET /api/live/metrics?minutes=15``
@@ -98,6 +100,8 @@ def create_app(
                 events = letter_events(body["dead_letters"], "replay", tuple(model.processors))
             else:
                 events = read_editor_input(body["input"], model)
+        except TopologyError as exc:  # edited since the page read it, say
+            return _bad_request(exc.message, topology_errors=True)
         except AttakError as exc:
             return _bad_request(exc.message)
         return StreamingResponse(
@@ -187,6 +191,8 @@ def _live_answer(read: Callable[[], dict[str, Any]]) -> Response:
         return JSONResponse({"error": exc.message}, status_code=502, headers=_NO_CACHE)
 
 
-def _bad_request(message: str) -> Response:
+def _bad_request(message: str, *, topology_errors: bool = False) -> Response:
     body: dict[str, Any] = {"error": message}
+    if topology_errors:
+        body["topology_errors"] = True
     return JSONResponse(body, status_code=400, headers=_NO_CACHE)

@@ -152,7 +152,7 @@ async function sendLive() {
     const response = await fetch("/api/live/trigger", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ input: $("input").value }),
+      body: JSON.stringify({ input: editorInput() }),
     });
     const answer = await response.json();
     if (!response.ok) {

@@ -11,6 +11,9 @@ const DOT_MS = 650;
 const MIN_TEXT_PX = 11;
 const NAME_PX = 13; // a node's name at 1:1 (ui.css's sizes are the same)
 const TEXT_PX = 11; // its counts, and the streams' labels
+// An input larger than this is held by the page, not shown in the editor: a browser's text
+// area takes seconds to draw 100,000 lines, and seconds again at every change.
+const LARGE_INPUT = 256 * 1024;
 
 const state = {
   view: null, // the topology document from /api/topology
@@ -20,6 +23,7 @@ const state = {
   invocations: new Map(), // id -> invocation
   rows: new Map(), // id -> <li>
   children: new Map(), // id -> [child ids]
+  laterAttempt: new Map(), // id -> the invocation that tried the same record next
   byTrace: new Map(), // trace -> [ids]
   counts: new Map(), // processor -> {invocations, errors, emits, seconds, dead, failed, retries}
   carried: new Map(), // edge id -> records
@@ -35,6 +39,9 @@ const state = {
   cameraMoved: false, // the user zoomed or panned: Reload, Replay and resizes keep the view
   graphBox: null, // the graph's size on screen when the camera was last set
   textScale: 0, // screen pixels per graph unit the text was last sized for
+  placedInput: null, // the text the page itself last put in the input editor
+  heldInput: null, // {name, text}: a large input, run as the editor's text would be
+  savedInput: null, // what the user had typed there before the page replaced it
 };
 
 // Invocations arrive faster than the screen refreshes (thousands a second): they are
@@ -123,7 +130,10 @@ async function loadTopology(keepInput) {
     status.textContent = "✓ valid";
     status.className = "status ok";
   }
-  if (!keepInput) $("input").value = view.input;
+  if (!keepInput) {
+    setInput(view.input, "input.json");
+    state.placedInput = view.input;
+  }
   if (!state.running) {
     showRunning(false);
     if (!view.ok) $("run").title = "Fix the topology's errors first (listed above the graph)";
@@ -595,6 +605,7 @@ function resetRun() {
   state.invocations.clear();
   state.rows.clear();
   state.children.clear();
+  state.laterAttempt.clear();
   state.byTrace.clear();
   state.counts.clear();
   state.carried.clear();
@@ -623,7 +634,7 @@ async function run(body = null) {
     return;
   }
   resetRun();
-  beginRecord($("input").value);
+  beginRecord(editorInput(), body && body.dead_letters ? body.dead_letters.length : 0);
   const controller = new AbortController();
   state.running = controller;
   showRunning(true);
@@ -633,18 +644,23 @@ async function run(body = null) {
     const response = await fetch("/api/run", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body || { input: $("input").value }),
+      body: JSON.stringify(body || { input: editorInput() }),
       signal: controller.signal,
     });
     if (!response.ok) {
       let message = response.statusText;
+      let refusal = {};
       try {
-        message = (await response.json()).error || message;
+        refusal = await response.json();
+        message = refusal.error || message;
       } catch (_) {
         // not JSON: keep the status text
       }
       showInputError(message);
+      recordEvent("failed", { message }); // the history keeps the input that was refused
       $("run-state").textContent = "";
+      // The file on disk has errors now: the graph and the issues above it show them.
+      if (refusal.topology_errors) loadTopology(true);
       return;
     }
     await readEvents(response.body);
@@ -767,6 +783,15 @@ function addInvocations(batch, quiet) {
     }
     if (!state.byTrace.has(invocation.trace)) state.byTrace.set(invocation.trace, []);
     state.byTrace.get(invocation.trace).push(invocation.id);
+    if (invocation.previous !== null && invocation.previous !== undefined) {
+      state.laterAttempt.set(invocation.previous, invocation.id);
+      // Failures only: a record is one row, its latest attempt's; the earlier one goes.
+      const earlier = state.rows.get(invocation.previous);
+      if (failuresOnly() && earlier && !earlier.classList.contains("hidden")) {
+        earlier.classList.add("hidden");
+        state.visible -= 1;
+      }
+    }
 
     const count = counter(invocation.processor);
     count.invocations += 1;
@@ -803,22 +828,25 @@ function invocationRow(invocation) {
     flow.append(el("span", { class: "arrow" }, " → "), preview(first.data, 40) + more);
   }
   const attempt = invocation.attempt > 1 ? ` (attempt ${invocation.attempt})` : "";
+  const error = invocation.error ? invocation.error.message : null;
   const row = el(
     "li",
     {
-      class: invocation.error ? "failed" : "",
+      class: error ? "failed" : "",
       "data-invocation": invocation.id,
       "data-processor": invocation.processor,
-      title: `${invocation.processor} ← ${invocation.from ?? "input"}${attempt}`,
+      title: `${invocation.processor} ← ${invocation.from ?? "input"}${attempt}` + (error ? `\n${error}` : ""),
       onclick: () => selectInvocation(invocation.id),
     },
     el("span", { class: "id" }, "#" + invocation.id),
-    el("span", {}, el("span", { class: "proc" }, invocation.processor + attempt + " "), flow),
+    el("span", { class: "what" }, el("span", { class: "proc" }, invocation.processor + attempt + " "), flow),
     el("span", { class: "ms" }, ms(invocation.seconds)),
-    // The error on a line of its own, wrapped: the reason is what a failed row is read for.
-    invocation.error ? el("span", { class: "why" }, clipText(invocation.error.message, 300)) : null,
+    // The error on a line of its own, wrapped, whole: the reason is what a failed row is
+    // read for (a message of pages is cut there; the detail shows it all).
+    error ? el("span", { class: "why" }, clipText(error, 4000)) : null,
   );
-  if (!shown(invocation)) row.classList.add("hidden");
+  if (shown(invocation)) groupAttempts(row, invocation);
+  else row.classList.add("hidden");
   return row;
 }
 
@@ -976,19 +1004,27 @@ function finishRun(end) {
   $("dead-letters-pane").hidden = end.dead_letters.length === 0;
   state.deadLetters = end.dead_letters;
   $("dead-letter-count").textContent = `(${end.dead_letters.length})`;
-  letters.style.paddingLeft = `${String(end.dead_letters.length).length + 2}ch`;
+  // Numbered by the page, in a column as wide as the largest number: never cut.
+  letters.style.setProperty("--number-width", `${String(end.dead_letters.length).length + 1}ch`);
   const items = document.createDocumentFragment();
-  for (const letter of end.dead_letters) {
+  end.dead_letters.forEach((letter, i) => {
     items.append(
       el(
         "li",
-        { onclick: () => letter.invocation && selectInvocation(letter.invocation) },
-        `${letter.processor} ← ${letter.source}: ${preview(letter.event, 40)}`,
-        el("div", { class: "muted" }, `${letter.error} (after ${plural(letter.attempts, "attempt")})`),
+        { title: letter.error, onclick: () => letter.invocation && selectInvocation(letter.invocation) },
+        el("span", { class: "n" }, `${i + 1}.`),
+        el(
+          "div",
+          {},
+          el("div", { class: "what" }, `${letter.processor} ← ${letter.source}: ${preview(letter.event, 40)}`),
+          el("div", { class: "error" }, clipText(letter.error, 4000)),
+          el("div", { class: "muted" }, `after ${plural(letter.attempts, "attempt")} · trace ${letter.trace}`),
+        ),
       ),
     );
-  }
+  });
   letters.append(items);
+  if (failuresOnly()) applyFilters(); // the bisect splits of dead letters can be named now
   const firstFailure = [...state.invocations.values()].find((i) => i.error);
   if (firstFailure && state.selected === null) selectInvocation(firstFailure.id);
 }
@@ -1103,8 +1139,79 @@ function showInvocation(invocation) {
 function replay(invocation) {
   // The record as its processor received it becomes the whole input: the shortest way to
   // reproduce a failure deep in a pipeline.
-  $("input").value = JSON.stringify({ [invocation.processor]: invocation.event }, null, 2) + "\n";
+  putInput(JSON.stringify({ [invocation.processor]: invocation.event }, null, 2) + "\n");
   if (!state.running) run();
+}
+
+function putInput(text, name = "the input of an earlier run") {
+  // The page replaces the editor's text (Replay, an earlier run shown again): what the
+  // user had typed there is kept, one click away, unless the page had put it there itself.
+  const current = editorInput();
+  if (current !== text && current !== state.placedInput && current.trim()) {
+    state.savedInput = current;
+    $("restore-input").hidden = false;
+  }
+  setInput(text, name);
+  state.placedInput = text;
+}
+
+function restoreInput() {
+  if (state.savedInput === null) return;
+  setInput(state.savedInput, "your input");
+  state.placedInput = null;
+  state.savedInput = null;
+  $("restore-input").hidden = true;
+}
+
+function editorInput() {
+  // What Run sends: the editor's text, or the large input the page holds instead.
+  return state.heldInput ? state.heldInput.text : $("input").value;
+}
+
+function setInput(text, name) {
+  if (text.length <= LARGE_INPUT) {
+    releaseInput();
+    $("input").value = text;
+    return;
+  }
+  const lines = text.split("\n").filter((line) => line.trim()).length;
+  state.heldInput = { name, text };
+  $("input").value = "";
+  $("input").hidden = true;
+  const held = $("held-input");
+  held.hidden = false;
+  held.firstChild.textContent =
+    `${name}: ${plural(lines, "line")}, ${(text.length / 1048576).toFixed(1)} MB, ` +
+    "held by the page rather than shown here (a text area that large makes the page crawl); Run sends it";
+}
+
+function releaseInput() {
+  state.heldInput = null;
+  $("input").hidden = false;
+  $("held-input").hidden = true;
+}
+
+function setupInput() {
+  const editor = $("input");
+  editor.addEventListener("paste", (event) => {
+    // A large paste goes to the page, not into the text area.
+    const pasted = event.clipboardData ? event.clipboardData.getData("text") : "";
+    if (pasted.length <= LARGE_INPUT) return;
+    event.preventDefault();
+    const text = editor.value.slice(0, editor.selectionStart) + pasted + editor.value.slice(editor.selectionEnd);
+    setInput(text, "pasted input");
+  });
+  $("open-input").addEventListener("click", () => $("input-file").click());
+  $("input-file").addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    if (!file) return;
+    putInput(await file.text(), file.name);
+    event.target.value = ""; // the same file may be opened again after an edit
+  });
+  $("held-input").lastChild.addEventListener("click", () => {
+    releaseInput();
+    editor.focus();
+  });
 }
 
 function traceTree(current) {
@@ -1174,12 +1281,89 @@ function selectNode(id, keepFilter) {
   showNode(node.data);
 }
 
+function failuresOnly() {
+  return $("failures-only").checked;
+}
+
 function shown(invocation) {
-  // The list keeps what every filter lets through: a processor, failures, a text.
+  // The list keeps what every filter lets through: a processor, failures, a text. With
+  // failures only, each record that failed is one row (its latest attempt's), found by
+  // a text in any of its attempts.
   if (state.filter && state.filter !== invocation.processor) return false;
-  if ($("failures-only").checked && !invocation.error) return false;
+  let attempts = [invocation];
+  if (failuresOnly()) {
+    if (state.laterAttempt.has(invocation.id)) return false;
+    attempts = attemptsOf(invocation);
+    if (!attempts.some((a) => a.error)) return false;
+  }
   const query = $("find").value.trim().toLowerCase();
-  return !query || searchText(invocation).includes(query);
+  return !query || attempts.some((a) => searchText(a).includes(query));
+}
+
+function attemptsOf(invocation) {
+  // Every attempt at this invocation's record, first to this one.
+  const attempts = [invocation];
+  for (let at = invocation; at.previous !== null && at.previous !== undefined; ) {
+    at = state.invocations.get(at.previous);
+    if (!at) break;
+    attempts.unshift(at);
+  }
+  return attempts;
+}
+
+function bisectSplits(attempts) {
+  // How many of a dead-lettered record's first failures were bisect splits: Lambda halves
+  // a failing batch (bisect_batch_on_error) without using up a retry, so the failures
+  // past retry_attempts + 1 are the splits, which come before the counted retries.
+  const last = attempts[attempts.length - 1];
+  const edgeId = state.edgeByStream.get(last.source);
+  const retries = edgeId ? state.edges.get(edgeId).data.retry_attempts : undefined;
+  const letter = (state.deadLetters || []).find((l) => l.invocation === last.id);
+  if (retries === undefined || !letter) return 0;
+  return Math.max(0, attempts.length - (retries + 1));
+}
+
+function groupAttempts(row, invocation) {
+  // With failures only, a record's row opens onto its attempts: each one's number and
+  // error (a repeat said as such), a bisect split named, each a click away.
+  const open = row.querySelector(".attempts")?.open;
+  row.querySelector(".attempts")?.remove();
+  if (!failuresOnly()) return;
+  const attempts = attemptsOf(invocation);
+  if (attempts.length < 2) return;
+  const splits = bisectSplits(attempts);
+  const list = el("ol");
+  attempts.forEach((attempt, i) => {
+    const split = i < splits;
+    const counted = i - splits; // tries that count toward retry_attempts, from 0
+    let what = counted === 0 ? "first try" : `retry ${counted}`;
+    if (split) what = "bisect split: its batch was halved, no retry used";
+    else if (counted === 0 && splits) what = "first try alone";
+    const error = attempt.error ? attempt.error.message : null;
+    const same = error && i > 0 && attempts[i - 1].error && attempts[i - 1].error.message === error;
+    list.append(
+      el(
+        "li",
+        {
+          class: (error ? "failed" : "ok") + (split ? " split" : ""),
+          "data-invocation": attempt.id,
+          title: error || "processed",
+          onclick: (event) => {
+            event.stopPropagation();
+            selectInvocation(attempt.id);
+          },
+        },
+        el("span", { class: "n" }, `attempt ${attempt.attempt}`),
+        el("span", { class: "muted" }, ` #${attempt.id} · ${what} · `),
+        error ? (same ? el("span", { class: "muted" }, "same error") : el("span", { class: "err" }, error)) : "✓ processed",
+      ),
+    );
+  });
+  const last = attempts[attempts.length - 1];
+  const outcome = last.error ? `✗ ${plural(attempts.length, "attempt")}, all failed` : `✓ processed on attempt ${last.attempt}`;
+  const details = el("details", { class: "attempts", onclick: (event) => event.stopPropagation() }, el("summary", {}, outcome), list);
+  details.open = Boolean(open);
+  row.append(details);
 }
 
 function searchText(invocation) {
@@ -1202,9 +1386,13 @@ function searchText(invocation) {
 function applyFilters() {
   state.visible = 0;
   for (const [id, row] of state.rows) {
-    const visible = shown(state.invocations.get(id));
+    const invocation = state.invocations.get(id);
+    const visible = shown(invocation);
     row.classList.toggle("hidden", !visible);
-    if (visible) state.visible += 1;
+    if (visible) {
+      state.visible += 1;
+      groupAttempts(row, invocation);
+    } else if (row.lastChild.className === "attempts") row.lastChild.remove();
   }
   showCount();
 }
@@ -1294,6 +1482,8 @@ $("reload").addEventListener("click", () => loadTopology(true));
 $("clear-filter").addEventListener("click", () => setFilter(null));
 $("find").addEventListener("input", applyFilters);
 $("failures-only").addEventListener("change", applyFilters);
+$("restore-input").addEventListener("click", restoreInput);
+setupInput();
 $("input").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("run").click();
 });
