@@ -550,3 +550,62 @@ def test_an_input_of_100000_events_runs_and_says_what_is_shown(
         expect(verdict).to_contain_text("100000 invocations")
         page.locator("#restore-input").click()
         expect(page.locator("#input")).to_have_value('{"count": 1}')
+
+
+BISECTED = """
+name: bisected
+processors:
+  spout: ./spout.py
+  slow: {handler: ./slow.py, timeout: 1}
+streams:
+  - {from: spout, to: slow, retry_attempts: 1, bisect_batch_on_error: true}
+"""
+
+SLOW = """
+import time
+
+def handler(event, context):
+    if event == 3:
+        time.sleep(5)  # past the function's timeout: the whole batch fails
+"""
+
+
+def test_the_attempts_of_a_bisected_record_name_its_splits(
+    page: Page, write_project: WriteProject
+) -> None:
+    folder = _project(write_project, BISECTED, {"spout.py": SPOUT, "slow.py": SLOW})
+    with served(str(folder)) as url:
+        page.goto(url)
+        expect(page.locator("#run")).to_be_enabled()
+        page.locator("#input").fill(
+            "".join(f'{{"processor": "spout", "data": {n}}}\n' for n in range(4))
+        )
+        page.locator("#run").click()
+        expect(page.locator("#verdict")).to_contain_text("1 dead letter", timeout=30_000)
+        page.locator("#failures-only").check()
+        rows = page.locator("#invocations > li:not(.hidden)")
+        expect(rows).to_have_count(1)  # the records that shared its batch never failed
+        rows.locator(".attempts summary").click()
+        attempts = rows.locator(".attempts li")
+        expect(attempts).to_have_count(4)
+        expect(attempts.nth(0)).to_contain_text("attempt 1")
+        expect(attempts.nth(0)).to_contain_text("bisect split: its batch was halved")
+        expect(attempts.nth(1)).to_contain_text("bisect split")
+        expect(attempts.nth(2)).to_contain_text("first try alone")
+        expect(attempts.nth(3)).to_contain_text("retry 1 · same error")
+
+
+def test_a_node_s_counts_never_run_past_its_edge(page: Page, write_project: WriteProject) -> None:
+    folder = _project(write_project, FAILING, {"spout.py": SPOUT, "count.py": COUNT})
+    with served(str(folder)) as url:
+        page.goto(url)
+        expect(page.locator("#run")).to_be_enabled()
+        page.locator("#input").fill(_failing_input())
+        page.locator("#run").click()
+        expect(page.locator("#verdict")).to_contain_text("12 dead letters")
+        node = page.locator("g.node[data-node=count]")
+        # Errors and dead letters stay on the node; what does not fit is in its tooltip.
+        expect(node.locator(".counts")).to_have_text("41 inv · 37 err · 12 dead")
+        expect(node.locator("> title")).to_contain_text("41 invocations, 37 errors")
+        rect, counts = node.locator("rect").bounding_box(), node.locator(".counts").bounding_box()
+        assert rect and counts and counts["x"] + counts["width"] <= rect["x"] + rect["width"]

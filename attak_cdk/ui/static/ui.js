@@ -287,21 +287,26 @@ function labelNode(node) {
   name.textContent = fitText(data.label, data.width - 2 * inset, size, name);
 }
 
-const measure = { context: null, font: "" };
+const measure = { context: null, fonts: new Map() }; // element class -> its font, SIZE left open
+
+function textWidth(text, size, element) {
+  // The width of ``text`` at ``size`` in the element's own font, measured on a canvas
+  // (no layout of the page).
+  if (!measure.context) measure.context = document.createElement("canvas").getContext("2d");
+  const kind = element.getAttribute("class");
+  if (!measure.fonts.has(kind)) {
+    const style = getComputedStyle(element);
+    measure.fonts.set(kind, `${style.fontWeight} SIZEpx ${style.fontFamily}`);
+  }
+  measure.context.font = measure.fonts.get(kind).replace("SIZE", size);
+  return measure.context.measureText(text).width;
+}
 
 function fitText(text, width, size, element) {
-  // ``text`` cut with "…" to fit ``width`` at ``size``, measured in the element's own font
-  // on a canvas (no layout of the page): a name on a node never runs past its edge.
-  if (!measure.context) {
-    const style = getComputedStyle(element);
-    measure.context = document.createElement("canvas").getContext("2d");
-    measure.font = `${style.fontWeight} SIZEpx ${style.fontFamily}`;
-  }
-  const context = measure.context;
-  context.font = measure.font.replace("SIZE", size);
-  if (context.measureText(text).width <= width) return text;
+  // ``text`` cut with "…" to fit ``width`` at ``size``: a name never runs past its node.
+  if (textWidth(text, size, element) <= width) return text;
   let fits = text.length - 1;
-  while (fits > 1 && context.measureText(text.slice(0, fits) + "…").width > width) fits -= 1;
+  while (fits > 1 && textWidth(text.slice(0, fits) + "…", size, element) > width) fits -= 1;
   return text.slice(0, fits) + "…";
 }
 
@@ -857,20 +862,24 @@ function updateNode(processor) {
   const count = state.counts.get(processor);
   if (!count) return;
   node.counts.replaceChildren();
-  const part = (text, bad) => {
+  // A count that does not fit on the node is left to its tooltip, the least telling first:
+  // no errors, then the emits, the invocations; errors and dead letters stay.
+  const parts = [[`${compact(count.invocations)} inv`, false, 1]];
+  parts.push([`${compact(count.errors)} err`, count.errors > 0, count.errors > 0 ? 2 : -1]);
+  parts.push([`${compact(count.emits)} out`, false, 0]);
+  if (count.dead) parts.push([`${compact(count.dead)} dead`, true, 3]);
+  const room = node.data.width - 20;
+  const line = () => parts.map((p) => p[0]).join(" · ");
+  while (parts.length > 1 && textWidth(line(), TEXT_PX, node.counts) > room) {
+    const least = parts.reduce((a, b) => (b[2] < a[2] ? b : a));
+    parts.splice(parts.indexOf(least), 1);
+  }
+  parts.forEach(([text, bad], i) => {
+    if (i) node.counts.append(svg("tspan", {}, " · "));
     const span = svg("tspan", bad ? { class: "bad" } : {});
     span.textContent = text;
     node.counts.append(span);
-  };
-  part(`${compact(count.invocations)} inv`);
-  part(" · ");
-  part(`${compact(count.errors)} err`, count.errors > 0);
-  part(" · ");
-  part(`${compact(count.emits)} out`);
-  if (count.dead) {
-    part(" · ");
-    part(`${compact(count.dead)} dead`, true);
-  }
+  });
   node.group.classList.toggle("failed", count.errors > 0);
   node.title.textContent =
     tooltip(node.data) +
