@@ -861,25 +861,13 @@ function updateNode(processor) {
   if (!node) return;
   const count = state.counts.get(processor);
   if (!count) return;
-  node.counts.replaceChildren();
-  // A count that does not fit on the node is left to its tooltip, the least telling first:
-  // no errors, then the emits, the invocations; errors and dead letters stay.
-  const parts = [[`${compact(count.invocations)} inv`, false, 1]];
-  parts.push([`${compact(count.errors)} err`, count.errors > 0, count.errors > 0 ? 2 : -1]);
-  parts.push([`${compact(count.emits)} out`, false, 0]);
-  if (count.dead) parts.push([`${compact(count.dead)} dead`, true, 3]);
-  const room = node.data.width - 20;
-  const line = () => parts.map((p) => p[0]).join(" · ");
-  while (parts.length > 1 && textWidth(line(), TEXT_PX, node.counts) > room) {
-    const least = parts.reduce((a, b) => (b[2] < a[2] ? b : a));
-    parts.splice(parts.indexOf(least), 1);
-  }
-  parts.forEach(([text, bad], i) => {
-    if (i) node.counts.append(svg("tspan", {}, " · "));
-    const span = svg("tspan", bad ? { class: "bad" } : {});
-    span.textContent = text;
-    node.counts.append(span);
-  });
+  // No errors is the least telling count, then the emits, the invocations.
+  showCounts(node, [
+    [`${compact(count.invocations)} inv`, false, 1],
+    [`${compact(count.errors)} err`, count.errors > 0, count.errors > 0 ? 2 : -1],
+    [`${compact(count.emits)} out`, false, 0],
+    count.dead ? [`${compact(count.dead)} dead`, true, 3] : null,
+  ]);
   node.group.classList.toggle("failed", count.errors > 0);
   node.title.textContent =
     tooltip(node.data) +
@@ -887,6 +875,24 @@ function updateNode(processor) {
     `${plural(count.failed, "failed event")}, ${plural(count.retries, "retry", "retries")}, ` +
     `${plural(count.emits, "emit")}, ${plural(count.dead, "dead letter")}; ` +
     `${ms(count.seconds)} in the handler`;
+}
+
+function showCounts(node, parts) {
+  // parts: [text, bad, rank] (or null); the line of counts under a node's name. Counts that
+  // do not fit on the node are left to its tooltip, the lowest rank first: never drawn
+  // past its edge.
+  const kept = parts.filter(Boolean);
+  const room = node.data.width - 20;
+  const line = () => kept.map((part) => part[0]).join(" · ");
+  while (kept.length > 1 && textWidth(line(), TEXT_PX, node.counts) > room) {
+    const least = kept.reduce((a, b) => (b[2] < a[2] ? b : a));
+    kept.splice(kept.indexOf(least), 1);
+  }
+  node.counts.replaceChildren();
+  kept.forEach(([text, bad], i) => {
+    if (i) node.counts.append(svg("tspan", {}, " · "));
+    node.counts.append(svg("tspan", bad ? { class: "bad" } : {}, text));
+  });
 }
 
 function updateEdge(edgeId) {
