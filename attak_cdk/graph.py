@@ -35,6 +35,9 @@ FUNCTION = "Function"
 DEAD_LETTER_QUEUE = "DeadLetterQueue"
 """The id of a processor's dead-letter queue inside its ``ProcessorFunction`` construct."""
 
+SCHEDULE = "Schedule"
+"""The id of a scheduled processor's EventBridge rule inside its ``ProcessorFunction``."""
+
 
 def processor_id(processor: str) -> str:
     """The construct id of a processor (``hello_world`` -> ``HelloWorld``)."""
@@ -49,6 +52,11 @@ def function_id(processor: str) -> str:
 def dead_letter_queue_id(processor: str) -> str:
     """The logical id of a processor's dead-letter queue (``ReverseDeadLetterQueue``)."""
     return logical_id((processor_id(processor), DEAD_LETTER_QUEUE))
+
+
+def schedule_rule_id(processor: str) -> str:
+    """The logical id of a scheduled processor's EventBridge rule (``RollupSchedule``)."""
+    return logical_id((processor_id(processor), SCHEDULE))
 
 
 def stream_id(stream: Stream) -> str:

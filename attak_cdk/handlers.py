@@ -7,21 +7,28 @@ user's own file and line, never by attak's frames.
 A handler file is imported once, and again when it has changed on disk (its modification
 time or size), so a long-lived process such as ``attak ui`` sees the user's edits. Modules
 the handler imports itself are Python's to cache, as usual.
+
+A processor's environment variables are set while its module is imported (``load_handler``)
+and while it runs (``environment``, around an invocation; ``with_environment``, around
+each call), as Lambda sets them for its function: the processors of a local run share one
+process, so each sees its own values and not another's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.machinery
 import importlib.util
 import inspect
 import io
+import os
 import signal
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from pathlib import Path
 from stat import S_ISREG
 from types import CodeType, ModuleType
@@ -32,8 +39,9 @@ from .model import Processor
 
 Handler = Callable[[Any, Any], Any]
 
-_modules: dict[Path, tuple[ModuleType, tuple[int, int]]] = {}
-"""Each handler file's module, with the file's (modification time, size) when imported."""
+_modules: dict[Path, tuple[ModuleType, tuple[int, int, tuple[tuple[str, str], ...]]]] = {}
+"""Each handler file's module, with the file's (modification time, size) and the
+variables set when it was imported: a change to either imports it again."""
 _printed: dict[Path, str] = {}
 """What each handler file printed as it was imported (its init log in Lambda)."""
 
@@ -126,9 +134,49 @@ def printed_at_import(processor: Processor) -> str:
     return _printed.get(processor.file, "")
 
 
-def load_handler(processor: Processor) -> Handler:
-    """Import the processor's module (again if its file changed since) and return its
-    handler function."""
+@contextlib.contextmanager
+def environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Set ``variables`` in ``os.environ`` for the duration, then put back what was there."""
+    if not variables:
+        yield
+        return
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def with_environment(handler: Handler, variables: Mapping[str, str]) -> Handler:
+    """``handler`` running with ``variables`` set (an ``async def`` one while it is
+    awaited); ``handler`` itself when there are none, so a run without pays nothing."""
+    if not variables:
+        return handler
+
+    async def awaited(coroutine: Coroutine[Any, Any, Any]) -> Any:
+        with environment(variables):
+            return await coroutine
+
+    @functools.wraps(handler)
+    def run(event: Any, context: Any) -> Any:
+        with environment(variables):
+            result = handler(event, context)
+        if isinstance(result, Coroutine):
+            return awaited(result)
+        return result
+
+    return run
+
+
+def load_handler(processor: Processor, variables: Mapping[str, str] | None = None) -> Handler:
+    """Import the processor's module (again if its file, or the ``variables`` set in the
+    environment while it is imported, changed since) and return its handler function:
+    code at a module's top level may read its variables."""
     file = processor.file
     try:
         # Read before the import: an edit made during it is seen by the next call.
@@ -137,7 +185,7 @@ def load_handler(processor: Processor) -> Handler:
         info = None
     if info is None or not S_ISREG(info.st_mode):
         raise HandlerError(f"handler file {file} not found")
-    version = (info.st_mtime_ns, info.st_size)
+    version = (info.st_mtime_ns, info.st_size, tuple(sorted((variables or {}).items())))
     known = _modules.get(file)
     if known is not None and known[1] == version:
         module = known[0]
@@ -154,6 +202,7 @@ def load_handler(processor: Processor) -> Handler:
             with (
                 contextlib.redirect_stdout(output),
                 contextlib.redirect_stderr(output),
+                environment(variables or {}),
                 _init_phase(file),
             ):
                 module = import_file(file, name)

@@ -4,19 +4,28 @@
 ``{"hello_world_spout": "hello world"}``. A ``.jsonl`` (or ``.ndjson``) file holds one
 event per line, ``{"processor": "reverse", "data": ...}``, for many events (also to the
 same processor).
+
+A topology's schedules are input too: ``scheduled_events`` makes the events its scheduled
+processors receive in their first firings, as EventBridge would send them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from . import graph
 from .errors import InputError, did_you_mean, known, path_problem
+from .model import Topology
+from .schedules import fire_times
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 DEFAULT_INPUT = "input.json"
+DEFAULT_INPUT_LINES = "input.jsonl"
+"""Read beside the topology when there is no ``input.json``: many events, one per line."""
 
 
 class InputEvent(NamedTuple):
@@ -44,9 +53,46 @@ def raw_record(processor: str, data: bytes) -> InputEvent:
     return InputEvent(processor, None, f"raw record for {processor}", data)
 
 
+def scheduled_events(
+    topology: Topology, ticks: int, start: datetime | None = None
+) -> list[InputEvent]:
+    """The events each scheduled processor receives in its first ``ticks`` firings after
+    ``start`` (default: now), all in time order (processors in topology order at the same
+    time): its constant event, or the scheduled time (``Schedule.event_at``)."""
+    scheduled = {n: p.schedule for n, p in topology.processors.items() if p.schedule}
+    if ticks and not scheduled:
+        raise InputError(
+            f"{topology.name}: no processor has a schedule to fire; give one a schedule: "
+            "(e.g. schedule: rate(5 minutes)) or leave out --schedule-ticks"
+        )
+    order = {name: index for index, name in enumerate(topology.processors)}
+    fired = sorted(
+        (
+            (time, order[name], name, schedule)
+            for name, schedule in scheduled.items()
+            for time in fire_times(schedule.expression, start or datetime.now(UTC), ticks)
+        ),
+        key=lambda f: (f[0], f[1]),
+    )
+    return [
+        InputEvent(
+            name, schedule.event_at(time), f"schedule of {name} at {time:%Y-%m-%d %H:%M} UTC"
+        )
+        for time, _, name, schedule in fired
+    ]
+
+
+def only_scheduled_entries(topology: Topology) -> bool:
+    """Every entry processor has a schedule: its ticks are all the input it needs."""
+    return all(topology.processors[name].schedule for name in graph.entries(topology))
+
+
 def default_input(topology_file: Path) -> Path:
-    """``input.json`` beside the topology file."""
-    return topology_file.parent / DEFAULT_INPUT
+    """``input.json`` beside the topology file, or ``input.jsonl`` when only that exists
+    (a pipeline fed many events keeps them one per line)."""
+    given = topology_file.parent / DEFAULT_INPUT
+    lines = topology_file.parent / DEFAULT_INPUT_LINES
+    return lines if not given.exists() and lines.is_file() else given
 
 
 def read_inputs(file: str | Path, processors: Collection[str]) -> list[InputEvent]:

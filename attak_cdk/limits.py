@@ -19,13 +19,17 @@ A topology can still pass (``validate.aws_limits`` reports them):
 - a function's environment, 4 KB: the user's ``environment:`` plus attak's variables
   (``attak_variables``), which grow with the handler's module and function names;
 - a stack name, 128 characters, once a topology too large for one stack is split into
-  ``<name>-streams-N`` and ``<name>-N`` stacks.
+  ``<name>-streams-N`` and ``<name>-N`` stacks;
+- the concurrency its processors reserve (``reserved_concurrency``), which on an account
+  at Lambda's default quota must leave 100 executions unreserved (a warning: the quota
+  can be raised).
 """
 
 from __future__ import annotations
 
 from . import graph
 from .model import Processor, Topology
+from .references import payloads
 from .runtime import config
 
 # "Function environment variables: 4 KB, for all environment variables associated with
@@ -33,6 +37,16 @@ from .runtime import config
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 MAX_ENVIRONMENT_BYTES = 4096
 """The most a function's environment may hold, keys and values together."""
+# "Concurrent executions: 1,000" by default per account and region (it can be raised),
+# and Lambda keeps 100 of them unreserved: "you can reserve up to the Unreserved account
+# concurrency value minus 100".
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+DEFAULT_ACCOUNT_CONCURRENCY = 1000
+UNRESERVED_CONCURRENCY = 100
+MAX_RESERVED_CONCURRENCY = DEFAULT_ACCOUNT_CONCURRENCY - UNRESERVED_CONCURRENCY
+"""The most a topology's functions can reserve together on an account at the default
+quota (and with nothing else reserved in it)."""
 # Stack name: 128 characters; output name (logical id): 255.
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
 MAX_STACK_NAME = 128
@@ -60,6 +74,7 @@ def attak_variables(topology: Topology, processor: Processor) -> dict[str, str]:
         max_hops=topology.max_hops,
         dead_letters="q" * QUEUE_URL_BOUND,
         trace_sampling=topology.trace_sampling,
+        references=payloads(processor.references),
     )
 
 

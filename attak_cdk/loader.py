@@ -20,7 +20,9 @@ from typing import Any
 
 import yaml
 
+from .endpoint import read_http
 from .errors import Issue, TopologyError, did_you_mean, display_path, path_problem
+from .function_settings import layers_problem, read_layers, read_vpc
 from .grants import GRANT_KINDS, read_grants
 from .model import (
     Alerts,
@@ -32,6 +34,8 @@ from .model import (
     StreamSettings,
     Topology,
 )
+from .references import Reference, read_reference
+from .schedules import read_schedule
 from .settings import (
     AUTO,
     MAX_HOPS,
@@ -72,9 +76,16 @@ TOP_LEVEL_KEYS: Keys = {
 PROCESSOR_KEYS: Keys = {
     "handler": "the Python file (.py optional) and function, e.g. processors/reverse.py:handler "
     "(function: handler when left out); relative to the topology file",
-    "environment": "environment variables: name -> text or number",
+    "environment": "environment variables: name -> text, a number, or a value read at cold "
+    "start from SSM ({ssm: /name}) or Secrets Manager ({secret: name, key: field})",
     "grants": "what the function may do beyond its streams: a list of grants on existing "
     f"resources, each one of {', '.join(GRANT_KINDS)}",
+    "schedule": "invoke this entry processor on a schedule: rate(5 minutes), "
+    "cron(0 8 ? * MON-FRI *), or {every: ..., event: a constant event}",
+    "layers": "Lambda layer version ARNs, at most 5 with those under defaults",
+    "vpc": "the VPC the function reaches: subnets (1 to 16 ids) and security_groups (1 to 5 ids)",
+    "http": "an HTTPS endpoint (a Lambda function URL) into this entry processor: true, or "
+    "{auth: iam | none, cors: [origins], reason}",
     **{name: setting.help for name, setting in PROCESSOR_SETTINGS.items()},
 }
 PLAN_KEYS: Keys = {
@@ -104,6 +115,8 @@ STREAM_KEYS: Keys = {
 DEFAULT_KEYS: Keys = {
     "environment": PROCESSOR_KEYS["environment"],
     "grants": PROCESSOR_KEYS["grants"] + ", given to every processor before its own",
+    "layers": "Lambda layer version ARNs every processor gets before its own",
+    "vpc": PROCESSOR_KEYS["vpc"] + ", for every processor that sets none",
     **{name: s.help for name, s in PROCESSOR_SETTINGS.items() if name != "input"},
     **{name: setting.help for name, setting in STREAM_SETTINGS.items()},
 }
@@ -613,7 +626,17 @@ class _Reader:
             result["environment"] = self.environment(data["environment"], "defaults.environment")
         if "grants" in data:
             result["grants"] = read_grants(data["grants"], "defaults.grants", self.issue)
+        if "layers" in data:
+            result["layers"] = read_layers(data["layers"], "defaults.layers", self.issue)
+            self.layers(result["layers"], (), "defaults.layers")
+        if "vpc" in data:
+            result["vpc"] = read_vpc(data["vpc"], "defaults.vpc", self.issue)
         return result
+
+    def layers(self, own: tuple[str, ...], inherited: tuple[str, ...], path: str) -> None:
+        problem = layers_problem(own, inherited)
+        if problem:
+            self.issue("invalid-layers", path, problem)
 
     def processors(self, data: Any, defaults: Mapping[str, Any]) -> dict[str, Processor]:
         if data is None:
@@ -728,21 +751,42 @@ class _Reader:
         environment = dict(defaults.get("environment", {}))
         if "environment" in options:
             environment.update(self.environment(options["environment"], f"{owner}.environment"))
+        # A processor's own value replaces the default's, a reference or text alike.
+        references = {k: v for k, v in environment.items() if isinstance(v, Reference)}
         grants = tuple(defaults.get("grants", ()))
         if "grants" in options:
             grants += read_grants(options["grants"], f"{owner}.grants", self.issue)
+        schedule = None
+        if options.get("schedule") is not None:
+            schedule = read_schedule(options["schedule"], f"{owner}.schedule", self.issue)
+        # A processor's layers come after the defaults' (as its grants do); its vpc
+        # replaces the defaults' (one function is in one VPC).
+        layers = inherited = tuple(defaults.get("layers", ()))
+        if "layers" in options:
+            own = read_layers(options["layers"], f"{owner}.layers", self.issue)
+            self.layers(own, inherited, f"{owner}.layers")
+            layers = tuple(dict.fromkeys(inherited + own))
+        vpc = defaults.get("vpc")
+        if "vpc" in options:
+            vpc = read_vpc(options["vpc"], f"{owner}.vpc", self.issue)
         return Processor(
             name=name,
             file=file,
             function=function,
-            environment=environment,
+            environment={k: v for k, v in environment.items() if isinstance(v, str)},
+            references=references,
             grants=grants,
+            schedule=schedule,
+            layers=layers,
+            vpc=vpc,
+            http=read_http(options.get("http"), f"{owner}.http", self.issue),
             where=where,
             handler_spec=handler_spec,
             **values,
         )
 
-    def environment(self, data: Any, path: str) -> dict[str, str]:
+    def environment(self, data: Any, path: str) -> dict[str, str | Reference]:
+        """Variable -> its text, or the reference to where its value lives."""
         if data is None:
             return {}
         if not isinstance(data, dict):
@@ -750,14 +794,19 @@ class _Reader:
                 "not-a-mapping", path, f"must map variable names to values (given {_kind(data)})"
             )
             return {}
-        result: dict[str, str] = {}
+        result: dict[str, str | Reference] = {}
         for key, value in data.items():
+            if isinstance(value, dict):
+                reference = read_reference(value, f"{path}.{key}", self.issue)
+                if reference is not None:
+                    result[str(key)] = reference
+                continue
             if isinstance(value, bool) or not isinstance(value, ENVIRONMENT_VALUE_TYPES):
                 self.issue(
                     "invalid-value",
                     f"{path}.{key}",
-                    f"an environment value must be a string or a number (given {_kind(value)}); "
-                    "quote it to pass it as text",
+                    "an environment value must be a string or a number, or a reference such "
+                    f"as {{ssm: /name}} (given {_kind(value)}); quote it to pass it as text",
                 )
                 continue
             result[str(key)] = str(value)

@@ -42,6 +42,10 @@ class DeployedProcessor:
     """Local names of the topology streams mapped into it."""
     outputs: tuple[str, ...] = ()
     """Local names of the streams it writes."""
+    url: str | None = None
+    """Its function URL (``http:``), or None."""
+    url_auth: str | None = None
+    """The function URL's auth: ``iam`` (requests signed with SigV4) or ``none``."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ def document(manifest: Manifest) -> dict[str, object]:
                 "ingest_stream": p.ingest_stream,
                 "inputs": list(p.inputs),
                 "outputs": list(p.outputs),
+                # Only for an http: entry, so every other processor's entry reads as before.
+                **({"url": p.url, "url_auth": p.url_auth} if p.url is not None else {}),
             }
             for name, p in manifest.processors.items()
         },
@@ -116,6 +122,8 @@ def parse(text: str, stack: str) -> Manifest:
                 ingest_stream=entry.get("ingest_stream"),
                 inputs=tuple(entry.get("inputs", ())),
                 outputs=tuple(entry.get("outputs", ())),
+                url=entry.get("url"),
+                url_auth=entry.get("url_auth"),
             )
             for name, entry in found["processors"].items()
         }

@@ -11,7 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .endpoint import HttpEndpoint
+from .function_settings import Vpc
 from .grants import Grant
+from .references import Reference
+from .schedules import Schedule
 from .settings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_BISECT_BATCH_ON_ERROR,
@@ -41,6 +45,10 @@ class Processor:
     timeout: int = DEFAULT_TIMEOUT
     reserved_concurrency: int | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
+    references: Mapping[str, Reference] = field(default_factory=dict)
+    """Environment variables whose values live in SSM Parameter Store or Secrets Manager
+    (``defaults.environment``'s first): read by the runtime at cold start in AWS, from the
+    process environment or a dotenv file locally (``references.py``)."""
     input: str = DEFAULT_INPUT
     """``direct``: invoked directly when it has no incoming stream; ``stream``: also gets an
     ingest stream that outside producers write to."""
@@ -49,6 +57,22 @@ class Processor:
     grants: tuple[Grant, ...] = ()
     """What the function may do beyond its own streams (``defaults:``' grants first):
     AWS permissions only, which simulate does not model."""
+    schedule: Schedule | None = None
+    """When EventBridge invokes it (an entry processor only), and with what event."""
+    ephemeral_storage: int | None = None
+    """MB of ``/tmp``; ``None``: Lambda's 512."""
+    tracing: bool = False
+    """X-Ray active tracing."""
+    architecture: str | None = None
+    """``arm64`` or ``x86_64``; ``None``: the stack's (``DEFAULT_ARCHITECTURE``)."""
+    python: str | None = None
+    """The Python runtime's version (``"3.12"``); ``None``: ``DEFAULT_PYTHON``."""
+    layers: tuple[str, ...] = ()
+    """Layer version ARNs, ``defaults:``' first. Like ``vpc``, a deployment setting that
+    simulate ignores."""
+    vpc: Vpc | None = None
+    http: HttpEndpoint | None = None
+    """An entry's HTTPS endpoint (a Lambda function URL), or ``None``."""
     where: str = ""
     handler_spec: str = ""
     """The handler as the user wrote it, for messages."""

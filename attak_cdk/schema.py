@@ -26,7 +26,20 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from .endpoint import AUTH as HTTP_AUTH
+from .endpoint import KEYS as HTTP_KEYS
+from .endpoint import MAX_ORIGINS, ORIGIN
 from .errors import OutputError
+from .function_settings import (
+    LAYER_ARN,
+    MAX_LAYER_ARN,
+    MAX_LAYERS,
+    MAX_SECURITY_GROUPS,
+    MAX_SUBNETS,
+    SECURITY_GROUP_ID,
+    SUBNET_ID,
+    VPC_KEYS,
+)
 from .grants import ACCESS, GRANT_KINDS, SSM_PATH
 from .loader import (
     DEFAULT_KEYS,
@@ -55,6 +68,7 @@ from .plan.quantities import (
     RATE_HELP,
     SIZE_HELP,
 )
+from .references import REFERENCE_KEYS
 from .settings import (
     EMAIL,
     PROCESSOR_SETTINGS,
@@ -93,7 +107,15 @@ def topology_schema() -> Json:
     processor = _object(
         PROCESSOR_KEYS,
         PROCESSOR_SETTINGS,
-        {"handler": _HANDLER, "environment": _ENVIRONMENT, "grants": _GRANTS},
+        {
+            "handler": _HANDLER,
+            "environment": _ENVIRONMENT,
+            "grants": _GRANTS,
+            "schedule": _SCHEDULE,
+            "layers": _LAYERS,
+            "vpc": _VPC,
+            "http": _HTTP,
+        },
     )
     processor["required"] = ["handler"]
     stream = _object(
@@ -116,7 +138,7 @@ def topology_schema() -> Json:
     defaults = _object(
         DEFAULT_KEYS,
         {**PROCESSOR_SETTINGS, **STREAM_SETTINGS},
-        {"environment": _ENVIRONMENT, "grants": _GRANTS},
+        {"environment": _ENVIRONMENT, "grants": _GRANTS, "layers": _LAYERS, "vpc": _VPC},
     )
     top = _object(
         TOP_LEVEL_KEYS,
@@ -324,13 +346,32 @@ _HANDLER: Json = {
     "type": "string",
     "pattern": rf"^(?=[\s\S]*\S)[^:]*(?::\s*(?:{_inner(IDENTIFIER)})?\s*)?$",
 }
+_REFERENCE_NAME: Json = {"type": "string", "minLength": 1}
 _ENVIRONMENT: Json = {
     "type": ["object", "null"],
     "propertyNames": {
         "pattern": IDENTIFIER.pattern,
         "not": {"pattern": "^(?:" + "|".join(re.escape(p) for p in RESERVED_ENV) + ")"},
     },
-    "additionalProperties": {"type": _json_types(ENVIRONMENT_VALUE_TYPES)},
+    "additionalProperties": {
+        "anyOf": [
+            {"type": _json_types(ENVIRONMENT_VALUE_TYPES)},
+            # A value read at cold start (references.py checks the names' shapes).
+            *(
+                {
+                    "type": "object",
+                    "description": f"read from {where} at cold start",
+                    "properties": dict.fromkeys(REFERENCE_KEYS[kind], _REFERENCE_NAME),
+                    "required": [kind],
+                    "additionalProperties": False,
+                }
+                for kind, where in (
+                    ("ssm", "SSM Parameter Store"),
+                    ("secret", "Secrets Manager (key: one field of its JSON value)"),
+                )
+            ),
+        ]
+    },
 }
 
 # A grant names one resource by name or ARN: the loader checks each service's shapes.
@@ -383,6 +424,76 @@ _GRANTS: Json = {
         "properties": _GRANT_FORMS,
         "additionalProperties": False,
     },
+}
+
+# A schedule: the loader checks each expression as EventBridge does (``schedules.py``).
+_EXPRESSION: Json = {"type": "string", "pattern": r"^\s*(rate|cron)\(.*\)\s*$"}
+_SCHEDULE: Json = {
+    "anyOf": [
+        _EXPRESSION,
+        {
+            "type": "object",
+            "properties": {"every": _EXPRESSION, "event": {}},
+            "required": ["every"],
+            "additionalProperties": False,
+        },
+    ],
+}
+_LAYERS: Json = {
+    "type": ["array", "null"],
+    "items": {"type": "string", "pattern": LAYER_ARN.pattern, "maxLength": MAX_LAYER_ARN},
+    "maxItems": MAX_LAYERS,
+    "uniqueItems": True,
+}
+_VPC: Json = {
+    "type": "object",
+    "properties": {
+        key: {
+            "description": _sentence(meaning),
+            "type": "array",
+            "items": {"type": "string", "pattern": pattern.pattern},
+            "minItems": 1,
+            "maxItems": most,
+        }
+        for (key, meaning), pattern, most in zip(
+            VPC_KEYS.items(),
+            (SUBNET_ID, SECURITY_GROUP_ID),
+            (MAX_SUBNETS, MAX_SECURITY_GROUPS),
+            strict=True,
+        )
+    },
+    "required": list(VPC_KEYS),
+    "additionalProperties": False,
+}
+
+
+# ``http: true``, or its mapping; a public endpoint needs a reason (as the loader says).
+_HTTP: Json = {
+    "anyOf": [
+        {"type": ["boolean", "null"]},
+        {
+            "type": "object",
+            "properties": {
+                "auth": {"description": _sentence(HTTP_KEYS["auth"]), "enum": list(HTTP_AUTH)},
+                "cors": {
+                    "description": _sentence(HTTP_KEYS["cors"]),
+                    "anyOf": [
+                        {"type": "string", "pattern": ORIGIN.pattern},
+                        {
+                            "type": "array",
+                            "items": {"type": "string", "pattern": ORIGIN.pattern},
+                            "minItems": 1,
+                            "maxItems": MAX_ORIGINS,
+                        },
+                    ],
+                },
+                "reason": {"description": _sentence(HTTP_KEYS["reason"]), "type": "string"},
+            },
+            "additionalProperties": False,
+            "if": {"properties": {"auth": {"const": "none"}}, "required": ["auth"]},
+            "then": {"required": ["reason"]},
+        },
+    ]
 }
 
 

@@ -41,6 +41,30 @@ DEFAULT_RETENTION_HOURS = 24
 # the platform's warnings, a line or two per invocation less at every invocation.
 DEFAULT_SYSTEM_LOG_LEVEL = "WARN"
 
+# Lambda's Python runtimes: those in standard support (each deprecated on the date Lambda
+# projects: 3.12 on 2028-10-31, 3.13 and 3.14 on 2029-06-30), and the deprecated ones with
+# the date each was deprecated, from which Lambda applies no more security patches and
+# then blocks creating and updating functions on it (checked 2026-12):
+# https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
+PYTHON_VERSIONS = ("3.12", "3.13", "3.14")
+DEPRECATED_PYTHON_VERSIONS = (
+    ("3.11", "2026-06-30"),
+    ("3.10", "2026-06-30"),
+    ("3.9", "2025-12-15"),
+    ("3.8", "2024-10-14"),
+    ("3.7", "2023-12-04"),
+    ("3.6", "2022-07-18"),
+    ("2.7", "2021-07-15"),
+)
+DEFAULT_PYTHON = "3.13"
+"""The Python every function runs unless its processor sets ``python`` (``asset.py``
+installs the requirements' wheels for the same version)."""
+DEFAULT_ARCHITECTURE = "arm64"
+"""Lambda's Graviton architecture: a GB-second costs a fifth less than on x86_64."""
+# "The default value is 512, but it can be any whole number between 512 and 10,240 MB."
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-function-ephemeralstorage.html
+LAMBDA_EPHEMERAL_STORAGE = 512
+
 ON_DEMAND = "on-demand"
 """The value ``shards`` may take to ask for an on-demand stream explicitly."""
 
@@ -65,6 +89,9 @@ class Setting:
     words: tuple[tuple[str, object], ...] = ()
     """Words accepted besides a value of ``kind``, each with the value it is read as
     (``shards: on-demand`` reads as unset)."""
+    retired: tuple[tuple[str, str], ...] = ()
+    """Choices AWS no longer accepts, each with the date it retired them: refused with
+    that date (``python: "3.8"``)."""
 
     def allowed(self) -> str:
         """Describe the allowed values the way an error message should."""
@@ -100,6 +127,43 @@ PROCESSOR_SETTINGS: dict[str, Setting] = {
             0,
             None,
             help="reserved concurrent executions (unset: the account's pool)",
+        ),
+        # EphemeralStorage.Size, MB (see LAMBDA_EPHEMERAL_STORAGE).
+        Setting(
+            "ephemeral_storage",
+            int,
+            None,
+            LAMBDA_EPHEMERAL_STORAGE,
+            10240,
+            unit="MB",
+            help=f"size of the function's /tmp (unset: Lambda's {LAMBDA_EPHEMERAL_STORAGE} MB)",
+        ),
+        # TracingConfig Mode Active; unset, Lambda's PassThrough (traces only requests that
+        # arrive sampled): https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
+        Setting(
+            "tracing",
+            bool,
+            False,
+            help="X-Ray active tracing (Lambda's TracingConfig mode Active)",
+        ),
+        # Architectures: one of x86_64 and arm64.
+        # https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html
+        Setting(
+            "architecture",
+            str,
+            None,
+            choices=("arm64", "x86_64"),
+            help=f"Lambda's instruction set (unset: {DEFAULT_ARCHITECTURE}, or what the "
+            "Topology construct is given)",
+        ),
+        Setting(
+            "python",
+            str,
+            None,
+            choices=PYTHON_VERSIONS,
+            help=f"the function's Python runtime, in quotes (unset: {DEFAULT_PYTHON}); "
+            "simulate runs the local interpreter",
+            retired=DEPRECATED_PYTHON_VERSIONS,
         ),
         Setting(
             "input",
@@ -258,9 +322,9 @@ def check_value(setting: Setting, value: object) -> str | None:
     if setting.also and not isinstance(value, bool) and value in setting.also:
         return None
     if setting.choices:
-        if value not in setting.choices:
-            return f"must be {setting.allowed()} (given {shown(value)})"
-        return None
+        if value in setting.choices:
+            return None
+        return _choice_problem(setting, value)
     if setting.kind is bool:
         return None if isinstance(value, bool) else f"must be true or false (given {shown(value)})"
     if setting.kind is float:
@@ -273,6 +337,24 @@ def check_value(setting: Setting, value: object) -> str | None:
     if too_low or too_high:
         return f"must be {setting.allowed()} (given {value})"
     return None
+
+
+def _choice_problem(setting: Setting, value: object) -> str:
+    """Why ``value`` is none of the setting's choices: a retired one with its date, a
+    number where text is meant (YAML reads ``3.10`` as the number 3.1), or another."""
+    allowed = f"must be {setting.allowed()}"
+    text = str(value)
+    for old, since in setting.retired:
+        if text == old:
+            return f"{setting.name} {old} is deprecated in AWS Lambda since {since}: {allowed}"
+    numeric_choices = all(_is_number(choice) for choice in setting.choices)
+    if numeric_choices and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (
+            f"{allowed} (given the number {value}): write it in quotes, e.g. "
+            f"{setting.name}: '{text if text in setting.choices else setting.choices[-1]}' "
+            "(unquoted, YAML reads 3.10 as the number 3.1)"
+        )
+    return f"{allowed} (given {shown(value)})"
 
 
 def _check_number(setting: Setting, value: object) -> str | None:

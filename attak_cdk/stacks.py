@@ -10,18 +10,24 @@ without the CDK, so ``attak plan`` prices the dashboards the stacks really get a
 from __future__ import annotations
 
 from . import graph
-from .model import Topology
+from .model import Processor, Topology
 
 PROCESSOR_RESOURCES = 12
 """Function, role, policy, log group, queue, queue policy, invoke config, five alarms."""
 ALARMS_PER_PROCESSOR = 5
 """Errors, failed events, dead-lettered events, iterator age and dead-letter queue depth
 (``cdk/processor.py``)."""
+SCHEDULE_RESOURCES = 2
+"""A scheduled processor's EventBridge rule and the permission letting it invoke the
+function (its dead-letter queue's policy exists already)."""
 ALERT_RESOURCES = 3
 """A processor stack's alerts topic when ``alerts:`` is set (``cdk/alerts.py``): its key,
 the topic and its policy, plus one subscription per email address."""
 RESOURCE_BUDGET = 450
 """Resources planned per stack, below 500 to leave room for what the CDK adds."""
+PUBLIC_URL_PERMISSIONS = 2
+"""A public function URL's resource-policy permissions: InvokeFunctionUrl and
+InvokeFunction (``cdk/nag.py``)."""
 MAX_PROCESSORS_PER_STACK = 40
 """Bounds a processor stack's manifest part (about 250 characters a processor once
 resolved) and its outputs (one per processor, and the manifest). Changing it moves
@@ -36,8 +42,19 @@ def estimate_resources(topology: Topology) -> int:
     streams = len(graph.resolve(topology).streams)
     mappings = streams  # one event-source mapping per stream
     fixed = 1 + alert_resources(topology)  # the dashboard, and the alerts topic if any
-    granted = sum(1 for p in topology.processors.values() if p.grants)  # a policy each
-    return PROCESSOR_RESOURCES * len(topology.processors) + granted + streams + mappings + fixed
+    extra = sum(own_resources(p) for p in topology.processors.values())
+    return PROCESSOR_RESOURCES * len(topology.processors) + extra + streams + mappings + fixed
+
+
+def own_resources(processor: Processor) -> int:
+    """What a processor's own settings add to ``PROCESSOR_RESOURCES``: a policy for its
+    grants, its function URL with, for a public one, its permissions, and its
+    schedule's rule and permission."""
+    endpoint = 0
+    if processor.http is not None:
+        endpoint = 1 + (PUBLIC_URL_PERMISSIONS if processor.http.public else 0)
+    scheduled = SCHEDULE_RESOURCES if processor.schedule is not None else 0
+    return bool(processor.grants) + endpoint + scheduled
 
 
 def alert_resources(topology: Topology) -> int:
@@ -62,8 +79,8 @@ def processor_stacks(topology: Topology) -> list[list[str]]:
     parts: list[list[str]] = []
     used = count = 0
     for name, processor in resolved.processors.items():
-        # Its resources, a mapping per stream it reads, and a policy for its grants.
-        cost = PROCESSOR_RESOURCES + len(processor.reads) + bool(topology.processors[name].grants)
+        # Its resources, a mapping per stream it reads, and those its settings add.
+        cost = PROCESSOR_RESOURCES + len(processor.reads) + own_resources(topology.processors[name])
         if not parts or used + cost > RESOURCE_BUDGET or count >= MAX_PROCESSORS_PER_STACK:
             parts.append([])
             used, count = 1 + alert_resources(topology), 0  # its dashboard and alerts

@@ -11,24 +11,37 @@ The README's "Test your topology" shows them together
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from . import graph
 from .errors import InputError, did_you_mean, known
-from .handlers import Handler, load_handler
-from .inputs import InputEvent, check_processors, default_input, raw_record, read_inputs
+from .handlers import Handler, load_handler, with_environment
+from .inputs import (
+    InputEvent,
+    check_processors,
+    default_input,
+    only_scheduled_entries,
+    raw_record,
+    read_inputs,
+    scheduled_events,
+)
 from .model import Topology
 from .project import load_topology
 from .runtime.context import Emit, Routes
 from .runtime.envelope import Envelope, encode_input, new_id
 from .runtime.handler import Record, Runner
+from .simulate.configuration import ConfigurationError, local_environments
 from .simulate.lambda_events import LOCAL_REGION, LambdaContext
 from .simulate.memory import simulate
 from .simulate.result import DeadLetter, Invocation, SimulationResult
 
 __all__ = [
+    "ConfigurationError",
     "DeadLetter",
     "Emit",
     "Invocation",
@@ -52,6 +65,10 @@ def run_topology(
     max_hops: int | None = None,
     seed: int = 0,
     timeouts: bool = True,
+    env_file: str | Path | None = None,
+    environment: Mapping[str, str] | None = None,
+    schedule_ticks: int = 0,
+    schedule_start: datetime | None = None,
 ) -> SimulationResult:
     """Simulate ``topology`` (a path, ``str`` or ``Path``, or a loaded model) with
     ``inputs`` and return the result.
@@ -66,6 +83,12 @@ def run_topology(
     processor reads as Lambda would. Without ``inputs``, ``input_file`` (default:
     ``input.json`` beside the topology) is read.
 
+    ``schedule_ticks`` fires each scheduled processor's schedule that many times after the
+    inputs, as ``attak simulate --schedule-ticks`` does: its next firings after
+    ``schedule_start`` (default: now), each with its constant event or the scheduled time
+    (``{"time": "2026-12-03T08:00:00Z", "schedule": "rate(5 minutes)"}``). When every
+    entry processor is scheduled, no input file is needed.
+
     ``handlers`` maps processor names to functions that replace their handlers for this
     run (a fake, a spy); the other processors run their own.
 
@@ -79,6 +102,12 @@ def run_topology(
     thread on POSIX: in another thread, or on Windows, handlers run untimed. A SIGALRM
     timer of your own (pytest-timeout's) keeps working. An active debugger
     (``breakpoint()``) is never interrupted; ``timeouts=False`` turns timing off.
+
+    Environment values the topology keeps in SSM or Secrets Manager (``{ssm: ...}``,
+    ``{secret: ...}``) are never read from AWS: each comes from ``environment`` (a mapping
+    of variable names to values), else the process environment, else ``env_file`` (a
+    dotenv file; default: ``.env`` beside the topology, if there is one). One with no
+    value raises ``ConfigurationError`` naming it, before anything runs.
     """
     model = _load(topology)
     if inputs is not None and input_file is not None:
@@ -88,16 +117,23 @@ def run_topology(
             _check_processor(model, name, "handlers")
     if inputs is None or isinstance(inputs, (str, Path)):
         file = inputs if inputs is not None else input_file
-        events = read_inputs(
-            _input_path(file, model) if file is not None else default_input(model.file),
-            model.processors,
-        )
+        path = _input_path(file, model) if file is not None else default_input(model.file)
+        ticks_only = file is None and schedule_ticks and only_scheduled_entries(model)
+        events = [] if ticks_only and not path.exists() else read_inputs(path, model.processors)
     else:
         pairs = inputs.items() if isinstance(inputs, Mapping) else inputs
         events = [_input_event(pair) for pair in pairs]
         check_processors(events, model.processors)
+    environments = _environments(model, env_file, environment)
+    events += scheduled_events(model, schedule_ticks, schedule_start)
     return simulate(
-        model, events, max_hops=max_hops, seed=seed, timeouts=timeouts, handlers=handlers
+        model,
+        events,
+        max_hops=max_hops,
+        seed=seed,
+        timeouts=timeouts,
+        handlers=handlers,
+        environments=environments,
     )
 
 
@@ -108,6 +144,8 @@ def invoke(
     *,
     context: LambdaContext | None = None,
     handler: Handler | None = None,
+    env_file: str | Path | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> dict[str, list[Any]]:
     """Call ``processor``'s handler once with ``event`` and return what it emitted, topic
     -> data in emit order; the handler's exception is raised as it is.
@@ -118,12 +156,18 @@ def invoke(
     (``lambda_context``) unless one is given. Nothing else runs: what it emitted goes
     nowhere, and the processor's timeout is not enforced (``run_topology`` enforces it).
     ``handler`` replaces the processor's own, to test one not yet in the topology file.
+    Its environment is set as ``run_topology`` sets it (``environment``, ``env_file``),
+    for this processor alone.
     """
     model = _load(topology)
     _check_processor(model, processor, "invoke")
     routes = graph.resolve(model).processors[processor].routes
+    alone = replace(model, processors={processor: model.processors[processor]})
+    variables = _environments(alone, env_file, environment)[processor]
     runner = Runner(
-        handler=handler or load_handler(model.processors[processor]),
+        handler=with_environment(
+            handler or load_handler(model.processors[processor], variables), variables
+        ),
         processor=processor,
         topology=model.name,
         routes=Routes.from_json(graph.routes_payload(routes)),
@@ -171,6 +215,14 @@ class _Nowhere:
 
     def put(self, stream: str, emits: object) -> None:
         pass
+
+
+def _environments(
+    model: Topology, env_file: str | Path | None, environment: Mapping[str, str] | None
+) -> dict[str, dict[str, str]]:
+    """Each processor's variables: ``environment`` first, then the process' and the file's."""
+    given = Path(env_file) if env_file is not None else None
+    return local_environments(model, given, {**os.environ, **(environment or {})})
 
 
 def _load(topology: str | Path | Topology) -> Topology:

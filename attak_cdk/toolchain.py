@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .cdk_output import run_summarised
 from .errors import NO_CREDENTIALS, AttakError
 
 if TYPE_CHECKING:
@@ -147,12 +148,15 @@ def _run(
 ) -> None:
     command = [*cdk_command(), *arguments]
     try:
-        done = subprocess.run(command, env=environment, check=False, cwd=cwd)
+        if action == "deploy":  # its outputs include the manifest: shown summarised
+            returncode = run_summarised(command, environment)
+        else:
+            returncode = subprocess.run(command, env=environment, check=False, cwd=cwd).returncode
     except OSError as exc:
         raise ToolchainError(f"could not start the cdk CLI ({command[0]}): {exc}") from exc
-    if done.returncode != 0:
+    if returncode != 0:
         raise ToolchainError(
-            f"`cdk {action}` failed with exit code {done.returncode}; its output is above"
+            f"`cdk {action}` failed with exit code {returncode}; its output is above"
         )
 
 

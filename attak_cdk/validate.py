@@ -9,6 +9,7 @@ in the loader, where the raw document is read.
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -18,9 +19,13 @@ from . import graph, limits, stacks
 from .errors import Issue, Severity, did_you_mean, display_path, known
 from .handlers import HandlerError, load_handler
 from .model import Topology
+from .runtime import config
 from .runtime.config import ENV_PREFIX
 
 Rule = Callable[[Topology], Iterable[Issue]]
+NEEDS_CONFIGURATION = "handler-needs-configuration"
+"""The warning for a handler whose import failed without the values its environment keeps
+in AWS: a local run, which knows them, imports it again (and fails if it still fails)."""
 
 # The names AWS and Python accept, as patterns ``attak schema`` hands editors too: written
 # in the regex syntax JSON Schema shares with Python (no named groups, no \Z), and matched
@@ -145,10 +150,13 @@ def topics(topology: Topology) -> Iterable[Issue]:
 
 
 def environment(topology: Topology) -> Iterable[Issue]:
-    """Environment variable names must be valid and not ones Lambda or attak reserve."""
+    """Environment variable names must be valid and not ones Lambda or attak reserve,
+    whether their value is text or a reference (which is read into that variable)."""
     for name, processor in topology.processors.items():
-        for key in processor.environment:
+        for key in (*processor.environment, *processor.references):
             where = f"{processor.where.removesuffix('.handler')}.environment.{key}"
+            if key in processor.references:
+                where = processor.references[key].where
             if not IDENTIFIER.fullmatch(key):
                 yield _issue(
                     topology,
@@ -169,10 +177,13 @@ def environment(topology: Topology) -> Iterable[Issue]:
 
 def environment_size(topology: Topology) -> Iterable[Issue]:
     """A function's environment fits Lambda's 4 KB: the user's variables and attak's
-    (``limits.attak_variables``, the dead-letter queue's URL counted as long as it can be)."""
+    (``limits.attak_variables``, the dead-letter queue's URL counted as long as it can be).
+    The references to SSM parameters and secrets (``ATTAK_CONFIG``) count as the user's."""
     for name, processor in topology.processors.items():
-        ours = limits.environment_bytes(limits.attak_variables(topology, processor))
-        theirs = limits.environment_bytes(dict(processor.environment))
+        variables = limits.attak_variables(topology, processor)
+        references = {k: v for k, v in variables.items() if k == config.ENV_CONFIG}
+        ours = limits.environment_bytes(variables) - limits.environment_bytes(references)
+        theirs = limits.environment_bytes({**processor.environment, **references})
         if ours + theirs > limits.MAX_ENVIRONMENT_BYTES:
             yield _issue(
                 topology,
@@ -184,6 +195,49 @@ def environment_size(topology: Topology) -> Iterable[Issue]:
                 "keys and values together: keep large values in a file beside the handler "
                 "(it ships with the function) or in SSM Parameter Store",
             )
+
+
+def scheduled_entries(topology: Topology) -> Iterable[Issue]:
+    """A schedule invokes an entry processor: one that streams feed gets its events from
+    them (give the schedule to the processor that starts the flow)."""
+    inputs = graph.incoming(topology)
+    for name, processor in topology.processors.items():
+        if processor.schedule is None or not inputs.get(name):
+            continue
+        feeders = ", ".join(sorted({s.source for s in inputs[name]}))
+        yield _issue(
+            topology,
+            "schedule-not-entry",
+            processor.schedule.where,
+            f"processor '{name}' is fed by streams (from {feeders}): only an entry processor, "
+            "which no stream feeds, can have a schedule; put the schedule on a processor of "
+            "its own that emits into this one",
+        )
+
+
+def reserved_concurrency(topology: Topology) -> Iterable[Issue]:
+    """The processors' ``reserved_concurrency`` together leaves Lambda its 100 unreserved
+    executions on an account at the default quota: a warning, as a quota may be raised."""
+    reserving = {
+        name: p.reserved_concurrency
+        for name, p in topology.processors.items()
+        if p.reserved_concurrency
+    }
+    total = sum(reserving.values())
+    if total > limits.MAX_RESERVED_CONCURRENCY:
+        largest = max(reserving, key=lambda name: reserving[name])
+        yield _issue(
+            topology,
+            "reserved-concurrency",
+            f"{topology.processors[largest].where.removesuffix('.handler')}.reserved_concurrency",
+            f"the processors reserve {total} concurrent executions together "
+            f"({', '.join(f'{n} {c}' for n, c in reserving.items())}); an account at "
+            f"Lambda's default quota of {limits.DEFAULT_ACCOUNT_CONCURRENCY} can reserve at "
+            f"most {limits.MAX_RESERVED_CONCURRENCY} (it keeps "
+            f"{limits.UNRESERVED_CONCURRENCY} unreserved), so deploying fails unless the "
+            "account's quota was raised: reserve less, or raise the quota first",
+            warning=True,
+        )
 
 
 def stack_names(topology: Topology) -> Iterable[Issue]:
@@ -231,9 +285,24 @@ def handlers(topology: Topology) -> Iterable[Issue]:
             )
             continue
         try:
-            load_handler(processor)
+            load_handler(processor, processor.environment)
         except HandlerError as exc:
-            yield _issue(topology, "invalid-handler", where, exc.message)
+            # Values kept in SSM or Secrets Manager are not read here (a local run reads
+            # them from the process environment or a dotenv file): an import that may
+            # have needed one is checked again when they are known, and said so.
+            unknown = [v for v in processor.references if v not in os.environ]
+            if not unknown:
+                yield _issue(topology, "invalid-handler", where, exc.message)
+                continue
+            yield _issue(
+                topology,
+                NEEDS_CONFIGURATION,
+                where,
+                f"{exc.message} (without {', '.join(unknown)}, whose values attak reads "
+                "from AWS at cold start: `attak simulate` imports it with their local "
+                "values, from the process environment or a .env file)",
+                warning=True,
+            )
 
 
 def unreachable(topology: Topology) -> Iterable[Issue]:
@@ -249,6 +318,25 @@ def unreachable(topology: Topology) -> Iterable[Issue]:
                 "from processors that nothing feeds; add `input: stream` or a stream from an entry",
                 warning=True,
             )
+
+
+def http_entries(topology: Topology) -> Iterable[Issue]:
+    """An HTTPS endpoint (``http:``) is a way in from outside: only an entry processor, one
+    that no stream feeds, may have one (an ``input: stream`` entry may: both are ways in)."""
+    feeding = graph.incoming(topology)
+    for name, processor in topology.processors.items():
+        streams = feeding.get(name, ())
+        if processor.http is None or not streams:
+            continue
+        listed = ", ".join(f"{s.where} from {s.source}" for s in streams)
+        yield _issue(
+            topology,
+            "http-not-entry",
+            processor.http.where,
+            f"processor '{name}' is fed by streams ({listed}); an HTTPS endpoint is a way "
+            "in for an entry processor only: put http: on a processor no stream feeds, or "
+            "remove the streams into this one",
+        )
 
 
 def unemitted_topics(topology: Topology) -> Iterable[Issue]:
@@ -335,9 +423,12 @@ RULES: tuple[Rule, ...] = (
     topics,
     environment,
     environment_size,
+    scheduled_entries,
+    reserved_concurrency,
     stack_names,
     handlers,
     unreachable,
+    http_entries,
     unemitted_topics,
 )
 

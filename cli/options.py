@@ -37,6 +37,16 @@ InputOption = Annotated[
         parser=given_path,
     ),
 ]
+EnvFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--env-file",
+        help="A dotenv file (NAME=value lines) giving the values the topology keeps in SSM "
+        "or Secrets Manager ({ssm: ...}, {secret: ...}); a variable set in the process "
+        "environment wins. Default: .env beside the topology, if there is one.",
+        parser=given_path,
+    ),
+]
 PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 

@@ -1,4 +1,10 @@
-"""``attak init``: writes a small, working project a user can simulate and test at once."""
+"""``attak init``: writes a small, working project a user can simulate and test at once.
+
+Two templates: ``hello`` (the seed's two processors, written from the strings below) and
+``clickstream`` (a real pipeline: an ingest stream, keyed streams, an S3 archive with its
+grant, a schedule; its files live in ``cli/templates/clickstream/`` and attak's own tests
+simulate, synthesize and deploy that folder as it is).
+"""
 
 from __future__ import annotations
 
@@ -61,22 +67,29 @@ def test_reverse_reverses_greetings():
 '''
 
 
-def scaffold(directory: Path, *, name: str | None = None, force: bool = False) -> list[Path]:
+TEMPLATES = ("hello", "clickstream")
+"""What ``attak init --template`` accepts; the first is the default."""
+
+TEMPLATE_FOLDER = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "clickstream-example"
+"""The name a template folder's topology (and the names built from it, such as its
+bucket) carries; ``init`` writes the project's own name in its place."""
+
+
+def scaffold(
+    directory: Path, *, name: str | None = None, force: bool = False, template: str = "hello"
+) -> list[Path]:
     """Create the project files in ``directory``; refuse to overwrite unless ``force``."""
+    if template not in TEMPLATES:  # typer checks the choice; this guards other callers
+        raise UsageError(f"unknown template {template!r}; choose one of {', '.join(TEMPLATES)}")
     name = name or _name_from(directory)
     if not STACK_NAME.fullmatch(name):
         raise UsageError(
             f"'{name}' cannot be a topology name: use a letter first, then letters, digits "
             "and hyphens (pass --name my-pipeline)"
         )
-    files = {
-        "topology.yml": TOPOLOGY.format(name=name, modeline=modeline(SCHEMA_FILENAME)),
-        SCHEMA_FILENAME: schema_text(),
-        "processors/hello_world.py": HELLO_WORLD,
-        "processors/reverse.py": REVERSE,
-        "input.json": INPUT,
-        "tests/test_topology.py": TEST,
-    }
+    files = _hello(name) if template == "hello" else _from_folder(TEMPLATE_FOLDER / template, name)
+    files[SCHEMA_FILENAME] = schema_text()
     _check_target(directory, list(files), force=force)
     created = []
     try:
@@ -88,6 +101,29 @@ def scaffold(directory: Path, *, name: str | None = None, force: bool = False) -
     except OSError as exc:  # checked above: only a race or a full disk gets here
         raise OutputError(f"{exc.filename or directory}: cannot write the project: {exc}") from None
     return created
+
+
+def _hello(name: str) -> dict[str, str]:
+    return {
+        "topology.yml": TOPOLOGY.format(name=name, modeline=modeline(SCHEMA_FILENAME)),
+        "processors/hello_world.py": HELLO_WORLD,
+        "processors/reverse.py": REVERSE,
+        "input.json": INPUT,
+        "tests/test_topology.py": TEST,
+    }
+
+
+def _from_folder(folder: Path, name: str) -> dict[str, str]:
+    """A template folder's files, relative path -> text; its topology gets the project's
+    name and the editor's schema line."""
+    files = {
+        path.relative_to(folder).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    topology = files["topology.yml"].replace(TEMPLATE_NAME, name)
+    files["topology.yml"] = f"{modeline(SCHEMA_FILENAME)}\n{topology}"
+    return files
 
 
 def _check_target(directory: Path, files: list[str], *, force: bool) -> None:

@@ -1,22 +1,28 @@
 """CDK constructs for attak topologies: import this only where synthesizing (it loads jsii).
 
 from attak_cdk.cdk import Topology
-from attak_cdk.project import load_topology
 
-Topology(self, "Pipeline", topology=load_topology("pipeline/"))
+topology = Topology(self, "Pipeline", topology="pipeline/")
+bucket.grant_write(topology.function("archive"))
 """
 
 from __future__ import annotations
 
+from .parts import AmbiguousStream, TopologyParts, UnknownPart
 from .processor import ProcessorFunction, ProcessorFunctionProps
-from .stack import TopologyStack
+from .stack import TopologyStack, TopologyStacks, build_stacks
 from .stream import TopologyStream
 from .topology import Topology
 
 __all__ = [
+    "AmbiguousStream",
     "ProcessorFunction",
     "ProcessorFunctionProps",
     "Topology",
+    "TopologyParts",
     "TopologyStack",
+    "TopologyStacks",
     "TopologyStream",
+    "UnknownPart",
+    "build_stacks",
 ]

@@ -45,6 +45,7 @@ from ..errors import AttakError
 from ..graph import handler_module
 from ..model import Processor
 from ..runtime import config
+from ..settings import DEFAULT_ARCHITECTURE, DEFAULT_PYTHON
 
 RUNTIME_PACKAGE = "attak_runtime"
 """The name attak's runtime has inside every asset."""
@@ -230,15 +231,25 @@ class AssetStager:
     """Stages one folder per processor, in a temporary directory that lives as long as the
     synthesis (the CDK copies each into cdk.out by content hash)."""
 
-    def __init__(self, architecture: str = "arm64", python_version: str = "3.13") -> None:
+    def __init__(
+        self, architecture: str = DEFAULT_ARCHITECTURE, python_version: str = DEFAULT_PYTHON
+    ) -> None:
         self.architecture = architecture
         self.python_version = python_version
         self._root = Path(tempfile.mkdtemp(prefix="attak-assets-"))
-        self._installed: dict[Path, Path] = {}
+        self._installed: dict[tuple[Path, str, str], Path] = {}
 
-    def stage(self, processor: Processor, routes: str) -> Path:
+    def stage(
+        self,
+        processor: Processor,
+        routes: str,
+        *,
+        architecture: str | None = None,
+        python: str | None = None,
+    ) -> Path:
         """The processor's asset folder, with ``routes`` (``ResolvedTopology.runtime_routes``)
-        as its routes file."""
+        as its routes file, and its requirements built for ``architecture`` and ``python``
+        (default: the stager's)."""
         folder = source_folder(processor)
         digest = hashlib.sha256(f"{processor.file}:{processor.name}".encode()).hexdigest()[:12]
         staged = self._root / digest
@@ -251,33 +262,38 @@ class AssetStager:
         (staged / config.ROUTES_FILE).write_text(routes, encoding="utf-8")
         requirements = folder / "requirements.txt"
         if requirements.is_file():
-            shutil.copytree(self._requirements(requirements), staged, dirs_exist_ok=True)
+            built = (
+                requirements,
+                architecture or self.architecture,
+                python or self.python_version,
+            )
+            shutil.copytree(self._requirements(built), staged, dirs_exist_ok=True)
         return staged
 
-    def _requirements(self, requirements: Path) -> Path:
-        """The requirements installed for Lambda, once per folder however many processors
-        it holds."""
-        installed = self._installed.get(requirements)
+    def _requirements(self, built: tuple[Path, str, str]) -> Path:
+        """The requirements installed for Lambda, once per folder, architecture and Python
+        however many processors share them."""
+        installed = self._installed.get(built)
         if installed is None:
-            digest = hashlib.sha256(str(requirements).encode()).hexdigest()[:12]
+            digest = hashlib.sha256(repr(tuple(map(str, built))).encode()).hexdigest()[:12]
             installed = self._root / f"requirements-{digest}"
-            self._install(requirements, installed)
-            self._installed[requirements] = installed
+            self._install(*built, installed)
+            self._installed[built] = installed
         return installed
 
-    def _install(self, requirements: Path, target: Path) -> None:
+    def _install(self, requirements: Path, architecture: str, python: str, target: Path) -> None:
         command = [
             sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
             "--requirement", str(requirements), "--target", str(target),
-            "--platform", PLATFORMS[self.architecture], "--implementation", "cp",
-            "--python-version", self.python_version, "--only-binary=:all:", "--no-compile",
+            "--platform", PLATFORMS[architecture], "--implementation", "cp",
+            "--python-version", python, "--only-binary=:all:", "--no-compile",
         ]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
             raise BundlingError(
                 f"{requirements}: installing the requirements for Lambda "
-                f"({PLATFORMS[self.architecture]}, Python {self.python_version}) failed: "
+                f"({PLATFORMS[architecture]}, Python {python}) failed: "
                 + " / ".join(detail)
                 + "; every package needs a wheel for that platform (no source builds)"
             )

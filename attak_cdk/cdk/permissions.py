@@ -7,7 +7,10 @@ Each grant names one resource of the processor's own and the few actions used on
 - its own dead-letter queue: ``sqs:SendMessage`` (the runtime's dead letters, Lambda's
   on-failure records of its mappings and of its direct invokes);
 - each stream it reads: the read actions a standard event-source mapping uses;
-- each stream it writes: ``kinesis:PutRecords``, the one call the runtime's emitter makes.
+- each stream it writes: ``kinesis:PutRecords``, the one call the runtime's emitter makes;
+- each SSM parameter and secret its ``environment:`` references: the one read the runtime
+  makes at cold start, and ``kms:Decrypt`` on a customer managed key named for one
+  (``references.statements``).
 
 The CDK's conveniences grant more than that (``AWSLambdaBasicExecutionRole`` on ``*``, a
 stream's ``grant_read`` with the enhanced fan-out actions, a queue's ``grant_send_messages``
@@ -34,7 +37,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ..grants import PARTITION, Grant
+from ..function_settings import Vpc, network_interface_statements
+from ..grants import PARTITION, Grant, GrantStatement
+from ..references import Reference, statements
 
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 """Writing to a log group that already exists. ``logs:CreateLogGroup``, the third action of
@@ -93,6 +98,31 @@ def grant_read(function: lambda_.Function, stream: kinesis.Stream) -> None:
 def grant_put(function: lambda_.Function, stream: kinesis.Stream) -> None:
     """Let ``function`` put records into ``stream``."""
     _allow(function, STREAM_PUT_ACTIONS, stream.stream_arn)
+
+
+def grant_network_interfaces(function: lambda_.Function, vpc: Vpc) -> None:
+    """Let Lambda give ``function`` network interfaces in ``vpc``'s subnets, with its
+    security groups (``function_settings.network_interface_statements``). In the role's
+    default policy, on which the function's resource waits: Lambda checks these
+    permissions when the function is created."""
+    _add_statements(function, network_interface_statements(vpc))
+
+
+def grant_configuration(function: lambda_.Function, references: Iterable[Reference]) -> None:
+    """Let ``function``'s runtime read the parameters and secrets its environment
+    references, each named alone (no wildcard but a secret's ``-??????`` suffix)."""
+    _add_statements(function, statements(references))
+
+
+def _add_statements(function: lambda_.Function, granted: Iterable[GrantStatement]) -> None:
+    """Add statements made as plain data (``grants``' type) to ``function``'s default policy."""
+    for statement in granted:
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=list(statement.actions),
+                resources=[_resolved(r) for r in statement.resources],
+            )
+        )
 
 
 def grant_declared(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Size
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -19,18 +19,25 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .. import graph
+from ..endpoint import HttpEndpoint
+from ..function_settings import Vpc
 from ..grants import Grant
 from ..model import StreamSettings
+from ..references import Reference, payloads
 from ..runtime import config
+from ..schedules import Schedule
 from ..settings import (
+    DEFAULT_ARCHITECTURE,
     DEFAULT_MAX_HOPS,
     DEFAULT_MEMORY,
+    DEFAULT_PYTHON,
     DEFAULT_SYSTEM_LOG_LEVEL,
     DEFAULT_TIMEOUT,
     DEFAULT_TRACE_SAMPLING,
 )
 from . import permissions, values
 from .asset import LAMBDA_ENTRY
+from .schedule import scheduled_rule
 from .stream import TopologyStream
 
 
@@ -53,9 +60,18 @@ class ProcessorFunctionProps:
     """Default: none reserved (the account's shared pool)."""
     environment: dict[str, str] = field(default_factory=dict)
     """The user's variables; attak adds its own ``ATTAK_*`` ones."""
+    references: dict[str, Reference] = field(default_factory=dict)
+    """Variables whose values the runtime reads from SSM or Secrets Manager at cold start.
+    Default: none. The function gets the reads on exactly those parameters and secrets."""
     grants: tuple[Grant, ...] = ()
     """The topology's ``grants:`` for this processor. Default: none (its streams, logs and
     dead-letter queue only)."""
+    http: HttpEndpoint | None = None
+    """The topology's ``http:`` for this entry processor: a function URL. Default: none
+    (invoked directly, or through its ingest stream)."""
+    schedule: Schedule | None = None
+    """The topology's ``schedule:``: an EventBridge rule invoking the function. Default:
+    none (invoked by its streams, or directly)."""
     max_hops: int = DEFAULT_MAX_HOPS
     """Stream hops a trace may take. Default: the runtime's (16)."""
     trace_sampling: float = DEFAULT_TRACE_SAMPLING
@@ -64,20 +80,40 @@ class ProcessorFunctionProps:
     system_log_level: str = DEFAULT_SYSTEM_LOG_LEVEL
     """Lambda's system log level: ``DEBUG``, ``INFO`` (START and REPORT lines per
     invocation) or ``WARN`` (default: the platform's warnings only)."""
-    architecture: str = "arm64"
+    architecture: str = DEFAULT_ARCHITECTURE
     """``arm64`` (default: cheaper per GB-second) or ``x86_64``."""
+    python: str = DEFAULT_PYTHON
+    """The Python runtime's version. Default: ``"3.13"``."""
+    layers: tuple[str, ...] = ()
+    """Layer version ARNs, in order. Default: none."""
+    vpc: Vpc | None = None
+    """Subnets and security groups to reach a VPC through. Default: none (Lambda's own
+    network, with the internet and AWS's public endpoints)."""
+    ephemeral_storage: int | None = None
+    """MB of ``/tmp``. Default: Lambda's (512)."""
+    tracing: bool = False
+    """X-Ray active tracing. Default: off (Lambda's PassThrough)."""
     log_retention: logs.RetentionDays = logs.RetentionDays.TWO_WEEKS
     """Default: two weeks."""
     alarm_iterator_age_seconds: int = 60
     """Alarm when a stream's oldest unread record is older. Default: 60 seconds."""
 
 
+SIGNED_REQUEST_HEADERS = (
+    "authorization",
+    "content-type",
+    "x-amz-content-sha256",
+    "x-amz-date",
+    "x-amz-security-token",
+)
+"""Headers a browser may send to a function URL with CORS: a SigV4 signature's and JSON's."""
 GRANTS_POLICY = "GrantsPolicy"
 """The construct id of the policy holding a processor's ``grants:``."""
 
 
 class ProcessorFunction(Construct):
-    """A processor's Lambda function (Python, arm64) with its log group and DLQ."""
+    """A processor's Lambda function (Python 3.13 on arm64 unless its processor says
+    otherwise) with its log group and DLQ."""
 
     def __init__(self, scope: Construct, id: str, *, props: ProcessorFunctionProps) -> None:
         super().__init__(scope, id)
@@ -97,18 +133,33 @@ class ProcessorFunction(Construct):
             retention_period=values.days(14),
         )
         module, _, function = props.handler.partition(":")
+        # Made here, not by the function, so that it has no managed policy and stays typed
+        # as a Role (``function.role`` is an optional IRole).
+        self.role = permissions.execution_role(self, f"{graph.FUNCTION}ServiceRole")
         self.function = lambda_.Function(
             self,
             graph.FUNCTION,
-            runtime=values.python_runtime(),
+            runtime=values.python_runtime(props.python),
             architecture=values.architecture(props.architecture),
+            layers=[
+                lambda_.LayerVersion.from_layer_version_arn(self, f"Layer{index}", arn)
+                for index, arn in enumerate(props.layers)
+            ]
+            or None,
+            ephemeral_storage_size=Size.mebibytes(props.ephemeral_storage)
+            if props.ephemeral_storage is not None
+            else None,
+            # The CDK adds the X-Ray statement active tracing needs to the role's policy
+            # (xray:PutTraceSegments and xray:PutTelemetryRecords, on "*": see nag.py).
+            # https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
+            tracing=lambda_.Tracing.ACTIVE if props.tracing else None,
             code=lambda_.Code.from_asset(str(props.asset)),
             handler=LAMBDA_ENTRY,
             memory_size=props.memory,
             timeout=values.seconds(props.timeout),
             reserved_concurrent_executions=props.reserved_concurrency,
             log_group=self.log_group,
-            role=permissions.execution_role(self, f"{graph.FUNCTION}ServiceRole"),
+            role=self.role,
             # JSON log format: Lambda's own lines become JSON objects and can be filtered by
             # level; the runtime's lines, printed JSON, pass through as they are. The system
             # log level filters the platform's lines: START and REPORT are INFO.
@@ -127,6 +178,7 @@ class ProcessorFunction(Construct):
                     # Failed events are dead-lettered by the runtime itself, with their data.
                     dead_letters=self.dead_letter_queue.queue_url,
                     trace_sampling=props.trace_sampling,
+                    references=payloads(props.references),
                 ),
             },
             # Direct invokes' retries and DLQ: as `configure_async_invoke` after, in one call.
@@ -135,12 +187,60 @@ class ProcessorFunction(Construct):
         )
         permissions.grant_logging(self.function, self.log_group)
         permissions.grant_dead_letters(self.function, self.dead_letter_queue)
+        if props.vpc is not None:
+            self._place_in(props.vpc)
+        permissions.grant_configuration(self.function, props.references.values())
         assert self.function.role is not None  # made above
         self.grants_policy = permissions.grant_declared(
             self, GRANTS_POLICY, self.function.role, props.grants
         )
+        self.url = self._url(props.http) if props.http is not None else None
+        self.schedule_rule = (
+            scheduled_rule(
+                self, props.schedule, self.function, self.dead_letter_queue, props.processor
+            )
+            if props.schedule is not None
+            else None
+        )
         self._metrics: dict[str, cloudwatch.Metric] = {}
         self.alarms = self._alarms()
+
+    def _place_in(self, vpc: Vpc) -> None:
+        """Attach the function to existing subnets and security groups, by id, with the
+        network-interface permissions Lambda needs to do it. Set on the CloudFormation
+        resource itself: the CDK's ``vpc`` prop wants the VPC as a construct (its id and
+        zones too) and adds the managed AWSLambdaVPCAccessExecutionRole, on every
+        resource, that ``permissions.grant_network_interfaces`` narrows."""
+        function = self.function.node.default_child
+        assert isinstance(function, lambda_.CfnFunction)
+        function.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
+            subnet_ids=list(vpc.subnets), security_group_ids=list(vpc.security_groups)
+        )
+        permissions.grant_network_interfaces(self.function, vpc)
+
+    def _url(self, http: HttpEndpoint) -> lambda_.FunctionUrl:
+        """The function URL of an ``http:`` entry: AWS_IAM (SigV4-signed requests from a
+        principal allowed lambda:InvokeFunctionUrl) unless the topology made it public,
+        which CDK then allows in the function's resource policy; CORS only for the origins
+        written, POST only (events are sent, never fetched).
+        https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html
+        https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html#urls-cors"""
+        cors = (
+            lambda_.FunctionUrlCorsOptions(
+                allowed_origins=list(http.cors),
+                allowed_methods=[lambda_.HttpMethod.POST],
+                # What a SigV4-signed request from a browser carries, and its JSON body.
+                allowed_headers=list(SIGNED_REQUEST_HEADERS),
+            )
+            if http.cors
+            else None
+        )
+        return self.function.add_function_url(
+            auth_type=lambda_.FunctionUrlAuthType.NONE
+            if http.public
+            else lambda_.FunctionUrlAuthType.AWS_IAM,
+            cors=cors,
+        )
 
     def read_from(self, stream: TopologyStream, settings: StreamSettings) -> None:
         """Map ``stream`` into this function, with partial-batch responses, bisect, finite

@@ -11,6 +11,8 @@ A topology past CloudFormation's 500 resources per stack is spread over several 
 and imports). Processor stacks depend only on stream stacks, so loops in the topology
 never become loops between stacks. Each processor stack carries the manifest part of its
 own processors (``part`` N of ``parts``); ``attak_cdk.live`` reads and joins them all.
+``build_stacks`` returns the stacks as ``TopologyStacks``, which finds each function and
+stream by the topology's names wherever it was placed.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from ..stacks import (
     stream_stacks,
 )
 from .nag import acknowledge_findings
+from .parts import TopologyParts
 from .topology import MAX_STACK_RESOURCES, Topology, build
 
 TOPOLOGY_ID = "Topology"
@@ -98,22 +101,38 @@ class TopologyStack(ReadableIdsStack):
             scope, topology.name, env=env, description=f"attak topology '{topology.name}'"
         )
         self.topology = Topology(self, TOPOLOGY_ID, topology=topology, **topology_options)
-        acknowledge_findings(self.topology.processors.values())
         self.name_resources(self.topology.outputs)
+
+
+class TopologyStacks(TopologyParts):
+    """The stacks attak's app builds for a topology, and the parts in them, found by name
+    as in a ``Topology`` construct (``function("archive")``, ``stream("parse",
+    "archive")``, ...), wherever each part was placed.
+
+    ``stacks``: one ``TopologyStack``, or, for a topology past one stack, its stream
+    stacks then its processor stacks. A resource of yours granted or wired to a part
+    belongs in that part's stack (``Stack.of(stacks.function("archive"))``) or in a stack
+    of its own: the CDK makes the exports and imports a reference between stacks needs.
+    """
+
+    def __init__(self, stacks: list[ReadableIdsStack], parts: TopologyParts) -> None:
+        super().__init__(parts.model, parts.processors, parts._stream_constructs)
+        self.stacks = stacks
 
 
 def build_stacks(
     app: App, topology: TopologyModel, env: Environment | None = None
-) -> list[ReadableIdsStack]:
+) -> TopologyStacks:
     """The stacks for ``topology``: one when it fits, else streams and processors apart."""
     if fits_one_stack(topology):
-        return [TopologyStack(app, topology=topology, env=env)]
+        whole = TopologyStack(app, topology=topology, env=env)
+        return TopologyStacks([whole], whole.topology)
     layout = _SplitLayout(app, topology, env)
     built = build(layout, topology)
     acknowledge_findings(built.processors.values())
     for stack in layout.stacks:
         stack.name_resources(built.outputs)
-    return layout.stacks
+    return TopologyStacks(layout.stacks, TopologyParts(topology, built.processors, built.streams))
 
 
 class _SplitLayout:
@@ -165,6 +184,7 @@ __all__ = [
     "RESOURCE_BUDGET",
     "ReadableIdsStack",
     "TopologyStack",
+    "TopologyStacks",
     "build_stacks",
     "estimate_resources",
 ]

@@ -13,6 +13,7 @@ large topology over several stacks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from aws_cdk import CfnOutput, CfnResource, Stack
@@ -23,9 +24,13 @@ from constructs import Construct
 from .. import graph, manifest
 from ..errors import AttakError
 from ..model import Topology as TopologyModel
+from ..project import load_topology
 from ..runtime import config
+from ..settings import DEFAULT_PYTHON
 from .alerts import AlertTopic
 from .asset import AssetStager
+from .nag import acknowledge_findings
+from .parts import TopologyParts
 from .processor import ProcessorFunction, ProcessorFunctionProps
 from .stream import TopologyStream
 
@@ -97,29 +102,40 @@ def _build(
 ) -> Built:
     resolved = graph.resolve(topology)
     names = _stream_names(placement, resolved)
-    processors = {
-        name: ProcessorFunction(
+    processors: dict[str, ProcessorFunction] = {}
+    for name, processor in topology.processors.items():
+        # A processor's own architecture and Python win over the stack's.
+        machine = processor.architecture or architecture
+        python = processor.python or DEFAULT_PYTHON
+        routes = resolved.runtime_routes(name, names)
+        processors[name] = ProcessorFunction(
             placement.processor_scope(name),
             graph.processor_id(name),
             props=ProcessorFunctionProps(
                 processor=name,
                 topology=topology.name,
-                asset=stager.stage(processor, resolved.runtime_routes(name, names)),
+                asset=stager.stage(processor, routes, architecture=machine, python=python),
                 handler=graph.handler_module(processor),
                 memory=processor.memory,
                 timeout=processor.timeout,
                 reserved_concurrency=processor.reserved_concurrency,
                 environment=dict(processor.environment),
                 grants=processor.grants,
+                http=processor.http,
+                references=dict(processor.references),
+                schedule=processor.schedule,
                 max_hops=topology.max_hops,
                 trace_sampling=topology.trace_sampling,
                 system_log_level=processor.system_log_level,
-                architecture=architecture,
+                architecture=machine,
+                python=python,
+                layers=processor.layers,
+                vpc=processor.vpc,
+                ephemeral_storage=processor.ephemeral_storage,
+                tracing=processor.tracing,
                 log_retention=log_retention,
             ),
         )
-        for name, processor in topology.processors.items()
-    }
     streams: dict[str, TopologyStream] = {}
     for local, stream in resolved.streams.items():
         built = TopologyStream(
@@ -212,6 +228,16 @@ def _outputs(
             value=function_names[name],
             description=f"Lambda function of processor '{name}'",
         )
+    for name, built_processor in built.processors.items():
+        if built_processor.url is not None:
+            endpoint = built_processor.props.http
+            assert endpoint is not None  # the URL is made from it
+            output(
+                placement.processor_scope(name),
+                f"{graph.function_id(name)}Url",
+                value=built_processor.url.url,
+                description=f"processor '{name}': {endpoint.words} (its function URL)",
+            )
     for local, stream in built.streams.items():
         output(
             placement.stream_scope(local),
@@ -235,6 +261,8 @@ def _outputs(
             ingest_stream=stream_names[ingest.name] if ingest is not None else None,
             inputs=tuple(s.name for s in resolved_processor.inputs),
             outputs=resolved_processor.writes,
+            url=processor.url.url if processor.url is not None else None,
+            url_auth=processor.props.http.auth if processor.props.http is not None else None,
         )
 
     for part, scope in enumerate(scopes, start=1):
@@ -298,14 +326,27 @@ def _dashboard_row(processor: ProcessorFunction) -> list[cloudwatch.IWidget]:
     ]
 
 
-class Topology(Construct):
-    """All processors and streams of a topology, in one stack.
+class Topology(Construct, TopologyParts):
+    """A topology's processors and streams, in one stack of your CDK app.
 
-    ``topology``: the model, e.g. ``load_topology("pipeline/")``.
-    ``architecture``: Lambda architecture. Default: ``arm64``.
+    Each processor becomes a Lambda function with its log group, dead-letter queue and
+    alarms; each stream a Kinesis stream mapped into its consumer. Find them by the names
+    of the topology file to wire your own resources to them::
+
+        topology = Topology(stack, "Pipeline", topology="pipeline/")
+        bucket.grant_write(topology.function("archive"))
+
+    (see ``TopologyParts`` for every lookup). cdk-nag's findings attak departs from on
+    purpose are acknowledged on its own resources, with their reasons.
+
+    ``topology``: the topology file, or its folder (read and validated here, as
+    ``attak validate`` does), or a model already read with
+    ``attak_cdk.project.load_topology``.
+    ``architecture``: Lambda architecture, ``arm64`` or ``x86_64``. Default: ``arm64``.
     ``log_retention``: how long processors' logs are kept. Default: two weeks.
 
-    Raises ``TopologyTooLarge`` when the stack would pass CloudFormation's 500 resources.
+    :raises TopologyError: the topology file has problems (every one is listed).
+    :raises TopologyTooLarge: the stack would pass CloudFormation's 500 resources.
     """
 
     def __init__(
@@ -313,16 +354,17 @@ class Topology(Construct):
         scope: Construct,
         id: str,
         *,
-        topology: TopologyModel,
+        topology: TopologyModel | str | Path,
         architecture: str = "arm64",
         log_retention: logs.RetentionDays = logs.RetentionDays.TWO_WEEKS,
     ) -> None:
+        # Read first, so that a topology with problems leaves nothing half-built in `scope`.
+        model = topology if isinstance(topology, TopologyModel) else load_topology(topology)
         super().__init__(scope, id)
-        self.model = topology
-        built = build(_Here(self), topology, architecture=architecture, log_retention=log_retention)
-        self.processors = built.processors
-        self.streams = built.streams
+        built = build(_Here(self), model, architecture=architecture, log_retention=log_retention)
+        TopologyParts.__init__(self, model, built.processors, built.streams)
         self.outputs = built.outputs
+        acknowledge_findings(built.processors.values())
         self._check_size()
 
     def _check_size(self) -> None:

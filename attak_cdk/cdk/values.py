@@ -13,6 +13,8 @@ from functools import cache
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 
+from ..settings import DEFAULT_PYTHON
+
 
 @cache
 def seconds(amount: int) -> Duration:
@@ -35,9 +37,11 @@ def days(amount: int) -> Duration:
 
 
 @cache
-def python_runtime() -> lambda_.Runtime:
-    """The Python runtime every processor runs on (``asset.py`` installs wheels for it)."""
-    return lambda_.Runtime.PYTHON_3_13
+def python_runtime(version: str = DEFAULT_PYTHON) -> lambda_.Runtime:
+    """The Python runtime of ``version`` (``"3.13"``: ``python3.13``), on which a processor
+    runs (``asset.py`` installs wheels for the same version)."""
+    runtime: lambda_.Runtime = getattr(lambda_.Runtime, f"PYTHON_{version.replace('.', '_')}")
+    return runtime
 
 
 @cache

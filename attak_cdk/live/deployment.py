@@ -394,6 +394,10 @@ def differences(topology: Topology, deployment: Deployment) -> list[str]:
         wants_stream = resolved.processors[name].ingest is not None
         if wants_stream != (deployment.processors[name].ingest_stream is not None):
             found.append(f"processor '{name}': its input (stream or direct) changed")
+        http = topology.processors[name].http
+        deployed_auth = deployment.processors[name].url_auth
+        if (http.auth if http is not None else None) != deployed_auth:
+            found.append(f"processor '{name}': its HTTPS endpoint (http:) changed")
     return found
 
 

@@ -9,6 +9,13 @@ processor is invoked directly with ``{"v": 1, "trace", "log": 1, "data"}``, whic
 runtime reads as input at hop 0: asynchronously (``Event``) by default, or waiting for the
 handler's result.
 
+An event for a processor with an HTTPS endpoint (``http:``) is posted to its function URL,
+signed with SigV4 (``url.py``) unless the endpoint is public, as a JSON list of the same
+``{"v": 1, "trace", "log": 1, "data"}`` envelopes, up to ``URL_BATCH_EVENTS`` events (and
+``URL_BATCH_BYTES``) a request: that is the way the outside reaches it, so trigger takes it
+too (``http=False`` invokes it directly instead). A request is synchronous: each event
+comes back done, failed, or not run (an earlier event of its request failed).
+
 Every event gets a trace id before it is sent, so ``attak logs --trace`` can follow it, and
 the envelope's ``log`` mark, so that every processor it reaches logs its records whatever
 the topology's ``trace_sampling`` (see ``runtime/logs.py``).
@@ -32,14 +39,21 @@ from ..inputs import InputEvent
 from ..runtime.emitter import MAX_BYTES_PER_CALL
 from ..runtime.envelope import LOG, EmitError, new_id
 from ..runtime.producer import Producer
-from .connection import error_text, with_backoff
+from .connection import LiveError, error_text, with_backoff
 from .deployment import Deployment
+from .url import UrlClient
 
 MAX_INVOKE_PAYLOAD = {"RequestResponse": 6 * 1024 * 1024, "Event": 1024 * 1024}
 """Lambda's limit on one invoke's payload: 6 MB waiting for the result, 1 MB queued."""
 INVOKE_CONCURRENCY = 16
 """Direct invocations in flight at once: Lambda's Invoke takes one event per call."""
 MAX_ATTEMPTS = 8
+URL_BATCH_EVENTS = 100
+"""Events in one request to a function URL: one invocation runs them all, in order, within
+the function's timeout."""
+URL_BATCH_BYTES = 1024 * 1024
+"""Bytes of one request's body at most (a function URL takes 6 MB): a batch stays small
+enough to run well within the function's timeout."""
 FLUSH_BYTES = MAX_BYTES_PER_CALL
 """Events buffered for an ingest stream before they are written: about one PutRecords
 call's worth, so a long input shows its progress as it goes."""
@@ -52,9 +66,10 @@ class Delivery:
     event: InputEvent
     trace: str
     via: str
-    """``stream`` (PutRecords into the ingest stream) or ``invoke`` (direct Lambda invoke)."""
+    """``stream`` (PutRecords into the ingest stream), ``invoke`` (direct Lambda invoke) or
+    ``url`` (a request to the processor's function URL)."""
     target: str
-    """The physical stream or function name."""
+    """The physical stream or function name, or the function URL."""
     sent: bool = False
     error: str | None = None
     """Why it was not sent, or (waiting) the error the handler raised."""
@@ -86,13 +101,29 @@ OnDelivery = Callable[[Delivery], None]
 
 
 def plan(
-    deployment: Deployment, events: Sequence[InputEvent], new_trace: Callable[[], str] = new_id
+    deployment: Deployment,
+    events: Sequence[InputEvent],
+    new_trace: Callable[[], str] = new_id,
+    *,
+    http: bool | None = None,
 ) -> list[Delivery]:
-    """One ``Delivery`` per event, with its trace id and where it goes (nothing sent)."""
+    """One ``Delivery`` per event, with its trace id and where it goes (nothing sent).
+
+    ``http``: ``None`` posts to a processor's function URL when it has one; ``True``
+    insists (a processor without one is a ``LiveError``); ``False`` never does."""
     deliveries = []
     for event in events:
         processor = deployment.processor(event.processor)
-        if processor.ingest_stream:
+        if http is True and processor.url is None:
+            with_url = sorted(n for n, p in deployment.processors.items() if p.url)
+            raise LiveError(
+                f"processor '{event.processor}' has no HTTPS endpoint (http: in the topology, "
+                f"then `attak deploy`); with one: {', '.join(with_url) or 'none'}. "
+                "Leave out --http to invoke it directly"
+            )
+        if processor.url is not None and http is not False:
+            deliveries.append(Delivery(event, new_trace(), "url", processor.url))
+        elif processor.ingest_stream:
             deliveries.append(Delivery(event, new_trace(), "stream", processor.ingest_stream))
         else:
             deliveries.append(Delivery(event, new_trace(), "invoke", processor.function))
@@ -107,9 +138,23 @@ def send(
     wait: bool = False,
     on_delivery: OnDelivery | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    urls: UrlClient | None = None,
+    public: frozenset[str] = frozenset(),
 ) -> list[Delivery]:
-    """Send every planned delivery; each comes back marked sent, or with its reason."""
+    """Send every planned delivery; each comes back marked sent, or with its reason.
+
+    ``urls`` posts the deliveries planned for function URLs (signed, unless their URL is
+    in ``public``)."""
     report = on_delivery or (lambda _: None)
+    requests = _url_requests([d for d in deliveries if d.via == "url"])
+    if requests:
+        if urls is None:
+            raise ValueError("deliveries to function URLs need a UrlClient")
+        client = urls
+        with ThreadPoolExecutor(max_workers=min(INVOKE_CONCURRENCY, len(requests))) as pool:
+            for posted in pool.map(lambda r: _post(client, r, r[0].target in public), requests):
+                for delivery in posted:
+                    report(delivery)
     by_stream: dict[str, list[Delivery]] = {}
     for delivery in deliveries:
         if delivery.via == "stream":
@@ -208,6 +253,67 @@ def _invoke(
         else:
             delivery.result = result
     return delivery
+
+
+def _url_requests(deliveries: list[Delivery]) -> list[list[Delivery]]:
+    """The deliveries to function URLs grouped into requests: per URL, in order, up to
+    ``URL_BATCH_EVENTS`` events and about ``URL_BATCH_BYTES`` each."""
+    requests: list[list[Delivery]] = []
+    open_by_url: dict[str, tuple[list[Delivery], int]] = {}
+    for delivery in deliveries:
+        size = len(json.dumps(delivery.event.data, ensure_ascii=False, default=str))
+        current = open_by_url.get(delivery.target)
+        if current is None or (
+            len(current[0]) >= URL_BATCH_EVENTS or current[1] + size > URL_BATCH_BYTES
+        ):
+            current = ([], 0)
+            requests.append(current[0])
+        current[0].append(delivery)
+        open_by_url[delivery.target] = (current[0], current[1] + size)
+    return requests
+
+
+def _post(client: UrlClient, request: list[Delivery], public: bool) -> list[Delivery]:
+    """Post one request's events; each delivery learns whether its event was done."""
+    envelopes = []
+    sendable = []
+    for delivery in request:
+        envelope = {"v": 1, "trace": delivery.trace, LOG: 1, "data": delivery.event.data}
+        try:
+            json.dumps(envelope, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            delivery.error = f"input is not JSON-serializable: {exc}"
+            continue
+        envelopes.append(envelope)
+        sendable.append(delivery)
+    if not sendable:
+        return request
+    body = json.dumps(envelopes, ensure_ascii=False, allow_nan=False).encode()
+    answer = client.post(sendable[0].target, body, signed=not public)
+    document = answer.document if isinstance(answer.document, dict) else {}
+    if answer.status == 200:
+        for delivery in sendable:
+            delivery.sent = True
+            delivery.result = {"status": 200}
+        return request
+    if answer.status is not None and document.get("outcome") == "failed":
+        # The runtime ran the events in order: those before the failed one are done.
+        done = set(document.get("done", ()))
+        for delivery in sendable:
+            delivery.sent = True
+            if delivery.trace in done:
+                delivery.result = {"status": 200}
+            elif delivery.trace == document.get("failed"):
+                delivery.error = str(document.get("error") or answer.error)
+            else:
+                delivery.error = "not run: an earlier event of its request failed"
+        return request
+    for delivery in sendable:
+        # Refused before running (400, 403, 429) or unreached: not sent. A 5xx may have
+        # run part of the request: sent, with the error, and never sent again.
+        delivery.sent = answer.status is not None and answer.status >= 500
+        delivery.error = answer.error or f"the HTTPS endpoint answered {answer.status}"
+    return request
 
 
 def _read_payload(stream: Any) -> Any:

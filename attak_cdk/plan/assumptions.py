@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from ..errors import Issue, did_you_mean, display_path
 from ..model import PlanValue, Topology
 from ..runtime.context import Emit
+from ..schedules import describe, fires_per_second
 from .quantities import (
     PlanError,
     Rate,
@@ -84,6 +85,8 @@ class Assumptions:
 
     rate: Rate | None = None
     rates: Mapping[str, Rate] = field(default_factory=dict)
+    scheduled: Mapping[str, Rate] = field(default_factory=dict)
+    """Each scheduled processor's rate: its schedule's, whatever rate the plan gives."""
     size: Decimal | None = None
     sizes: Mapping[str, Decimal] = field(default_factory=dict)
     duration: Decimal | None = None
@@ -115,10 +118,11 @@ class Assumptions:
 
     @property
     def has_rate(self) -> bool:
-        return self.rate is not None or bool(self.rates)
+        return self.rate is not None or bool(self.rates) or bool(self.scheduled)
 
     def entry_rate(self, entry: str) -> Rate | None:
-        return self.rates.get(entry, self.rate)
+        scheduled = self.scheduled.get(entry)
+        return scheduled if scheduled is not None else self.rates.get(entry, self.rate)
 
     def entry_size(self, entry: str) -> Decimal:
         return self.sizes.get(entry, self.size if self.size is not None else DEFAULT_SIZE)
@@ -283,8 +287,21 @@ def plan_assumptions(topology: Topology) -> tuple[Assumptions, list[Issue]]:
         region=section.region,
         processors=processors,
         compression=compression,
+        scheduled={
+            name: schedule_rate(p.schedule.expression)
+            for name, p in topology.processors.items()
+            if p.schedule is not None
+        },
     )
     return assumptions, issues
+
+
+def schedule_rate(expression: str) -> Rate:
+    """A schedule as an input rate: a rate expression's period, a cron expression's
+    firings in 30 days (``schedules.fires_per_second``)."""
+    per_second = fires_per_second(expression)
+    month = round(per_second * 30 * 86400)
+    return Rate(per_second, False, f"scheduled {describe(expression)}, {month:,} times in 30 days")
 
 
 def _parse_log(value: object, where: str) -> Decimal:

@@ -38,7 +38,7 @@ from .load import (
     stream_shard_needs,
 )
 from .prices import ARCHITECTURES, PriceTable, RegionPrices
-from .quantities import format_size
+from .quantities import format_rate, format_size
 from .result import CostLine, Plan, ProcessorPlan, StreamPlan, cents, cheapest_at_load
 from .wire import UNKNOWN_TOPIC, dead_letter_bytes, log_lines, runtime_seconds
 
@@ -49,6 +49,12 @@ SQS_CHUNK = 64 * 1024
 ACCOUNT_CONCURRENCY = 1000
 """Lambda's default concurrent executions per account and region."""
 DEFAULT_REGION = "us-east-1"
+SCHEDULED_EVENT_PRICE = Decimal(0)
+"""What EventBridge charges for a scheduled rule's events: they are AWS events on the
+default bus, ingested and delivered to a target in the same account at no charge
+(https://aws.amazon.com/eventbridge/pricing/: "AWS management events are ingested by the
+event bus for free"; EventBridge Scheduler, a separate service attak does not use, bills
+its invocations). The invocations they cause are priced as Lambda requests."""
 
 
 def plan_topology(
@@ -83,7 +89,14 @@ def plan_topology(
     alarms = cents(len(topology.processors) * ALARMS_PER_PROCESSOR * price.alarm_month)
     dashboards = len(processor_stacks(topology))
     dashboard = cents(dashboards * price.dashboard_month)
-    other = next(a for a in ARCHITECTURES if a != architecture)
+    # Each function on its processor's own architecture, if it sets one; the note prices
+    # each on the other one.
+    used = sorted({p.architecture or architecture for p in topology.processors.values()})
+    other = (
+        next(a for a in ARCHITECTURES if a != used[0])
+        if len(used) == 1
+        else "each on the other architecture"
+    )
     lines: tuple[CostLine, ...] = (
         CostLine(
             "Kinesis streams",
@@ -98,7 +111,7 @@ def plan_topology(
             f"${price.lambda_requests_per_million} per million",
         ),
         CostLine(
-            f"Lambda compute ({architecture})",
+            f"Lambda compute ({', '.join(used)})",
             cents(Decimal(0)),
             sum((p.compute for p in processors), Decimal(0)),
             f"{other}: ${sum((p.compute_other_architecture for p in processors), Decimal(0)):,.2f}",
@@ -130,7 +143,9 @@ def plan_topology(
             else "the share of each processor's events a run dead-lettered, a message each",
         ),
     )
+    lines += _schedule_lines(topology, processors, seconds)
     lines += _failure_lines(topology, processors, assumptions, price)
+    lines += _endpoint_lines(topology, load)
     compared = alternatives(work(topology, load, assumptions), price, prices.hours_per_month)
     warnings = _warnings(topology, load, streams, processors, assumptions)
     at_load = sum((line.at_load for line in lines), Decimal(0))
@@ -287,6 +302,27 @@ def _batching_choices(
     return choices
 
 
+def _schedule_lines(
+    topology: Topology, processors: tuple[ProcessorPlan, ...], seconds: Decimal
+) -> tuple[CostLine, ...]:
+    """EventBridge's line when the topology has schedules: its rules' events a month, at
+    ``SCHEDULED_EVENT_PRICE`` (their Lambda invocations are in the requests line)."""
+    scheduled = [p for p in processors if topology.processors[p.name].schedule is not None]
+    if not scheduled:
+        return ()
+    fired = sum((p.invocations_per_second for p in scheduled), Decimal(0)) * seconds
+    cost = cents(fired * SCHEDULED_EVENT_PRICE)
+    rules = f"{len(scheduled)} scheduled rule{'s' if len(scheduled) != 1 else ''}"
+    return (
+        CostLine(
+            "EventBridge schedules",
+            cost,
+            cost,
+            f"{rules}, {fired:,.0f} invocations a month: AWS events on the default bus, no charge",
+        ),
+    )
+
+
 def _failure_lines(
     topology: Topology,
     processors: tuple[ProcessorPlan, ...],
@@ -325,6 +361,28 @@ def _failure_lines(
     return tuple(lines)
 
 
+def _endpoint_lines(topology: Topology, load: Load) -> tuple[CostLine, ...]:
+    """The entries' HTTPS endpoints (``http:``): a function URL costs nothing beyond the
+    invocations it makes, which the Lambda lines price already (one request per event at
+    the entry's input rate, fewer when a request carries several events).
+    https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html"""
+    entries = [name for name, p in topology.processors.items() if p.http is not None]
+    if not entries:
+        return ()
+    requests = sum((load.processors[name].direct_events_per_second for name in entries), Decimal(0))
+    return (
+        CostLine(
+            "Lambda function URLs",
+            cents(Decimal(0)),
+            cents(Decimal(0)),
+            f"{len(entries)} HTTPS endpoint{'s' if len(entries) != 1 else ''} "
+            f"({', '.join(entries)}): no charge beyond their invocations, "
+            f"{format_rate(requests)} requests a second (the input rate), "
+            "priced as Lambda requests",
+        ),
+    )
+
+
 def _advantage(
     streams: tuple[StreamPlan, ...], at_load: Decimal, price: RegionPrices, seconds: Decimal
 ) -> Decimal | None:
@@ -354,6 +412,8 @@ def _processor(
     architecture: str,
 ) -> ProcessorPlan:
     processor = topology.processors[name]
+    # arm64 and x86_64 have a price per GB-second each (the price table's gb_second).
+    architecture = processor.architecture or architecture
     planned = load.processors[name]
     events = planned.events_per_second
     direct = planned.direct_events_per_second

@@ -8,6 +8,9 @@ cannot drift. Standard library only, like the rest of the runtime.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+
 ENV_PREFIX = "ATTAK_"
 """attak's own variables start with this; a topology may not set one."""
 ENV_HANDLER = "ATTAK_HANDLER"
@@ -30,6 +33,11 @@ ENV_TRACE_SAMPLING = "ATTAK_TRACE_SAMPLING"
 """The share of traces whose records are logged one line each (``DEFAULT_TRACE_SAMPLING``
 when unset: the stack sets it only when the topology's differs, as Lambda's environment
 holds 4 KB in all, the user's variables included)."""
+ENV_CONFIG = "ATTAK_CONFIG"
+"""The user's environment values read from AWS at cold start (``configuration.py``), as
+compact JSON: ``{"VARIABLE": {"ssm": NAME} | {"secret": NAME, "key": FIELD}}``, each NAME a
+name or an ARN. Only these references are in the function's configuration, never the
+values. Set only when the processor has one."""
 
 # AWS Lambda stops a recursive chain after about 16 invocations (its "recursive loop
 # detection"); a topology loop gets the same default bound.
@@ -50,10 +58,12 @@ def environment(
     max_hops: int,
     dead_letters: str,
     trace_sampling: float,
+    references: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, str]:
     """attak's variables for a processor's function, as the stack sets them and the
     validator weighs them against Lambda's 4 KB: the sampling rate only when it is not the
-    default, as every byte counts."""
+    default, and the configuration references (``ENV_CONFIG``) only when there are some,
+    as every byte counts."""
     variables = {
         ENV_HANDLER: handler,
         ENV_PROCESSOR: processor,
@@ -63,6 +73,11 @@ def environment(
     }
     if trace_sampling != DEFAULT_TRACE_SAMPLING:
         variables[ENV_TRACE_SAMPLING] = repr(float(trace_sampling))
+    if references:
+        variables[ENV_CONFIG] = json.dumps(
+            {name: dict(reference) for name, reference in sorted(references.items())},
+            separators=(",", ":"),
+        )
     return variables
 
 

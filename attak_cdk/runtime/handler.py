@@ -31,7 +31,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import config, dead_letters
+from . import config, configuration, dead_letters, url
 from .aggregate import CorruptRecord
 from .context import Context, Emit, LoopError, Routes
 from .envelope import DecodeError, Envelope, decode, encode_input, new_id
@@ -305,11 +305,14 @@ _runner: Runner | None = None
 
 def _runner_from_environment() -> Runner:
     """Build the runner once per container from what the CDK stack put in the environment
-    and the routes file in the asset (``read_routes``): its observer is the function's log
+    (the values it references read first: ``configuration.load``) and the routes file in
+    the asset (``read_routes``): its observer is the function's log
     (``logs.RecordLog``), which also sees each handler call begin."""
     from .emitter import KinesisEmitter
 
     module_name, _, function = os.environ[config.ENV_HANDLER].partition(":")
+    # Before the import: the handler's module may read its configuration at its top level.
+    configuration.load()
     module = importlib.import_module(module_name)
     processor = os.environ[config.ENV_PROCESSOR]
     topology = os.environ.get(config.ENV_TOPOLOGY, "")
@@ -407,12 +410,63 @@ def source_stream(event: dict[str, Any]) -> str | None:
     return stream_name(arn)
 
 
+def is_input_envelope(event: Any) -> bool:
+    """Whether a direct invocation's payload is attak's own input envelope, as ``attak
+    trigger`` sends it: ``{"v": 1, "trace", "data"}``."""
+    return isinstance(event, dict) and event.get("v") == 1 and "data" in event
+
+
 def direct_record(event: Any, request_id: str) -> Record:
     """A direct invocation as a record. ``attak trigger`` sends ``{"v": 1, "trace", "data"}``;
     any other payload (a console test, a scheduled event) is the event itself."""
-    if isinstance(event, dict) and event.get("v") == 1 and "data" in event:
+    if is_input_envelope(event):
         return Record(request_id, request_id, json.dumps(event))
     return Record(request_id, request_id, encode_input(event, request_id or new_id()))
+
+
+def url_request(runner: Processes, request: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One request to the processor's function URL (``url.py``): its events run in order,
+    each as a direct invocation's would, and the answer names each event's trace, so
+    ``attak logs --trace`` can follow any of them.
+
+    200 when every event ran. When one raised, the events before it are done (their emits
+    written) and it and those after it are not: 500 (400 if the caller's own envelope was
+    malformed), naming the traces of each, so the caller can send again from the failed
+    one; the error itself is in the function's log under its trace, not in the answer,
+    which a public endpoint's caller reads. A body that cannot be read is 400 and nothing
+    runs. Nothing from a request is dead-lettered: its caller is there to be told.
+    """
+    try:
+        given = url.events(request)
+    except url.BadRequest as exc:
+        return url.response(exc.status, {"processor": runner.processor, "error": str(exc)})
+    request_id = getattr(context, "aws_request_id", "") or new_id()
+    ids = [request_id] if len(given) == 1 else [f"{request_id}.{n}" for n in range(len(given))]
+    records = [direct_record(event, id) for event, id in zip(given, ids, strict=True)]
+    traces = [_given_trace(event) or id for event, id in zip(given, ids, strict=True)]
+    failed = runner.process(records, context)
+    if failed is None:
+        return url.response(200, {"processor": runner.processor, "outcome": "ok", "traces": traces})
+    index, error = failed
+    malformed = isinstance(error, DecodeError)
+    why = str(error) if malformed else f"the handler raised {type(error).__name__}"
+    return url.response(
+        400 if malformed else 500,
+        {
+            "processor": runner.processor,
+            "outcome": "failed",
+            "error": f"event {index} failed: {why}; see `attak logs --trace {traces[index]}`",
+            "done": traces[:index],
+            "failed": traces[index],
+            "not_run": traces[index + 1 :],
+        },
+    )
+
+
+def _given_trace(event: Any) -> str | None:
+    """The trace id an input envelope carries, if any."""
+    trace = event.get("trace") if is_input_envelope(event) else None
+    return trace if isinstance(trace, str) and trace else None
 
 
 class Processes(Protocol):
@@ -433,8 +487,9 @@ def handle_event(runner: Processes, event: Any, context: Any) -> dict[str, Any]:
     A Kinesis batch answers with its partial batch response: no ``batchItemFailures``, or
     the sequence number of the record that failed (Lambda retries from it). A direct
     invocation answers ``{"processor", "outcome": "ok"}`` or raises the handler's error,
-    so that Lambda retries it. An error ``process`` raises (emits that could not be
-    written) fails the invocation as a whole.
+    so that Lambda retries it. A function URL's request is answered in HTTP
+    (``url_request``). An error ``process`` raises (emits that could not be written) fails
+    the invocation as a whole.
     """
     if is_kinesis_event(event):
         records = kinesis_records(event)
@@ -442,6 +497,8 @@ def handle_event(runner: Processes, event: Any, context: Any) -> dict[str, Any]:
         if failed is None:
             return {"batchItemFailures": []}
         return {"batchItemFailures": [{"itemIdentifier": records[failed[0]].sequence}]}
+    if url.is_request(event):
+        return url_request(runner, event, context)
     request_id = getattr(context, "aws_request_id", "") or new_id()
     record = direct_record(event, request_id)
     failed = runner.process([record], context)

@@ -42,7 +42,7 @@ from typing import Any, TextIO
 
 from .. import graph
 from ..errors import InputError
-from ..handlers import Handler, load_handler, printed_at_import
+from ..handlers import Handler, environment, load_handler, printed_at_import
 from ..inputs import InputEvent
 from ..model import StreamSettings, Topology
 from ..runtime import dead_letters as letters
@@ -58,6 +58,7 @@ from ..runtime.envelope import (
     encode_input,
 )
 from ..runtime.handler import Record, Runner, Transport, default_trace
+from .configuration import local_environments
 from .failures import InvocationFailed, process_exits_caught, runtime_died, runtime_exited
 from .lambda_events import LOCAL_REGION, LambdaContext
 from .lambda_logging import lambda_logging
@@ -200,10 +201,12 @@ class LoopStopped(BaseException):
     raises)."""
 
 
-def _event_key(record: Record | Emit) -> object:
-    """What identifies an event across its retries: its Kinesis record and place in it,
-    or, for an emit the memory engine queues, the object itself (kept for the run)."""
-    return (record.sequence, record.sub) if record.sequence else id(record)
+def _event_key(source: str, record: Record | Emit) -> object:
+    """What identifies an event across its retries: the stream it was read from (one emit
+    fanned out to two streams is two events, each with its own attempts) and its Kinesis
+    record and place in it, or, for an emit the memory engine queues into every stream it
+    goes to, the object itself (kept for the run)."""
+    return (source, record.sequence, record.sub) if record.sequence else (source, id(record))
 
 
 def _no_wait(seconds: float) -> None:
@@ -259,8 +262,15 @@ class Engine:
         targets: dict[str, str] | None = None,
         timeouts: bool = True,
         region: str = LOCAL_REGION,
+        environments: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.topology = topology
+        self.environments = (
+            environments if environments is not None else local_environments(topology)
+        )
+        """Each processor's environment variables (``configuration.local_environments``:
+        by default from the process environment and ``.env``), set while its module is
+        imported and during each of its invocations, as Lambda sets its function's."""
         self.resolved = graph.resolve(topology)
         """The topology's streams and routes, resolved once for the engine's streams and runners."""
         self.region = region
@@ -345,7 +355,8 @@ class Engine:
         letters = _Letters(self)
         loaded: dict[str, Handler] = {}
         for name, processor in self.topology.processors.items():
-            loaded[name] = given[name] if name in given else load_handler(processor)
+            variables = self.environments.get(name, {})
+            loaded[name] = given[name] if name in given else load_handler(processor, variables)
             # What the module printed as it was imported is its init log in Lambda: it
             # opens the log of the processor's first invocation.
             printed = "" if name in given else printed_at_import(processor)
@@ -398,7 +409,11 @@ class Engine:
         # time, or the runtime in place): the attempt is the event's own count, not the
         # runtime's ``attempt``, which restarts with each invocation.
         tries = self._tries
-        key = (record.sequence, record.sub) if record.sequence else id(record)  # _event_key
+        key = (  # _event_key, inlined: once per handler call
+            (call.source, record.sequence, record.sub)
+            if record.sequence
+            else (call.source, id(record))
+        )
         tried = tries.get(key)
         attempt = tried[0] + 1 if tried is not None else 1
         # Once per handler call: the Row made as the tuple it is, without the Python-level
@@ -521,7 +536,11 @@ class Engine:
         if armed:
             timer.arm(self._timeouts[runner.processor], each=each)
         try:
-            return runner.process(records, lambda_context, observer, source=source, separate=each)
+            # The processor's variables, for this invocation (set once, not per event).
+            with environment(self.environments.get(runner.processor, {})):
+                return runner.process(
+                    records, lambda_context, observer, source=source, separate=each
+                )
         except InvocationFailed as error:
             failure = error
         except SystemExit as exit:  # sys.exit or os._exit in the handler
@@ -651,7 +670,10 @@ class Engine:
                 # an event that could not be read is traced by its record's sequence number
                 document.get("trace") or document["sequence"],
                 describe_error(error),
-                self._tries.get(_event_key(record), (document["attempts"], 0))[0],
+                self._tries.get(
+                    _event_key(self._local_name(document["stream"]) or INPUT, record),
+                    (document["attempts"], 0),
+                )[0],
                 self._last_invocation,
                 document["traceback"],
                 document.get("topic"),
@@ -665,7 +687,7 @@ class Engine:
     ) -> None:
         """A record older than ``max_record_age``: a dead letter with the handler calls it
         had and, if the last one failed, that error too (what kept it from going through)."""
-        tried = self._tries.get(_event_key(record))
+        tried = self._tries.get(_event_key(source, record))
         message = describe_error(error)
         if tried is None:
             self._dead_letter(processor, source, record, message, 0)
@@ -691,7 +713,7 @@ class Engine:
             raw = record.payload
             event, trace = raw if isinstance(raw, str) else raw.decode(errors="replace"), ""
         last = self._last_invocation if attempts else None
-        tried = self._tries.get(_event_key(record))
+        tried = self._tries.get(_event_key(source, record))
         if attempts and tried is not None:  # its handler calls, however they were retried
             attempts, last = tried
         self.result.dead_letters.append(

@@ -57,6 +57,7 @@ from ..runtime.envelope import EmitError, Envelope
 from ..runtime.handler import Record, Runner, direct_record, handle_event, record_events
 from ..runtime.records import Tally
 from . import emulator
+from .configuration import local_environments
 from .dead_letters import RECORD_AGE_EXCEEDED, DeadLetterQueues, batch_message, direct_message
 from .engine import Call, Engine
 from .event_source import EventSourceMapping
@@ -141,6 +142,7 @@ class KinesisEngine(Engine):
         emulator_kind: str | None = None,
         clock: Callable[[], float] = time.time,
         timeouts: bool = True,
+        environments: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.options = options or KinesisOptions()
         self.endpoint_url = endpoint_url
@@ -152,6 +154,7 @@ class KinesisEngine(Engine):
             on_invocation=on_invocation,
             timeouts=timeouts,
             region=self.options.region,
+            environments=environments,
         )
         self.streams: dict[str, KinesisStream] = run_streams(self.resolved, self._run_id)
         self._local_names = {s.physical: s.name for s in self.streams.values()}
@@ -492,11 +495,15 @@ def simulate(
     on_invocation: Callable[[Invocation], None] | None = None,
     options: KinesisOptions | None = None,
     timeouts: bool = True,
+    environments: Mapping[str, Mapping[str, str]] | None = None,
 ) -> SimulationResult:
     """Run ``events`` through ``topology`` over Kinesis: at ``endpoint_url``, or on an
     emulator started for this run and stopped after it. ``timeouts=False`` lets every
-    invocation run as long as it takes."""
+    invocation run as long as it takes; ``environments`` gives each processor's variables
+    (default: ``configuration.local_environments``)."""
     options = options or KinesisOptions()
+    if environments is None:  # a missing value stops the run before the emulator starts
+        environments = local_environments(topology)
     engine = partial(
         KinesisEngine,
         topology,
@@ -505,6 +512,7 @@ def simulate(
         on_invocation=on_invocation,
         options=options,
         timeouts=timeouts,
+        environments=environments,
     )
     if endpoint_url is not None:
         return _run(engine(endpoint_url=endpoint_url), events, own_emulator=False)

@@ -117,6 +117,7 @@ class MemoryEngine(Engine):
         handlers: Mapping[str, Handler] | None = None,
         on_invocation: Callable[[Invocation], None] | None = None,
         timeouts: bool = True,
+        environments: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         super().__init__(
             topology,
@@ -124,6 +125,7 @@ class MemoryEngine(Engine):
             seed=seed,
             on_invocation=on_invocation,
             timeouts=timeouts,
+            environments=environments,
         )
         self._requests = 0
         self._spread = 0
@@ -334,12 +336,14 @@ def simulate(
     on_invocation: Callable[[Invocation], None] | None = None,
     timeouts: bool = True,
     handlers: Mapping[str, Handler] | None = None,
+    environments: Mapping[str, Mapping[str, str]] | None = None,
 ) -> SimulationResult:
     """Run ``events`` through ``topology`` in-process and return the result.
 
     ``timeouts=False`` lets every invocation run as long as it takes (see ``timeouts.py``
     for when they are enforced); ``handlers`` replaces the handlers of the processors it
-    names."""
+    names; ``environments`` gives each processor's variables (default: from the process
+    environment and ``.env``, ``configuration.local_environments``)."""
     engine = MemoryEngine(
         topology,
         max_hops=max_hops,
@@ -347,5 +351,6 @@ def simulate(
         handlers=handlers,
         on_invocation=on_invocation,
         timeouts=timeouts,
+        environments=environments,
     )
     return engine.run(events)

@@ -10,6 +10,10 @@
                         ``{"error": message}`` (and ``"topology_errors": true`` when the
                         file on disk is what is wrong: the page reads it again to show
                         where); the page cancels a run by closing it
+``POST /api/schedule``  body ``{"processor": name, "ticks"?: 1}``: fires that processor's
+                        schedule as ``attak simulate --schedule-ticks`` does (its next
+                        firings, with its constant event or the scheduled time) and
+                        answers as ``/api/run``; a processor without a schedule is a 400
 ``GET /api/live``       the deployed topology (stacks, functions, how it differs from the
                         file) or why none was found: ``{"deployed": false, "message"}``
 ``GET /api/live/metrics?minutes=15``
@@ -39,10 +43,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import AttakError, InputError, TopologyError, UsageError
+from ..inputs import InputEvent, scheduled_events
 from ..live.connection import Connection
 from ..loader import find_topology_file
 from ..model import Topology
 from ..project import inspect_topology
+from ..simulate.configuration import local_environments
 from ..simulate.replay import letter_events
 from .run import read_editor_input, run_events
 from .view import topology_view
@@ -52,15 +58,22 @@ if TYPE_CHECKING:
 
 STATIC = Path(__file__).resolve().parent / "static"
 
+MAX_TICKS = 100
+"""Firings of one schedule a request may ask for."""
+
 _NO_CACHE = {"Cache-Control": "no-store"}
 """The page and its data change whenever the topology does: always ask again."""
 
 
 def create_app(
-    path: str | Path, connection: Connection | None = None, stack_name: str | None = None
+    path: str | Path,
+    connection: Connection | None = None,
+    stack_name: str | None = None,
+    env_file: Path | None = None,
 ) -> Starlette:
     """The app for the topology at ``path``; a path with no topology raises ``TopologyError``
-    now, while one whose topology has problems is served and shows them.
+    now, while one whose topology has problems is served and shows them. ``env_file``
+    gives the values the topology keeps in AWS to its runs (default: ``.env`` beside it).
 
     ``connection`` and ``stack_name`` say where to look for its deployment (default:
     boto3's own region and credentials, and the topology's name as the stack).
@@ -96,6 +109,8 @@ def create_app(
             return _bad_request(f"seed must be a whole number (given {seed!r})")
         try:
             model = await run_in_threadpool(_runnable, file)
+            # A value kept in AWS with no local one: said now, before a worker starts.
+            await run_in_threadpool(local_environments, model, env_file)
             if "dead_letters" in body:  # "Replay dead letters": the last run's, run again
                 events = letter_events(body["dead_letters"], "replay", tuple(model.processors))
             else:
@@ -104,11 +119,29 @@ def create_app(
             return _bad_request(exc.message, topology_errors=True)
         except AttakError as exc:
             return _bad_request(exc.message)
-        return StreamingResponse(
-            run_events(model, events, max_hops=max_hops, seed=seed),
-            media_type="text/event-stream",
-            headers={**_NO_CACHE, "X-Accel-Buffering": "no"},
-        )
+        return _streamed(model, events, env_file, max_hops=max_hops, seed=seed)
+
+    async def schedule(request: Request) -> Response:
+        body = await _json_body(request) or {}
+        name, ticks = body.get("processor"), body.get("ticks", 1)
+        if not isinstance(name, str):
+            return _bad_request('the request body must be JSON: {"processor": name, "ticks"?: 1}')
+        if isinstance(ticks, bool) or not (isinstance(ticks, int) and 1 <= ticks <= MAX_TICKS):
+            return _bad_request(
+                f"ticks must be a whole number from 1 to {MAX_TICKS} (given {ticks!r})"
+            )
+        try:
+            model = await run_in_threadpool(_runnable, file)
+            await run_in_threadpool(local_environments, model, env_file)
+        except TopologyError as exc:
+            return _bad_request(exc.message, topology_errors=True)
+        except AttakError as exc:
+            return _bad_request(exc.message)
+        processor = model.processors.get(name)
+        if processor is None or processor.schedule is None:
+            return _bad_request(f"processor {name!r} has no schedule to fire")
+        events = [e for e in scheduled_events(model, ticks) if e.processor == name]
+        return _streamed(model, events, env_file)
 
     # Plain functions, run in worker threads: each waits on AWS.
     def live_status(request: Request) -> Response:
@@ -138,12 +171,29 @@ def create_app(
             Route("/", page),
             Route("/api/topology", topology),
             Route("/api/run", run, methods=["POST"]),
+            Route("/api/schedule", schedule, methods=["POST"]),
             Route("/api/live", live_status),
             Route("/api/live/metrics", live_metrics),
             Route("/api/live/logs", live_logs),
             Route("/api/live/trigger", live_trigger, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
+    )
+
+
+def _streamed(
+    model: Topology,
+    events: list[InputEvent],
+    env_file: Path | None,
+    *,
+    max_hops: int | None = None,
+    seed: int = 0,
+) -> Response:
+    """A run of ``events``, as the server-sent events the page reads (see ``run``)."""
+    return StreamingResponse(
+        run_events(model, events, max_hops=max_hops, seed=seed, env_file=env_file),
+        media_type="text/event-stream",
+        headers={**_NO_CACHE, "X-Accel-Buffering": "no"},
     )
 
 
@@ -168,6 +218,15 @@ async def _editor_request(request: Request) -> dict[str, Any] | None:
     if not isinstance(body.get("input"), str):
         return None
     return body
+
+
+async def _json_body(request: Request) -> dict[str, Any] | None:
+    """A JSON object request body, or None when it is not one."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _number(request: Request, name: str, default: int) -> int:

@@ -68,10 +68,16 @@ def read_editor_input(text: str, topology: Topology) -> list[InputEvent]:
 
 
 async def run_events(
-    topology: Topology, events: list[InputEvent], *, max_hops: int | None = None, seed: int = 0
+    topology: Topology,
+    events: list[InputEvent],
+    *,
+    max_hops: int | None = None,
+    seed: int = 0,
+    env_file: Path | None = None,
 ) -> AsyncGenerator[str, None]:
     """Run ``events`` through ``topology`` in a worker process and yield the run's
-    server-sent events, several in one string when they arrive together.
+    server-sent events, several in one string when they arrive together. ``env_file``
+    gives the values the topology keeps in AWS (default: ``.env`` beside it, if any).
 
     Closing or cancelling the iterator stops the worker and reaps it.
     """
@@ -96,7 +102,15 @@ async def run_events(
     finished = False
     try:
         try:
-            worker.stdin.write(request(str(topology.file), events, max_hops, seed))
+            worker.stdin.write(
+                request(
+                    str(topology.file),
+                    events,
+                    max_hops,
+                    seed,
+                    str(env_file) if env_file is not None else None,
+                )
+            )
             await worker.stdin.drain()
         except ConnectionError:
             pass  # the worker died at once: its stderr says why

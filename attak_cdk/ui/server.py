@@ -68,12 +68,14 @@ def serve(
     announce: Callable[[str], None] = print,
     connection: Connection | None = None,
     stack_name: str | None = None,
+    env_file: Path | None = None,
 ) -> None:
     """Serve the UI for the topology at ``path`` until Ctrl-C; ``announce`` gets the URL.
 
-    ``connection`` and ``stack_name`` say where its live view looks for the deployment.
+    ``connection`` and ``stack_name`` say where its live view looks for the deployment;
+    ``env_file`` gives its runs the values the topology keeps in AWS.
     """
-    app = create_app(path, connection, stack_name)
+    app = create_app(path, connection, stack_name, env_file)
     sock = listen(port)
     url = f"http://{HOST}:{sock.getsockname()[1]}/"
 

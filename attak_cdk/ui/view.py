@@ -89,6 +89,7 @@ def _document(topology: Topology, issues: list[Issue]) -> dict[str, Any]:
             "handler": processor.handler_spec or display_path(processor.file),
             "memory": processor.memory,
             "timeout": processor.timeout,
+            "schedule": processor.schedule.expression if processor.schedule else None,
             "issues": [],
         }
     edges: list[dict[str, Any]] = []

@@ -26,11 +26,13 @@ import sys
 import threading
 from base64 import b64decode, b64encode
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any
 
 from ..errors import AttakError
 from ..inputs import InputEvent, check_processors
 from ..project import check_topology
+from ..simulate.configuration import local_environments
 from ..simulate.memory import MemoryEngine
 from ..simulate.result import (
     Invocation,
@@ -52,10 +54,18 @@ def server_sent_event(kind: str, data: Any) -> str:
     return f"event: {kind}\ndata: {json.dumps(data, default=repr, separators=(',', ':'))}\n\n"
 
 
-def request(topology_file: str, events: list[InputEvent], max_hops: int | None, seed: int) -> bytes:
-    """The line the server writes to a worker's stdin to start a run."""
+def request(
+    topology_file: str,
+    events: list[InputEvent],
+    max_hops: int | None,
+    seed: int,
+    env_file: str | None = None,
+) -> bytes:
+    """The line the server writes to a worker's stdin to start a run; ``env_file`` gives
+    the values the topology keeps in AWS (``simulate/configuration.py``)."""
     document = {
         "topology": topology_file,
+        "env_file": env_file,
         # Raw record data (a dead letter replayed) travels as base64 in the JSON line.
         "events": [
             [*event[:3], None if event.raw is None else b64encode(event.raw).decode(), *event[4:]]
@@ -86,8 +96,13 @@ def run(document: dict[str, Any], send: Send) -> None:
             shown += 1
             send(server_sent_event("invocation", invocation_document(engine.result, invocation)))
 
+    env_file = document.get("env_file")
     engine = MemoryEngine(
-        topology, max_hops=document["max_hops"], seed=document["seed"], on_invocation=on_invocation
+        topology,
+        max_hops=document["max_hops"],
+        seed=document["seed"],
+        on_invocation=on_invocation,
+        environments=local_environments(topology, Path(env_file) if env_file else None),
     )
     result = engine.run(events)
     send(

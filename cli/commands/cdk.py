@@ -46,7 +46,7 @@ def synth(
     """
     from attak_cdk.output import check_writable_folder
     from attak_cdk.project import check_topology
-    from attak_cdk.review import granted, names, review_stacks
+    from attak_cdk.review import configured, granted, names, review_stacks
 
     topology, warnings = check_topology(path)
     check_writable_folder(
@@ -64,7 +64,7 @@ def synth(
     if print_template:
         print_yaml(loaded if len(loaded) > 1 else next(iter(loaded.values())))
         return
-    reviews = review_stacks(loaded, granted(topology))
+    reviews = review_stacks(loaded, granted(topology), configured(topology))
     if as_json:
         documents = [{**r.as_dict(), "template": str(templates[r.stack])} for r in reviews]
         print_json(documents[0] if len(documents) == 1 else {"stacks": documents})

@@ -51,6 +51,16 @@ def trigger(
         float,
         typer.Option(min=1, help="Seconds to wait for each result (--wait) and to follow logs."),
     ] = 60.0,
+    http: Annotated[
+        bool | None,
+        typer.Option(
+            "--http/--no-http",
+            help="Send the events of a processor with an HTTPS endpoint (http:) to its "
+            "function URL, signed with SigV4 (default when it has one); --no-http invokes "
+            "it directly; --http refuses a processor without one.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
     stack_name: StackNameOption = None,
     region: RegionOption = None,
@@ -59,9 +69,10 @@ def trigger(
 ) -> None:
     """Send input events to the deployed topology, each with a trace id.
 
-    An event for a processor with an ingest stream (input: stream) is written into that
-    stream; any other processor is invoked directly (asynchronously unless --wait).
-    Exits 1 when an event was not sent (or, with --wait, failed).
+    An event for a processor with an HTTPS endpoint (http:) is posted to its function
+    URL, signed with SigV4, and waits for its answer; one with an ingest stream (input:
+    stream) is written into that stream; any other processor is invoked directly
+    (asynchronously unless --wait). Exits 1 when an event was not sent (or failed).
 
     Example: attak trigger sample_topology --wait --follow
     """
@@ -78,7 +89,8 @@ def trigger(
     connection = aws_connection(region, profile, endpoint_url)
     deployment = find_deployment(connection, topology.name, stack_name)
     deployment_differs(path, differences(topology, deployment))
-    deliveries = live_trigger.plan(deployment, events)  # unknown processors fail before any send
+    # Unknown processors, and --http for one without a URL, fail before any send.
+    deliveries = live_trigger.plan(deployment, events, http=http)
     clients = (
         # One attempt: the runtime's emitter retries PutRecords itself, record by record.
         connection.client("kinesis", attempts=1),
@@ -89,8 +101,25 @@ def trigger(
     started = time.time()
     if not as_json:
         trigger_header(topology.name, deployment.stacks, len(events), wait)
+    urls = None
+    if any(d.via == "url" for d in deliveries):
+        from attak_cdk.live.url import UrlClient
+
+        with connection.errors("signing the requests to the HTTPS endpoints"):
+            credentials = connection.session.get_credentials()
+            urls = UrlClient(credentials, connection.region_name, timeout=timeout)
+    public = frozenset(
+        p.url for p in deployment.processors.values() if p.url and p.url_auth == "none"
+    )
     with TriggerProgress(len(deliveries), show=not as_json) as progress:
-        live_trigger.send(deliveries, *clients, wait=wait, on_delivery=progress)
+        live_trigger.send(
+            deliveries,
+            *clients,
+            wait=wait,
+            on_delivery=progress,
+            urls=urls,
+            public=public,
+        )
     if as_json:
         print_json(trigger_document(topology.name, deployment.stacks, deliveries))
     else:

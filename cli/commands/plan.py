@@ -59,7 +59,10 @@ def plan(
     ] = None,
     architecture: Annotated[
         str,
-        typer.Option(help="Lambda architecture to price: arm64 (what attak deploys) or x86_64."),
+        typer.Option(
+            help="Lambda architecture to price: arm64 (what attak deploys) or x86_64; a "
+            "processor's own architecture: setting wins."
+        ),
     ] = "arm64",
     prices: Annotated[
         Path | None,

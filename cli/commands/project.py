@@ -20,6 +20,8 @@ from ..render.graph import graph_dot, graph_mermaid, graph_text
 from ..render.project import scaffolded, schema_written, validated
 
 GraphFormat = Literal["text", "mermaid", "dot"]
+Template = Literal["hello", "clickstream"]
+"""``attak init --template``'s choices (``scaffold.TEMPLATES``; a test keeps them equal)."""
 
 
 def validate(path: PathArgument = Path(), as_json: JsonOption = False) -> None:
@@ -100,12 +102,19 @@ def init(
         str | None, typer.Option(help="Topology name (default: the folder's name).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite files that already exist.")] = False,
+    template: Annotated[
+        Template,
+        typer.Option(
+            help="hello: two processors to start from; clickstream: a real pipeline "
+            "(ingest stream, keyed streams, an S3 archive, a schedule)."
+        ),
+    ] = "hello",
 ) -> None:
-    """Create a working project: topology, processors, input.json and a test.
+    """Create a working project: topology, processors, input and a test.
 
     Example: attak init my-pipeline && attak simulate my-pipeline
     """
     from ..scaffold import scaffold
 
-    created = scaffold(directory, name=name, force=force)
+    created = scaffold(directory, name=name, force=force, template=template)
     scaffolded(directory, created)

@@ -11,6 +11,7 @@ from attak_cdk.settings import DEFAULT_MAX_HOPS
 from attak_cdk.simulate.interrupts import second_interrupt_ends_the_process
 
 from ..options import (
+    EnvFileOption,
     InputOption,
     JsonOption,
     PathArgument,
@@ -79,6 +80,16 @@ def simulate(
             parser=given_path,
         ),
     ] = None,
+    schedule_ticks: Annotated[
+        int,
+        typer.Option(
+            "--schedule-ticks",
+            min=0,
+            help="Fire each scheduled processor's schedule this many times, after the input "
+            "(its next firings from now, with its constant event or the scheduled time). "
+            "When every entry is scheduled, no input file is needed.",
+        ),
+    ] = 0,
     timeouts: Annotated[
         bool,
         typer.Option(
@@ -88,6 +99,7 @@ def simulate(
             "either way; use it for other debuggers or profiling).",
         ),
     ] = True,
+    env_file: EnvFileOption = None,
 ) -> None:
     """Run the topology locally with the runtime Lambda runs.
 
@@ -97,6 +109,8 @@ def simulate(
     Fix a handler and run its failed events again: --dead-letters-out letters.json,
     then --replay-dead-letters letters.json.
 
+    Run a schedule: --schedule-ticks 3 fires each scheduled processor three times.
+
     Example: attak simulate sample_topology --input events.jsonl --engine kinesis
     """
     import time
@@ -104,9 +118,16 @@ def simulate(
     from functools import partial
 
     from attak_cdk.errors import UsageError
-    from attak_cdk.inputs import default_input, read_inputs
+    from attak_cdk.inputs import (
+        default_input,
+        only_scheduled_entries,
+        read_inputs,
+        scheduled_events,
+    )
     from attak_cdk.project import check_topology
+    from attak_cdk.simulate.configuration import local_environments
     from attak_cdk.simulate.result import SimulationResult, document
+    from attak_cdk.validate import NEEDS_CONFIGURATION
 
     if engine == "memory" and endpoint_url is not None:
         raise UsageError("--endpoint-url needs --engine kinesis (the memory engine has none)")
@@ -126,12 +147,20 @@ def simulate(
             "--input and --replay-dead-letters"
         )
     topology, warnings = check_topology(path)
+    # Values kept in SSM or Secrets Manager, from here: a missing one stops the run now.
+    environments = local_environments(topology, env_file)
+    run = partial(run, environments=environments)
+    # With the values known, the engine imports each handler again (and says if it fails).
+    warnings = [w for w in warnings if w.code != NEEDS_CONFIGURATION]
     if replay_dead_letters is not None:
         from attak_cdk.simulate.replay import read_dead_letters
 
         events = read_dead_letters(replay_dead_letters, tuple(topology.processors))
     else:
-        events = read_inputs(input or default_input(topology.file), topology.processors)
+        file = input or default_input(topology.file)
+        ticks_only = input is None and schedule_ticks and only_scheduled_entries(topology)
+        events = [] if ticks_only and not file.exists() else read_inputs(file, topology.processors)
+    events += scheduled_events(topology, schedule_ticks)
     started = time.perf_counter()
     if as_json:
         with second_interrupt_ends_the_process():

@@ -10,6 +10,7 @@ import typer
 
 from ..options import (
     EndpointOption,
+    EnvFileOption,
     PathArgument,
     ProfileOption,
     RegionOption,
@@ -31,6 +32,7 @@ def ui(
     region: RegionOption = None,
     profile: ProfileOption = None,
     endpoint_url: EndpointOption = None,
+    env_file: EnvFileOption = None,
 ) -> None:
     """Debug a topology in your browser: its graph and issues, simulation runs, traces.
 
@@ -55,5 +57,6 @@ def ui(
         announce=announce,
         connection=aws_connection(region, profile, endpoint_url),
         stack_name=stack_name,
+        env_file=env_file,
     )
     sys.stdout.write("attak ui stopped\n")

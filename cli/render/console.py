@@ -13,8 +13,9 @@ from rich.console import Console
 
 # Piped output gets room for tables (rich would assume 80 columns); a terminal keeps its own.
 _PIPED_WIDTH = None if sys.stdout.isatty() else 120
-out = Console(highlight=False, soft_wrap=True, width=_PIPED_WIDTH)
-err = Console(stderr=True, highlight=False, soft_wrap=True, width=_PIPED_WIDTH)
+# No emoji codes: an ARN such as arn:aws:secretsmanager:...:secret:db would print ㊙.
+out = Console(highlight=False, soft_wrap=True, width=_PIPED_WIDTH, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=_PIPED_WIDTH, emoji=False)
 
 PREVIEW = 70
 """Characters of event data shown per line in a trace."""

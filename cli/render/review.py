@@ -41,21 +41,40 @@ def review(summary: Review, template_file: Path, names: dict[str, str]) -> None:
     out.print(resources)
     functions = table("processor", "memory", "timeout", "reads", "writes", left=("reads", "writes"))
     for f in summary.functions:
+        ways_in = [named(f.reads)] if f.reads else []
+        ways_in += [escape(f.endpoint)] if f.endpoint else []
         functions.add_row(
             named([f.logical_id]),
             f"{f.memory} MB",
             f"{f.timeout} s",
-            named(f.reads) or "[dim]direct invoke[/]",
+            ", ".join(ways_in) or "[dim]direct invoke[/]",
             named(f.writes) or "[dim]-[/]",
         )
     out.print()
     out.print(functions)
-    granting = [f for f in summary.functions if f.grants]
-    if granting:
-        out.print("\n[bold]granted by the topology[/] (beyond each function's own streams)")
-        for f in granting:
-            for words in f.grants:
-                out.print(f"  {named([f.logical_id])}: may {escape(words)}")
+    tuned = [f for f in summary.functions if f.settings]
+    if tuned:
+        out.print("\n[bold]function settings[/] (beyond attak's defaults)")
+        for f in tuned:
+            out.print(f"  {named([f.logical_id])}: {escape('; '.join(f.settings))}")
+    for title, lines in (
+        (
+            "[bold]granted by the topology[/] (beyond each function's own streams)",
+            [(f.logical_id, f"may {words}") for f in summary.functions for words in f.grants],
+        ),
+        (
+            "[bold]read at cold start[/] (from SSM and Secrets Manager, by the runtime)",
+            [(f.logical_id, words) for f in summary.functions for words in f.configuration],
+        ),
+        (
+            "[bold]scheduled[/] (EventBridge rules invoking a function)",
+            [(f.logical_id, f.schedule) for f in summary.functions if f.schedule],
+        ),
+    ):
+        if lines:
+            out.print(f"\n{title}")
+            for logical_id, words in lines:
+                out.print(f"  {named([logical_id])}: {escape(words)}")
     if summary.streams:
         streams = table(
             "stream",

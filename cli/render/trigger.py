@@ -30,6 +30,8 @@ def _delivery_text(delivery: Delivery) -> str:
         return f"[red]✗[/] {head}  {trace}  [red]{escape(delivery.error)}[/]"
     if delivery.via == "stream":
         how = "[dim]into its ingest stream[/]"
+    elif delivery.via == "url":
+        how = "[dim]done through its HTTPS endpoint[/]"
     elif delivery.result is not None:
         how = f"[dim]returned[/] {escape(preview(delivery.result))}"
     else:
@@ -82,8 +84,10 @@ def trigger_summary(deliveries: list[Delivery], seconds: float, path: Path) -> N
     failed = [d for d in deliveries if d.sent and d.error is not None]
     streamed = sum(1 for d in deliveries if d.sent and d.via == "stream")
     invoked = sum(1 for d in deliveries if d.sent and d.via == "invoke")
-    sent = f"{plural(streamed + invoked, 'event')} sent ({invoked} invoked, {streamed} into "
-    sent += f"ingest streams) in {seconds:.2f} s"
+    posted = sum(1 for d in deliveries if d.sent and d.via == "url")
+    through = f", {posted} through HTTPS endpoints" if posted else ""
+    sent = f"{plural(streamed + invoked + posted, 'event')} sent ({invoked} invoked, "
+    sent += f"{streamed} into ingest streams{through}) in {seconds:.2f} s"
     out.print()
     if unsent:
         out.print(f"[bold red]✗ {len(unsent)} of {len(deliveries)} events not sent;[/] {sent}")

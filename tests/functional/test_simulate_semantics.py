@@ -175,3 +175,24 @@ def test_a_failed_direct_invocation_is_a_failed_event_each_time_lambda_retries_i
         3,
         1,
     )
+
+
+def test_one_emit_fanned_out_to_two_streams_is_a_first_attempt_in_each(
+    write_project: WriteProject,
+) -> None:
+    # The memory engine queues one emit object into both streams: each consumer's call is
+    # that stream's first attempt, not a retry of the other's.
+    root = project(
+        write_project,
+        "name: fan\nprocessors: {spout: p/spout.py, left: p/sink.py, right: p/sink.py}\n"
+        "streams: [[spout, left], [spout, right]]\n",
+        spout=PASS_ON,
+        sink=SINK,
+    )
+    result = run_topology(root, [("spout", "a"), ("spout", "b")])
+
+    result.assert_ok()
+    consumers = [i for i in result.invocations if i.processor in ("left", "right")]
+    assert len(consumers) == 4
+    assert [(i.attempt, i.previous) for i in consumers] == [(1, None)] * 4
+    assert result.summary["left"]["retries"] == result.summary["right"]["retries"] == 0

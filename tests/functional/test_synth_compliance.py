@@ -1,10 +1,11 @@
 """The synthesized stack passes cdk-nag (AwsSolutions) and cfn-lint.
 
-Two topologies are synthesized once each: the sample, and a richer one with every shape
-attak generates (a direct entry, an ``input: stream`` ingest, topic streams, a provisioned
-stream, environment variables, more than five streams so they are created in waves, an
-alerts topic, grants with wildcards: a prefix, a table's indexes, and one the user wrote
-with its reason).
+Three topologies are synthesized once each: the sample, `attak init --template
+clickstream`'s project, and a richer one with every shape attak generates (a direct
+entry, an ``input: stream`` ingest, topic streams, a provisioned stream, environment
+variables, more than five streams so they are created in waves, an alerts topic, grants
+with wildcards: a prefix, a table's indexes, and one the user wrote with its reason, an
+HTTPS endpoint with IAM auth and a public one with its reason, schedules).
 
 cdk-nag 3 runs as an aws-cdk-lib validation plugin: ``app.synth()`` writes
 ``validation-report.json`` into the cloud assembly and, under pytest, raises
@@ -26,6 +27,7 @@ from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import ManualArgs, lint_file
 
 from attak_cdk.cdk.app import build_app
+from cli.scaffold import scaffold
 from tests.conftest import PASS_ON, REVERSE, SAMPLE, SINK
 
 NAG_PLUGIN = "AwsSolutions"
@@ -51,7 +53,9 @@ processors:
   spout:
     handler: processors/spout.py
     input: stream
+    http: true
     environment: {STAGE: test, GREETING: hello}
+    schedule: rate(5 minutes)
   reverse:
     handler: processors/reverse.py
     memory: 512
@@ -59,6 +63,11 @@ processors:
     environment: {COUNT: 3}
   audit:
     handler: processors/audit.py
+    http:
+      auth: none
+      cors: [https://audit.example.com]
+      reason: the auditors' form posts here from their browsers, which cannot sign requests
+    schedule: {every: "cron(0 8 ? * MON-FRI *)", event: {kind: daily}}
     grants:
       - s3: {bucket: rich-archive, prefix: audit/, access: write}
       - dynamodb: {table: sessions}
@@ -123,7 +132,15 @@ def rich(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize_with_nag("rich", root, tmp_path_factory.mktemp("rich-out"))
 
 
-@pytest.fixture(params=["sample", "rich"])
+@pytest.fixture(scope="module")
+def clickstream(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """`attak init --template clickstream`'s project, as a user gets it."""
+    root = tmp_path_factory.mktemp("clickstream") / "clicks"
+    scaffold(root, template="clickstream")
+    return synthesize_with_nag("clickstream", root, tmp_path_factory.mktemp("clickstream-out"))
+
+
+@pytest.fixture(params=["sample", "rich", "clickstream"])
 def synthesized(request: pytest.FixtureRequest) -> Synthesized:
     result: Synthesized = request.getfixturevalue(request.param)
     return result
@@ -161,6 +178,12 @@ def test_the_rich_topology_has_every_resource_shape(rich: Synthesized) -> None:
     variables = [f["Environment"]["Variables"] for f in functions]
     assert any(v.get("STAGE") == "test" for v in variables)
     assert "AuditGrantsPolicy" in "".join(resources)
+    urls = sorted(
+        v["Properties"]["AuthType"] for v in resources.values() if v["Type"] == "AWS::Lambda::Url"
+    )
+    assert urls == ["AWS_IAM", "NONE"]
+    rules = [v for v in resources.values() if v["Type"] == "AWS::Events::Rule"]
+    assert len(rules) == 2  # spout's and audit's schedules
 
 
 def test_a_wildcard_grant_is_acknowledged_with_the_users_reason(rich: Synthesized) -> None:

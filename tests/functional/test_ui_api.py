@@ -357,3 +357,43 @@ def test_replaying_letters_of_a_processor_not_in_the_topology_is_a_400(
     response = client(folder).post("/api/run", json={"dead_letters": [{"processor": "gone"}]})
     assert response.status_code == 400
     assert "replay: dead_letters[0]: unknown processor 'gone'" in response.json()["error"]
+
+
+SCHEDULED = """
+name: ticking
+processors:
+  report: {handler: p/a.py, schedule: {every: rate(1 hour), event: {kind: hourly}}}
+  plain: p/a.py
+"""
+
+
+def test_a_schedule_is_fired_from_the_page_with_its_event(write_project: WriteProject) -> None:
+    root = write_project({"topology.yml": SCHEDULED, "p/a.py": PASS_ON})
+    view = client(root).get("/api/topology").json()
+    schedules = {n["id"]: n["schedule"] for n in view["nodes"] if n["kind"] == "processor"}
+    assert schedules == {"report": "rate(1 hour)", "plain": None}  # the page's buttons
+    with client(root).stream(
+        "POST", "/api/schedule", json={"processor": "report", "ticks": 2}
+    ) as r:
+        assert r.status_code == 200, r.read()
+        events = parse_events("".join(r.iter_text()))
+    invoked = [(d["processor"], d["event"]) for kind, d in events if kind == "invocation"]
+    assert invoked == [("report", {"kind": "hourly"})] * 2
+    assert events[-1][1]["ok"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"processor": "plain"}, "processor 'plain' has no schedule to fire"),
+        ({"processor": "report", "ticks": 0}, "ticks must be a whole number from 1 to 100"),
+        ({"ticks": 1}, '{"processor": name, "ticks"?: 1}'),
+    ],
+)
+def test_firing_what_cannot_be_fired_is_a_400(
+    write_project: WriteProject, body: dict[str, Any], message: str
+) -> None:
+    root = write_project({"topology.yml": SCHEDULED, "p/a.py": PASS_ON})
+    response = client(root).post("/api/schedule", json=body)
+    assert response.status_code == 400
+    assert message in response.json()["error"]

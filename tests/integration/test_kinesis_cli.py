@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -28,6 +29,24 @@ def test_kinesis_engine_prints_the_memory_engines_document(kinesalite: str) -> N
     assert kinesis_doc["dead_letters"] == memory_doc["dead_letters"] == []
     assert kinesis_doc["engine"]["endpoint"] == kinesalite
     assert "engine" not in memory_doc
+
+
+def test_kinesis_engine_fires_schedules_as_the_memory_engine(
+    kinesalite: str, tmp_path: Path
+) -> None:
+    (tmp_path / "p.py").write_text("def handler(event, context):\n    context.emit('t', event)\n")
+    (tmp_path / "topology.yml").write_text(
+        "name: ticking\nprocessors:\n"
+        "  report: {handler: p.py, schedule: {every: rate(1 hour), event: {kind: hourly}}}\n"
+        "  sink: p.py\nstreams:\n  - [report, sink]\n"
+    )
+    ticks = ["simulate", str(tmp_path), "--json", "--schedule-ticks", "2"]
+    over_kinesis = runner.invoke(app, [*ticks, "--engine", "kinesis", "--endpoint-url", kinesalite])
+    in_memory = runner.invoke(app, ticks)
+    assert over_kinesis.exit_code == in_memory.exit_code == 0, over_kinesis.output
+    kinesis_doc, memory_doc = json.loads(over_kinesis.stdout), json.loads(in_memory.stdout)
+    assert kinesis_doc["emitted"] == memory_doc["emitted"]
+    assert kinesis_doc["emitted"]["sink"]["t"] == [{"kind": "hourly"}] * 2
 
 
 def test_kinesis_engine_starts_its_own_emulator() -> None:

@@ -139,6 +139,7 @@ async function loadTopology(keepInput) {
     if (!view.ok) $("run").title = "Fix the topology's errors first (listed above the graph)";
   }
   drawGraph(view);
+  showScheduleButtons(view);
   showIssues(view); // after drawing: each issue links to the node it is shown on
   // A view the user chose survives a Reload, of the topology or of the page.
   if (!state.cameraMoved && !restoreCamera()) fit();
@@ -632,7 +633,7 @@ function resetRun() {
 
 // The run's body: the editor's input, or (the "Replay dead letters" button) the last
 // run's dead letters, each sent back into the stream it was read from.
-async function run(body = null) {
+async function run(body = null, url = "/api/run") {
   if (state.running) {
     // Closing the event stream stops the run: the server ends its process.
     state.running.abort();
@@ -646,7 +647,7 @@ async function run(body = null) {
   $("run-state").textContent = "running…";
   const started = performance.now();
   try {
-    const response = await fetch("/api/run", {
+    const response = await fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body || { input: editorInput() }),
@@ -684,6 +685,21 @@ async function run(body = null) {
     showRunning(false);
     finishRecord($("run-state").textContent);
   }
+}
+
+// A button per scheduled processor: fires its schedule once, as simulate --schedule-ticks 1.
+function showScheduleButtons(view) {
+  const scheduled = view.nodes.filter((node) => node.kind === "processor" && node.schedule);
+  $("schedules").replaceChildren(
+    ...scheduled.map((node) =>
+      el("button", {
+        class: "chip",
+        title: `Fire ${node.schedule} once, with the event EventBridge would send`,
+        onclick: () => run({ processor: node.id }, "/api/schedule"),
+      }, `⏱ fire ${node.id}`),
+    ),
+  );
+  $("schedules").hidden = scheduled.length === 0;
 }
 
 function showRunning(running) {
