@@ -7,7 +7,9 @@
 ``POST /api/run``       body ``{"input": "<input.json text>", "max_hops"?, "seed"?}``: runs
                         the simulation and answers with its server-sent events (see
                         ``run``); a bad input or a topology with errors is a 400 with
-                        ``{"error": message}``; the page cancels a run by closing it
+                        ``{"error": message}`` (and ``"topology_errors": true`` when the
+                        file on disk is what is wrong: the page reads it again to show
+                        where); the page cancels a run by closing it
 ``POST /api/schedule``  body ``{"processor": name, "ticks"?: 1}``: fires that processor's
                         schedule as ``attak simulate --schedule-ticks`` does (its next
                         firings, with its constant event or the scheduled time) and
@@ -113,6 +115,8 @@ def create_app(
                 events = letter_events(body["dead_letters"], "replay", tuple(model.processors))
             else:
                 events = read_editor_input(body["input"], model)
+        except TopologyError as exc:  # edited since the page read it, say
+            return _bad_request(exc.message, topology_errors=True)
         except AttakError as exc:
             return _bad_request(exc.message)
         return _streamed(model, events, env_file, max_hops=max_hops, seed=seed)
@@ -129,6 +133,8 @@ def create_app(
         try:
             model = await run_in_threadpool(_runnable, file)
             await run_in_threadpool(local_environments, model, env_file)
+        except TopologyError as exc:
+            return _bad_request(exc.message, topology_errors=True)
         except AttakError as exc:
             return _bad_request(exc.message)
         processor = model.processors.get(name)
@@ -244,6 +250,8 @@ def _live_answer(read: Callable[[], dict[str, Any]]) -> Response:
         return JSONResponse({"error": exc.message}, status_code=502, headers=_NO_CACHE)
 
 
-def _bad_request(message: str) -> Response:
+def _bad_request(message: str, *, topology_errors: bool = False) -> Response:
     body: dict[str, Any] = {"error": message}
+    if topology_errors:
+        body["topology_errors"] = True
     return JSONResponse(body, status_code=400, headers=_NO_CACHE)

@@ -105,6 +105,7 @@ def _document(topology: Topology, issues: list[Issue]) -> dict[str, Any]:
             },
         )
     edges: list[dict[str, Any]] = []
+    on_loop = _loop_pairs(topology)
     for stream in topology.streams:
         for end in (stream.source, stream.target):
             if end not in nodes:  # named by a stream, defined nowhere: drawn as a ghost
@@ -119,6 +120,8 @@ def _document(topology: Topology, issues: list[Issue]) -> dict[str, Any]:
                 "topic": stream.topic,
                 "shards": stream.settings.shards,
                 "batch_size": stream.settings.batch_size,
+                "retry_attempts": stream.settings.retry_attempts,
+                "on_loop": (stream.source, stream.target) in on_loop,
                 "issues": [],
             }
         )
@@ -174,6 +177,15 @@ def _document(topology: Topology, issues: list[Issue]) -> dict[str, Any]:
         "width": round(layout.width, 1),
         "height": round(layout.height, 1),
     }
+
+
+def _loop_pairs(topology: Topology) -> set[tuple[str, str]]:
+    """Every (source, target) pair of a stream on a loop: drawn dashed, as ``attak graph``
+    draws them in Mermaid and dot (a self-loop is a loop of one)."""
+    pairs: set[tuple[str, str]] = set()
+    for loop in graph.cycles(topology):
+        pairs.update(zip(loop, [*loop[1:], loop[0]], strict=True))
+    return pairs
 
 
 def _place(nodes: dict[str, dict[str, Any]], edges: list[dict[str, Any]], layout: Layout) -> None:

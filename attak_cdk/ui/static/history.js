@@ -5,8 +5,9 @@
 const HISTORY_SIZE = 10; // runs kept, newest first; each holds what its page showed
 const history = { runs: [], recording: null };
 
-function beginRecord(input) {
-  history.recording = { input, at: new Date(), invocations: [], end: null, failed: null, outcome: "" };
+function beginRecord(input, letters) {
+  // letters: how many dead letters the run replays (its input then, not the editor's).
+  history.recording = { input, letters, at: new Date(), invocations: [], end: null, failed: null, outcome: "" };
 }
 
 function recordEvent(kind, data) {
@@ -29,7 +30,7 @@ function finishRecord(outcome) {
 }
 
 function runLabel(record) {
-  const time = record.at.toLocaleTimeString();
+  const time = record.at.toLocaleTimeString() + (record.letters ? ` · ↻ ${plural(record.letters, "dead letter")}` : "");
   if (record.failed && !record.end) return `${time} · ✗ could not run`;
   if (!record.end) return `${time} · ■ stopped after ${plural(record.invocations.length, "invocation")}`;
   const mark = record.end.ok ? "✓" : "✗";
@@ -48,12 +49,13 @@ function showPastRun(index) {
   const record = history.runs[index];
   if (!record || state.running) return;
   resetRun();
-  $("input").value = record.input;
+  if (!record.letters) putInput(record.input); // what this run was given, the user's text kept
   addInvocations(record.invocations, true);
   if (record.end) finishRun(record.end);
   else if (record.failed) showInputError(record.failed);
   else markUnfinished();
-  $("run-state").textContent = index === 0 ? record.outcome : `${record.outcome} · run of ${record.at.toLocaleTimeString()}`;
+  const what = record.letters ? ` · replay of ${plural(record.letters, "dead letter")}` : "";
+  $("run-state").textContent = (index === 0 ? record.outcome : `${record.outcome} · run of ${record.at.toLocaleTimeString()}`) + what;
 }
 
 $("history").addEventListener("change", (event) => showPastRun(Number(event.target.value)));

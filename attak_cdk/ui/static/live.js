@@ -152,7 +152,7 @@ async function sendLive() {
     const response = await fetch("/api/live/trigger", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ input: $("input").value }),
+      body: JSON.stringify({ input: editorInput() }),
     });
     const answer = await response.json();
     if (!response.ok) {
@@ -295,22 +295,14 @@ function showLiveNodes() {
       node.counts.textContent = live.status && live.status.deployed ? "not deployed" : "";
       continue;
     }
-    const part = (text, bad) => {
-      const span = svg("tspan", bad ? { class: "bad" } : {});
-      span.textContent = text;
-      node.counts.append(span);
-    };
-    part(`${compact(m.invocations)} inv`);
-    part(" · ");
-    part(`${compact(m.errors)} err`, m.errors > 0);
-    if (m.iterator_age_ms !== null) {
-      part(" · ");
-      part(`age ${ageText(m.iterator_age_ms)}`, m.iterator_age_ms >= 60000);
-    }
-    if (m.dead_letters) {
-      part(" · ");
-      part(`${compact(m.dead_letters)} dlq`, true);
-    }
+    // What does not fit is in the table beside the graph: a calm iterator age first.
+    const late = m.iterator_age_ms !== null && m.iterator_age_ms >= 60000;
+    showCounts(node, [
+      [`${compact(m.invocations)} inv`, false, 2],
+      [`${compact(m.errors)} err`, m.errors > 0, m.errors > 0 ? 3 : 1],
+      m.iterator_age_ms === null ? null : [`age ${ageText(m.iterator_age_ms)}`, late, late ? 3 : 0],
+      m.dead_letters ? [`${compact(m.dead_letters)} dlq`, true, 4] : null,
+    ]);
   }
 }
 

@@ -5,6 +5,15 @@
 const SVG = "http://www.w3.org/2000/svg";
 const MAX_DOTS = 40; // records drawn travelling at once; more would only blur together
 const DOT_MS = 650;
+// Text on the graph is never drawn smaller than this on screen: zoomed out further, the
+// text keeps this size and says less (a node its name only; its counts are in its tooltip
+// and in the panel a click opens).
+const MIN_TEXT_PX = 11;
+const NAME_PX = 13; // a node's name at 1:1 (ui.css's sizes are the same)
+const TEXT_PX = 11; // its counts, and the streams' labels
+// An input larger than this is held by the page, not shown in the editor: a browser's text
+// area takes seconds to draw 100,000 lines, and seconds again at every change.
+const LARGE_INPUT = 256 * 1024;
 
 const state = {
   view: null, // the topology document from /api/topology
@@ -14,6 +23,7 @@ const state = {
   invocations: new Map(), // id -> invocation
   rows: new Map(), // id -> <li>
   children: new Map(), // id -> [child ids]
+  laterAttempt: new Map(), // id -> the invocation that tried the same record next
   byTrace: new Map(), // trace -> [ids]
   counts: new Map(), // processor -> {invocations, errors, emits, seconds, dead, failed, retries}
   carried: new Map(), // edge id -> records
@@ -28,6 +38,10 @@ const state = {
   camera: { x: 0, y: 0, w: 1, h: 1 },
   cameraMoved: false, // the user zoomed or panned: Reload, Replay and resizes keep the view
   graphBox: null, // the graph's size on screen when the camera was last set
+  textScale: 0, // screen pixels per graph unit the text was last sized for
+  placedInput: null, // the text the page itself last put in the input editor
+  heldInput: null, // {name, text}: a large input, run as the editor's text would be
+  savedInput: null, // what the user had typed there before the page replaced it
 };
 
 // Invocations arrive faster than the screen refreshes (thousands a second): they are
@@ -116,7 +130,10 @@ async function loadTopology(keepInput) {
     status.textContent = "✓ valid";
     status.className = "status ok";
   }
-  if (!keepInput) $("input").value = view.input;
+  if (!keepInput) {
+    setInput(view.input, "input.json");
+    state.placedInput = view.input;
+  }
   if (!state.running) {
     showRunning(false);
     if (!view.ok) $("run").title = "Fix the topology's errors first (listed above the graph)";
@@ -124,7 +141,8 @@ async function loadTopology(keepInput) {
   drawGraph(view);
   showScheduleButtons(view);
   showIssues(view); // after drawing: each issue links to the node it is shown on
-  if (!state.cameraMoved) fit(); // a view the user chose survives a Reload
+  // A view the user chose survives a Reload, of the topology or of the page.
+  if (!state.cameraMoved && !restoreCamera()) fit();
   applyCounts();
   if (state.mode === "live") showLiveNodes();
 }
@@ -198,6 +216,7 @@ function drawGraph(view) {
   root.append(scene);
   // Nodes first, so each issue lookup below finds them; drawn above the edges.
   for (const node of view.nodes) nodeLayer.append(drawNode(node));
+  for (const node of state.nodes.values()) labelNode(node); // measured in the page's font
   for (const edge of view.edges) edgeLayer.append(drawEdge(edge));
   if (view.nodes.length === 0) {
     nodeLayer.append(
@@ -223,7 +242,6 @@ function drawNode(node) {
   const radius = node.kind === "sink" ? node.height / 2 : 8;
   group.append(svg("rect", { width: node.width, height: node.height, rx: radius, ry: radius }));
   const name = svg("text", { class: "name", x: 14, y: 21 });
-  name.textContent = clip(node.label, node.width - 28);
   group.append(name);
   const counts = svg("text", { class: "counts", x: 14, y: 39 });
   if (node.kind === "sink") counts.textContent = "⇥ sink";
@@ -237,8 +255,13 @@ function drawNode(node) {
       svg(
         "g",
         { class: "badge", transform: `translate(${node.width - 2},2)` },
-        svg("circle", { r: 10, fill: error ? "#ff6b6b" : "#f3c14f" }),
-        svg("text", { y: 4 }, String(node.issues.length)),
+        // Scaled with the text (ui.css), so its number stays readable zoomed out.
+        svg(
+          "g",
+          { class: "mark" },
+          svg("circle", { r: 10, fill: error ? "#ff6b6b" : "#f3c14f" }),
+          svg("text", { y: 4 }, String(node.issues.length)),
+        ),
       ),
     );
   }
@@ -249,8 +272,67 @@ function drawNode(node) {
     event.stopPropagation();
     selectNode(node.id);
   });
-  state.nodes.set(node.id, { data: node, group, counts, rect: group.firstChild, title });
+  const entry = { data: node, group, name, counts, rect: group.firstChild, title };
+  state.nodes.set(node.id, entry);
   return group;
+}
+
+function labelNode(node) {
+  // The name, cut to the node's width at the size it is drawn now; when the counts are
+  // hidden (zoomed out), alone and centred in the node.
+  const { data, name } = node;
+  const size = textSize(NAME_PX);
+  const simplified = textSize(TEXT_PX) > TEXT_PX;
+  const inset = simplified ? 8 : 14;
+  name.setAttribute("x", inset);
+  name.setAttribute("y", simplified ? data.height / 2 + size * 0.36 : 21);
+  name.textContent = fitText(data.label, data.width - 2 * inset, size, name);
+}
+
+const measure = { context: null, fonts: new Map() }; // element class -> its font, SIZE left open
+
+function textWidth(text, size, element) {
+  // The width of ``text`` at ``size`` in the element's own font, measured on a canvas
+  // (no layout of the page).
+  if (!measure.context) measure.context = document.createElement("canvas").getContext("2d");
+  const kind = element.getAttribute("class");
+  if (!measure.fonts.has(kind)) {
+    const style = getComputedStyle(element);
+    measure.fonts.set(kind, `${style.fontWeight} SIZEpx ${style.fontFamily}`);
+  }
+  measure.context.font = measure.fonts.get(kind).replace("SIZE", size);
+  return measure.context.measureText(text).width;
+}
+
+function fitText(text, width, size, element) {
+  // ``text`` cut with "…" to fit ``width`` at ``size``: a name never runs past its node.
+  if (textWidth(text, size, element) <= width) return text;
+  let fits = text.length - 1;
+  while (fits > 1 && textWidth(text.slice(0, fits) + "…", size, element) > width) fits -= 1;
+  return text.slice(0, fits) + "…";
+}
+
+function textSize(px) {
+  // The size, in graph units, that text of ``px`` pixels is drawn at: its own at 1:1 and
+  // closer, MIN_TEXT_PX on screen when zoomed out.
+  const scale = state.textScale || 1;
+  return Math.max(px, MIN_TEXT_PX / scale);
+}
+
+function sizeText() {
+  // Called whenever the camera moves: the text is sized again once the scale changes.
+  const box = state.graphBox;
+  if (!box) return;
+  const scale = box.width / state.camera.w;
+  if (Math.abs(scale - state.textScale) < 0.002 * scale) return;
+  state.textScale = scale;
+  const root = $("graph");
+  root.style.setProperty("--name-size", `${textSize(NAME_PX)}px`);
+  root.style.setProperty("--text-size", `${textSize(TEXT_PX)}px`);
+  root.style.setProperty("--mark-scale", textSize(TEXT_PX) / TEXT_PX);
+  root.classList.toggle("simplified", textSize(TEXT_PX) > TEXT_PX);
+  for (const node of state.nodes.values()) labelNode(node);
+  for (const edge of state.edges.values()) placeLabel(edge);
 }
 
 function tooltip(node) {
@@ -260,8 +342,9 @@ function tooltip(node) {
   return lines.join("\n");
 }
 
-function clip(text, width) {
-  const fits = Math.max(4, Math.floor(width / 7.6));
+function clip(text, width, size = NAME_PX) {
+  // 0.585 em: the mean width of a character of the page's sans-serif font.
+  const fits = Math.max(4, Math.floor(width / (size * 0.585)));
   return text.length > fits ? text.slice(0, fits - 1) + "…" : text;
 }
 
@@ -288,6 +371,9 @@ function loopPath(points) {
 function drawEdge(edge) {
   const classes = ["edge", edge.kind, severityClass(edge.issues)];
   if (edge.back) classes.push("back");
+  // Every stream on a loop is dashed, a processor's stream to itself too (as attak graph
+  // draws them); the one closing the loop is also drawn back, right to left.
+  if (edge.loop || edge.on_loop) classes.push("loop");
   const group = svg("g", { class: classes.filter(Boolean).join(" "), "data-edge": edge.id });
   const d = edge.loop ? loopPath(edge.points) : edgePath(edge.points, edge.back);
   const path = svg("path", { d, "marker-end": "url(#arrow)" });
@@ -297,16 +383,16 @@ function drawEdge(edge) {
   let label = null;
   if (edge.kind === "stream") {
     label = svg("g", { class: "label" + (edge.issues.some((i) => i.severity === "error") ? " bad" : "") });
-    const text = svg("text", { "text-anchor": "middle" });
+    const text = svg("text", { "text-anchor": "middle", "dominant-baseline": "central" });
     text.append(svg("tspan", {}, ""), svg("tspan", { class: "count" }, ""));
-    text.firstChild.textContent = (edge.issues.length ? "⚠ " : "") + clip(topic, 150);
+    text.firstChild.textContent = (edge.issues.length ? "⚠ " : "") + clip(topic, 150, TEXT_PX);
     label.append(svg("rect", { rx: 4, ry: 4 }), text);
     group.append(label);
   }
   const title = svg("title");
   title.textContent = [edge.stream ?? `sink: ${edge.topic}`, ...edge.issues.map((i) => `${i.severity}: ${i.message}`)].join("\n");
   group.append(title);
-  const entry = { data: edge, group, path, label, middle: null, length: null };
+  const entry = { data: edge, group, path, label, middle: null, length: null, bbox: null };
   if (label) Object.assign(entry, { text: label.lastChild, box: label.firstChild, count: label.lastChild.lastChild });
   state.edges.set(edge.id, entry);
   if (edge.stream) state.edgeByStream.set(edge.stream, edge.id);
@@ -333,18 +419,52 @@ function placeLabels() {
   // Writes first, then every read, then the writes that depend on them: one layout in all.
   for (const edge of edges) {
     if (!edge.middle) edge.middle = edge.path.getPointAtLength(pathLength(edge) / 2);
-    edge.label.style.display = edge.text.textContent.trim() ? "" : "none";
+    edge.shown = Boolean(edge.text.textContent.trim());
+    edge.label.style.display = edge.shown ? "" : "none";
     edge.text.setAttribute("x", edge.middle.x);
-    edge.text.setAttribute("y", edge.middle.y + 4);
+    edge.text.setAttribute("y", edge.middle.y);
   }
   const boxes = edges.map((edge) => edge.text.getBBox());
   edges.forEach((edge, i) => {
-    const box = boxes[i];
-    edge.box.setAttribute("x", box.x - 5);
-    edge.box.setAttribute("y", box.y - 2);
-    edge.box.setAttribute("width", box.width + 10);
-    edge.box.setAttribute("height", box.height + 4);
+    edge.bbox = boxes[i]; // at the middle of its path
   });
+  separateLabels();
+}
+
+function separateLabels() {
+  // Labels sit at the middle of their stream; where two would overlap (streams of
+  // different topics between the same processors run side by side), the lower one moves
+  // down until it clears the other. Every label is placed again, as moving one may free
+  // or take another's place.
+  const pad = { x: 5 * (textSize(TEXT_PX) / TEXT_PX), y: 2 * (textSize(TEXT_PX) / TEXT_PX) };
+  const shown = [];
+  for (const edge of state.edges.values()) {
+    if (edge.label && edge.bbox && edge.shown && edge.path.isConnected) shown.push(edge);
+  }
+  shown.sort((a, b) => a.bbox.y - b.bbox.y || a.bbox.x - b.bbox.x);
+  const placed = [];
+  for (const edge of shown) {
+    const b = edge.bbox;
+    const box = { left: b.x - pad.x, right: b.x + b.width + pad.x, top: b.y - pad.y, bottom: b.y + b.height + pad.y };
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const other of placed) {
+        const apart = box.right <= other.left || other.right <= box.left || box.bottom <= other.top || other.bottom <= box.top;
+        if (apart) continue;
+        const down = other.bottom + 1 - box.top;
+        box.top += down;
+        box.bottom += down;
+        moved = true;
+      }
+    }
+    placed.push(box);
+    const shift = box.top - (b.y - pad.y);
+    edge.text.setAttribute("y", edge.middle.y + shift);
+    edge.box.setAttribute("x", box.left);
+    edge.box.setAttribute("y", box.top);
+    edge.box.setAttribute("width", box.right - box.left);
+    edge.box.setAttribute("height", box.bottom - box.top);
+  }
 }
 
 // --- pan and zoom ------------------------------------------------------------------------
@@ -353,6 +473,42 @@ function setCamera(camera, moved = true) {
   state.camera = camera;
   state.cameraMoved = moved;
   $("graph").setAttribute("viewBox", `${camera.x} ${camera.y} ${camera.w} ${camera.h}`);
+  sizeText();
+  saveCamera();
+}
+
+// A view the user chose is kept for the tab's life, so reloading the page (not only
+// the topology) keeps it too; Fit forgets it.
+function cameraKey() {
+  return state.view ? `attak-ui-camera:${state.view.file}` : null;
+}
+
+function saveCamera() {
+  const key = cameraKey();
+  const box = state.graphBox;
+  if (!key || !box) return;
+  try {
+    if (!state.cameraMoved) sessionStorage.removeItem(key);
+    else sessionStorage.setItem(key, JSON.stringify({ x: state.camera.x, y: state.camera.y, scale: box.width / state.camera.w }));
+  } catch (_) {
+    // storage refused (a private window): the view is kept until the page reloads
+  }
+}
+
+function restoreCamera() {
+  // The view this tab last chose for this topology, at the same scale, its top left corner
+  // where it was; false when there is none.
+  let saved = null;
+  try {
+    saved = JSON.parse(sessionStorage.getItem(cameraKey()) || "null");
+  } catch (_) {
+    return false;
+  }
+  const box = $("graph").getBoundingClientRect();
+  if (!saved || !(saved.scale > 0) || !box.width || !box.height) return false;
+  state.graphBox = { width: box.width, height: box.height };
+  setCamera({ x: saved.x, y: saved.y, w: box.width / saved.scale, h: box.height / saved.scale });
+  return true;
 }
 
 function fit() {
@@ -372,8 +528,9 @@ function fit() {
 
 function keepScale(width, height) {
   // The graph's pane changed size (the detail drawer opened or closed, the window was
-  // resized): the same scale about the same centre, so a zoom is not undone. A view the
-  // user never moved is fitted again instead.
+  // resized): the same scale and the same top left corner, which stays where it is on
+  // screen, so nothing the user looks at moves. A view the user never moved is fitted
+  // again instead.
   const before = state.graphBox;
   if (!state.cameraMoved || !before) {
     fit();
@@ -384,7 +541,7 @@ function keepScale(width, height) {
   const w = width / scale;
   const h = height / scale;
   state.graphBox = { width, height };
-  setCamera({ x: c.x + (c.w - w) / 2, y: c.y + (c.h - h) / 2, w, h });
+  setCamera({ x: c.x, y: c.y, w, h });
 }
 
 function zoom(factor, cx, cy) {
@@ -455,6 +612,7 @@ function resetRun() {
   state.invocations.clear();
   state.rows.clear();
   state.children.clear();
+  state.laterAttempt.clear();
   state.byTrace.clear();
   state.counts.clear();
   state.carried.clear();
@@ -483,7 +641,7 @@ async function run(body = null, url = "/api/run") {
     return;
   }
   resetRun();
-  beginRecord($("input").value);
+  beginRecord(editorInput(), body && body.dead_letters ? body.dead_letters.length : 0);
   const controller = new AbortController();
   state.running = controller;
   showRunning(true);
@@ -493,18 +651,23 @@ async function run(body = null, url = "/api/run") {
     const response = await fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body || { input: $("input").value }),
+      body: JSON.stringify(body || { input: editorInput() }),
       signal: controller.signal,
     });
     if (!response.ok) {
       let message = response.statusText;
+      let refusal = {};
       try {
-        message = (await response.json()).error || message;
+        refusal = await response.json();
+        message = refusal.error || message;
       } catch (_) {
         // not JSON: keep the status text
       }
       showInputError(message);
+      recordEvent("failed", { message }); // the history keeps the input that was refused
       $("run-state").textContent = "";
+      // The file on disk has errors now: the graph and the issues above it show them.
+      if (refusal.topology_errors) loadTopology(true);
       return;
     }
     await readEvents(response.body);
@@ -642,6 +805,15 @@ function addInvocations(batch, quiet) {
     }
     if (!state.byTrace.has(invocation.trace)) state.byTrace.set(invocation.trace, []);
     state.byTrace.get(invocation.trace).push(invocation.id);
+    if (invocation.previous !== null && invocation.previous !== undefined) {
+      state.laterAttempt.set(invocation.previous, invocation.id);
+      // Failures only: a record is one row, its latest attempt's; the earlier one goes.
+      const earlier = state.rows.get(invocation.previous);
+      if (failuresOnly() && earlier && !earlier.classList.contains("hidden")) {
+        earlier.classList.add("hidden");
+        state.visible -= 1;
+      }
+    }
 
     const count = counter(invocation.processor);
     count.invocations += 1;
@@ -678,22 +850,25 @@ function invocationRow(invocation) {
     flow.append(el("span", { class: "arrow" }, " → "), preview(first.data, 40) + more);
   }
   const attempt = invocation.attempt > 1 ? ` (attempt ${invocation.attempt})` : "";
+  const error = invocation.error ? invocation.error.message : null;
   const row = el(
     "li",
     {
-      class: invocation.error ? "failed" : "",
+      class: error ? "failed" : "",
       "data-invocation": invocation.id,
       "data-processor": invocation.processor,
-      title: `${invocation.processor} ← ${invocation.from ?? "input"}${attempt}`,
+      title: `${invocation.processor} ← ${invocation.from ?? "input"}${attempt}` + (error ? `\n${error}` : ""),
       onclick: () => selectInvocation(invocation.id),
     },
     el("span", { class: "id" }, "#" + invocation.id),
-    el("span", {}, el("span", { class: "proc" }, invocation.processor + attempt + " "), flow),
+    el("span", { class: "what" }, el("span", { class: "proc" }, invocation.processor + attempt + " "), flow),
     el("span", { class: "ms" }, ms(invocation.seconds)),
-    // The error on a line of its own, wrapped: the reason is what a failed row is read for.
-    invocation.error ? el("span", { class: "why" }, clipText(invocation.error.message, 300)) : null,
+    // The error on a line of its own, wrapped, whole: the reason is what a failed row is
+    // read for (a message of pages is cut there; the detail shows it all).
+    error ? el("span", { class: "why" }, clipText(error, 4000)) : null,
   );
-  if (!shown(invocation)) row.classList.add("hidden");
+  if (shown(invocation)) groupAttempts(row, invocation);
+  else row.classList.add("hidden");
   return row;
 }
 
@@ -703,21 +878,13 @@ function updateNode(processor) {
   if (!node) return;
   const count = state.counts.get(processor);
   if (!count) return;
-  node.counts.replaceChildren();
-  const part = (text, bad) => {
-    const span = svg("tspan", bad ? { class: "bad" } : {});
-    span.textContent = text;
-    node.counts.append(span);
-  };
-  part(`${compact(count.invocations)} inv`);
-  part(" · ");
-  part(`${compact(count.errors)} err`, count.errors > 0);
-  part(" · ");
-  part(`${compact(count.emits)} out`);
-  if (count.dead) {
-    part(" · ");
-    part(`${compact(count.dead)} dead`, true);
-  }
+  // No errors is the least telling count, then the emits, the invocations.
+  showCounts(node, [
+    [`${compact(count.invocations)} inv`, false, 1],
+    [`${compact(count.errors)} err`, count.errors > 0, count.errors > 0 ? 2 : -1],
+    [`${compact(count.emits)} out`, false, 0],
+    count.dead ? [`${compact(count.dead)} dead`, true, 3] : null,
+  ]);
   node.group.classList.toggle("failed", count.errors > 0);
   node.title.textContent =
     tooltip(node.data) +
@@ -725,6 +892,24 @@ function updateNode(processor) {
     `${plural(count.failed, "failed event")}, ${plural(count.retries, "retry", "retries")}, ` +
     `${plural(count.emits, "emit")}, ${plural(count.dead, "dead letter")}; ` +
     `${ms(count.seconds)} in the handler`;
+}
+
+function showCounts(node, parts) {
+  // parts: [text, bad, rank] (or null); the line of counts under a node's name. Counts that
+  // do not fit on the node are left to its tooltip, the lowest rank first: never drawn
+  // past its edge.
+  const kept = parts.filter(Boolean);
+  const room = node.data.width - 20;
+  const line = () => kept.map((part) => part[0]).join(" · ");
+  while (kept.length > 1 && textWidth(line(), TEXT_PX, node.counts) > room) {
+    const least = kept.reduce((a, b) => (b[2] < a[2] ? b : a));
+    kept.splice(kept.indexOf(least), 1);
+  }
+  node.counts.replaceChildren();
+  kept.forEach(([text, bad], i) => {
+    if (i) node.counts.append(svg("tspan", {}, " · "));
+    node.counts.append(svg("tspan", bad ? { class: "bad" } : {}, text));
+  });
 }
 
 function updateEdge(edgeId) {
@@ -851,19 +1036,27 @@ function finishRun(end) {
   $("dead-letters-pane").hidden = end.dead_letters.length === 0;
   state.deadLetters = end.dead_letters;
   $("dead-letter-count").textContent = `(${end.dead_letters.length})`;
-  letters.style.paddingLeft = `${String(end.dead_letters.length).length + 2}ch`;
+  // Numbered by the page, in a column as wide as the largest number: never cut.
+  letters.style.setProperty("--number-width", `${String(end.dead_letters.length).length + 1}ch`);
   const items = document.createDocumentFragment();
-  for (const letter of end.dead_letters) {
+  end.dead_letters.forEach((letter, i) => {
     items.append(
       el(
         "li",
-        { onclick: () => letter.invocation && selectInvocation(letter.invocation) },
-        `${letter.processor} ← ${letter.source}: ${preview(letter.event, 40)}`,
-        el("div", { class: "muted" }, `${letter.error} (after ${plural(letter.attempts, "attempt")})`),
+        { title: letter.error, onclick: () => letter.invocation && selectInvocation(letter.invocation) },
+        el("span", { class: "n" }, `${i + 1}.`),
+        el(
+          "div",
+          {},
+          el("div", { class: "what" }, `${letter.processor} ← ${letter.source}: ${preview(letter.event, 40)}`),
+          el("div", { class: "error" }, clipText(letter.error, 4000)),
+          el("div", { class: "muted" }, `after ${plural(letter.attempts, "attempt")} · trace ${letter.trace}`),
+        ),
       ),
     );
-  }
+  });
   letters.append(items);
+  if (failuresOnly()) applyFilters(); // the bisect splits of dead letters can be named now
   const firstFailure = [...state.invocations.values()].find((i) => i.error);
   if (firstFailure && state.selected === null) selectInvocation(firstFailure.id);
 }
@@ -978,8 +1171,79 @@ function showInvocation(invocation) {
 function replay(invocation) {
   // The record as its processor received it becomes the whole input: the shortest way to
   // reproduce a failure deep in a pipeline.
-  $("input").value = JSON.stringify({ [invocation.processor]: invocation.event }, null, 2) + "\n";
+  putInput(JSON.stringify({ [invocation.processor]: invocation.event }, null, 2) + "\n");
   if (!state.running) run();
+}
+
+function putInput(text, name = "the input of an earlier run") {
+  // The page replaces the editor's text (Replay, an earlier run shown again): what the
+  // user had typed there is kept, one click away, unless the page had put it there itself.
+  const current = editorInput();
+  if (current !== text && current !== state.placedInput && current.trim()) {
+    state.savedInput = current;
+    $("restore-input").hidden = false;
+  }
+  setInput(text, name);
+  state.placedInput = text;
+}
+
+function restoreInput() {
+  if (state.savedInput === null) return;
+  setInput(state.savedInput, "your input");
+  state.placedInput = null;
+  state.savedInput = null;
+  $("restore-input").hidden = true;
+}
+
+function editorInput() {
+  // What Run sends: the editor's text, or the large input the page holds instead.
+  return state.heldInput ? state.heldInput.text : $("input").value;
+}
+
+function setInput(text, name) {
+  if (text.length <= LARGE_INPUT) {
+    releaseInput();
+    $("input").value = text;
+    return;
+  }
+  const lines = text.split("\n").filter((line) => line.trim()).length;
+  state.heldInput = { name, text };
+  $("input").value = "";
+  $("input").hidden = true;
+  const held = $("held-input");
+  held.hidden = false;
+  held.firstChild.textContent =
+    `${name}: ${plural(lines, "line")}, ${(text.length / 1048576).toFixed(1)} MB, ` +
+    "held by the page rather than shown here (a text area that large makes the page crawl); Run sends it";
+}
+
+function releaseInput() {
+  state.heldInput = null;
+  $("input").hidden = false;
+  $("held-input").hidden = true;
+}
+
+function setupInput() {
+  const editor = $("input");
+  editor.addEventListener("paste", (event) => {
+    // A large paste goes to the page, not into the text area.
+    const pasted = event.clipboardData ? event.clipboardData.getData("text") : "";
+    if (pasted.length <= LARGE_INPUT) return;
+    event.preventDefault();
+    const text = editor.value.slice(0, editor.selectionStart) + pasted + editor.value.slice(editor.selectionEnd);
+    setInput(text, "pasted input");
+  });
+  $("open-input").addEventListener("click", () => $("input-file").click());
+  $("input-file").addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    if (!file) return;
+    putInput(await file.text(), file.name);
+    event.target.value = ""; // the same file may be opened again after an edit
+  });
+  $("held-input").lastChild.addEventListener("click", () => {
+    releaseInput();
+    editor.focus();
+  });
 }
 
 function traceTree(current) {
@@ -1049,12 +1313,89 @@ function selectNode(id, keepFilter) {
   showNode(node.data);
 }
 
+function failuresOnly() {
+  return $("failures-only").checked;
+}
+
 function shown(invocation) {
-  // The list keeps what every filter lets through: a processor, failures, a text.
+  // The list keeps what every filter lets through: a processor, failures, a text. With
+  // failures only, each record that failed is one row (its latest attempt's), found by
+  // a text in any of its attempts.
   if (state.filter && state.filter !== invocation.processor) return false;
-  if ($("failures-only").checked && !invocation.error) return false;
+  let attempts = [invocation];
+  if (failuresOnly()) {
+    if (state.laterAttempt.has(invocation.id)) return false;
+    attempts = attemptsOf(invocation);
+    if (!attempts.some((a) => a.error)) return false;
+  }
   const query = $("find").value.trim().toLowerCase();
-  return !query || searchText(invocation).includes(query);
+  return !query || attempts.some((a) => searchText(a).includes(query));
+}
+
+function attemptsOf(invocation) {
+  // Every attempt at this invocation's record, first to this one.
+  const attempts = [invocation];
+  for (let at = invocation; at.previous !== null && at.previous !== undefined; ) {
+    at = state.invocations.get(at.previous);
+    if (!at) break;
+    attempts.unshift(at);
+  }
+  return attempts;
+}
+
+function bisectSplits(attempts) {
+  // How many of a dead-lettered record's first failures were bisect splits: Lambda halves
+  // a failing batch (bisect_batch_on_error) without using up a retry, so the failures
+  // past retry_attempts + 1 are the splits, which come before the counted retries.
+  const last = attempts[attempts.length - 1];
+  const edgeId = state.edgeByStream.get(last.source);
+  const retries = edgeId ? state.edges.get(edgeId).data.retry_attempts : undefined;
+  const letter = (state.deadLetters || []).find((l) => l.invocation === last.id);
+  if (retries === undefined || !letter) return 0;
+  return Math.max(0, attempts.length - (retries + 1));
+}
+
+function groupAttempts(row, invocation) {
+  // With failures only, a record's row opens onto its attempts: each one's number and
+  // error (a repeat said as such), a bisect split named, each a click away.
+  const open = row.querySelector(".attempts")?.open;
+  row.querySelector(".attempts")?.remove();
+  if (!failuresOnly()) return;
+  const attempts = attemptsOf(invocation);
+  if (attempts.length < 2) return;
+  const splits = bisectSplits(attempts);
+  const list = el("ol");
+  attempts.forEach((attempt, i) => {
+    const split = i < splits;
+    const counted = i - splits; // tries that count toward retry_attempts, from 0
+    let what = counted === 0 ? "first try" : `retry ${counted}`;
+    if (split) what = "bisect split: its batch was halved, no retry used";
+    else if (counted === 0 && splits) what = "first try alone";
+    const error = attempt.error ? attempt.error.message : null;
+    const same = error && i > 0 && attempts[i - 1].error && attempts[i - 1].error.message === error;
+    list.append(
+      el(
+        "li",
+        {
+          class: (error ? "failed" : "ok") + (split ? " split" : ""),
+          "data-invocation": attempt.id,
+          title: error || "processed",
+          onclick: (event) => {
+            event.stopPropagation();
+            selectInvocation(attempt.id);
+          },
+        },
+        el("span", { class: "n" }, `attempt ${attempt.attempt}`),
+        el("span", { class: "muted" }, ` #${attempt.id} · ${what} · `),
+        error ? (same ? el("span", { class: "muted" }, "same error") : el("span", { class: "err" }, error)) : "✓ processed",
+      ),
+    );
+  });
+  const last = attempts[attempts.length - 1];
+  const outcome = last.error ? `✗ ${plural(attempts.length, "attempt")}, all failed` : `✓ processed on attempt ${last.attempt}`;
+  const details = el("details", { class: "attempts", onclick: (event) => event.stopPropagation() }, el("summary", {}, outcome), list);
+  details.open = Boolean(open);
+  row.append(details);
 }
 
 function searchText(invocation) {
@@ -1077,9 +1418,13 @@ function searchText(invocation) {
 function applyFilters() {
   state.visible = 0;
   for (const [id, row] of state.rows) {
-    const visible = shown(state.invocations.get(id));
+    const invocation = state.invocations.get(id);
+    const visible = shown(invocation);
     row.classList.toggle("hidden", !visible);
-    if (visible) state.visible += 1;
+    if (visible) {
+      state.visible += 1;
+      groupAttempts(row, invocation);
+    } else if (row.lastChild.className === "attempts") row.lastChild.remove();
   }
   showCount();
 }
@@ -1174,6 +1519,8 @@ $("reload").addEventListener("click", () => loadTopology(true));
 $("clear-filter").addEventListener("click", () => setFilter(null));
 $("find").addEventListener("input", applyFilters);
 $("failures-only").addEventListener("change", applyFilters);
+$("restore-input").addEventListener("click", restoreInput);
+setupInput();
 $("input").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("run").click();
 });
