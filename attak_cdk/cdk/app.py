@@ -36,7 +36,9 @@ def build_app(
     """An app holding the topology's stack (not yet synthesized): of a topology already
     loaded and validated, or of the one at a path (loaded here)."""
     app = cdk.App(
-        outdir=str(outdir) if outdir is not None else None,
+        # Absolute: jsii's Node process resolves a relative folder from its own working
+        # folder, the one it started in, which a process that changed folder no longer has.
+        outdir=str(Path(outdir).resolve()) if outdir is not None else None,
         builtin_cloud_formation_validation=validation,
         context=FEATURE_FLAGS,
         post_cli_context=REPRODUCIBLE,

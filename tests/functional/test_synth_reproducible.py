@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from attak_cdk import toolchain
+from attak_cdk.cdk.app import synthesize
 from attak_cdk.cdk.context import FEATURE_FLAGS, NOT_RECOMMENDED, RECOMMENDED_FLAGS
 from tests.conftest import REPO, SAMPLE
 
@@ -94,3 +95,15 @@ def test_synth_and_the_cdk_cli_build_the_same_bytes_from_any_folder(
         assert added_by_the_cli not in text
     for shell_environment in ("111122223333", "eu-west-1"):
         assert shell_environment not in text
+
+
+def test_a_relative_output_folder_is_the_callers_after_a_change_of_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # jsii's Node process keeps the folder it started in: the CDK app gets the folder
+    # made absolute, or a process that changed folder writes the assembly elsewhere.
+    synthesize(SAMPLE, tmp_path / "warm-up")  # the Node process starts here, if not before
+    monkeypatch.chdir(tmp_path)
+    (template,) = synthesize(SAMPLE, "relative.out").values()
+    assert template.is_file()
+    assert (tmp_path / "relative.out" / template.name).is_file()
