@@ -9,7 +9,6 @@ in the page. Each test measures the real page at 1400x900.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.conftest import SAMPLE, WriteProject
-from tests.functional.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, served
+from tests.functional.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, served, wait_for_text
 
 MIN_TEXT_PX = 11
 
@@ -500,20 +499,6 @@ def test_bad_input_and_a_topology_broken_while_open_are_explained_in_the_page(
         expect(page.locator("#verdict")).to_contain_text("every record processed: 1 invocation")
 
 
-def _wait_for_text(page: Page, selector: str, text: str, seconds: float) -> None:
-    """Wait for ``text`` in ``selector`` by asking the page once a second.
-
-    Playwright's own waiting asks at every frame; during a long run that starves the
-    page's reading of the run (seen: 763 invocations read in two minutes, where a page
-    left alone reads 100,000 in twenty seconds)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if text in (page.locator(selector).text_content() or ""):
-            return
-        time.sleep(1)
-    expect(page.locator(selector)).to_contain_text(text, timeout=1)
-
-
 def test_an_input_of_100000_events_runs_and_says_what_is_shown(
     page: Page, write_project: WriteProject
 ) -> None:
@@ -532,7 +517,7 @@ def test_an_input_of_100000_events_runs_and_says_what_is_shown(
         expect(page.locator("#input")).to_be_hidden()
         page.locator("#run").click()
         verdict = page.locator("#verdict")
-        _wait_for_text(page, "#verdict", "every record processed: 100000 invocations", 120)
+        wait_for_text(page, "#verdict", "every record processed: 100000 invocations", 120)
         expect(verdict).to_contain_text(
             "showing the first 10000; attak simulate --json lists all 100000"
         )
