@@ -44,15 +44,17 @@ def modules_loaded_by(argv: list[str], *packages: str) -> list[str]:
 @pytest.fixture
 def write_project(tmp_path: Path) -> WriteProject:
     """Write {relative path: text} into tmp_path (text dedented) and return the folder."""
+    return lambda files: write_files(tmp_path, files)
 
-    def write(files: dict[str, str]) -> Path:
-        for relative, text in files.items():
-            path = tmp_path / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-        return tmp_path
 
-    return write
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Write {relative path: text} below ``root`` (text dedented) and return ``root``: for
+    module-scoped projects, which cannot use ``write_project``."""
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
 
 
 # Handlers reused across tests, as source text.

@@ -19,7 +19,7 @@ from cfnlint.api import ManualArgs, lint_file
 
 from attak_cdk.project import load_topology
 from attak_cdk.review import configured, review_stacks
-from tests.conftest import PASS_ON, SINK
+from tests.conftest import PASS_ON, SINK, write_files
 from tests.functional.test_synth_compliance import (
     CFN_LINT_IGNORED,
     Synthesized,
@@ -58,15 +58,12 @@ def sub(arn: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("configured")
-    for relative, text in {
+    files = {
         "topology.yml": TOPOLOGY,
         "p/parse.py": PASS_ON,
         "p/sink.py": SINK,
-    }.items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(text.lstrip("\n"), encoding="utf-8")
-    return root
+    }
+    return write_files(tmp_path_factory.mktemp("configured"), files)
 
 
 @pytest.fixture(scope="module")

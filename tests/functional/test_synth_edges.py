@@ -18,7 +18,7 @@ from attak_cdk.project import load_topology
 from attak_cdk.review import names, review_stacks
 from attak_cdk.runtime.config import ROUTES_FILE
 from attak_cdk.stacks import estimate_resources
-from tests.conftest import PASS_ON
+from tests.conftest import PASS_ON, write_files
 from tests.functional.test_synth_compliance import (
     CFN_LINT_IGNORED,
     ERROR_SEVERITIES,
@@ -56,15 +56,12 @@ READ_ACTIONS = [
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("edges")
-    for relative, text in {
+    files = {
         "topology.yml": TOPOLOGY,
         "p/parse.py": PASS_ON,
         "p/archive.py": PASS_ON,
-    }.items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(text.lstrip("\n"), encoding="utf-8")
-    return root
+    }
+    return write_files(tmp_path_factory.mktemp("edges"), files)
 
 
 @pytest.fixture(scope="module")

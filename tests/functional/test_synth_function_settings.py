@@ -24,7 +24,7 @@ from attak_cdk.plan.cost import plan_topology
 from attak_cdk.plan.prices import read_prices
 from attak_cdk.review import review_stacks
 from attak_cdk.testing import run_topology
-from tests.conftest import PASS_ON, SINK, WriteProject
+from tests.conftest import PASS_ON, SINK, WriteProject, write_files
 from tests.functional.test_cli import run
 from tests.functional.test_synth_compliance import (
     CFN_LINT_IGNORED,
@@ -65,15 +65,12 @@ plan: {{rate: 100/s, duration: 20 ms}}
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("tuned")
-    for relative, text in {
+    files = {
         "topology.yml": TOPOLOGY,
         "p/tuned.py": PASS_ON,
         "p/plain.py": SINK,
-    }.items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(text.lstrip("\n"), encoding="utf-8")
-    return root
+    }
+    return write_files(tmp_path_factory.mktemp("tuned"), files)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from attak_cdk.loader import read_topology
 from attak_cdk.project import load_topology
 from attak_cdk.review import granted, review_stacks
 from attak_cdk.stacks import estimate_resources
-from tests.conftest import PASS_ON, SINK
+from tests.conftest import PASS_ON, SINK, write_files
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 TOPOLOGY = f"""
@@ -119,15 +119,12 @@ Statement = tuple[list[str], list[Any], dict[str, Any] | None]
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("granted")
-    for relative, text in {
+    files = {
         "topology.yml": TOPOLOGY,
         "p/archive.py": PASS_ON,
         "p/sink.py": SINK,
-    }.items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(text.lstrip("\n"), encoding="utf-8")
-    return root
+    }
+    return write_files(tmp_path_factory.mktemp("granted"), files)
 
 
 @pytest.fixture(scope="module")

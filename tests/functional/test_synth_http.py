@@ -24,7 +24,7 @@ from attak_cdk.manifest import parse
 from attak_cdk.project import load_topology
 from attak_cdk.review import review_stacks
 from attak_cdk.stacks import estimate_resources
-from tests.conftest import PASS_ON, SINK
+from tests.conftest import PASS_ON, SINK, write_files
 
 REASON = "the payment provider posts its webhooks here and cannot sign them"
 TOPOLOGY = f"""
@@ -43,15 +43,12 @@ streams:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("hooks")
-    for relative, text in {
+    files = {
         "topology.yml": TOPOLOGY,
         "p/entry.py": PASS_ON,
         "p/sink.py": SINK,
-    }.items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(text.lstrip("\n"), encoding="utf-8")
-    return root
+    }
+    return write_files(tmp_path_factory.mktemp("hooks"), files)
 
 
 @pytest.fixture(scope="module")
