@@ -32,17 +32,12 @@ import json
 from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 
-from botocore.exceptions import ClientError
-
 from .config import FIREHOSE, FIREHOSE_MAX_RECORD_BYTES, KINESIS
 from .context import Emit
 from .emitter import (
-    NETWORK_ERRORS,
     KinesisEmitter,
     Retrying,
     WriteError,
-    failure_code,
-    refusal,
 )
 from .envelope import decode, new_id
 from .handler import Transport
@@ -92,6 +87,13 @@ class FirehoseWriter(Retrying):
                     "retries it and dead-letters it",
                     "a record is over Firehose's 1,000 KiB",
                 )
+
+        def refused(why: str) -> WriteError:
+            return WriteError(
+                f"PutRecordBatch to delivery stream '{name}' was refused: {why}",
+                f"PutRecordBatch was refused: {why}",
+            )
+
         unsent = deque(range(len(data)))
         failures = [0] * len(data)
         reasons: Counter[str] = Counter()
@@ -104,38 +106,26 @@ class FirehoseWriter(Retrying):
                     break
                 call.append(unsent.popleft())
                 size += grows
-            self.calls += 1
             failed: list[int] = []
-            try:
-                response = self.client.put_record_batch(
-                    DeliveryStreamName=name, Records=[{"Data": data[i]} for i in call]
-                )
-            except ClientError as exc:
-                refused = refusal(exc)
-                if refused is not None:
-                    raise WriteError(
-                        f"PutRecordBatch to delivery stream '{name}' was refused: {refused}",
-                        f"PutRecordBatch was refused: {refused}",
-                    ) from exc
+            response = self.send(
+                call,
+                self.client.put_record_batch,
+                {"DeliveryStreamName": name, "Records": [{"Data": data[i]} for i in call]},
+                refused,
+                reasons,
+            )
+            if response is None:
                 failed = call
-                reasons[failure_code(exc)] += len(call)
-            except NETWORK_ERRORS as exc:
-                failed = call  # perhaps written, the answer lost: at-least-once
-                reasons[type(exc).__name__] += len(call)
-            else:
-                if response.get("FailedPutCount", 0):
-                    for index, result in zip(call, response["RequestResponses"], strict=True):
-                        code = result.get("ErrorCode")
-                        if code:
-                            failed.append(index)
-                            reasons[code] += 1
+            elif response.get("FailedPutCount", 0):
+                for index, result in zip(call, response["RequestResponses"], strict=True):
+                    code = result.get("ErrorCode")
+                    if code:
+                        failed.append(index)
+                        reasons[code] += 1
             if not failed:
                 continue
             unsent.extendleft(reversed(failed))
-            worst = 0
-            for index in failed:
-                failures[index] += 1
-                worst = max(worst, failures[index])
+            worst = self.count_failures(failed, failures)
             if worst >= self.max_attempts:
                 detail = ", ".join(f"{count}x {code}" for code, count in sorted(reasons.items()))
                 reason = f"a record failed {self.max_attempts} attempts ({detail})"

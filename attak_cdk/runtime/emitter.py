@@ -68,7 +68,7 @@ RETRYABLE_CODES = frozenset(
         "ServiceUnavailableException",
     }
 )
-NETWORK_ERRORS = (
+_NETWORK_ERRORS = (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
@@ -154,9 +154,10 @@ class _Unsent:
 
 
 class Retrying:
-    """How a writer paces its retries: a record gets ``max_attempts``, and rounds are
-    spaced by exponential backoff with jitter. The Kinesis emitter and the writers to
-    existing streams (``edges.py``) share it."""
+    """How a writer makes its calls and paces its retries: one call's errors sorted into
+    refused (raised) and worth retrying (``send``), a record gets ``max_attempts``, and
+    rounds are spaced by exponential backoff with jitter. The Kinesis emitter and the
+    writers to existing streams (``edges.py``) share it."""
 
     def __init__(
         self,
@@ -182,8 +183,43 @@ class Retrying:
         ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
         return float(ceiling * (0.5 + self.jitter() / 2))
 
+    def send(
+        self,
+        call: Sequence[int],
+        operation: Callable[..., Any],
+        request: dict[str, Any],
+        refused: Callable[[str], WriteError],
+        reasons: Counter[str],
+    ) -> Any | None:
+        """Make one call of a round, ``operation(**request)`` for the records ``call``
+        indexes: its response, or ``None`` when the whole call failed in a way worth
+        retrying, counted in ``reasons`` for each record. An error retrying cannot cure
+        raises ``refused(why)``."""
+        self.calls += 1
+        try:
+            return operation(**request)
+        except ClientError as exc:
+            problem = _refusal(exc)
+            if problem is not None:
+                raise refused(problem) from exc
+            reasons[_failure_code(exc)] += len(call)
+        except _NETWORK_ERRORS as exc:
+            # The write may have happened (a lost answer): sending the round again may
+            # write these records twice (at least once), still in their order.
+            reasons[type(exc).__name__] += len(call)
+        return None
 
-def refusal(exc: ClientError) -> str | None:
+    @staticmethod
+    def count_failures(failed: Sequence[int], failures: list[int]) -> int:
+        """One more failure for each record of ``failed``; the most any of them has had."""
+        worst = 0
+        for index in failed:
+            failures[index] += 1
+            worst = max(worst, failures[index])
+        return worst
+
+
+def _refusal(exc: ClientError) -> str | None:
     """``Code: message`` of an error retrying cannot cure (a missing stream, denied
     access), or ``None`` for one worth retrying (throttling, a 5xx)."""
     code = exc.response.get("Error", {}).get("Code", "")
@@ -193,7 +229,7 @@ def refusal(exc: ClientError) -> str | None:
     return None
 
 
-def failure_code(exc: ClientError) -> str:
+def _failure_code(exc: ClientError) -> str:
     """How a retried error is counted in a ``WriteError``'s reason."""
     code = exc.response.get("Error", {}).get("Code", "")
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -251,28 +287,25 @@ class KinesisEmitter(Retrying):
         unsent = _Unsent(records)
         failures = [0] * len(records)
         reasons: Counter[str] = Counter()
+
+        def refused(why: str) -> WriteError:
+            return WriteError(
+                f"PutRecords to stream '{stream}' was refused: {why}",
+                f"PutRecords was refused: {why}",
+            )
+
         while unsent.count:
             call = unsent.next_call()
-            self.calls += 1
             failed: list[int] = []
-            try:
-                response = self.client.put_records(
-                    Records=[request_entry(records[i]) for i in call], **target
-                )
-            except ClientError as exc:
-                refused = refusal(exc)
-                if refused is not None:
-                    raise WriteError(
-                        f"PutRecords to stream '{stream}' was refused: {refused}",
-                        f"PutRecords was refused: {refused}",
-                    ) from exc
+            response = self.send(
+                call,
+                self.client.put_records,
+                {"Records": [request_entry(records[i]) for i in call], **target},
+                refused,
+                reasons,
+            )
+            if response is None:
                 failed = call
-                reasons[failure_code(exc)] += len(call)
-            except NETWORK_ERRORS as exc:
-                # The write may have happened (a lost answer): sending the round again
-                # may write these records twice, still in their bucket's order.
-                failed = call
-                reasons[type(exc).__name__] += len(call)
             else:
                 for index, result in zip(call, response["Records"], strict=True):
                     code = result.get("ErrorCode")
@@ -287,10 +320,7 @@ class KinesisEmitter(Retrying):
             if not failed:
                 continue
             unsent.failed(failed)
-            worst = 0
-            for index in failed:
-                failures[index] += 1
-                worst = max(worst, failures[index])
+            worst = self.count_failures(failed, failures)
             if worst >= self.max_attempts:
                 raise self._gave_up(stream, records, unsent.count, reasons)
             self.sleep(self.backoff(worst))
