@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import did_you_mean
-from .settings import shown
+from .settings import ARN_ACCOUNT, ARN_PARTITION, ARN_REGION, shown
 
 KINESIS = "kinesis"
 FIREHOSE = "firehose"
@@ -39,22 +39,19 @@ KINDS: Mapping[str, str] = {
 
 # Written in the regex syntax JSON Schema shares with Python (``attak schema`` hands them
 # to editors): no named groups.
-_PARTITION = r"aws[a-z-]*"
-_REGION = r"[a-z]{2}(-[a-z]+)+-\d"
-_ACCOUNT = r"\d{12}"
 # Kinesis' CreateStream: a StreamName is 1 to 128 characters of [a-zA-Z0-9_.-]
 # (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_CreateStream.html); its ARN
 # is arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME
 # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisdatastreams.html).
 KINESIS_ARN = re.compile(
-    rf"^arn:{_PARTITION}:kinesis:{_REGION}:{_ACCOUNT}:stream/[A-Za-z0-9_.-]{{1,128}}$"
+    rf"^arn:{ARN_PARTITION}:kinesis:{ARN_REGION}:{ARN_ACCOUNT}:stream/[A-Za-z0-9_.-]{{1,128}}$"
 )
 # Firehose's CreateDeliveryStream: a DeliveryStreamName is 1 to 64 characters of
 # [a-zA-Z0-9_.-] (https://docs.aws.amazon.com/firehose/latest/APIReference/API_CreateDeliveryStream.html);
 # its ARN is arn:PARTITION:firehose:REGION:ACCOUNT:deliverystream/NAME
 # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondatafirehose.html).
 FIREHOSE_ARN = re.compile(
-    rf"^arn:{_PARTITION}:firehose:{_REGION}:{_ACCOUNT}:deliverystream/"
+    rf"^arn:{ARN_PARTITION}:firehose:{ARN_REGION}:{ARN_ACCOUNT}:deliverystream/"
     r"[A-Za-z0-9_.-]{1,64}$"
 )
 ARNS: Mapping[str, re.Pattern[str]] = {KINESIS: KINESIS_ARN, FIREHOSE: FIREHOSE_ARN}

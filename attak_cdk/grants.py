@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import did_you_mean
-from .settings import shown
+from .settings import ARN_ACCOUNT, ARN_PARTITION, ARN_REGION, shown
 
 PARTITION = "${AWS::Partition}"
 REGION = "${AWS::Region}"
@@ -57,38 +57,37 @@ class Grant:
 
 # Names and ARNs AWS accepts, per service (each service's naming rules; an ARN is
 # arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE).
-_PARTITION = r"aws[a-z-]*"
-_REGION = r"[a-z]{2}(-[a-z]+)+-\d"
-_ACCOUNT = r"\d{12}"
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
 BUCKET = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-BUCKET_ARN = re.compile(rf"^arn:{_PARTITION}:s3:::(?P<name>[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9])$")
+BUCKET_ARN = re.compile(rf"^arn:{ARN_PARTITION}:s3:::(?P<name>[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9])$")
 # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
 TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 TABLE_ARN = re.compile(
-    rf"^arn:{_PARTITION}:dynamodb:{_REGION}:{_ACCOUNT}:table/(?P<name>[A-Za-z0-9_.-]{{3,255}})$"
+    rf"^arn:{ARN_PARTITION}:dynamodb:{ARN_REGION}:{ARN_ACCOUNT}:table/(?P<name>[A-Za-z0-9_.-]{{3,255}})$"
 )
 QUEUE = re.compile(r"^[A-Za-z0-9_-]{1,75}(\.fifo)?$")
 QUEUE_ARN = re.compile(
-    rf"^arn:{_PARTITION}:sqs:{_REGION}:{_ACCOUNT}:[A-Za-z0-9_-]{{1,75}}(\.fifo)?$"
+    rf"^arn:{ARN_PARTITION}:sqs:{ARN_REGION}:{ARN_ACCOUNT}:[A-Za-z0-9_-]{{1,75}}(\.fifo)?$"
 )
 TOPIC = re.compile(r"^[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 TOPIC_ARN = re.compile(
-    rf"^arn:{_PARTITION}:sns:{_REGION}:{_ACCOUNT}:[A-Za-z0-9_-]{{1,256}}(\.fifo)?$"
+    rf"^arn:{ARN_PARTITION}:sns:{ARN_REGION}:{ARN_ACCOUNT}:[A-Za-z0-9_-]{{1,256}}(\.fifo)?$"
 )
 SECRET = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 SECRET_ARN = re.compile(
-    rf"^arn:{_PARTITION}:secretsmanager:{_REGION}:{_ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]+$"
+    rf"^arn:{ARN_PARTITION}:secretsmanager:{ARN_REGION}:{ARN_ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]+$"
 )
 SSM_PATH = re.compile(r"^/[A-Za-z0-9_.\-/]{0,1010}$")
-KMS_KEY_ARN = re.compile(rf"^arn:{_PARTITION}:kms:{_REGION}:{_ACCOUNT}:key/[A-Za-z0-9-]{{1,128}}$")
+KMS_KEY_ARN = re.compile(
+    rf"^arn:{ARN_PARTITION}:kms:{ARN_REGION}:{ARN_ACCOUNT}:key/[A-Za-z0-9-]{{1,128}}$"
+)
 FUNCTION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 FUNCTION_ARN = re.compile(
-    rf"^arn:{_PARTITION}:lambda:{_REGION}:{_ACCOUNT}:function:[A-Za-z0-9_-]{{1,64}}(:[A-Za-z0-9$_-]+)?$"
+    rf"^arn:{ARN_PARTITION}:lambda:{ARN_REGION}:{ARN_ACCOUNT}:function:[A-Za-z0-9_-]{{1,64}}(:[A-Za-z0-9$_-]+)?$"
 )
 BUS = re.compile(r"^[A-Za-z0-9._-]{1,256}$")
 BUS_ARN = re.compile(
-    rf"^arn:{_PARTITION}:events:{_REGION}:{_ACCOUNT}:event-bus/[A-Za-z0-9._-]{{1,256}}$"
+    rf"^arn:{ARN_PARTITION}:events:{ARN_REGION}:{ARN_ACCOUNT}:event-bus/[A-Za-z0-9._-]{{1,256}}$"
 )
 ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
 ANY_ARN = re.compile(r"^(\*|arn:[^:\s]+:[^:\s]+:[^:\s]*:[^:\s]*:\S+)$")

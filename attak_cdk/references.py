@@ -53,7 +53,7 @@ from .grants import (
     SECRET_READ,
     GrantStatement,
 )
-from .settings import shown
+from .settings import ARN_PARTITION, ARN_REGION, shown
 
 KINDS = ("ssm", "secret")
 """What an environment value may reference, as its one required key."""
@@ -74,17 +74,15 @@ MAX_PARAMETER_LEVELS = 15
 PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_.\-/]+$")
 PUBLIC_PARAMETERS = "/aws/service/"
 """AWS's public parameters (AMI ids, regions...), readable by every account, live here."""
-_PARTITION = r"aws[a-z-]*"
-_REGION = r"[a-z]{2}(-[a-z]+)+-\d"
 PARAMETER_ARN = re.compile(
-    rf"^arn:{_PARTITION}:ssm:{_REGION}:(\d{{12}})?:parameter/(?P<name>[A-Za-z0-9_.\-/]+)$"
+    rf"^arn:{ARN_PARTITION}:ssm:{ARN_REGION}:(\d{{12}})?:parameter/(?P<name>[A-Za-z0-9_.\-/]+)$"
 )
 # A complete secret ARN ends in '-' and the six random characters Secrets Manager adds.
 SECRET_ARN = re.compile(
-    rf"^arn:{_PARTITION}:secretsmanager:{_REGION}:\d{{12}}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{{6}}$"
+    rf"^arn:{ARN_PARTITION}:secretsmanager:{ARN_REGION}:\d{{12}}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{{6}}$"
 )
 KMS_KEY_ARN = re.compile(
-    rf"^arn:{_PARTITION}:kms:{_REGION}:\d{{12}}:key/(mrk-[0-9a-f]{{32}}|[0-9a-f-]{{36}})$"
+    rf"^arn:{ARN_PARTITION}:kms:{ARN_REGION}:\d{{12}}:key/(mrk-[0-9a-f]{{32}}|[0-9a-f-]{{36}})$"
 )
 KMS_KEY_ID = re.compile(r"^(mrk-[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12})$")
 
